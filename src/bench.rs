@@ -1,0 +1,191 @@
+//! Benchmarks with a printed table: speed and peak memory of whole stages on generated data.
+//! (Speed targets are checked here, never by timed unit tests.)
+
+use crate::config::BenchIngest;
+use crate::domain::Kind;
+use crate::error::{Error, Result};
+use crate::generate;
+use crate::ingest::{IngestRequest, ingest as run_ingest};
+use crate::render::{Format, Table, count, to_json};
+use crate::store::Store;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Peak resident memory of this process in bytes (VmHWM), where the system tells it.
+pub fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Starts a new peak-memory window (Linux: writing 5 to clear_refs resets VmHWM).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+#[derive(Debug, Serialize)]
+pub struct Phase {
+    pub phase: String,
+    pub rows: usize,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    pub peak_mib: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IngestBench {
+    pub teams: usize,
+    pub sprints: usize,
+    pub cores: usize,
+    pub input_mib: f64,
+    pub phases: Vec<Phase>,
+    /// Our vote ingest speed over DuckDB's raw read_csv of the same file (target >= 0.5).
+    pub votes_speed_ratio: f64,
+    /// The whole data set's ingest speed (rows/s) over the raw vote load's (rows/s).
+    pub all_speed_ratio: f64,
+}
+
+fn timed<T>(phase: &str, f: impl FnOnce() -> Result<(T, usize)>) -> Result<(T, Phase)> {
+    reset_peak_rss();
+    let t0 = Instant::now();
+    let (v, rows) = f()?;
+    let seconds = t0.elapsed().as_secs_f64();
+    Ok((
+        v,
+        Phase {
+            phase: phase.to_string(),
+            rows,
+            seconds,
+            rows_per_second: rows as f64 / seconds.max(1e-9),
+            peak_mib: peak_rss().map(|b| b as f64 / (1024.0 * 1024.0)),
+        },
+    ))
+}
+
+struct WorkDir {
+    path: PathBuf,
+    remove: bool,
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if self.remove {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn work_dir(given: &Option<PathBuf>, keep: bool) -> Result<WorkDir> {
+    let path = match given {
+        Some(p) => p.clone(),
+        None => std::env::temp_dir().join(format!("sprintlens-bench-{}", std::process::id())),
+    };
+    if path.exists() {
+        std::fs::remove_dir_all(&path)
+            .map_err(Error::io(&path, "cannot clear the bench folder"))?;
+    }
+    std::fs::create_dir_all(&path).map_err(Error::io(&path, "cannot create the bench folder"))?;
+    Ok(WorkDir {
+        remove: !keep && given.is_none(),
+        path,
+    })
+}
+
+/// Ingests into a fresh database; counts the rows inserted (of one kind, when given).
+fn ingest_rows(db: &Path, paths: Vec<PathBuf>, only: Option<Kind>) -> Result<((), usize)> {
+    let out = run_ingest(
+        db,
+        &IngestRequest {
+            paths,
+            ..Default::default()
+        },
+    )?;
+    Ok((
+        (),
+        out.files
+            .iter()
+            .filter(|f| only.is_none_or(|k| k == f.kind))
+            .map(|f| f.inserted)
+            .sum(),
+    ))
+}
+
+pub fn ingest(b: &BenchIngest) -> Result<IngestBench> {
+    let dir = work_dir(&b.dir, b.keep)?;
+    let data = dir.path.join("data");
+    let (summary, gen_phase) = timed("generate", || {
+        let s = generate::generate(&b.params, &data)?;
+        let rows = s.teams + s.decks + s.sprints + s.stories + s.votes + s.sprint_items;
+        Ok((s, rows))
+    })?;
+    let input_bytes: u64 = summary
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let votes_csv = data.join("votes.csv");
+
+    let (_, all) = timed("ingest all files", || {
+        ingest_rows(&dir.path.join("all.duckdb"), vec![data.clone()], None)
+    })?;
+    let (_, votes) = timed("ingest votes.csv (+ decks)", || {
+        ingest_rows(
+            &dir.path.join("votes.duckdb"),
+            vec![data.join("decks.csv"), votes_csv.clone()],
+            Some(Kind::Votes),
+        )
+    })?;
+    let (_, raw) = timed("DuckDB read_csv(votes.csv)", || {
+        let store = Store::open(&dir.path.join("raw.duckdb"))?;
+        let n = store.load_csv_raw("raw_votes", &votes_csv)?;
+        Ok(((), n))
+    })?;
+    let votes_speed_ratio = votes.rows_per_second / raw.rows_per_second;
+    let all_speed_ratio = all.rows_per_second / raw.rows_per_second;
+    Ok(IngestBench {
+        teams: b.params.teams,
+        sprints: b.params.sprints,
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        input_mib: input_bytes as f64 / (1024.0 * 1024.0),
+        phases: vec![gen_phase, all, votes, raw],
+        votes_speed_ratio,
+        all_speed_ratio,
+    })
+}
+
+pub fn render_ingest(r: &IngestBench, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(r);
+    }
+    let mut t = Table::new(
+        &["phase", "rows", "seconds", "rows/s", "peak MiB"],
+        &[false, true, true, true, true],
+    );
+    for p in &r.phases {
+        t.row(vec![
+            p.phase.clone(),
+            count(p.rows as i64),
+            format!("{:.2}", p.seconds),
+            count(p.rows_per_second as i64),
+            p.peak_mib
+                .map(|m| format!("{m:.0}"))
+                .unwrap_or_else(|| "n/a".into()),
+        ]);
+    }
+    let mut s = format!(
+        "ingest bench: {} teams x {} sprints, {:.0} MiB of CSV, {} cores\n\n",
+        r.teams, r.sprints, r.input_mib, r.cores
+    );
+    s.push_str(&t.render(format));
+    s.push_str(&format!(
+        "\nvotes ingest speed / DuckDB read_csv speed: {:.2} (target >= 0.50)\n\
+         whole data set ingest speed / DuckDB read_csv speed: {:.2}\n",
+        r.votes_speed_ratio, r.all_speed_ratio
+    ));
+    Ok(s)
+}

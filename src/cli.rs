@@ -1,0 +1,226 @@
+//! The command line: clap parses flags once into a [`Config`]; nothing below this imports clap.
+
+use crate::config::{BenchIngest, Command, Config, DEFAULT_DB, DEMO_DB, Scope};
+use crate::domain::Kind;
+use crate::error::{Error, Result};
+use crate::generate::GenParams;
+use crate::ingest::IngestRequest;
+use crate::ingest::native::Defaults;
+use crate::render::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sprintlens",
+    version,
+    about = "Planning Poker analytics and Sprint Review reports: every vote, joined to what the sprint delivered"
+)]
+pub struct Cli {
+    /// The DuckDB file to use [default: ./sprintlens.duckdb]
+    #[arg(long, global = true, env = "SPRINTLENS_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Output format: table, json, csv or markdown
+    #[arg(long, global = true, env = "SPRINTLENS_FORMAT", value_name = "FORMAT")]
+    pub format: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Load CSV or NDJSON files (or folders of them) into the database, all or nothing
+    Ingest(IngestArgs),
+    /// Write a realistic, seeded data set in the native formats
+    Generate(GenerateArgs),
+    /// Show what the database holds
+    Info {
+        /// How many of the last ingests to list
+        #[arg(long, default_value_t = 10)]
+        ingests: usize,
+    },
+    /// Load the bundled sample data into a fresh demo database and show it
+    Demo {
+        /// The folder with the sample data
+        #[arg(long, default_value = "sample-data")]
+        data: PathBuf,
+    },
+    /// Point distribution of the stories' final estimates, per team or program
+    Points {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Summarise per team or per program
+        #[arg(long, default_value = "team")]
+        by: String,
+    },
+    /// Measure speed and memory
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct ScopeArgs {
+    /// Only this team
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Only the teams of this program
+    #[arg(long)]
+    pub program: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Files or folders (every .csv, .ndjson and .jsonl in a folder)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// What the files hold, when the header should not decide:
+    /// teams, decks, sprints, stories, votes, sprint_items, sprint_summaries
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// The team of rows that do not name one
+    #[arg(long)]
+    pub team: Option<String>,
+    /// The program (group of teams) of rows that do not name one
+    #[arg(long)]
+    pub program: Option<String>,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[arg(long, default_value_t = 3)]
+    pub teams: usize,
+    #[arg(long, default_value_t = 12)]
+    pub sprints: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The first sprint's start date (YYYY-MM-DD)
+    #[arg(long, default_value = "2025-01-06")]
+    pub start: String,
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCmd {
+    /// Generate an organisation-sized data set, ingest it, and compare with DuckDB's own CSV load
+    Ingest {
+        #[arg(long, default_value_t = 200)]
+        teams: usize,
+        #[arg(long, default_value_t = 52)]
+        sprints: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Work folder (default: a new temporary folder, removed afterwards)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Keep the work folder
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+impl Cli {
+    /// Resolves the parsed flags into the settings every module uses.
+    pub fn into_config(self) -> Result<Config> {
+        let format = match &self.format {
+            None => Format::default(),
+            Some(f) => Format::parse(f).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--format {f}: expected table, json, csv or markdown"
+                ))
+            })?,
+        };
+        let db_given = self.db.clone();
+        let db = self.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
+        let command = match self.command {
+            Cmd::Ingest(a) => {
+                let kind = match &a.kind {
+                    None => None,
+                    Some(k) => Some(Kind::parse(k).ok_or_else(|| {
+                        Error::Usage(format!(
+                            "--kind {k}: expected one of {}",
+                            Kind::ALL.map(|k| k.name()).join(", ")
+                        ))
+                    })?),
+                };
+                Command::Ingest(IngestRequest {
+                    paths: a.paths,
+                    kind,
+                    defaults: Defaults {
+                        team: a.team.filter(|t| !t.trim().is_empty()),
+                        program: a.program.filter(|p| !p.trim().is_empty()),
+                    },
+                    progress: !a.quiet,
+                })
+            }
+            Cmd::Generate(g) => {
+                let start =
+                    chrono::NaiveDate::parse_from_str(&g.start, "%Y-%m-%d").map_err(|_| {
+                        Error::Usage(format!("--start {}: expected a date YYYY-MM-DD", g.start))
+                    })?;
+                Command::Generate {
+                    params: GenParams {
+                        teams: g.teams,
+                        sprints: g.sprints,
+                        seed: g.seed,
+                        start,
+                    },
+                    out: g.out,
+                }
+            }
+            Cmd::Info { ingests } => Command::Info { ingests },
+            Cmd::Points { scope, by } => {
+                use crate::metrics::points::GroupBy;
+                let by = match by.to_ascii_lowercase().as_str() {
+                    "team" => GroupBy::Team,
+                    "program" => GroupBy::Program,
+                    other => {
+                        return Err(Error::Usage(format!(
+                            "--by {other}: expected team or program"
+                        )));
+                    }
+                };
+                Command::Points(
+                    Scope {
+                        team: scope.team,
+                        program: scope.program,
+                    },
+                    by,
+                )
+            }
+            Cmd::Demo { data } => {
+                return Ok(Config {
+                    db: db_given.unwrap_or_else(|| PathBuf::from(DEMO_DB)),
+                    format,
+                    command: Command::Demo { data },
+                });
+            }
+            Cmd::Bench(BenchCmd::Ingest {
+                teams,
+                sprints,
+                seed,
+                dir,
+                keep,
+            }) => Command::BenchIngest(BenchIngest {
+                params: GenParams {
+                    teams,
+                    sprints,
+                    seed,
+                    ..GenParams::default()
+                },
+                dir,
+                keep,
+            }),
+        };
+        Ok(Config {
+            db,
+            format,
+            command,
+        })
+    }
+}

@@ -1,0 +1,639 @@
+//! Ingest, first step: turns a file's bytes into a table of text cells (a Polars frame of
+//! String columns) and remembers the line each row started on.
+//!
+//! CSV is checked byte by byte before Polars parses it, because Polars cannot say which line
+//! broke: bytes that are not UTF-8, control characters, a row with the wrong number of fields
+//! and broken quoting are reported here with their line, and such a file never reaches the
+//! parser. NDJSON is read line by line with serde_json for the same reason.
+
+use crate::error::{Problem, Problems};
+use polars::prelude::*;
+use std::io::Cursor;
+
+/// A file read into text cells, not yet typed.
+pub struct RawTable {
+    /// The file name as the user gave it, for messages.
+    pub file: String,
+    /// Column names in file order, trimmed.
+    pub columns: Vec<String>,
+    /// One String column per file column (`None` for an empty cell).
+    pub frame: DataFrame,
+    /// 1-based line on which each row starts.
+    pub lines: Vec<u32>,
+}
+
+impl RawTable {
+    pub fn height(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn line(&self, row: usize) -> usize {
+        self.lines[row] as usize
+    }
+
+    /// The column's cells, if the file has the column.
+    pub fn column(&self, name: &str) -> Option<&StringChunked> {
+        self.frame.column(name).ok().and_then(|c| c.str().ok())
+    }
+}
+
+/// Where the structure of a CSV file is known to be sound.
+struct Scan {
+    header: Vec<String>,
+    record_lines: Vec<u32>,
+    /// Byte offset where the data starts (after a byte-order mark).
+    start: usize,
+    blank_lines: bool,
+}
+
+fn describe_byte(b: u8) -> String {
+    format!("0x{b:02X}")
+}
+
+/// Reads a CSV file's bytes into a [`RawTable`], or reports every structural problem found.
+pub fn read_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<RawTable> {
+    // The file's problems are listed in line order, whichever check found them.
+    let mut mine = Problems::default();
+    let scan = scan_csv(file, bytes, &mut mine);
+    mine.list.sort_by_key(|p| p.line.unwrap_or(0));
+    problems.extend(mine);
+    let scan = scan?;
+    let body = &bytes[scan.start..];
+    // Blank lines are rare; when a file has them, parse a copy without them so that rows and
+    // lines stay aligned.
+    let owned;
+    let body: &[u8] = if scan.blank_lines {
+        owned = drop_blank_lines(body);
+        &owned
+    } else {
+        body
+    };
+    let frame = match CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(false)
+        .into_reader_with_file_handle(Cursor::new(body))
+        .finish()
+    {
+        Ok(f) => f,
+        Err(e) => {
+            problems.push(Problem::file(file, format!("cannot be parsed as CSV: {e}")));
+            return None;
+        }
+    };
+    finish(file, scan.header, frame, scan.record_lines, problems)
+}
+
+fn finish(
+    file: &str,
+    columns: Vec<String>,
+    frame: DataFrame,
+    lines: Vec<u32>,
+    problems: &mut Problems,
+) -> Option<RawTable> {
+    if frame.height() != lines.len() {
+        problems.push(Problem::file(
+            file,
+            format!(
+                "the parser read {} rows where the file has {}; the file's structure is not plain CSV",
+                frame.height(),
+                lines.len()
+            ),
+        ));
+        return None;
+    }
+    // Name the frame's columns as trimmed in the header.
+    let mut frame = frame;
+    if frame.get_column_names().len() == columns.len() {
+        let _ = frame.set_column_names(columns.iter().map(|s| s.as_str()));
+    }
+    Some(RawTable {
+        file: file.to_string(),
+        columns,
+        frame,
+        lines,
+    })
+}
+
+fn drop_blank_lines(body: &[u8]) -> Vec<u8> {
+    // Only lines outside quoted fields were found blank, and a quoted field never starts a
+    // line with a newline, so removing empty lines here cannot cut into a value... except a
+    // quoted value containing an empty line; keep those by tracking quotes.
+    let mut out = Vec::with_capacity(body.len());
+    let mut in_quotes = false;
+    let mut at_line_start = true;
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if !in_quotes
+            && at_line_start
+            && (b == b'\n' || (b == b'\r' && body.get(i + 1) == Some(&b'\n')))
+        {
+            i += if b == b'\r' { 2 } else { 1 };
+            continue;
+        }
+        if b == b'"' {
+            in_quotes = !in_quotes;
+        }
+        at_line_start = b == b'\n';
+        out.push(b);
+        i += 1;
+    }
+    out
+}
+
+/// Checks encoding, quoting and field counts; returns the header and where each record starts.
+// The record-ending macro resets state that the last record leaves unread.
+#[allow(unused_assignments)]
+fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
+    let start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    let data = &bytes[start..];
+    if data.iter().all(|b| b.is_ascii_whitespace()) {
+        problems.push(Problem::file(
+            file,
+            "the file is empty: expected a header row and data rows",
+        ));
+        return None;
+    }
+    let before = problems.total;
+    check_utf8(file, data, problems);
+
+    let mut header: Vec<String> = Vec::new();
+    let mut record_lines: Vec<u32> = Vec::new();
+    let mut blank_lines = false;
+
+    let mut line: u32 = 1;
+    let mut i = 0usize;
+    let n = data.len();
+    let mut fields_in_record = 0usize;
+    let mut record_line = 1u32;
+    let mut field_start = true;
+    let mut in_quotes = false;
+    let mut quote_line = 0u32;
+    let mut after_quote = false;
+    let mut cell: Vec<u8> = Vec::new();
+    let mut is_header = true;
+    let mut expected = 0usize;
+    // A record already reported for its quoting is not reported again for its field count.
+    let mut record_bad = false;
+
+    // Ends a record: checks its field count.
+    macro_rules! end_record {
+        () => {{
+            fields_in_record += 1;
+            if is_header {
+                header.push(String::from_utf8_lossy(&cell).trim().to_string());
+                expected = fields_in_record;
+                is_header = false;
+            } else {
+                if fields_in_record != expected && !record_bad {
+                    problems.push(Problem::at(
+                        file,
+                        record_line as usize,
+                        None,
+                        format!(
+                            "{} field{} where the header has {}{}",
+                            fields_in_record,
+                            if fields_in_record == 1 { "" } else { "s" },
+                            expected,
+                            if fields_in_record > expected {
+                                " (a value with an unquoted comma? quote values that contain commas)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    ));
+                }
+                record_lines.push(record_line);
+            }
+            cell.clear();
+            fields_in_record = 0;
+            field_start = true;
+            after_quote = false;
+            record_bad = false;
+        }};
+    }
+
+    while i < n {
+        let b = data[i];
+        if in_quotes {
+            if b == b'"' {
+                if i + 1 < n && data[i + 1] == b'"' {
+                    if is_header {
+                        cell.push(b'"');
+                    }
+                    i += 2;
+                    continue;
+                }
+                in_quotes = false;
+                after_quote = true;
+            } else {
+                if b == b'\n' {
+                    line += 1;
+                }
+                if is_header {
+                    cell.push(b);
+                }
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b',' => {
+                fields_in_record += 1;
+                if is_header {
+                    header.push(String::from_utf8_lossy(&cell).trim().to_string());
+                    cell.clear();
+                }
+                field_start = true;
+                after_quote = false;
+            }
+            b'\n' | b'\r' => {
+                let crlf = b == b'\r' && i + 1 < n && data[i + 1] == b'\n';
+                if b == b'\r' && !crlf {
+                    problems.push(Problem::at(
+                        file,
+                        line as usize,
+                        None,
+                        "a carriage return (0x0D) that does not end a line",
+                    ));
+                    i += 1;
+                    continue;
+                }
+                if field_start && fields_in_record == 0 && !after_quote {
+                    // An empty line.
+                    if !is_header {
+                        blank_lines = true;
+                    }
+                } else {
+                    end_record!();
+                }
+                i += if crlf { 2 } else { 1 };
+                line += 1;
+                record_line = line;
+                continue;
+            }
+            b'"' => {
+                if field_start {
+                    in_quotes = true;
+                    quote_line = line;
+                    field_start = false;
+                } else {
+                    problems.push(Problem::at(
+                        file,
+                        line as usize,
+                        None,
+                        if after_quote {
+                            "a quote inside a quoted value must be doubled (\"\")".to_string()
+                        } else {
+                            "a quote (\") inside an unquoted value; quote the whole value and double the quote"
+                                .to_string()
+                        },
+                    ));
+                    // Skip to the end of the line to avoid a cascade of messages.
+                    record_bad = true;
+                    while i < n && data[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+            }
+            _ => {
+                if after_quote {
+                    if b != b' ' && b != b'\t' {
+                        problems.push(Problem::at(
+                            file,
+                            line as usize,
+                            None,
+                            "text after a closing quote; a quoted value must end at a comma or the line's end",
+                        ));
+                        record_bad = true;
+                        while i < n && data[i] != b'\n' {
+                            i += 1;
+                        }
+                        continue;
+                    }
+                } else {
+                    field_start = false;
+                    if is_header {
+                        cell.push(b);
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    if in_quotes {
+        problems.push(Problem::at(
+            file,
+            quote_line as usize,
+            None,
+            "a quoted value opened here never closes (a missing closing quote)",
+        ));
+    } else if !(field_start && fields_in_record == 0 && !after_quote) {
+        end_record!();
+    }
+
+    let mut seen = std::collections::HashSet::new();
+    for (idx, h) in header.iter().enumerate() {
+        if h.is_empty() {
+            problems.push(Problem::at(
+                file,
+                1,
+                None,
+                format!("header field {} has no name", idx + 1),
+            ));
+        } else if !seen.insert(h.to_lowercase()) {
+            problems.push(Problem::at(
+                file,
+                1,
+                Some(h),
+                "the column appears twice in the header",
+            ));
+        }
+    }
+
+    if problems.total > before {
+        return None;
+    }
+    Some(Scan {
+        header,
+        record_lines,
+        start,
+        blank_lines,
+    })
+}
+
+/// Reports bytes that are not UTF-8 and control characters, with line and byte column.
+fn check_utf8(file: &str, data: &[u8], problems: &mut Problems) {
+    let mut pos = 0usize;
+    let mut line = 1usize;
+    let mut line_start = 0usize;
+    // One problem of each sort per line is enough to find it.
+    let mut last: [usize; 2] = [0, 0];
+    let mut report =
+        |problems: &mut Problems, sort: usize, line: usize, col: usize, msg: String| {
+            if last[sort] != line {
+                last[sort] = line;
+                problems.push(Problem::at(file, line, None, format!("byte {col}: {msg}")));
+            }
+        };
+    while pos < data.len() {
+        let (valid, bad) = match std::str::from_utf8(&data[pos..]) {
+            Ok(_) => (data.len() - pos, None),
+            Err(e) => (
+                e.valid_up_to(),
+                Some(e.error_len().unwrap_or(data.len() - pos - e.valid_up_to())),
+            ),
+        };
+        for (k, &b) in data[pos..pos + valid].iter().enumerate() {
+            if b == b'\n' {
+                line += 1;
+                line_start = pos + k + 1;
+            } else if b < 0x20 && b != b'\t' && b != b'\r' {
+                report(
+                    problems,
+                    1,
+                    line,
+                    pos + k - line_start + 1,
+                    format!(
+                        "a control character ({}) that has no place in text; was the file cut or damaged?",
+                        describe_byte(b)
+                    ),
+                );
+            }
+        }
+        pos += valid;
+        if let Some(len) = bad {
+            let bytes: Vec<String> = data[pos..pos + len]
+                .iter()
+                .map(|b| describe_byte(*b))
+                .collect();
+            report(
+                problems,
+                0,
+                line,
+                pos - line_start + 1,
+                format!(
+                    "bytes that are not UTF-8 ({}); re-save the file as UTF-8 (it looks like Latin-1 or Windows-1252)",
+                    bytes.join(" ")
+                ),
+            );
+            pos += len;
+        }
+        if problems.is_full() {
+            // The list is full and the file is rejected anyway.
+            break;
+        }
+    }
+}
+
+/// Reads an NDJSON file (one JSON object per line) into a [`RawTable`] of text cells.
+pub fn read_ndjson(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<RawTable> {
+    let before = problems.total;
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(_) => {
+            check_utf8(file, bytes, problems);
+            return None;
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        problems.push(Problem::file(
+            file,
+            "the file is empty: expected one JSON object per line",
+        ));
+        return None;
+    }
+    let mut columns: Vec<String> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut cells: Vec<Vec<Option<String>>> = Vec::new();
+    let mut lines: Vec<u32> = Vec::new();
+    for (ln, raw) in text.lines().enumerate() {
+        let ln = ln + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(raw) {
+            Ok(serde_json::Value::Object(o)) => o,
+            Ok(_) => {
+                problems.push(Problem::at(
+                    file,
+                    ln,
+                    None,
+                    "expected a JSON object ({...}) on this line",
+                ));
+                continue;
+            }
+            Err(e) => {
+                problems.push(Problem::at(file, ln, None, format!("not valid JSON: {e}")));
+                continue;
+            }
+        };
+        let row = lines.len();
+        lines.push(ln as u32);
+        for (k, v) in obj {
+            let key = k.trim().to_string();
+            let col = *index.entry(key.clone()).or_insert_with(|| {
+                columns.push(key.clone());
+                cells.push(vec![None; row]);
+                columns.len() - 1
+            });
+            let cell = match v {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(s),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                serde_json::Value::Bool(b) => Some(b.to_string()),
+                other => {
+                    problems.push(Problem::at(
+                        file,
+                        ln,
+                        Some(&key),
+                        format!(
+                            "a value of the wrong type: expected text, a number or true/false, found {}",
+                            if other.is_array() { "a list" } else { "an object" }
+                        ),
+                    ));
+                    None
+                }
+            };
+            let c = &mut cells[col];
+            c.resize(row, None);
+            c.push(cell);
+        }
+        for c in cells.iter_mut() {
+            c.resize(row + 1, None);
+        }
+    }
+    if problems.total > before {
+        return None;
+    }
+    let series: Vec<Column> = columns
+        .iter()
+        .zip(cells)
+        .map(|(name, c)| Column::new(name.as_str().into(), c))
+        .collect();
+    let frame = match DataFrame::new(series) {
+        Ok(f) => f,
+        Err(e) => {
+            problems.push(Problem::file(file, format!("cannot be read: {e}")));
+            return None;
+        }
+    };
+    finish(file, columns, frame, lines, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_msgs(bytes: &[u8]) -> Vec<String> {
+        let mut p = Problems::default();
+        let t = read_csv("f.csv", bytes, &mut p);
+        if p.is_empty() {
+            assert!(t.is_some());
+        }
+        p.list.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn sound_csv_reads_with_lines() {
+        let mut p = Problems::default();
+        let t = read_csv(
+            "f.csv",
+            b"\xEF\xBB\xBFa, b\n1,\"x\ny\"\n\n2,\"q\"\"q\"\r\n",
+            &mut p,
+        )
+        .unwrap();
+        assert!(p.is_empty(), "{:?}", p.list);
+        assert_eq!(t.columns, vec!["a", "b"]);
+        assert_eq!(t.lines, vec![2, 5]);
+        let b = t.column("b").unwrap();
+        assert_eq!(b.get(0), Some("x\ny"));
+        assert_eq!(b.get(1), Some("q\"q"));
+    }
+
+    #[test]
+    fn wrong_field_count_names_the_line() {
+        let m = scan_msgs(b"a,b,c\n1,2,3\n1,2,3,4\n1,2\n");
+        assert_eq!(m.len(), 2);
+        assert!(
+            m[0].starts_with("f.csv:3: 4 fields where the header has 3"),
+            "{}",
+            m[0]
+        );
+        assert!(
+            m[1].starts_with("f.csv:4: 2 fields where the header has 3"),
+            "{}",
+            m[1]
+        );
+    }
+
+    #[test]
+    fn broken_quoting_is_reported() {
+        let m = scan_msgs(b"a,b\n1,\"open\n2,3\n");
+        assert_eq!(
+            m,
+            vec!["f.csv:2: a quoted value opened here never closes (a missing closing quote)"]
+        );
+        let m = scan_msgs(b"a,b\n1,ab\"c\n");
+        assert!(
+            m[0].starts_with("f.csv:2: a quote (\") inside an unquoted value"),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn latin1_and_control_bytes_are_reported() {
+        let m = scan_msgs(b"a,b\n1,caf\xE9\n2,x\x1Ay\n");
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(
+            m[0].starts_with("f.csv:2: byte 6: bytes that are not UTF-8 (0xE9)"),
+            "{}",
+            m[0]
+        );
+        assert!(
+            m[1].starts_with("f.csv:3: byte 4: a control character (0x1A)"),
+            "{}",
+            m[1]
+        );
+    }
+
+    #[test]
+    fn empty_file_is_an_error() {
+        assert_eq!(
+            scan_msgs(b"  \n"),
+            vec!["f.csv: the file is empty: expected a header row and data rows"]
+        );
+    }
+
+    #[test]
+    fn ndjson_reads_and_reports_lines() {
+        let mut p = Problems::default();
+        let t = read_ndjson(
+            "f.ndjson",
+            b"{\"a\":1,\"b\":\"x\"}\n\n{\"b\":null,\"c\":true}\n",
+            &mut p,
+        )
+        .unwrap();
+        assert_eq!(t.columns, vec!["a", "b", "c"]);
+        assert_eq!(t.lines, vec![1, 3]);
+        assert_eq!(t.column("a").unwrap().get(0), Some("1"));
+        assert_eq!(t.column("a").unwrap().get(1), None);
+        assert_eq!(t.column("c").unwrap().get(1), Some("true"));
+
+        let mut p = Problems::default();
+        assert!(read_ndjson("f.ndjson", b"{\"a\":1}\n{\"a\":[1]}\nnope\n", &mut p).is_none());
+        let m: Vec<String> = p.list.iter().map(|x| x.to_string()).collect();
+        assert!(
+            m[0].starts_with("f.ndjson:2: column \"a\": a value of the wrong type"),
+            "{m:?}"
+        );
+        assert!(m[1].starts_with("f.ndjson:3: not valid JSON"), "{m:?}");
+    }
+}

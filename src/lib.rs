@@ -1,0 +1,145 @@
+//! sprintlens: Planning Poker analytics and Sprint Review reports.
+//!
+//! Pipeline: files -> `ingest` (Polars readers, canonical frames, validated) -> `store` (one
+//! DuckDB file) -> `report` (one model per page or command) -> `render` -> the CLI (`cli`).
+
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod generate;
+pub mod ingest;
+pub mod metrics;
+pub mod progress;
+pub mod render;
+pub mod report;
+pub mod store;
+
+use config::{Command, Config};
+use error::{Error, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Runs one command; what it prints goes to `out`.
+pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
+    let write = |out: &mut dyn Write, s: &str| -> Result<()> {
+        out.write_all(s.as_bytes())
+            .map_err(Error::io("<stdout>", "cannot write the output"))
+    };
+    match config.command {
+        Command::Ingest(req) => {
+            let outcome = ingest::ingest(&config.db, &req)?;
+            write(out, &render::ingest_outcome(&outcome, config.format)?)
+        }
+        Command::Generate { params, out: dir } => {
+            let s = generate::generate(&params, &dir)?;
+            write(
+                out,
+                &format!(
+                    "wrote {} teams, {} sprints, {} stories, {} votes, {} sprint items to {}\n",
+                    s.teams,
+                    s.sprints,
+                    s.stories,
+                    render::count(s.votes as i64),
+                    s.sprint_items,
+                    dir.display()
+                ),
+            )
+        }
+        Command::Info { ingests } => {
+            let info = report::info(&config.db, ingests)?;
+            write(out, &render::info(&info, config.format)?)
+        }
+        Command::Demo { data } => {
+            let data = find_sample_data(&data)?;
+            if config.db.exists() {
+                // The demo's database is its own: start it afresh each time.
+                std::fs::remove_file(&config.db)
+                    .map_err(Error::io(&config.db, "cannot replace the demo database"))?;
+            }
+            let req = ingest::IngestRequest {
+                paths: vec![data],
+                progress: true,
+                ..Default::default()
+            };
+            let outcome = ingest::ingest(&config.db, &req)?;
+            write(out, &render::ingest_outcome(&outcome, config.format)?)?;
+            let info = report::info(&config.db, 10)?;
+            write(out, &render::info(&info, config.format)?)
+        }
+        Command::Points(scope, by) => {
+            let store = open_existing(&config.db)?;
+            check_scope(&store, &scope)?;
+            let d = metrics::points::point_distribution(
+                &store,
+                scope.team.as_deref(),
+                scope.program.as_deref(),
+                by,
+            )?;
+            write(out, &render::points(&d, config.format)?)
+        }
+        Command::BenchIngest(b) => {
+            let report = bench::ingest(&b)?;
+            write(out, &bench::render_ingest(&report, config.format)?)
+        }
+    }
+}
+
+/// The store for a report: it must exist.
+pub(crate) fn open_existing(db: &Path) -> Result<store::Store> {
+    store::Store::open_read_only(db)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "{}: no database here yet; load data with `sprintlens ingest FILE...` (or pass --db)",
+            db.display()
+        ))
+    })
+}
+
+/// A team or program the user named must exist.
+fn check_scope(store: &store::Store, scope: &config::Scope) -> Result<()> {
+    let teams = store.teams()?;
+    if let Some(t) = &scope.team
+        && !teams.iter().any(|(k, _)| k == t)
+    {
+        return Err(Error::Usage(format!(
+            "unknown team \"{t}\"; the database has {}",
+            teams
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if let Some(p) = &scope.program
+        && !teams.iter().any(|(_, q)| q.as_deref() == Some(p.as_str()))
+    {
+        let mut programs: Vec<&str> = teams.iter().filter_map(|(_, q)| q.as_deref()).collect();
+        programs.sort();
+        programs.dedup();
+        return Err(Error::Usage(format!(
+            "unknown program \"{p}\"; the database has {}",
+            if programs.is_empty() {
+                "none".to_string()
+            } else {
+                programs.join(", ")
+            }
+        )));
+    }
+    Ok(())
+}
+
+/// The sample data folder: as given, else the one shipped beside the sources.
+fn find_sample_data(given: &Path) -> Result<PathBuf> {
+    if given.is_dir() {
+        return Ok(given.to_path_buf());
+    }
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    if given == Path::new("sample-data") && shipped.is_dir() {
+        return Ok(shipped);
+    }
+    Err(Error::Usage(format!(
+        "{}: no such folder; pass --data with the folder of sample data",
+        given.display()
+    )))
+}

@@ -1,0 +1,98 @@
+//! Point distribution per team or program: n, min, max, mean, median, mode (ties to the
+//! smaller value), variance and sd with n-1, over the stories' final estimates.
+
+use crate::error::{Error, Result};
+use crate::metrics::stats::{Summary, summarise};
+use crate::store::Store;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const POINT_VALUES: &str = include_str!("../../queries/metrics/point_values.sql");
+
+/// Whether to summarise per team or per program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    Team,
+    Program,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PointRow {
+    /// The team or program.
+    pub group: String,
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// Why a value is undefined (null), by field.
+    pub undefined: BTreeMap<&'static str, &'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PointDistribution {
+    pub group_by: GroupBy,
+    pub rows: Vec<PointRow>,
+}
+
+pub fn undefined_reasons(s: &Summary) -> BTreeMap<&'static str, &'static str> {
+    let mut m = BTreeMap::new();
+    if s.n == 0 {
+        for f in ["min", "max", "mean", "median", "mode", "iqr"] {
+            m.insert(f, "no values");
+        }
+    }
+    if s.n < 2 {
+        m.insert("variance", "needs at least two values");
+        m.insert("sd", "needs at least two values");
+    }
+    m
+}
+
+pub fn point_distribution(
+    store: &Store,
+    team: Option<&str>,
+    program: Option<&str>,
+    group_by: GroupBy,
+) -> Result<PointDistribution> {
+    let df = store.query_frame("point_values", POINT_VALUES, duckdb::params![team, program])?;
+    let mut groups: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    if df.height() > 0 {
+        let ctx = "reading point values";
+        let key_col = match group_by {
+            GroupBy::Team => "team",
+            GroupBy::Program => "program",
+        };
+        let keys = df
+            .column(key_col)
+            .map_err(Error::frame(ctx))?
+            .str()
+            .map_err(Error::frame(ctx))?;
+        let est = df
+            .column("estimate")
+            .map_err(Error::frame(ctx))?
+            .f64()
+            .map_err(Error::frame(ctx))?;
+        for (k, v) in keys.iter().zip(est.iter()) {
+            if let (Some(k), Some(v)) = (k, v) {
+                groups.entry(k.to_string()).or_default().push(v);
+            }
+        }
+    }
+    if let Some(t) = team
+        && !groups.contains_key(t)
+        && group_by == GroupBy::Team
+    {
+        groups.insert(t.to_string(), Vec::new());
+    }
+    let rows = groups
+        .into_iter()
+        .map(|(group, values)| {
+            let summary = summarise(&values);
+            PointRow {
+                group,
+                undefined: undefined_reasons(&summary),
+                summary,
+            }
+        })
+        .collect();
+    Ok(PointDistribution { group_by, rows })
+}

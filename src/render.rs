@@ -1,0 +1,421 @@
+//! Rendering: report models to aligned tables, JSON, CSV and Markdown for the terminal.
+
+use crate::error::{Error, Result};
+use crate::ingest::IngestOutcome;
+use crate::report::Info;
+use serde::Serialize;
+
+/// The output formats of the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "table" | "text" => Some(Format::Table),
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "markdown" | "md" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
+/// A table of text cells; numbers are right-aligned in the terminal.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub right: Vec<bool>,
+}
+
+impl Table {
+    pub fn new(headers: &[&str], right: &[bool]) -> Table {
+        Table {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+            right: right.to_vec(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Aligned columns for a terminal.
+    pub fn to_text(&self) -> String {
+        let n = self.headers.len();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate().take(n) {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| -> String {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate().take(n) {
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                let pad = widths[i] - c.chars().count();
+                if self.right.get(i).copied().unwrap_or(false) {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(c);
+                } else {
+                    s.push_str(c);
+                    if i + 1 < n {
+                        s.push_str(&" ".repeat(pad));
+                    }
+                }
+            }
+            s.trim_end().to_string()
+        };
+        let mut out = line(&self.headers);
+        out.push('\n');
+        out.push_str(&line(
+            &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+        ));
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        let mut out = format!(
+            "| {} |\n",
+            self.headers
+                .iter()
+                .map(|h| esc(h))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        out.push_str(&format!(
+            "|{}|\n",
+            self.right
+                .iter()
+                .map(|r| if *r { " ---: " } else { " --- " })
+                .collect::<Vec<_>>()
+                .join("|")
+        ));
+        for r in &self.rows {
+            out.push_str(&format!(
+                "| {} |\n",
+                r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+            ));
+        }
+        out
+    }
+
+    pub fn to_csv(&self) -> String {
+        let line = |cells: &[String]| {
+            cells
+                .iter()
+                .map(|c| crate::generate::csv_field(c).into_owned())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut out = line(&self.headers);
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Table => self.to_text(),
+            Format::Markdown => self.to_markdown(),
+            Format::Csv => self.to_csv(),
+            Format::Json => unreachable!("JSON renders the model, not the table"),
+        }
+    }
+}
+
+pub fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Thousands separators for counts in tables: 2,048,311.
+pub fn count(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+fn info_teams_table(info: &Info) -> Table {
+    let mut t = Table::new(
+        &[
+            "team",
+            "program",
+            "sprints",
+            "stories",
+            "votes",
+            "items",
+            "summaries",
+            "from",
+            "to",
+        ],
+        &[false, false, true, true, true, true, true, false, false],
+    );
+    for x in &info.teams {
+        t.row(vec![
+            x.team.clone(),
+            opt(&x.program),
+            count(x.sprints),
+            count(x.stories),
+            count(x.votes),
+            count(x.sprint_items),
+            count(x.sprint_summaries),
+            opt(&x.first_day),
+            opt(&x.last_day),
+        ]);
+    }
+    t
+}
+
+fn info_ingests_table(info: &Info) -> Table {
+    let mut t = Table::new(
+        &[
+            "#",
+            "when (UTC)",
+            "file",
+            "kind",
+            "rows",
+            "inserted",
+            "updated",
+            "removed",
+        ],
+        &[true, false, false, false, true, true, true, true],
+    );
+    for x in &info.ingests {
+        t.row(vec![
+            x.id.to_string(),
+            x.ingested_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            x.file.clone(),
+            x.kind.clone(),
+            count(x.rows),
+            count(x.inserted),
+            count(x.updated),
+            count(x.removed),
+        ]);
+    }
+    t
+}
+
+pub fn info(info: &Info, format: Format) -> Result<String> {
+    match format {
+        Format::Json => to_json(info),
+        Format::Csv => Ok(info_teams_table(info).to_csv()),
+        Format::Table | Format::Markdown => {
+            let md = format == Format::Markdown;
+            let tt = &info.totals;
+            let mut s = String::new();
+            let heading = |s: &mut String, h: &str| {
+                if md {
+                    s.push_str(&format!("\n## {h}\n\n"));
+                } else {
+                    s.push_str(&format!("\n{h}\n"));
+                }
+            };
+            if md {
+                s.push_str(&format!("# sprintlens: {}\n\n", info.database));
+            } else {
+                s.push_str(&format!(
+                    "database  {} (schema version {})\n",
+                    info.database, info.schema_version
+                ));
+            }
+            s.push_str(&format!(
+                "{} team{} in {} program{}; {} sprints, {} stories, {} votes, {} sprint items, {} sprint summaries\n",
+                tt.teams,
+                if tt.teams == 1 { "" } else { "s" },
+                tt.programs,
+                if tt.programs == 1 { "" } else { "s" },
+                count(tt.sprints),
+                count(tt.stories),
+                count(tt.votes),
+                count(tt.sprint_items),
+                count(tt.sprint_summaries)
+            ));
+            match (info.first_day, info.last_day) {
+                (Some(a), Some(b)) => s.push_str(&format!("dates     {a} to {b}\n")),
+                _ => s.push_str("dates     unknown (no sprints or timed votes yet)\n"),
+            }
+            if !info.programs.is_empty() {
+                heading(&mut s, "Programs");
+                for p in &info.programs {
+                    if md {
+                        s.push_str(&format!("- **{}**: {}\n", p.program, p.teams.join(", ")));
+                    } else {
+                        s.push_str(&format!("  {}: {}\n", p.program, p.teams.join(", ")));
+                    }
+                }
+            }
+            heading(&mut s, "Teams");
+            s.push_str(&info_teams_table(info).render(format));
+            heading(&mut s, "Last ingests");
+            if info.ingests.is_empty() {
+                s.push_str("none yet\n");
+            } else {
+                s.push_str(&info_ingests_table(info).render(format));
+            }
+            Ok(s)
+        }
+    }
+}
+
+pub fn ingest_outcome(out: &IngestOutcome, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(out);
+    }
+    let mut t = Table::new(
+        &[
+            "file",
+            "kind",
+            "rows",
+            "inserted",
+            "updated",
+            "unchanged",
+            "removed",
+        ],
+        &[false, false, true, true, true, true, true],
+    );
+    for f in &out.files {
+        t.row(vec![
+            f.file.clone(),
+            f.kind.to_string(),
+            count(f.rows as i64),
+            count(f.inserted as i64),
+            count(f.updated as i64),
+            count(f.unchanged as i64),
+            count(f.removed as i64),
+        ]);
+    }
+    let mut s = t.render(format);
+    if format == Format::Table {
+        for f in &out.files {
+            if !f.ignored_columns.is_empty() {
+                s.push_str(&format!(
+                    "note: {}: ignored column{} {}\n",
+                    f.file,
+                    if f.ignored_columns.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    },
+                    f.ignored_columns.join(", ")
+                ));
+            }
+        }
+        s.push_str(&format!("into {}\n", out.database));
+    }
+    Ok(s)
+}
+
+/// A number for a table: up to `decimals` places, trailing zeros dropped; `n/a` when undefined.
+pub fn num(v: Option<f64>, decimals: usize) -> String {
+    match v {
+        None => "n/a".to_string(),
+        Some(x) => {
+            let s = format!("{x:.decimals$}");
+            if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                s
+            }
+        }
+    }
+}
+
+pub fn points(d: &crate::metrics::points::PointDistribution, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(d);
+    }
+    let group = match d.group_by {
+        crate::metrics::points::GroupBy::Team => "team",
+        crate::metrics::points::GroupBy::Program => "program",
+    };
+    let mut t = Table::new(
+        &[
+            group, "n", "min", "max", "mean", "median", "mode", "variance", "sd",
+        ],
+        &[false, true, true, true, true, true, true, true, true],
+    );
+    for r in &d.rows {
+        let s = &r.summary;
+        t.row(vec![
+            r.group.clone(),
+            s.n.to_string(),
+            num(s.min, 2),
+            num(s.max, 2),
+            num(s.mean, 2),
+            num(s.median, 2),
+            num(s.mode, 2),
+            num(s.variance, 2),
+            num(s.sd, 2),
+        ]);
+    }
+    let mut out = t.render(format);
+    if format == Format::Table && d.rows.iter().any(|r| r.summary.n < 2) {
+        out.push_str("n/a: variance and sd need at least two estimated stories\n");
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_and_escape() {
+        let mut t = Table::new(&["name", "n"], &[false, true]);
+        t.row(vec!["a|b".into(), "5".into()]);
+        t.row(vec!["long name".into(), "1,234".into()]);
+        assert_eq!(
+            t.to_text(),
+            "name           n\n---------  -----\na|b            5\nlong name  1,234\n"
+        );
+        assert_eq!(
+            t.to_markdown(),
+            "| name | n |\n| --- | ---: |\n| a\\|b | 5 |\n| long name | 1,234 |\n"
+        );
+        assert_eq!(t.to_csv(), "name,n\na|b,5\nlong name,\"1,234\"\n");
+    }
+
+    #[test]
+    fn counts_get_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(2048311), "2,048,311");
+        assert_eq!(count(-1000), "-1,000");
+    }
+}
