@@ -508,7 +508,7 @@ fn generate_team(
             .and_hms_opt(13, 0, 0)
             .expect("valid");
         let refine_session = format!("{}-R{}", team.prefix, s + 1);
-        let per_session = ((target / 4.0).round() as i64).max(4);
+        let per_session = ((target / 3.5).round() as i64).max(4);
         for k in 0..rng.range(per_session, per_session + 4) {
             let st = new_story(
                 rng,

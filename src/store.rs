@@ -213,7 +213,7 @@ impl Store {
             .map_err(Error::db("writing the ingest log"))?;
             stats.push(s);
         }
-        store_default_decks(&tx)?;
+        store_default_decks(&tx, frames)?;
         tx.commit().map_err(Error::db("committing the ingest"))?;
         Ok(stats)
     }
@@ -425,15 +425,25 @@ fn merge_frame(tx: &duckdb::Transaction<'_>, frame: &Frame) -> Result<WriteStats
 
 /// Records the default deck for teams that vote without having named one, so that every
 /// team with votes has its deck (and card steps) in the store.
-fn store_default_decks(tx: &duckdb::Transaction<'_>) -> Result<()> {
-    let mut stmt = tx
-        .prepare("select distinct team from votes v where not exists (select 1 from decks d where d.team = v.team) order by team")
-        .map_err(Error::db("finding teams without a deck"))?;
-    let teams: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .map_err(Error::db("finding teams without a deck"))?
-        .collect::<duckdb::Result<_>>()
-        .map_err(Error::db("finding teams without a deck"))?;
+fn store_default_decks(tx: &duckdb::Transaction<'_>, frames: &[Frame]) -> Result<()> {
+    let mut voting: Vec<&String> = frames
+        .iter()
+        .filter(|f| f.kind == crate::domain::Kind::Votes)
+        .flat_map(|f| f.teams.keys())
+        .collect();
+    voting.sort();
+    voting.dedup();
+    let mut teams = Vec::new();
+    for team in voting {
+        let has: i64 = tx
+            .query_row("select count(*) from decks where team = ?", [team], |r| {
+                r.get(0)
+            })
+            .map_err(Error::db("finding teams without a deck"))?;
+        if has == 0 {
+            teams.push(team);
+        }
+    }
     let deck = crate::domain::DEFAULT_DECK.deck();
     for team in teams {
         for (k, c) in deck.cards.iter().enumerate() {

@@ -114,11 +114,16 @@ fn load(path: &Path, kind: Option<Kind>, problems: &mut Problems) -> Option<Load
             return None;
         }
     };
-    let sha256 = format!("{:x}", Sha256::digest(&bytes));
-    let raw = match format_of(path).unwrap_or(Format::Csv) {
-        Format::Csv => text::read_csv(&name, &bytes, problems)?,
-        Format::Ndjson => text::read_ndjson(&name, &bytes, problems)?,
-    };
+    // The hash is taken beside the parse, on the other core.
+    let (sha256, raw) = std::thread::scope(|scope| {
+        let hash = scope.spawn(|| format!("{:x}", Sha256::digest(&bytes)));
+        let raw = match format_of(path).unwrap_or(Format::Csv) {
+            Format::Csv => text::read_csv(&name, &bytes, problems),
+            Format::Ndjson => text::read_ndjson(&name, &bytes, problems),
+        };
+        (hash.join().expect("hashing does not panic"), raw)
+    });
+    let raw = raw?;
     let kind = match kind.or_else(|| native::detect_kind(&raw.columns)) {
         Some(k) => k,
         None => {
@@ -183,6 +188,9 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     }
     let mut progress = Progress::new(req.progress, files.len() * 2 + 1);
 
+    // SPRINTLENS_TIMING=1 prints how long reading, checking and writing took (for tuning).
+    let timing = std::env::var_os("SPRINTLENS_TIMING").is_some();
+    let t0 = std::time::Instant::now();
     let mut loaded: Vec<Loaded> = Vec::new();
     for f in &files {
         progress.step(&format!("reading {}", f.display()));
@@ -198,6 +206,9 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
         _ => 2,
     });
 
+    if timing {
+        eprintln!("timing: read {:.2}s", t0.elapsed().as_secs_f64());
+    }
     // The decks already stored, read without the right to write.
     let from_store = match Store::open_read_only(db)? {
         Some(store) => store.decks()?,
@@ -235,9 +246,15 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
         progress.clear();
         return Err(Error::Input(problems));
     }
+    if timing {
+        eprintln!("timing: checked {:.2}s", t0.elapsed().as_secs_f64());
+    }
     progress.step(&format!("writing {}", db.display()));
     let mut store = Store::open(db)?;
     let stats = store.write(&frames, &log)?;
+    if timing {
+        eprintln!("timing: written {:.2}s", t0.elapsed().as_secs_f64());
+    }
     progress.clear();
     Ok(IngestOutcome {
         database: db.display().to_string(),

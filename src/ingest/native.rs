@@ -578,8 +578,40 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         .or_else(|| parse_timestamp(t).map(|d| d.date()))
 }
 
+/// The common shapes `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM` and `YYYY-MM-DD[T ]HH:MM:SS`,
+/// read without a format parser (millions of votes carry a time).
+fn fast_timestamp(t: &str) -> Option<NaiveDateTime> {
+    let b = t.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let mut v = 0u32;
+        for &c in &b[r] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + (c - b'0') as u32;
+        }
+        Some(v)
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let sep = b.len() > 10 && (b[10] == b'T' || b[10] == b' ');
+    match b.len() {
+        10 => date.and_hms_opt(0, 0, 0),
+        16 if sep && b[13] == b':' => date.and_hms_opt(num(11..13)?, num(14..16)?, 0),
+        19 if sep && b[13] == b':' && b[16] == b':' => {
+            date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)
+        }
+        _ => None,
+    }
+}
+
 pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
     let t = s.trim();
+    if let Some(d) = fast_timestamp(t) {
+        return Some(d);
+    }
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Some(d.naive_utc());
     }
@@ -828,9 +860,29 @@ fn type_table(
         return None;
     }
 
+    // Columns are typed side by side (one thread each); problems are kept in field order.
+    let typed: Vec<(Values, Problems)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = spec
+            .fields
+            .iter()
+            .zip(headers)
+            .map(|(field, h)| {
+                scope.spawn(move || {
+                    let mut p = Problems::default();
+                    let v = type_field(raw, h, field, &mut p);
+                    (v, p)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a typing thread does not panic"))
+            .collect()
+    });
     let mut values = HashMap::new();
-    for (field, h) in spec.fields.iter().zip(headers) {
-        values.insert(field.name, type_field(raw, h, field, problems));
+    for (field, (v, p)) in spec.fields.iter().zip(typed) {
+        values.insert(field.name, v);
+        problems.extend(p);
     }
 
     // Team and program of every row: the file's columns first, the flags where they are empty.
@@ -952,7 +1004,11 @@ pub fn to_frame(
             let mut value: Vec<Option<f64>> = Vec::with_capacity(n);
             {
                 let cards = t.get("card").text();
-                let mut cache: HashMap<String, Deck> = HashMap::new();
+                // Per team, its deck and every way of writing a card seen so far.
+                let mut cache: HashMap<
+                    String,
+                    (Deck, HashMap<String, Option<crate::domain::Card>>),
+                > = HashMap::new();
                 for row in 0..n {
                     let (Some(tm), Some(c)) = (
                         t.team.is_valid(row).then(|| t.team.value(row)),
@@ -962,10 +1018,14 @@ pub fn to_frame(
                         value.push(None);
                         continue;
                     };
-                    let deck = cache
-                        .entry(tm.to_string())
-                        .or_insert_with(|| decks.deck(tm));
-                    match deck.card(c) {
+                    if !cache.contains_key(tm) {
+                        cache.insert(tm.to_string(), (decks.deck(tm), HashMap::new()));
+                    }
+                    let (deck, seen) = cache.get_mut(tm).expect("inserted above");
+                    if !seen.contains_key(c) {
+                        seen.insert(c.to_string(), deck.card(c));
+                    }
+                    match &seen[c] {
                         Some(card) => {
                             card_shown.append_value(&card.shown);
                             value.push(card.value);
@@ -1212,6 +1272,36 @@ fn ts_text(micros: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A fast hash for natural keys (FxHash's multiply-rotate with a final avalanche); equal
+/// hashes are always confirmed by comparing the keys themselves.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u64(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u8(&mut self, w: u8) {
+        self.write_u64(w as u64);
+    }
+    fn write_i32(&mut self, w: i32) {
+        self.write_u64(w as u32 as u64);
+    }
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        z = (z ^ (z >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        z ^ (z >> 33)
+    }
+}
+
 /// Reports rows of one file that share a natural key (the same voter twice in one round, ...).
 fn check_unique_keys(
     raw: &RawTable,
@@ -1219,52 +1309,82 @@ fn check_unique_keys(
     batch: &RecordBatch,
     problems: &mut Problems,
 ) {
-    use std::hash::{BuildHasher, Hasher};
-    let keys: Vec<&ArrayRef> = spec
+    use std::hash::Hasher;
+    enum KeyCol<'a> {
+        Text(&'a StringArray),
+        Int(&'a Int32Array),
+    }
+    let keys: Vec<KeyCol> = spec
         .keys
         .iter()
-        .map(|k| batch.column_by_name(k).expect("key column"))
+        .map(|k| {
+            let a = batch.column_by_name(k).expect("key column");
+            match a.as_any().downcast_ref::<StringArray>() {
+                Some(s) => KeyCol::Text(s),
+                None => KeyCol::Int(
+                    a.as_any()
+                        .downcast_ref::<Int32Array>()
+                        .expect("text or int key"),
+                ),
+            }
+        })
         .collect();
     let key_text = |row: usize| -> Vec<String> {
         keys.iter()
-            .map(|a| {
-                if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
-                    s.value(row).to_string()
-                } else if let Some(i) = a.as_any().downcast_ref::<Int32Array>() {
-                    i.value(row).to_string()
-                } else {
-                    String::new()
-                }
+            .map(|k| match k {
+                KeyCol::Text(s) => s.value(row).to_string(),
+                KeyCol::Int(i) => i.value(row).to_string(),
             })
             .collect()
     };
-    let state = std::collections::hash_map::RandomState::new();
-    // One hash per row; the keys' text is built only when two rows share a hash.
-    let mut first: HashMap<u64, usize> = HashMap::with_capacity(batch.num_rows());
-    let mut collided: Vec<usize> = Vec::new();
-    for row in 0..batch.num_rows() {
-        let mut h = state.build_hasher();
-        for a in &keys {
-            if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
-                h.write(s.value(row).as_bytes());
-                h.write_u8(0xff);
-            } else if let Some(i) = a.as_any().downcast_ref::<Int32Array>() {
-                h.write_i32(i.value(row));
+    let same_key = |a: usize, b: usize| -> bool {
+        keys.iter().all(|k| match k {
+            KeyCol::Text(s) => s.value(a) == s.value(b),
+            KeyCol::Int(i) => i.value(a) == i.value(b),
+        })
+    };
+    // One hash per row, sorted: rows with equal keys end up next to each other, and keys are
+    // compared only within a run of equal hashes. (A sort beats a hash table of millions of
+    // entries: it walks memory in order.)
+    let mut hashed: Vec<(u64, u32)> = (0..batch.num_rows())
+        .map(|row| {
+            let mut h = KeyHasher::default();
+            for k in &keys {
+                match k {
+                    KeyCol::Text(s) => {
+                        h.write(s.value(row).as_bytes());
+                        h.write_u8(0xff);
+                    }
+                    KeyCol::Int(i) => h.write_i32(i.value(row)),
+                }
+            }
+            (h.finish(), row as u32)
+        })
+        .collect();
+    hashed.sort_unstable();
+    let mut dups: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < hashed.len() {
+        let mut j = i + 1;
+        while j < hashed.len() && hashed[j].0 == hashed[i].0 {
+            j += 1;
+        }
+        // Within the run rows are in file order; each row is a duplicate of the first
+        // earlier row with the same key.
+        for b in i + 1..j {
+            let row = hashed[b].1 as usize;
+            if let Some(a) = (i..b)
+                .map(|a| hashed[a].1 as usize)
+                .find(|&a| same_key(a, row))
+            {
+                dups.push((row, a));
             }
         }
-        let hash = h.finish();
-        let Some(&r0) = first.get(&hash) else {
-            first.insert(hash, row);
-            continue;
-        };
+        i = j;
+    }
+    dups.sort_unstable();
+    for (row, r) in dups {
         let mine = key_text(row);
-        let earlier = std::iter::once(r0)
-            .chain(collided.iter().copied())
-            .find(|&r| key_text(r) == mine);
-        let Some(r) = earlier else {
-            collided.push(row);
-            continue;
-        };
         let what = match spec.kind {
             Kind::Votes => format!(
                 "voter \"{}\" voted twice in round {} of story \"{}\"{} (first on line {})",

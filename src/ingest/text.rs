@@ -143,8 +143,6 @@ fn drop_blank_lines(body: &[u8]) -> Vec<u8> {
 }
 
 /// Checks encoding, quoting and field counts; returns the header and where each record starts.
-// The record-ending macro resets state that the last record leaves unread.
-#[allow(unused_assignments)]
 fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
     let start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         3
@@ -160,8 +158,60 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
         return None;
     }
     let before = problems.total;
-    check_utf8(file, data, problems);
+    // Encoding is checked on the other core while the structure is scanned here.
+    let encoding = std::thread::scope(|scope| {
+        let enc = scope.spawn(|| {
+            let mut p = Problems::default();
+            check_utf8(file, data, &mut p);
+            p
+        });
+        let structure = scan_structure(file, data, problems);
+        (
+            enc.join().expect("the encoding check does not panic"),
+            structure,
+        )
+    });
+    let (enc_problems, structure) = encoding;
+    problems.extend(enc_problems);
+    let (header, record_lines, blank_lines) = structure;
+    let mut seen = std::collections::HashSet::new();
+    for (idx, h) in header.iter().enumerate() {
+        if h.is_empty() {
+            problems.push(Problem::at(
+                file,
+                1,
+                None,
+                format!("header field {} has no name", idx + 1),
+            ));
+        } else if !seen.insert(h.to_lowercase()) {
+            problems.push(Problem::at(
+                file,
+                1,
+                Some(h),
+                "the column appears twice in the header",
+            ));
+        }
+    }
+    if problems.total > before {
+        return None;
+    }
+    Some(Scan {
+        header,
+        record_lines,
+        start,
+        blank_lines,
+    })
+}
 
+/// The record structure of CSV bytes: header cells, the line each record starts on, and
+/// whether there are blank lines. Problems of quoting and field counts go to `problems`.
+// The record-ending macro resets state that the last record leaves unread.
+#[allow(unused_assignments)]
+fn scan_structure(
+    file: &str,
+    data: &[u8],
+    problems: &mut Problems,
+) -> (Vec<String>, Vec<u32>, bool) {
     let mut header: Vec<String> = Vec::new();
     let mut record_lines: Vec<u32> = Vec::new();
     let mut blank_lines = false;
@@ -338,34 +388,7 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
         end_record!();
     }
 
-    let mut seen = std::collections::HashSet::new();
-    for (idx, h) in header.iter().enumerate() {
-        if h.is_empty() {
-            problems.push(Problem::at(
-                file,
-                1,
-                None,
-                format!("header field {} has no name", idx + 1),
-            ));
-        } else if !seen.insert(h.to_lowercase()) {
-            problems.push(Problem::at(
-                file,
-                1,
-                Some(h),
-                "the column appears twice in the header",
-            ));
-        }
-    }
-
-    if problems.total > before {
-        return None;
-    }
-    Some(Scan {
-        header,
-        record_lines,
-        start,
-        blank_lines,
-    })
+    (header, record_lines, blank_lines)
 }
 
 /// Reports bytes that are not UTF-8 and control characters, with line and byte column.
