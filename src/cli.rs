@@ -1,6 +1,6 @@
 //! The command line: clap parses flags once into a [`Config`]; nothing below this imports clap.
 
-use crate::config::{BenchIngest, Command, Config, DEFAULT_DB, DEMO_DB, Scope};
+use crate::config::{BenchIngest, Command, Config, DEFAULT_DB, DEMO_DB, Scope, VelocityArgs};
 use crate::domain::Kind;
 use crate::error::{Error, Result};
 use crate::generate::GenParams;
@@ -52,6 +52,27 @@ pub enum Cmd {
         #[command(flatten)]
         scope: ScopeArgs,
         /// Summarise per team or per program
+        #[arg(long, default_value = "team")]
+        by: String,
+    },
+    /// Velocity per team and sprint, rolling averages, predictability, trend, and the
+    /// distribution of completed - committed
+    Velocity {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Only this sprint's row (rolling values still use the sprints before it)
+        #[arg(long)]
+        sprint: Option<String>,
+        /// Only sprints starting on or after this day (YYYY-MM-DD)
+        #[arg(long)]
+        since: Option<String>,
+        /// How many closed sprints the rolling values cover
+        #[arg(long, default_value_t = crate::metrics::velocity::DEFAULT_WINDOW)]
+        window: usize,
+        /// The day that decides which sprints are closed (default: today)
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Difference distribution per team or per program
         #[arg(long, default_value = "team")]
         by: String,
     },
@@ -124,6 +145,31 @@ pub enum BenchCmd {
     },
 }
 
+impl From<ScopeArgs> for Scope {
+    fn from(a: ScopeArgs) -> Scope {
+        Scope {
+            team: a.team,
+            program: a.program,
+        }
+    }
+}
+
+fn group_by(by: &str) -> Result<crate::metrics::points::GroupBy> {
+    use crate::metrics::points::GroupBy;
+    match by.to_ascii_lowercase().as_str() {
+        "team" => Ok(GroupBy::Team),
+        "program" => Ok(GroupBy::Program),
+        other => Err(Error::Usage(format!(
+            "--by {other}: expected team or program"
+        ))),
+    }
+}
+
+fn date_flag(flag: &str, value: &str) -> Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| Error::Usage(format!("{flag} {value}: expected a date YYYY-MM-DD")))
+}
+
 impl Cli {
     /// Resolves the parsed flags into the settings every module uses.
     pub fn into_config(self) -> Result<Config> {
@@ -174,24 +220,29 @@ impl Cli {
                 }
             }
             Cmd::Info { ingests } => Command::Info { ingests },
-            Cmd::Points { scope, by } => {
-                use crate::metrics::points::GroupBy;
-                let by = match by.to_ascii_lowercase().as_str() {
-                    "team" => GroupBy::Team,
-                    "program" => GroupBy::Program,
-                    other => {
-                        return Err(Error::Usage(format!(
-                            "--by {other}: expected team or program"
-                        )));
-                    }
-                };
-                Command::Points(
-                    Scope {
-                        team: scope.team,
-                        program: scope.program,
+            Cmd::Points { scope, by } => Command::Points(scope.into(), group_by(&by)?),
+            Cmd::Velocity {
+                scope,
+                sprint,
+                since,
+                window,
+                as_of,
+                by,
+            } => {
+                if window == 0 {
+                    return Err(Error::Usage("--window must be at least 1".into()));
+                }
+                Command::Velocity(VelocityArgs {
+                    scope: scope.into(),
+                    sprint,
+                    since: since.map(|d| date_flag("--since", &d)).transpose()?,
+                    window,
+                    as_of: match as_of {
+                        Some(d) => date_flag("--as-of", &d)?,
+                        None => chrono::Local::now().date_naive(),
                     },
-                    by,
-                )
+                    group_by: group_by(&by)?,
+                })
             }
             Cmd::Demo { data } => {
                 return Ok(Config {

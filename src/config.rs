@@ -26,6 +26,17 @@ pub enum Command {
     Demo { data: PathBuf },
     BenchIngest(BenchIngest),
     Points(Scope, crate::metrics::points::GroupBy),
+    Velocity(VelocityArgs),
+}
+
+#[derive(Debug, Clone)]
+pub struct VelocityArgs {
+    pub scope: Scope,
+    pub sprint: Option<String>,
+    pub since: Option<chrono::NaiveDate>,
+    pub window: usize,
+    pub as_of: chrono::NaiveDate,
+    pub group_by: crate::metrics::points::GroupBy,
 }
 
 /// Which teams a report covers.

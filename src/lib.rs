@@ -79,6 +79,28 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             )?;
             write(out, &render::points(&d, config.format)?)
         }
+        Command::Velocity(v) => {
+            let store = open_existing(&config.db)?;
+            check_scope(&store, &v.scope)?;
+            let q = metrics::velocity::VelocityQuery {
+                team: v.scope.team.as_deref(),
+                program: v.scope.program.as_deref(),
+                sprint: v.sprint.as_deref(),
+                since: v.since,
+                window: v.window,
+                as_of: v.as_of,
+                group_by: v.group_by,
+            };
+            let report = metrics::velocity::velocity(&store, &q)?;
+            if let Some(s) = &v.sprint
+                && report.sprints.is_empty()
+            {
+                return Err(Error::Usage(format!(
+                    "unknown sprint \"{s}\" for the teams chosen"
+                )));
+            }
+            write(out, &render::velocity(&report, config.format)?)
+        }
         Command::BenchIngest(b) => {
             let report = bench::ingest(&b)?;
             write(out, &bench::render_ingest(&report, config.format)?)

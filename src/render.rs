@@ -391,6 +391,145 @@ pub fn points(d: &crate::metrics::points::PointDistribution, format: Format) -> 
     Ok(out)
 }
 
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.0}%", x * 100.0))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+pub fn velocity(r: &crate::metrics::velocity::VelocityReport, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(r);
+    }
+    let mut sprints = Table::new(
+        &[
+            "team",
+            "sprint",
+            "end",
+            "committed",
+            "added",
+            "removed",
+            "completed",
+            "say/do",
+            "carry-over",
+            "difference",
+            "rolling mean",
+            "rolling median",
+            "CV",
+        ],
+        &[
+            false, false, false, true, true, true, true, true, true, true, true, true, true,
+        ],
+    );
+    for s in &r.sprints {
+        sprints.row(vec![
+            s.team.clone(),
+            s.sprint_name.clone().unwrap_or_else(|| s.sprint_id.clone()),
+            match (&s.end_date, s.closed) {
+                (Some(d), true) => d.clone(),
+                (Some(d), false) => format!("{d} (active)"),
+                (None, _) => "-".into(),
+            },
+            num(s.committed, 1),
+            num(s.added, 1),
+            num(s.removed, 1),
+            num(s.completed, 1),
+            pct(s.say_do),
+            s.carry_over_items
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "n/a".into()),
+            num(s.difference, 1),
+            num(s.rolling_mean, 1),
+            num(s.rolling_median, 1),
+            num(s.rolling_cv, 2),
+        ]);
+    }
+    let mut teams = Table::new(
+        &[
+            "team",
+            "program",
+            "closed sprints",
+            "mean",
+            "median",
+            "sd",
+            "CV",
+            "say/do",
+            "trend / sprint",
+            "95% CI",
+        ],
+        &[
+            false, false, true, true, true, true, true, true, true, false,
+        ],
+    );
+    for t in &r.teams {
+        teams.row(vec![
+            t.team.clone(),
+            t.program.clone().unwrap_or_else(|| "-".into()),
+            t.closed_sprints.to_string(),
+            num(t.rolling_mean, 1),
+            num(t.rolling_median, 1),
+            num(t.sd, 1),
+            num(t.cv, 2),
+            pct(t.say_do),
+            num(t.trend_slope, 2),
+            match (t.trend_ci_low, t.trend_ci_high) {
+                (Some(a), Some(b)) => format!("{} to {}", num(Some(a), 2), num(Some(b), 2)),
+                _ => "n/a".into(),
+            },
+        ]);
+    }
+    let group = match r.group_by {
+        crate::metrics::points::GroupBy::Team => "team",
+        crate::metrics::points::GroupBy::Program => "program",
+    };
+    let mut diff = Table::new(
+        &[
+            group, "sprints", "min", "max", "mean", "median", "mode", "sd", "IQR",
+        ],
+        &[false, true, true, true, true, true, true, true, true],
+    );
+    for d in &r.difference {
+        let s = &d.summary;
+        diff.row(vec![
+            d.group.clone(),
+            s.n.to_string(),
+            num(s.min, 2),
+            num(s.max, 2),
+            num(s.mean, 2),
+            num(s.median, 2),
+            num(s.mode, 2),
+            num(s.sd, 2),
+            num(s.iqr, 2),
+        ]);
+    }
+    if format == Format::Csv {
+        return Ok(sprints.to_csv());
+    }
+    let md = format == Format::Markdown;
+    let head = |h: &str| {
+        if md {
+            format!("\n## {h}\n\n")
+        } else {
+            format!("\n{h}\n")
+        }
+    };
+    let mut out = String::new();
+    out.push_str(&head(&format!(
+        "Velocity per sprint (rolling over the last {} closed sprints)",
+        r.window
+    )));
+    out.push_str(&sprints.render(format));
+    out.push_str(&head(
+        "Predictability per team (compare teams on say/do and CV, not on points)",
+    ));
+    out.push_str(&teams.render(format));
+    out.push_str(&head("Difference completed - committed"));
+    out.push_str(&diff.render(format));
+    if format == Format::Table {
+        out.push_str("n/a: undefined for the data (see --format json for the reason of each)\n");
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

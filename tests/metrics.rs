@@ -115,3 +115,169 @@ fn points_by_hand_with_undefined_values() {
     assert_eq!(v["rows"][0]["group"], "core");
     assert_eq!(v["rows"][0]["n"], 7);
 }
+
+#[test]
+fn velocity_difference_reproduces_table_7_of_the_delivery_paper() {
+    let Some(data) = shared_data() else { return };
+    let dir = scratch();
+    let db = dir.path().join("t7.duckdb");
+    let expected =
+        std::fs::read_to_string(data.join("sprints-tse2017/expected_table7.csv")).unwrap();
+    let mut programs = Vec::new();
+    for line in expected.lines().skip(1) {
+        let f: Vec<String> = line.split(',').map(str::to_string).collect();
+        let program = f[1].trim_end_matches(".csv").to_string();
+        let path = data.join("sprints-tse2017").join(&f[1]);
+        let r = sprintlens(
+            &db,
+            &[
+                "ingest",
+                "-q",
+                "--program",
+                &program,
+                path.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        programs.push((program, f));
+    }
+    let r = sprintlens(&db, &["--format", "json", "velocity", "--by", "program"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let got = got["difference"].as_array().unwrap();
+    assert_eq!(got.len(), 2);
+    for (program, f) in programs {
+        let g = got.iter().find(|g| g["group"] == program.as_str()).unwrap();
+        assert_eq!(
+            g["n"].as_u64().unwrap(),
+            f[2].parse::<u64>().unwrap(),
+            "{program} sprints"
+        );
+        for (i, field) in [
+            (3, "min"),
+            (4, "max"),
+            (5, "mean"),
+            (6, "median"),
+            (7, "mode"),
+            (8, "sd"),
+            (9, "iqr"),
+        ] {
+            let want: f64 = f[i].parse().unwrap();
+            let have = num(&g[field]);
+            assert!(
+                (have - want).abs() <= 0.01,
+                "{program} {field}: paper {want}, sprintlens {have}"
+            );
+        }
+    }
+}
+
+#[test]
+fn velocity_by_hand() {
+    let dir = scratch();
+    let db = dir.path().join("v.duckdb");
+    let sprints = write(
+        dir.path(),
+        "sprints.csv",
+        b"team,sprint_id,start_date,end_date\na,1,2025-01-06,2025-01-19\na,2,2025-01-20,2025-02-02\na,3,2025-02-03,2025-02-16\na,4,2025-02-17,2025-03-02\n",
+    );
+    // Sprint 1: committed 5+3+2 = 10, A-3 removed, A-4 added (1 point); done A-1 and A-4:
+    //   completed 5+1 = 6, completed of committed 5, say/do 50%, carry-over 1 (A-2).
+    // Sprint 2: committed 3 (A-2 carried) + 8 = 11, both done: completed 11, say/do 100%.
+    // Sprint 3: committed 0 (nothing): say/do undefined; completed 0.
+    // Sprint 4: active on 2025-02-20.
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,committed,points_start,points_end,status\n\
+a,1,A-1,true,5,5,done\na,1,A-2,true,3,3,not_done\na,1,A-3,true,2,2,removed\na,1,A-4,false,,1,done\n\
+a,2,A-2,true,3,3,done\na,2,A-5,true,8,8,done\n\
+a,3,A-6,false,,2,not_done\n\
+a,4,A-7,true,5,5,not_done\n",
+    );
+    assert_eq!(
+        sprintlens(
+            &db,
+            &[
+                "ingest",
+                "-q",
+                sprints.to_str().unwrap(),
+                items.to_str().unwrap()
+            ]
+        )
+        .code,
+        0
+    );
+    let r = sprintlens(
+        &db,
+        &["--format", "json", "velocity", "--as-of", "2025-02-20"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let s = v["sprints"].as_array().unwrap();
+    assert_eq!(s.len(), 4);
+    let f = |i: usize, k: &str| s[i][k].clone();
+    assert_eq!(
+        (
+            num(&f(0, "committed")),
+            num(&f(0, "added")),
+            num(&f(0, "removed")),
+            num(&f(0, "completed"))
+        ),
+        (10.0, 1.0, 2.0, 6.0)
+    );
+    assert_eq!(
+        (
+            num(&f(0, "say_do")),
+            f(0, "carry_over_items"),
+            num(&f(0, "difference"))
+        ),
+        (0.5, serde_json::json!(1), -4.0)
+    );
+    assert_eq!(
+        (
+            num(&f(1, "committed")),
+            num(&f(1, "completed")),
+            num(&f(1, "say_do"))
+        ),
+        (11.0, 11.0, 1.0)
+    );
+    assert!(f(2, "say_do").is_null());
+    assert_eq!(f(2, "undefined")["say_do"], "nothing was committed");
+    assert_eq!(f(3, "closed"), false);
+    assert!(f(3, "rolling_mean").is_null());
+    // Rolling over closed sprints 1-3: completed 6, 11, 0 -> mean 17/3, median 6.
+    assert!((num(&f(2, "rolling_mean")) - 17.0 / 3.0).abs() < 1e-9);
+    assert_eq!(num(&f(2, "rolling_median")), 6.0);
+    let t = &v["teams"][0];
+    assert_eq!(t["closed_sprints"], 3);
+    // Trend of 6, 11, 0: slope -3.
+    assert!((num(&t["trend_slope"]) + 3.0).abs() < 1e-9);
+    assert!((num(&t["say_do"]) - 0.75).abs() < 1e-9);
+    // The active sprint is not in the difference distribution: 6-10, 11-11, 0-0.
+    let d = &v["difference"][0];
+    assert_eq!(d["n"], 3);
+    assert_eq!(
+        (num(&d["min"]), num(&d["max"]), num(&d["median"])),
+        (-4.0, 0.0, 0.0)
+    );
+    // One sprint's row, with its history's rolling values.
+    let r = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "velocity",
+            "--sprint",
+            "2",
+            "--as-of",
+            "2025-02-20",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["sprints"].as_array().unwrap().len(), 1);
+    assert_eq!(num(&v["sprints"][0]["rolling_mean"]), 8.5);
+    let r = sprintlens(&db, &["velocity", "--sprint", "99"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("unknown sprint \"99\""), "{}", r.stderr);
+}

@@ -1,4 +1,6 @@
 //! Metrics: SQL in `queries/metrics/` run by the store, statistics in Rust.
 
+pub mod frame;
 pub mod points;
 pub mod stats;
+pub mod velocity;

@@ -1,7 +1,8 @@
 //! Point distribution per team or program: n, min, max, mean, median, mode (ties to the
 //! smaller value), variance and sd with n-1, over the stories' final estimates.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::metrics::frame;
 use crate::metrics::stats::{Summary, summarise};
 use crate::store::Store;
 use serde::Serialize;
@@ -56,24 +57,15 @@ pub fn point_distribution(
     let df = store.query_frame("point_values", POINT_VALUES, duckdb::params![team, program])?;
     let mut groups: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     if df.height() > 0 {
-        let ctx = "reading point values";
         let key_col = match group_by {
             GroupBy::Team => "team",
             GroupBy::Program => "program",
         };
-        let keys = df
-            .column(key_col)
-            .map_err(Error::frame(ctx))?
-            .str()
-            .map_err(Error::frame(ctx))?;
-        let est = df
-            .column("estimate")
-            .map_err(Error::frame(ctx))?
-            .f64()
-            .map_err(Error::frame(ctx))?;
-        for (k, v) in keys.iter().zip(est.iter()) {
+        let keys = frame::strings(&df, key_col)?;
+        let est = frame::floats(&df, "estimate")?;
+        for (k, v) in keys.into_iter().zip(est) {
             if let (Some(k), Some(v)) = (k, v) {
-                groups.entry(k.to_string()).or_default().push(v);
+                groups.entry(k).or_default().push(v);
             }
         }
     }

@@ -1,0 +1,378 @@
+//! Velocity per team and sprint (committed, added, removed, completed, say/do, carry-over,
+//! difference), rolling mean and median over the last N closed sprints with sd and CV, the
+//! trend (OLS slope with a 95% confidence interval), and the distribution of the difference
+//! per team or program.
+
+use crate::error::Result;
+use crate::metrics::frame;
+use crate::metrics::points::GroupBy;
+use crate::metrics::stats::{Summary, mean, quantile_sorted, sorted, summarise, variance};
+use crate::store::Store;
+use chrono::NaiveDate;
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+use std::collections::BTreeMap;
+
+pub const SPRINT_VELOCITY: &str = include_str!("../../queries/metrics/sprint_velocity.sql");
+
+/// The rolling window used when the settings name none.
+pub const DEFAULT_WINDOW: usize = 3;
+
+#[derive(Debug, Clone)]
+pub struct VelocityQuery<'a> {
+    pub team: Option<&'a str>,
+    pub program: Option<&'a str>,
+    /// Only this sprint's row in the sprint table (rolling values still use its history).
+    pub sprint: Option<&'a str>,
+    /// Only sprints starting on or after this day.
+    pub since: Option<NaiveDate>,
+    pub window: usize,
+    /// A sprint ending on or after this day is active, not closed.
+    pub as_of: NaiveDate,
+    pub group_by: GroupBy,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SprintVelocity {
+    pub team: String,
+    pub program: Option<String>,
+    pub sprint_id: String,
+    pub sprint_name: Option<String>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    /// `items` (from sprint items) or `summary` (from a sprint summary).
+    pub source: String,
+    pub closed: bool,
+    pub committed: Option<f64>,
+    pub added: Option<f64>,
+    pub removed: Option<f64>,
+    pub completed: Option<f64>,
+    pub completed_of_committed: Option<f64>,
+    /// completed of committed / committed.
+    pub say_do: Option<f64>,
+    /// Committed items not done by the sprint's end.
+    pub carry_over_items: Option<i64>,
+    /// completed - committed.
+    pub difference: Option<f64>,
+    /// Over the last `window` closed sprints up to this one (closed sprints only).
+    pub rolling_mean: Option<f64>,
+    pub rolling_median: Option<f64>,
+    pub rolling_sd: Option<f64>,
+    pub rolling_cv: Option<f64>,
+    /// Why a value is undefined (null), by field.
+    pub undefined: BTreeMap<&'static str, &'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamVelocity {
+    pub team: String,
+    pub program: Option<String>,
+    pub sprints: usize,
+    pub closed_sprints: usize,
+    /// Over the last `window` closed sprints.
+    pub rolling_mean: Option<f64>,
+    pub rolling_median: Option<f64>,
+    pub sd: Option<f64>,
+    pub cv: Option<f64>,
+    /// Mean say/do over the closed sprints where it is defined.
+    pub say_do: Option<f64>,
+    /// OLS slope of completed points per sprint over all closed sprints, with its 95% CI.
+    pub trend_slope: Option<f64>,
+    pub trend_ci_low: Option<f64>,
+    pub trend_ci_high: Option<f64>,
+    pub undefined: BTreeMap<&'static str, &'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DifferenceRow {
+    pub group: String,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VelocityReport {
+    pub window: usize,
+    pub as_of: NaiveDate,
+    pub group_by: GroupBy,
+    pub sprints: Vec<SprintVelocity>,
+    pub teams: Vec<TeamVelocity>,
+    /// Distribution of completed - committed over every closed sprint of the team or program.
+    pub difference: Vec<DifferenceRow>,
+}
+
+/// Slope of y over x = 0, 1, 2, ... by least squares, with its 95% confidence interval.
+pub fn ols_trend(y: &[f64]) -> Option<(f64, f64, f64)> {
+    let n = y.len();
+    if n < 3 {
+        return None;
+    }
+    let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let mx = mean(&xs)?;
+    let my = mean(y)?;
+    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+    let sxy: f64 = xs.iter().zip(y).map(|(x, v)| (x - mx) * (v - my)).sum();
+    let slope = sxy / sxx;
+    let intercept = my - slope * mx;
+    let sse: f64 = xs
+        .iter()
+        .zip(y)
+        .map(|(x, v)| {
+            let r = v - (intercept + slope * x);
+            r * r
+        })
+        .sum();
+    let se = (sse / (n as f64 - 2.0) / sxx).sqrt();
+    let t = StudentsT::new(0.0, 1.0, n as f64 - 2.0)
+        .ok()?
+        .inverse_cdf(0.975);
+    Some((slope, slope - t * se, slope + t * se))
+}
+
+fn window_stats(values: &[f64]) -> (Option<f64>, Option<f64>, Option<f64>, Option<f64>) {
+    let v = sorted(values);
+    let m = mean(&v);
+    let sd = variance(&v).map(f64::sqrt);
+    let cv = match (sd, m) {
+        (Some(sd), Some(m)) if m > 0.0 => Some(sd / m),
+        _ => None,
+    };
+    (m, quantile_sorted(&v, 0.5), sd, cv)
+}
+
+pub fn velocity(store: &Store, q: &VelocityQuery) -> Result<VelocityReport> {
+    let as_of = q.as_of.to_string();
+    let df = store.query_frame(
+        "sprint_velocity",
+        SPRINT_VELOCITY,
+        duckdb::params![q.team, q.program, as_of],
+    )?;
+    let mut rows: Vec<SprintVelocity> = Vec::new();
+    if df.height() > 0 {
+        let team = frame::strings(&df, "team")?;
+        let program = frame::strings(&df, "program")?;
+        let sprint_id = frame::strings(&df, "sprint_id")?;
+        let sprint_name = frame::strings(&df, "sprint_name")?;
+        let start = frame::strings(&df, "start_date")?;
+        let end = frame::strings(&df, "end_date")?;
+        let source = frame::strings(&df, "source")?;
+        let closed = frame::bools(&df, "closed")?;
+        let committed = frame::floats(&df, "committed")?;
+        let added = frame::floats(&df, "added")?;
+        let removed = frame::floats(&df, "removed")?;
+        let completed = frame::floats(&df, "completed")?;
+        let coc = frame::floats(&df, "completed_of_committed")?;
+        let carry = frame::ints(&df, "carry_over_items")?;
+        for i in 0..df.height() {
+            rows.push(SprintVelocity {
+                team: team[i].clone().unwrap_or_default(),
+                program: program[i].clone(),
+                sprint_id: sprint_id[i].clone().unwrap_or_default(),
+                sprint_name: sprint_name[i].clone(),
+                start_date: start[i].clone(),
+                end_date: end[i].clone(),
+                source: source[i].clone().unwrap_or_default(),
+                closed: closed[i].unwrap_or(true),
+                committed: committed[i],
+                added: added[i],
+                removed: removed[i],
+                completed: completed[i],
+                completed_of_committed: coc[i],
+                say_do: None,
+                carry_over_items: carry[i],
+                difference: None,
+                rolling_mean: None,
+                rolling_median: None,
+                rolling_sd: None,
+                rolling_cv: None,
+                undefined: BTreeMap::new(),
+            });
+        }
+    }
+    if let Some(since) = q.since {
+        let since = since.to_string();
+        rows.retain(|r| r.start_date.as_deref().is_some_and(|d| d >= since.as_str()));
+    }
+
+    // Per sprint: say/do, difference, rolling values over the team's closed sprints.
+    let mut teams: Vec<TeamVelocity> = Vec::new();
+    let mut start = 0;
+    while start < rows.len() {
+        let mut end = start;
+        while end < rows.len() && rows[end].team == rows[start].team {
+            end += 1;
+        }
+        let mut history: Vec<f64> = Vec::new();
+        let mut say_dos: Vec<f64> = Vec::new();
+        for r in &mut rows[start..end] {
+            fill_sprint(r, &mut history, &mut say_dos, q.window);
+        }
+        teams.push(team_summary(
+            &rows[start..end],
+            &history,
+            &say_dos,
+            q.window,
+        ));
+        start = end;
+    }
+
+    let mut groups: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in &rows {
+        let key = match q.group_by {
+            GroupBy::Team => Some(r.team.clone()),
+            GroupBy::Program => r.program.clone(),
+        };
+        // An active sprint's completed points are not final.
+        if !r.closed {
+            continue;
+        }
+        if let (Some(k), Some(d)) = (key, r.difference) {
+            groups.entry(k).or_default().push(d);
+        }
+    }
+    let difference = groups
+        .into_iter()
+        .map(|(group, d)| DifferenceRow {
+            group,
+            summary: summarise(&d),
+        })
+        .collect();
+    if let Some(s) = q.sprint {
+        rows.retain(|r| r.sprint_id == s);
+    }
+    Ok(VelocityReport {
+        window: q.window,
+        as_of: q.as_of,
+        group_by: q.group_by,
+        sprints: rows,
+        teams,
+        difference,
+    })
+}
+
+fn fill_sprint(
+    r: &mut SprintVelocity,
+    history: &mut Vec<f64>,
+    say_dos: &mut Vec<f64>,
+    window: usize,
+) {
+    r.difference = r.completed.zip(r.committed).map(|(c, k)| c - k);
+    if r.difference.is_none() {
+        r.undefined
+            .insert("difference", "committed points are unknown");
+    }
+    r.say_do = match (r.completed_of_committed, r.committed) {
+        (Some(c), Some(k)) if k > 0.0 => Some(c / k),
+        (_, Some(_)) if r.source == "items" => {
+            r.undefined.insert("say_do", "nothing was committed");
+            None
+        }
+        _ => {
+            r.undefined.insert(
+                "say_do",
+                if r.source == "summary" {
+                    "a sprint summary does not say which completed points were committed"
+                } else {
+                    "committed points are unknown"
+                },
+            );
+            None
+        }
+    };
+    if !r.closed {
+        r.undefined
+            .insert("rolling_mean", "the sprint is still active");
+        return;
+    }
+    if let Some(c) = r.completed {
+        history.push(c);
+    }
+    if let Some(s) = r.say_do {
+        say_dos.push(s);
+    }
+    let w = &history[history.len().saturating_sub(window)..];
+    let (m, med, sd, cv) = window_stats(w);
+    r.rolling_mean = m;
+    r.rolling_median = med;
+    r.rolling_sd = sd;
+    r.rolling_cv = cv;
+    if sd.is_none() {
+        r.undefined
+            .insert("rolling_sd", "needs at least two closed sprints");
+    }
+    if cv.is_none() {
+        r.undefined
+            .insert("rolling_cv", "needs a sd and a mean above zero");
+    }
+}
+
+fn team_summary(
+    rows: &[SprintVelocity],
+    history: &[f64],
+    say_dos: &[f64],
+    window: usize,
+) -> TeamVelocity {
+    let first = &rows[0];
+    let w = &history[history.len().saturating_sub(window)..];
+    let (m, med, sd, cv) = window_stats(w);
+    let trend = ols_trend(history);
+    let mut undefined = BTreeMap::new();
+    if sd.is_none() {
+        undefined.insert("sd", "needs at least two closed sprints");
+    }
+    if cv.is_none() {
+        undefined.insert("cv", "needs a sd and a mean above zero");
+    }
+    if trend.is_none() {
+        undefined.insert("trend_slope", "needs at least three closed sprints");
+    }
+    if say_dos.is_empty() {
+        undefined.insert("say_do", "no closed sprint has a say/do");
+    }
+    TeamVelocity {
+        team: first.team.clone(),
+        program: first.program.clone(),
+        sprints: rows.len(),
+        closed_sprints: rows.iter().filter(|r| r.closed).count(),
+        rolling_mean: m,
+        rolling_median: med,
+        sd,
+        cv,
+        say_do: mean(say_dos),
+        trend_slope: trend.map(|t| t.0),
+        trend_ci_low: trend.map(|t| t.1),
+        trend_ci_high: trend.map(|t| t.2),
+        undefined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trend_by_hand() {
+        // y = 10, 12, 14, 16: slope 2 exactly, no residuals, so the interval is [2, 2].
+        let (s, lo, hi) = ols_trend(&[10.0, 12.0, 14.0, 16.0]).unwrap();
+        assert!((s - 2.0).abs() < 1e-12 && (lo - 2.0).abs() < 1e-9 && (hi - 2.0).abs() < 1e-9);
+        // y = 1, 3, 2: slope 0.5; residuals -0.5, 1, -0.5 -> SSE 1.5; Sxx 2;
+        // se = sqrt(1.5 / 1 / 2) = 0.8660; t(0.975, 1) = 12.7062 -> half-width 11.0039.
+        let (s, lo, hi) = ols_trend(&[1.0, 3.0, 2.0]).unwrap();
+        assert!((s - 0.5).abs() < 1e-12);
+        assert!((hi - s - 11.0039).abs() < 1e-3, "{}", hi - s);
+        assert!((s - lo - 11.0039).abs() < 1e-3);
+        assert!(ols_trend(&[1.0, 2.0]).is_none());
+    }
+
+    #[test]
+    fn window_statistics() {
+        // 20, 30, 40: mean 30, median 30, sd 10, CV 1/3.
+        let (m, med, sd, cv) = window_stats(&[40.0, 20.0, 30.0]);
+        assert_eq!((m, med, sd), (Some(30.0), Some(30.0), Some(10.0)));
+        assert!((cv.unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        let (_, _, sd, cv) = window_stats(&[5.0]);
+        assert_eq!((sd, cv), (None, None));
+        let (_, _, _, cv) = window_stats(&[0.0, 0.0]);
+        assert_eq!(cv, None);
+    }
+}
