@@ -1,6 +1,8 @@
 //! The command line: clap parses flags once into a [`Config`]; nothing below this imports clap.
 
-use crate::config::{BenchIngest, Command, Config, DEFAULT_DB, DEMO_DB, Scope, VelocityArgs};
+use crate::config::{
+    BenchIngest, Command, Config, DEFAULT_DB, DEMO_DB, Scope, SpreadArgs, VelocityArgs,
+};
 use crate::domain::Kind;
 use crate::error::{Error, Result};
 use crate::generate::GenParams;
@@ -75,6 +77,23 @@ pub enum Cmd {
         /// Difference distribution per team or per program
         #[arg(long, default_value = "team")]
         by: String,
+    },
+    /// Estimate spread and consensus per story and round, convergence, voter calibration
+    Spread {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Only the stories of this sprint
+        #[arg(long)]
+        sprint: Option<String>,
+        /// Only votes cast on or after this day (YYYY-MM-DD)
+        #[arg(long)]
+        since: Option<String>,
+        /// Show voters' names instead of "voter 1", "voter 2", ...
+        #[arg(long)]
+        show_names: bool,
+        /// List every round in the table output
+        #[arg(long)]
+        rounds: bool,
     },
     /// Measure speed and memory
     #[command(subcommand)]
@@ -244,6 +263,19 @@ impl Cli {
                     group_by: group_by(&by)?,
                 })
             }
+            Cmd::Spread {
+                scope,
+                sprint,
+                since,
+                show_names,
+                rounds,
+            } => Command::Spread(SpreadArgs {
+                scope: scope.into(),
+                sprint,
+                since: since.map(|d| date_flag("--since", &d)).transpose()?,
+                show_names,
+                rounds,
+            }),
             Cmd::Demo { data } => {
                 return Ok(Config {
                     db: db_given.unwrap_or_else(|| PathBuf::from(DEMO_DB)),

@@ -27,6 +27,17 @@ pub enum Command {
     BenchIngest(BenchIngest),
     Points(Scope, crate::metrics::points::GroupBy),
     Velocity(VelocityArgs),
+    Spread(SpreadArgs),
+}
+
+#[derive(Debug, Clone)]
+pub struct SpreadArgs {
+    pub scope: Scope,
+    pub sprint: Option<String>,
+    pub since: Option<chrono::NaiveDate>,
+    pub show_names: bool,
+    /// Show every round, not only the stories and voters.
+    pub rounds: bool,
 }
 
 #[derive(Debug, Clone)]

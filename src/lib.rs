@@ -101,6 +101,19 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             }
             write(out, &render::velocity(&report, config.format)?)
         }
+        Command::Spread(a) => {
+            let store = open_existing(&config.db)?;
+            check_scope(&store, &a.scope)?;
+            let q = metrics::spread::SpreadQuery {
+                team: a.scope.team.as_deref(),
+                program: a.scope.program.as_deref(),
+                sprint: a.sprint.as_deref(),
+                since: a.since,
+                show_names: a.show_names,
+            };
+            let report = metrics::spread::spread(&store, &q)?;
+            write(out, &render::spread(&report, config.format, a.rounds)?)
+        }
         Command::BenchIngest(b) => {
             let report = bench::ingest(&b)?;
             write(out, &bench::render_ingest(&report, config.format)?)

@@ -530,6 +530,145 @@ pub fn velocity(r: &crate::metrics::velocity::VelocityReport, format: Format) ->
     Ok(out)
 }
 
+fn steps(v: Option<i64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_else(|| "n/a".into())
+}
+
+pub fn spread(
+    r: &crate::metrics::spread::SpreadReport,
+    format: Format,
+    show_rounds: bool,
+) -> Result<String> {
+    if format == Format::Json {
+        return to_json(r);
+    }
+    let mut rounds = Table::new(
+        &[
+            "team",
+            "story",
+            "session",
+            "round",
+            "votes",
+            "?",
+            "spread",
+            "ratio",
+            "sd log2",
+            "mode share",
+            "consensus",
+            "suggested",
+            "mean",
+            "low",
+            "high",
+        ],
+        &[
+            false, false, false, true, true, true, true, true, true, true, false, true, true,
+            false, false,
+        ],
+    );
+    for x in &r.rounds {
+        rounds.row(vec![
+            x.team.clone(),
+            x.story.clone(),
+            x.session.clone(),
+            x.round.to_string(),
+            x.votes.to_string(),
+            x.question_votes.to_string(),
+            steps(x.spread_steps),
+            num(x.ratio_spread, 2),
+            num(x.sd_log2, 2),
+            pct(x.mode_share),
+            if x.unanimous {
+                "unanimous".into()
+            } else if x.near_consensus {
+                "near".into()
+            } else {
+                "no".into()
+            },
+            x.suggested_card.clone().unwrap_or_else(|| "n/a".into()),
+            num(x.mean, 1),
+            x.low_voters.join(", "),
+            x.high_voters.join(", "),
+        ]);
+    }
+    if format == Format::Csv {
+        return Ok(rounds.to_csv());
+    }
+    let mut stories = Table::new(
+        &[
+            "team",
+            "story",
+            "session",
+            "rounds",
+            "consensus in",
+            "first spread",
+            "last spread",
+            "?",
+            "suggested",
+            "final",
+        ],
+        &[
+            false, false, false, true, true, true, true, true, true, true,
+        ],
+    );
+    for s in &r.stories {
+        stories.row(vec![
+            s.team.clone(),
+            s.story.clone(),
+            s.session.clone(),
+            s.rounds.to_string(),
+            s.rounds_to_consensus
+                .map(|x| format!("round {x}"))
+                .unwrap_or_else(|| "never".into()),
+            steps(s.first_spread),
+            steps(s.last_spread),
+            pct(Some(s.question_share)),
+            s.suggested_card.clone().unwrap_or_else(|| "n/a".into()),
+            num(s.final_estimate, 1),
+        ]);
+    }
+    let mut voters = Table::new(
+        &[
+            "team",
+            "voter",
+            "round-1 votes",
+            "mean |steps| from final",
+            "mean steps from final",
+        ],
+        &[false, false, true, true, true],
+    );
+    for v in &r.voters {
+        voters.row(vec![
+            v.team.clone(),
+            v.voter.clone(),
+            v.votes.to_string(),
+            num(v.mean_abs_steps, 2),
+            num(v.mean_signed_steps, 2),
+        ]);
+    }
+    let md = format == Format::Markdown;
+    let head = |h: &str| {
+        if md {
+            format!("\n## {h}\n\n")
+        } else {
+            format!("\n{h}\n")
+        }
+    };
+    let mut out = String::new();
+    if show_rounds {
+        out.push_str(&head("Spread per round (spread in deck steps)"));
+        out.push_str(&rounds.render(format));
+    }
+    out.push_str(&head("Stories"));
+    out.push_str(&stories.render(format));
+    out.push_str(&head(if r.pseudonymised {
+        "Voter calibration (pseudonymised; --show-names shows names)"
+    } else {
+        "Voter calibration"
+    }));
+    out.push_str(&voters.render(format));
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -281,3 +281,72 @@ a,4,A-7,true,5,5,not_done\n",
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("unknown sprint \"99\""), "{}", r.stderr);
 }
+
+#[test]
+fn spread_and_consensus_by_hand_with_pseudonyms() {
+    let dir = scratch();
+    let db = dir.path().join("s.duckdb");
+    let decks = write(dir.path(), "decks.csv", b"team,deck\nt,fibonacci\n");
+    let stories = write(dir.path(), "stories.csv", b"team,story,estimate\nt,T-1,8\n");
+    // Round 1: 5, 13, 8, ? -> spread 2 steps, suggested 8; round 2: 8, 8, 8, 5 -> spread 1.
+    let votes = write(
+        dir.path(),
+        "votes.csv",
+        b"team,session,story,round,voter,card\n\
+t,s1,T-1,1,zoe,5\nt,s1,T-1,1,max,13\nt,s1,T-1,1,ada,8\nt,s1,T-1,1,bo,?\n\
+t,s1,T-1,2,zoe,8\nt,s1,T-1,2,max,8\nt,s1,T-1,2,ada,8\nt,s1,T-1,2,bo,5\n",
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            decks.to_str().unwrap(),
+            stories.to_str().unwrap(),
+            votes.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sprintlens(&db, &["--format", "json", "spread"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stdout.contains("zoe") && !r.stdout.contains("\"max\""),
+        "names leak: {}",
+        r.stdout
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["pseudonymised"], true);
+    let r1 = &v["rounds"][0];
+    assert_eq!(
+        (r1["spread_steps"].as_i64(), r1["question_votes"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(r1["suggested_card"], "8");
+    assert!((num(&r1["ratio_spread"]) - 2.6).abs() < 1e-12);
+    assert_eq!(r1["low_voters"].as_array().unwrap().len(), 1);
+    assert!(r1["low_voters"][0].as_str().unwrap().starts_with("voter "));
+    let r2 = &v["rounds"][1];
+    assert_eq!(
+        (r2["spread_steps"].as_i64(), r2["spread_change"].as_i64()),
+        (Some(1), Some(-1))
+    );
+    assert_eq!(
+        (r2["near_consensus"].as_bool(), r2["unanimous"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert!((num(&r2["mode_share"]) - 0.75).abs() < 1e-12);
+    let s = &v["stories"][0];
+    assert_eq!(
+        (s["rounds"].as_i64(), s["rounds_to_consensus"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(s["question_share"], 0.125);
+    // Calibration on round 1 against the final 8 (step 5): 5 -> -1, 13 -> +1, 8 -> 0.
+    let voters = v["voters"].as_array().unwrap();
+    assert_eq!(voters.len(), 3);
+    let mut abs: Vec<f64> = voters.iter().map(|x| num(&x["mean_abs_steps"])).collect();
+    abs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(abs, vec![0.0, 1.0, 1.0]);
+    let named = sprintlens(&db, &["--format", "json", "spread", "--show-names"]);
+    assert!(named.stdout.contains("\"zoe\""), "{}", named.stdout);
+}

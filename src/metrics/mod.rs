@@ -2,5 +2,6 @@
 
 pub mod frame;
 pub mod points;
+pub mod spread;
 pub mod stats;
 pub mod velocity;
