@@ -1,7 +1,8 @@
 //! The command line: clap parses flags once into a [`Config`]; nothing below this imports clap.
 
 use crate::config::{
-    BenchIngest, Command, Config, DEFAULT_DB, DEMO_DB, Scope, SpreadArgs, VelocityArgs,
+    BenchIngest, Command, Config, DEFAULT_DB, DEMO_DB, ForecastArgs, Scope, SpreadArgs,
+    VelocityArgs,
 };
 use crate::domain::Kind;
 use crate::error::{Error, Result};
@@ -94,6 +95,27 @@ pub enum Cmd {
         /// List every round in the table output
         #[arg(long)]
         rounds: bool,
+    },
+    /// Monte Carlo forecast: points in the next N sprints, and when X points will be done
+    Forecast {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// How many sprints ahead for "how much"
+        #[arg(long, default_value_t = 6)]
+        sprints: usize,
+        /// "When will this many points be done" [default: the team's remaining backlog]
+        #[arg(long, allow_negative_numbers = true)]
+        points: Option<f64>,
+        #[arg(long, default_value_t = crate::forecast::DEFAULT_TRIALS)]
+        trials: usize,
+        #[arg(long, default_value_t = crate::forecast::DEFAULT_SEED)]
+        seed: u64,
+        /// Draw from the last this many closed sprints
+        #[arg(long, default_value_t = crate::forecast::DEFAULT_HISTORY)]
+        history: usize,
+        /// The day that decides which sprints are closed (default: today)
+        #[arg(long)]
+        as_of: Option<String>,
     },
     /// Measure speed and memory
     #[command(subcommand)]
@@ -276,6 +298,40 @@ impl Cli {
                 show_names,
                 rounds,
             }),
+            Cmd::Forecast {
+                scope,
+                sprints,
+                points,
+                trials,
+                seed,
+                history,
+                as_of,
+            } => {
+                if sprints == 0 || trials == 0 || history == 0 {
+                    return Err(Error::Usage(
+                        "--sprints, --trials and --history must be at least 1".into(),
+                    ));
+                }
+                if let Some(p) = points
+                    && !(p.is_finite() && p > 0.0)
+                {
+                    return Err(Error::Usage(format!(
+                        "--points {p}: expected a number above 0"
+                    )));
+                }
+                Command::Forecast(ForecastArgs {
+                    scope: scope.into(),
+                    sprints,
+                    points,
+                    trials,
+                    seed,
+                    history,
+                    as_of: match as_of {
+                        Some(d) => date_flag("--as-of", &d)?,
+                        None => chrono::Local::now().date_naive(),
+                    },
+                })
+            }
             Cmd::Demo { data } => {
                 return Ok(Config {
                     db: db_given.unwrap_or_else(|| PathBuf::from(DEMO_DB)),

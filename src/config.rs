@@ -28,6 +28,18 @@ pub enum Command {
     Points(Scope, crate::metrics::points::GroupBy),
     Velocity(VelocityArgs),
     Spread(SpreadArgs),
+    Forecast(ForecastArgs),
+}
+
+#[derive(Debug, Clone)]
+pub struct ForecastArgs {
+    pub scope: Scope,
+    pub sprints: usize,
+    pub points: Option<f64>,
+    pub trials: usize,
+    pub seed: u64,
+    pub history: usize,
+    pub as_of: chrono::NaiveDate,
 }
 
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod forecast;
 pub mod generate;
 pub mod ingest;
 pub mod metrics;
@@ -113,6 +114,22 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             };
             let report = metrics::spread::spread(&store, &q)?;
             write(out, &render::spread(&report, config.format, a.rounds)?)
+        }
+        Command::Forecast(a) => {
+            let store = open_existing(&config.db)?;
+            check_scope(&store, &a.scope)?;
+            let q = forecast::ForecastQuery {
+                team: a.scope.team.as_deref(),
+                program: a.scope.program.as_deref(),
+                sprints: a.sprints,
+                points: a.points,
+                trials: a.trials,
+                seed: a.seed,
+                history: a.history,
+                as_of: a.as_of,
+            };
+            let report = forecast::forecast(&store, &q)?;
+            write(out, &render::forecast(&report, config.format)?)
         }
         Command::BenchIngest(b) => {
             let report = bench::ingest(&b)?;

@@ -4,7 +4,18 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = sprintlens::cli::Cli::parse();
+    let cli = match sprintlens::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0; a bad command line is bad input: exit 1.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let result = cli
         .into_config()
         .and_then(|config| sprintlens::run(config, &mut std::io::stdout().lock()));

@@ -669,6 +669,61 @@ pub fn spread(
     Ok(out)
 }
 
+pub fn forecast(r: &crate::forecast::ForecastReport, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(r);
+    }
+    let mut t = Table::new(
+        &["team", "question", "50%", "70%", "85%", "95%"],
+        &[false, false, true, true, true, true],
+    );
+    for f in &r.teams {
+        let cells = |levels: &[crate::forecast::Level], dates: bool| -> Vec<String> {
+            (0..4)
+                .map(|i| match levels.get(i) {
+                    None => "n/a".into(),
+                    Some(l) => match (l.value, l.date, dates) {
+                        (None, _, _) => "never".into(),
+                        (Some(v), Some(d), true) => format!("{} ({d})", num(Some(v), 0)),
+                        (Some(v), _, _) => num(Some(v), 1),
+                    },
+                })
+                .collect()
+        };
+        let mut row = vec![f.team.clone(), format!("points in {} sprints", f.sprints)];
+        row.extend(cells(&f.how_much, false));
+        t.row(row);
+        if let Some(x) = f.target_points {
+            let mut row = vec![
+                f.team.clone(),
+                format!(
+                    "sprints to {} points ({})",
+                    num(Some(x), 1),
+                    f.target_source.clone().unwrap_or_default()
+                ),
+            ];
+            row.extend(cells(&f.when, true));
+            t.row(row);
+        }
+    }
+    let mut out = t.render(format);
+    if format == Format::Table {
+        if let Some(f) = r.teams.first() {
+            out.push_str(&format!(
+                "{} trials (seed {}), drawing the completed points of each team's last {} closed \
+                 sprints; 85% = reached in 85 of 100 simulated futures\n",
+                f.trials, f.seed, r.history_limit
+            ));
+        }
+        for f in &r.teams {
+            for (k, why) in &f.undefined {
+                out.push_str(&format!("{}: {k} n/a: {why}\n", f.team));
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

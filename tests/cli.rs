@@ -159,3 +159,19 @@ fn bench_ingest_prints_its_table() {
         votes_lines.to_string()
     );
 }
+
+#[test]
+fn a_bad_command_line_exits_1_and_help_exits_0() {
+    let dir = scratch();
+    let db = dir.path().join("x.duckdb");
+    let r = sprintlens(&db, &["ingest", "--no-such-flag", "x.csv"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--no-such-flag"), "{}", r.stderr);
+    let r = sprintlens(&db, &["--help"]);
+    assert_eq!(r.code, 0);
+    for cmd in [
+        "ingest", "generate", "info", "demo", "points", "velocity", "spread", "forecast", "bench",
+    ] {
+        assert!(r.stdout.contains(cmd), "help lacks {cmd}: {}", r.stdout);
+    }
+}

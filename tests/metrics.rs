@@ -350,3 +350,84 @@ t,s1,T-1,2,zoe,8\nt,s1,T-1,2,max,8\nt,s1,T-1,2,ada,8\nt,s1,T-1,2,bo,5\n",
     let named = sprintlens(&db, &["--format", "json", "spread", "--show-names"]);
     assert!(named.stdout.contains("\"zoe\""), "{}", named.stdout);
 }
+
+#[test]
+fn forecast_from_a_steady_team_is_certain_and_seeded() {
+    let dir = scratch();
+    let db = dir.path().join("f.duckdb");
+    let sprints = write(
+        dir.path(),
+        "sprints.csv",
+        b"team,sprint_id,start_date,end_date\na,1,2025-01-06,2025-01-19\na,2,2025-01-20,2025-02-02\na,3,2025-02-03,2025-02-16\n",
+    );
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,committed,points_start,points_end,status\na,1,A-1,true,10,10,done\na,2,A-2,true,10,10,done\na,3,A-3,true,10,10,done\n",
+    );
+    let stories = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,estimate\na,A-4,13\na,A-5,8\na,A-1,10\n",
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            sprints.to_str().unwrap(),
+            items.to_str().unwrap(),
+            stories.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "forecast",
+            "--sprints",
+            "2",
+            "--as-of",
+            "2025-03-01",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let t = &v["teams"][0];
+    assert_eq!(t["history"], serde_json::json!([10.0, 10.0, 10.0]));
+    for l in t["how_much"].as_array().unwrap() {
+        assert_eq!(num(&l["value"]), 20.0);
+    }
+    // The remaining backlog is A-4 and A-5 (A-1 is done): 21 points, 3 sprints of 10.
+    assert_eq!(
+        (num(&t["target_points"]), t["target_source"].as_str()),
+        (21.0, Some("remaining backlog"))
+    );
+    for l in t["when"].as_array().unwrap() {
+        assert_eq!(num(&l["value"]), 3.0);
+        assert_eq!(l["date"], "2025-03-30");
+    }
+    let again = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "forecast",
+            "--sprints",
+            "2",
+            "--as-of",
+            "2025-03-01",
+        ],
+    );
+    assert_eq!(r.stdout, again.stdout);
+    let bad = sprintlens(&db, &["forecast", "--points", "-3"]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("--points -3: expected a number above 0"),
+        "{}",
+        bad.stderr
+    );
+}
