@@ -117,6 +117,18 @@ pub enum Cmd {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Estimation accuracy: cycle time per point value, rank correlations, hours-based errors,
+    /// re-estimation
+    Accuracy {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Only items of this sprint
+        #[arg(long)]
+        sprint: Option<String>,
+        /// Only items completed on or after this day (YYYY-MM-DD)
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// Measure speed and memory
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -332,6 +344,15 @@ impl Cli {
                     },
                 })
             }
+            Cmd::Accuracy {
+                scope,
+                sprint,
+                since,
+            } => Command::Accuracy {
+                scope: scope.into(),
+                sprint,
+                since: since.map(|d| date_flag("--since", &d)).transpose()?,
+            },
             Cmd::Demo { data } => {
                 return Ok(Config {
                     db: db_given.unwrap_or_else(|| PathBuf::from(DEMO_DB)),

@@ -21,14 +21,26 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub enum Command {
     Ingest(IngestRequest),
-    Generate { params: GenParams, out: PathBuf },
-    Info { ingests: usize },
-    Demo { data: PathBuf },
+    Generate {
+        params: GenParams,
+        out: PathBuf,
+    },
+    Info {
+        ingests: usize,
+    },
+    Demo {
+        data: PathBuf,
+    },
     BenchIngest(BenchIngest),
     Points(Scope, crate::metrics::points::GroupBy),
     Velocity(VelocityArgs),
     Spread(SpreadArgs),
     Forecast(ForecastArgs),
+    Accuracy {
+        scope: Scope,
+        sprint: Option<String>,
+        since: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, Clone)]

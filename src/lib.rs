@@ -131,6 +131,33 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             let report = forecast::forecast(&store, &q)?;
             write(out, &render::forecast(&report, config.format)?)
         }
+        Command::Accuracy {
+            scope,
+            sprint,
+            since,
+        } => {
+            let store = open_existing(&config.db)?;
+            check_scope(&store, &scope)?;
+            let spread = metrics::spread::spread(
+                &store,
+                &metrics::spread::SpreadQuery {
+                    team: scope.team.as_deref(),
+                    program: scope.program.as_deref(),
+                    sprint: sprint.as_deref(),
+                    since,
+                    show_names: false,
+                },
+            )?;
+            let q = metrics::accuracy::AccuracyQuery {
+                team: scope.team.as_deref(),
+                program: scope.program.as_deref(),
+                sprint: sprint.as_deref(),
+                since,
+            };
+            let report =
+                metrics::accuracy::accuracy(&store, &q, metrics::accuracy::reestimation(&spread))?;
+            write(out, &render::accuracy(&report, config.format)?)
+        }
         Command::BenchIngest(b) => {
             let report = bench::ingest(&b)?;
             write(out, &bench::render_ingest(&report, config.format)?)

@@ -724,6 +724,110 @@ pub fn forecast(r: &crate::forecast::ForecastReport, format: Format) -> Result<S
     Ok(out)
 }
 
+pub fn accuracy(r: &crate::metrics::accuracy::AccuracyReport, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(r);
+    }
+    let mut b = Table::new(
+        &[
+            "team",
+            "points",
+            "items",
+            "median days",
+            "85th pct days",
+            "overlap with next",
+        ],
+        &[false, true, true, true, true, true],
+    );
+    for x in &r.buckets {
+        b.row(vec![
+            x.team.clone(),
+            num(Some(x.points), 1),
+            x.items.to_string(),
+            num(x.median_days, 1),
+            num(x.p85_days, 1),
+            pct(x.overlap_with_next),
+        ]);
+    }
+    if format == Format::Csv {
+        return Ok(b.to_csv());
+    }
+    let mut t = Table::new(
+        &[
+            "team",
+            "items",
+            "Spearman",
+            "Kendall tau-b",
+            "Pearson",
+            "medians rise",
+            "items with hours",
+            "h/point",
+            "MAE h",
+            "MdMRE",
+            "PRED(25)",
+            "BRE bias",
+        ],
+        &[
+            false, true, true, true, true, false, true, true, true, true, true, true,
+        ],
+    );
+    for x in &r.teams {
+        t.row(vec![
+            x.team.clone(),
+            x.items.to_string(),
+            num(x.spearman, 2),
+            num(x.kendall_tau_b, 2),
+            num(x.pearson, 2),
+            match x.medians_rise {
+                Some(true) => "yes".into(),
+                Some(false) => "no".into(),
+                None => "n/a".into(),
+            },
+            x.hours_items.to_string(),
+            num(x.hours_per_point, 1),
+            num(x.mae_hours, 1),
+            num(x.mdmre, 2),
+            pct(x.pred25),
+            num(x.bre_bias, 2),
+        ]);
+    }
+    let mut re = Table::new(
+        &[
+            "team",
+            "stories",
+            "mean final - first suggestion",
+            "changed",
+        ],
+        &[false, true, true, true],
+    );
+    for x in &r.reestimation {
+        re.row(vec![
+            x.team.clone(),
+            x.stories.to_string(),
+            num(x.mean_change, 2),
+            pct(x.changed_share),
+        ]);
+    }
+    let md = format == Format::Markdown;
+    let head = |h: &str| {
+        if md {
+            format!("\n## {h}\n\n")
+        } else {
+            format!("\n{h}\n")
+        }
+    };
+    let mut out = String::new();
+    out.push_str(&head(
+        "Cycle time per point value (points are not hours: compare buckets within a team)",
+    ));
+    out.push_str(&b.render(format));
+    out.push_str(&head("Points against cycle time and hours"));
+    out.push_str(&t.render(format));
+    out.push_str(&head("Re-estimation"));
+    out.push_str(&re.render(format));
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -431,3 +431,50 @@ fn forecast_from_a_steady_team_is_certain_and_seeded() {
         bad.stderr
     );
 }
+
+#[test]
+fn accuracy_by_hand() {
+    let dir = scratch();
+    let db = dir.path().join("a.duckdb");
+    // Points 1, 2, 2, 3 taking 1, 3, 2, 2 days: Kendall tau-b 0.4 (see the unit test);
+    // hours 4, 8, 10, 12 -> hours per point 4, 4, 5, 4: median 4, E = 4, 8, 8, 12;
+    // MRE 0, 0, 0.2, 0 -> MdMRE 0, PRED(25) 100%, MAE 0.5.
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,committed,points_end,status,started_at,completed_at,actual_hours\n\
+a,1,A-1,true,1,done,2025-01-06 09:00,2025-01-07 09:00,4\n\
+a,1,A-2,true,2,done,2025-01-06 09:00,2025-01-09 09:00,8\n\
+a,1,A-3,true,2,done,2025-01-06 09:00,2025-01-08 09:00,10\n\
+a,1,A-4,true,3,done,2025-01-06 09:00,2025-01-08 09:00,12\n\
+a,1,A-5,true,5,not_done,2025-01-06 09:00,,\n",
+    );
+    assert_eq!(
+        sprintlens(&db, &["ingest", "-q", items.to_str().unwrap()]).code,
+        0
+    );
+    let r = sprintlens(&db, &["--format", "json", "accuracy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let t = &v["teams"][0];
+    assert_eq!(t["items"], 4);
+    assert!((num(&t["kendall_tau_b"]) - 0.4).abs() < 1e-9);
+    assert_eq!(t["medians_rise"], false);
+    assert_eq!(
+        (
+            num(&t["hours_per_point"]),
+            num(&t["mdmre"]),
+            num(&t["pred25"])
+        ),
+        (4.0, 0.0, 1.0)
+    );
+    assert!((num(&t["mae_hours"]) - 0.5).abs() < 1e-9);
+    let b = v["buckets"].as_array().unwrap();
+    assert_eq!(b.len(), 3);
+    assert_eq!(
+        (num(&b[1]["points"]), num(&b[1]["median_days"])),
+        (2.0, 2.5)
+    );
+    // 2-point items (3, 2 days) against the 3-point item (2 days): 3 > 2 counts 1, 2 = 2 counts 0.5.
+    assert_eq!(num(&b[1]["overlap_with_next"]), 0.75);
+}

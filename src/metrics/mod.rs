@@ -1,5 +1,6 @@
 //! Metrics: SQL in `queries/metrics/` run by the store, statistics in Rust.
 
+pub mod accuracy;
 pub mod frame;
 pub mod points;
 pub mod spread;

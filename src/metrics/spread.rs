@@ -48,6 +48,8 @@ pub struct RoundSpread {
     pub near_consensus: bool,
     /// The median snapped to the nearest card of the deck.
     pub suggested_card: Option<String>,
+    /// The suggested card's points.
+    pub suggested_value: Option<f64>,
     pub median: Option<f64>,
     pub mean: Option<f64>,
     /// The voters at the lowest and highest card when the spread is above zero.
@@ -70,6 +72,8 @@ pub struct StorySpread {
     pub last_spread: Option<i64>,
     pub question_share: f64,
     pub suggested_card: Option<String>,
+    /// Points of the first round's suggested card.
+    pub first_suggested_value: Option<f64>,
     pub final_estimate: Option<f64>,
 }
 
@@ -167,7 +171,7 @@ fn round_spread(
         mode_sorted(&sv).map(|m| sv.iter().filter(|v| **v == m).count() as f64 / sv.len() as f64);
     let median = quantile_sorted(&sv, 0.5);
     let suggested = match (median, deck) {
-        (Some(m), Some(d)) => snap(d, m).map(|(_, c)| c.to_string()),
+        (Some(m), Some(d)) => snap(d, m).map(|(k, c)| (c.to_string(), d[k].1)),
         _ => None,
     };
     if numeric.is_empty() {
@@ -223,7 +227,8 @@ fn round_spread(
         mode_share,
         unanimous: numeric.len() >= 2 && question == 0 && spread == Some(0),
         near_consensus: spread.is_some_and(|s| s <= 1),
-        suggested_card: suggested,
+        suggested_card: suggested.as_ref().map(|s| s.0.clone()),
+        suggested_value: suggested.and_then(|s| s.1),
         median,
         mean: mean(&values),
         low_voters: low,
@@ -367,6 +372,7 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
                 questions as f64 / all_votes as f64
             },
             suggested_card: last.suggested_card.clone(),
+            first_suggested_value: first.suggested_value,
             final_estimate: story_estimate
                 .get(&(
                     first.team.clone(),
