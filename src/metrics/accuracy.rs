@@ -163,6 +163,9 @@ pub fn overlap(smaller: &[f64], larger: &[f64]) -> Option<f64> {
     Some(hits / (smaller.len() * larger.len()) as f64)
 }
 
+/// A done item: points, cycle time in days, actual hours.
+type DoneItem = (f64, Option<f64>, Option<f64>);
+
 pub fn accuracy(
     store: &Store,
     q: &AccuracyQuery,
@@ -174,7 +177,7 @@ pub fn accuracy(
         DONE_ITEMS,
         duckdb::params![q.team, q.program, q.sprint, since],
     )?;
-    let mut per_team: BTreeMap<String, Vec<(f64, Option<f64>, Option<f64>)>> = BTreeMap::new();
+    let mut per_team: BTreeMap<String, Vec<DoneItem>> = BTreeMap::new();
     if df.height() > 0 {
         let team = frame::strings(&df, "team")?;
         let points = frame::floats(&df, "points")?;
