@@ -24,6 +24,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "SPRINTLENS_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
 
+    /// Settings file [default: sprintlens.toml next to the database]
+    #[arg(long, global = true, env = "SPRINTLENS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
     /// Output format: table, json, csv or markdown
     #[arg(long, global = true, env = "SPRINTLENS_FORMAT", value_name = "FORMAT")]
     pub format: Option<String>,
@@ -69,9 +73,9 @@ pub enum Cmd {
         /// Only sprints starting on or after this day (YYYY-MM-DD)
         #[arg(long)]
         since: Option<String>,
-        /// How many closed sprints the rolling values cover
-        #[arg(long, default_value_t = crate::metrics::velocity::DEFAULT_WINDOW)]
-        window: usize,
+        /// How many closed sprints the rolling values cover [default: the settings' window, 3]
+        #[arg(long)]
+        window: Option<usize>,
         /// The day that decides which sprints are closed (default: today)
         #[arg(long)]
         as_of: Option<String>,
@@ -128,6 +132,17 @@ pub enum Cmd {
         /// Only items completed on or after this day (YYYY-MM-DD)
         #[arg(long)]
         since: Option<String>,
+    },
+    /// Stories to split before the next planning, ranked by the signals that fire
+    Splits {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// The stories of this sprint [default: the backlog, every story not done]
+        #[arg(long)]
+        sprint: Option<String>,
+        /// The day that decides which sprints are closed (default: today)
+        #[arg(long)]
+        as_of: Option<String>,
     },
     /// Measure speed and memory
     #[command(subcommand)]
@@ -235,6 +250,7 @@ impl Cli {
             })?,
         };
         let db_given = self.db.clone();
+        let settings_path = self.config.clone();
         let db = self.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
         let command = match self.command {
             Cmd::Ingest(a) => {
@@ -282,7 +298,7 @@ impl Cli {
                 as_of,
                 by,
             } => {
-                if window == 0 {
+                if window == Some(0) {
                     return Err(Error::Usage("--window must be at least 1".into()));
                 }
                 Command::Velocity(VelocityArgs {
@@ -353,9 +369,22 @@ impl Cli {
                 sprint,
                 since: since.map(|d| date_flag("--since", &d)).transpose()?,
             },
+            Cmd::Splits {
+                scope,
+                sprint,
+                as_of,
+            } => Command::Splits {
+                scope: scope.into(),
+                sprint,
+                as_of: match as_of {
+                    Some(d) => date_flag("--as-of", &d)?,
+                    None => chrono::Local::now().date_naive(),
+                },
+            },
             Cmd::Demo { data } => {
                 return Ok(Config {
                     db: db_given.unwrap_or_else(|| PathBuf::from(DEMO_DB)),
+                    settings_path,
                     format,
                     command: Command::Demo { data },
                 });
@@ -379,6 +408,7 @@ impl Cli {
         };
         Ok(Config {
             db,
+            settings_path,
             format,
             command,
         })

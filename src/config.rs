@@ -14,6 +14,8 @@ pub const DEMO_DB: &str = "sprintlens-demo.duckdb";
 #[derive(Debug, Clone)]
 pub struct Config {
     pub db: PathBuf,
+    /// `--config` / `SPRINTLENS_CONFIG`; else `sprintlens.toml` next to the database.
+    pub settings_path: Option<PathBuf>,
     pub format: Format,
     pub command: Command,
 }
@@ -40,6 +42,11 @@ pub enum Command {
         scope: Scope,
         sprint: Option<String>,
         since: Option<chrono::NaiveDate>,
+    },
+    Splits {
+        scope: Scope,
+        sprint: Option<String>,
+        as_of: chrono::NaiveDate,
     },
 }
 
@@ -69,7 +76,8 @@ pub struct VelocityArgs {
     pub scope: Scope,
     pub sprint: Option<String>,
     pub since: Option<chrono::NaiveDate>,
-    pub window: usize,
+    /// `--window`; else the settings' window per team.
+    pub window: Option<usize>,
     pub as_of: chrono::NaiveDate,
     pub group_by: crate::metrics::points::GroupBy,
 }
@@ -87,4 +95,266 @@ pub struct BenchIngest {
     /// Where the generated data and databases go; a fresh temporary folder when `None`.
     pub dir: Option<PathBuf>,
     pub keep: bool,
+}
+
+// ------------------------------------------------------------------------------------------
+// sprintlens.toml: per-team and default settings.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The settings file's name, looked for next to the database when `--config` is not given.
+pub const SETTINGS_FILE: &str = "sprintlens.toml";
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    #[serde(default)]
+    defaults: TeamSettingsFile,
+    #[serde(default)]
+    teams: BTreeMap<String, TeamSettingsFile>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TeamSettingsFile {
+    window: Option<usize>,
+    sprint_days: Option<i64>,
+    split: Option<SplitFile>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SplitFile {
+    round1_spread: Option<i64>,
+    last_spread: Option<i64>,
+    max_rounds: Option<i64>,
+    question_share: Option<f64>,
+    max_points: Option<f64>,
+    velocity_share: Option<f64>,
+}
+
+/// Thresholds of the split signals.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SplitThresholds {
+    /// Signal 1: round-1 spread at least this many card steps.
+    pub round1_spread: i64,
+    /// Signal 2: last-round spread at least this many steps ...
+    pub last_spread: i64,
+    /// ... or at least this many rounds.
+    pub max_rounds: i64,
+    /// Signal 3: share of `?` votes at least this.
+    pub question_share: f64,
+    /// Signal 4: estimate at least this many points.
+    pub max_points: f64,
+    /// Signal 5: estimate at least this share of the rolling velocity.
+    pub velocity_share: f64,
+}
+
+impl Default for SplitThresholds {
+    fn default() -> Self {
+        SplitThresholds {
+            round1_spread: 2,
+            last_spread: 2,
+            max_rounds: 3,
+            question_share: 0.25,
+            max_points: 13.0,
+            velocity_share: 0.5,
+        }
+    }
+}
+
+/// One team's settings (or the defaults).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TeamSettings {
+    /// Closed sprints in the rolling window.
+    pub window: usize,
+    /// Sprint length in days where the sprints have no dates.
+    pub sprint_days: i64,
+    pub split: SplitThresholds,
+}
+
+impl Default for TeamSettings {
+    fn default() -> Self {
+        TeamSettings {
+            window: 3,
+            sprint_days: 14,
+            split: SplitThresholds::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The file the settings came from, if any.
+    pub file: Option<std::path::PathBuf>,
+    pub defaults: TeamSettings,
+    pub teams: BTreeMap<String, TeamSettings>,
+}
+
+impl Settings {
+    pub fn team(&self, team: &str) -> &TeamSettings {
+        self.teams.get(team).unwrap_or(&self.defaults)
+    }
+
+    /// Reads `explicit`, else `sprintlens.toml` next to the database, else the defaults.
+    pub fn load(explicit: Option<&Path>, db: &Path) -> Result<Settings> {
+        let path = match explicit {
+            Some(p) => {
+                if !p.is_file() {
+                    return Err(Error::Usage(format!(
+                        "{}: the settings file does not exist",
+                        p.display()
+                    )));
+                }
+                p.to_path_buf()
+            }
+            None => {
+                let beside = db.parent().unwrap_or(Path::new(".")).join(SETTINGS_FILE);
+                if !beside.is_file() {
+                    return Ok(Settings::default());
+                }
+                beside
+            }
+        };
+        let text =
+            std::fs::read_to_string(&path).map_err(Error::io(&path, "cannot read the settings"))?;
+        Settings::parse(&text, &path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Settings> {
+        let bad = |msg: String| Error::Usage(format!("{}: {msg}", path.display()));
+        let file: SettingsFile =
+            toml::from_str(text).map_err(|e| bad(e.to_string().trim().replace('\n', " ")))?;
+        let defaults =
+            resolve(&TeamSettings::default(), &file.defaults, "defaults").map_err(&bad)?;
+        let mut teams = BTreeMap::new();
+        for (name, t) in &file.teams {
+            teams.insert(
+                name.clone(),
+                resolve(&defaults, t, &format!("teams.{name}")).map_err(&bad)?,
+            );
+        }
+        Ok(Settings {
+            file: Some(path.to_path_buf()),
+            defaults,
+            teams,
+        })
+    }
+}
+
+fn resolve(
+    base: &TeamSettings,
+    f: &TeamSettingsFile,
+    at: &str,
+) -> std::result::Result<TeamSettings, String> {
+    let mut s = base.clone();
+    if let Some(w) = f.window {
+        if w == 0 {
+            return Err(format!("{at}.window: must be at least 1"));
+        }
+        s.window = w;
+    }
+    if let Some(d) = f.sprint_days {
+        if d < 1 {
+            return Err(format!("{at}.sprint_days: must be at least 1"));
+        }
+        s.sprint_days = d;
+    }
+    if let Some(sp) = &f.split {
+        let steps = |v: Option<i64>,
+                     key: &str,
+                     min: i64,
+                     into: &mut i64|
+         -> std::result::Result<(), String> {
+            if let Some(v) = v {
+                if v < min {
+                    return Err(format!("{at}.split.{key}: must be at least {min}"));
+                }
+                *into = v;
+            }
+            Ok(())
+        };
+        steps(
+            sp.round1_spread,
+            "round1_spread",
+            1,
+            &mut s.split.round1_spread,
+        )?;
+        steps(sp.last_spread, "last_spread", 1, &mut s.split.last_spread)?;
+        steps(sp.max_rounds, "max_rounds", 2, &mut s.split.max_rounds)?;
+        let share =
+            |v: Option<f64>, key: &str, into: &mut f64| -> std::result::Result<(), String> {
+                if let Some(v) = v {
+                    if !(v > 0.0 && v <= 1.0) {
+                        return Err(format!("{at}.split.{key}: must be above 0 and at most 1"));
+                    }
+                    *into = v;
+                }
+                Ok(())
+            };
+        share(
+            sp.question_share,
+            "question_share",
+            &mut s.split.question_share,
+        )?;
+        share(
+            sp.velocity_share,
+            "velocity_share",
+            &mut s.split.velocity_share,
+        )?;
+        if let Some(p) = sp.max_points {
+            if !(p > 0.0 && p.is_finite()) {
+                return Err(format!("{at}.split.max_points: must be above 0"));
+            }
+            s.split.max_points = p;
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn team_settings_override_defaults_which_override_built_ins() {
+        let s = Settings::parse(
+            "[defaults]\nwindow = 4\n[defaults.split]\nmax_points = 8\n[teams.pay.split]\nquestion_share = 0.5\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(s.defaults.window, 4);
+        assert_eq!(s.team("other").split.max_points, 8.0);
+        let pay = s.team("pay");
+        assert_eq!(
+            (pay.window, pay.split.max_points, pay.split.question_share),
+            (4, 8.0, 0.5)
+        );
+        assert_eq!(pay.split.round1_spread, 2);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_file_and_key() {
+        let e = Settings::parse("[defaults]\nwindoww = 3\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("s.toml: ") && e.contains("windoww"), "{e}");
+        let e = Settings::parse(
+            "[teams.pay.split]\nquestion_share = 2\n",
+            Path::new("s.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "s.toml: teams.pay.split.question_share: must be above 0 and at most 1"
+        );
+        let e = Settings::parse("[defaults]\nwindow = \"three\"\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("window"), "{e}");
+    }
 }

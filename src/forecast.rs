@@ -292,6 +292,7 @@ pub fn forecast(
             sprint: None,
             since: None,
             window: velocity::DEFAULT_WINDOW,
+            team_windows: BTreeMap::new(),
             as_of: q.as_of,
             group_by: crate::metrics::points::GroupBy::Team,
         },

@@ -83,12 +83,22 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
         Command::Velocity(v) => {
             let store = open_existing(&config.db)?;
             check_scope(&store, &v.scope)?;
+            let settings = config::Settings::load(config.settings_path.as_deref(), &config.db)?;
             let q = metrics::velocity::VelocityQuery {
                 team: v.scope.team.as_deref(),
                 program: v.scope.program.as_deref(),
                 sprint: v.sprint.as_deref(),
                 since: v.since,
-                window: v.window,
+                window: v.window.unwrap_or(settings.defaults.window),
+                // A --window given on the command line is for every team.
+                team_windows: match v.window {
+                    Some(_) => Default::default(),
+                    None => settings
+                        .teams
+                        .iter()
+                        .map(|(t, s)| (t.clone(), s.window))
+                        .collect(),
+                },
                 as_of: v.as_of,
                 group_by: v.group_by,
             };
@@ -157,6 +167,23 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             let report =
                 metrics::accuracy::accuracy(&store, &q, metrics::accuracy::reestimation(&spread))?;
             write(out, &render::accuracy(&report, config.format)?)
+        }
+        Command::Splits {
+            scope,
+            sprint,
+            as_of,
+        } => {
+            let settings = config::Settings::load(config.settings_path.as_deref(), &config.db)?;
+            let store = open_existing(&config.db)?;
+            check_scope(&store, &scope)?;
+            let q = metrics::splits::SplitQuery {
+                team: scope.team.as_deref(),
+                program: scope.program.as_deref(),
+                sprint: sprint.as_deref(),
+                as_of,
+            };
+            let report = metrics::splits::splits(&store, &q, &settings)?;
+            write(out, &render::splits(&report, config.format)?)
         }
         Command::BenchIngest(b) => {
             let report = bench::ingest(&b)?;

@@ -828,6 +828,41 @@ pub fn accuracy(r: &crate::metrics::accuracy::AccuracyReport, format: Format) ->
     Ok(out)
 }
 
+pub fn splits(r: &crate::metrics::splits::SplitReport, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(r);
+    }
+    let mut t = Table::new(
+        &["rank", "team", "story", "title", "points", "signals", "why"],
+        &[true, false, false, false, true, true, false],
+    );
+    for (k, c) in r.candidates.iter().enumerate() {
+        t.row(vec![
+            (k + 1).to_string(),
+            c.team.clone(),
+            c.story.clone(),
+            c.title.clone().unwrap_or_default(),
+            num(c.estimate, 1),
+            c.signals.len().to_string(),
+            c.signals
+                .iter()
+                .map(|s| format!("[{}] {}", s.signal, s.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ]);
+    }
+    let mut out = t.render(format);
+    if format == Format::Table {
+        out.push_str(&format!(
+            "{} of {} stories in the {} have a reason to be split\n",
+            r.candidates.len(),
+            r.stories_checked,
+            r.scope
+        ));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -478,3 +478,76 @@ a,1,A-5,true,5,not_done,2025-01-06 09:00,,\n",
     // 2-point items (3, 2 days) against the 3-point item (2 days): 3 > 2 counts 1, 2 = 2 counts 0.5.
     assert_eq!(num(&b[1]["overlap_with_next"]), 0.75);
 }
+
+#[test]
+fn splits_fire_with_reasons_and_follow_the_settings() {
+    let dir = scratch();
+    let db = dir.path().join("sp.duckdb");
+    let decks = write(dir.path(), "decks.csv", b"team,deck\nt,fibonacci\n");
+    let stories = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,title,estimate\nt,T-1,Wide votes,8\nt,T-2,Big one,13\nt,T-3,Calm,3\n",
+    );
+    // T-1: round 1 from 3 to 13 (3 steps), half of the votes are '?'; T-3: everyone says 3.
+    let votes = write(
+        dir.path(),
+        "votes.csv",
+        b"team,story,round,voter,card\nt,T-1,1,a,3\nt,T-1,1,b,13\nt,T-1,1,c,?\nt,T-1,1,d,?\n\
+t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            decks.to_str().unwrap(),
+            stories.to_str().unwrap(),
+            votes.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sprintlens(&db, &["--format", "json", "splits"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["scope"], "backlog");
+    assert_eq!(v["stories_checked"], 3);
+    let c = v["candidates"].as_array().unwrap();
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert_eq!(c[0]["story"], "T-1");
+    let signals: Vec<u64> = c[0]["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["signal"].as_u64().unwrap())
+        .collect();
+    assert_eq!(signals, vec![1, 2, 3]);
+    assert_eq!(
+        c[0]["signals"][0]["reason"],
+        "the first round's votes were 3 cards apart (threshold 2)"
+    );
+    assert_eq!(
+        c[0]["signals"][2]["reason"],
+        "50% of the votes were \"?\" (threshold 25%)"
+    );
+    assert_eq!(c[1]["story"], "T-2");
+    assert_eq!(
+        c[1]["signals"][0]["reason"],
+        "estimated at 13 points (threshold 13)"
+    );
+    // Settings next to the database raise the thresholds for team t.
+    write(dir.path(), "sprintlens.toml", b"[teams.t.split]\nround1_spread = 4\nlast_spread = 4\nquestion_share = 0.6\nmax_points = 21\n");
+    let v: serde_json::Value =
+        serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+    assert_eq!(v["candidates"].as_array().unwrap().len(), 0, "{v}");
+    // A bad settings file is refused with its name and key.
+    let bad = write(dir.path(), "bad.toml", b"[defaults]\nwindow = 0\n");
+    let r = sprintlens(&db, &["--config", bad.to_str().unwrap(), "splits"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("bad.toml: defaults.window: must be at least 1"),
+        "{}",
+        r.stderr
+    );
+}

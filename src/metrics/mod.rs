@@ -3,6 +3,7 @@
 pub mod accuracy;
 pub mod frame;
 pub mod points;
+pub mod splits;
 pub mod spread;
 pub mod stats;
 pub mod velocity;

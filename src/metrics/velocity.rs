@@ -27,6 +27,8 @@ pub struct VelocityQuery<'a> {
     /// Only sprints starting on or after this day.
     pub since: Option<NaiveDate>,
     pub window: usize,
+    /// Teams whose settings give them another window.
+    pub team_windows: BTreeMap<String, usize>,
     /// A sprint ending on or after this day is active, not closed.
     pub as_of: NaiveDate,
     pub group_by: GroupBy,
@@ -66,6 +68,8 @@ pub struct SprintVelocity {
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamVelocity {
     pub team: String,
+    /// The rolling window used for this team.
+    pub window: usize,
     pub program: Option<String>,
     pub sprints: usize,
     pub closed_sprints: usize,
@@ -331,6 +335,7 @@ fn team_summary(
     }
     TeamVelocity {
         team: first.team.clone(),
+        window,
         program: first.program.clone(),
         sprints: rows.len(),
         closed_sprints: rows.iter().filter(|r| r.closed).count(),

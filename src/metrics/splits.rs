@@ -1,0 +1,335 @@
+//! Split recommendations: a story is flagged when any of the six signals of the design fires,
+//! each with its reason in words; stories are ranked by how many fire.
+
+use crate::config::Settings;
+use crate::error::Result;
+use crate::metrics::{accuracy, frame, spread, velocity};
+use crate::store::Store;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+pub const STORY_STATUS: &str = include_str!("../../queries/metrics/story_status.sql");
+pub const CARRY_OVER_BY_POINTS: &str =
+    include_str!("../../queries/metrics/carry_over_by_points.sql");
+
+#[derive(Debug, Clone)]
+pub struct SplitQuery<'a> {
+    pub team: Option<&'a str>,
+    pub program: Option<&'a str>,
+    /// The stories of this sprint; `None`: the backlog (stories not done).
+    pub sprint: Option<&'a str>,
+    pub as_of: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Signal {
+    /// 1 to 6, as numbered in the design.
+    pub signal: u8,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitCandidate {
+    pub team: String,
+    pub story: String,
+    pub title: Option<String>,
+    pub estimate: Option<f64>,
+    pub rounds: Option<i64>,
+    pub first_spread: Option<i64>,
+    pub last_spread: Option<i64>,
+    pub question_share: Option<f64>,
+    pub signals: Vec<Signal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitReport {
+    /// "sprint S" or "backlog".
+    pub scope: String,
+    pub stories_checked: usize,
+    pub candidates: Vec<SplitCandidate>,
+}
+
+fn pts(v: f64) -> String {
+    crate::domain::format_number((v * 10.0).round() / 10.0)
+}
+
+pub fn splits(store: &Store, q: &SplitQuery, settings: &Settings) -> Result<SplitReport> {
+    let sp = spread::spread(
+        store,
+        &spread::SpreadQuery {
+            team: q.team,
+            program: q.program,
+            sprint: q.sprint,
+            since: None,
+            show_names: false,
+        },
+    )?;
+    let vel = velocity::velocity(
+        store,
+        &velocity::VelocityQuery {
+            team: q.team,
+            program: q.program,
+            sprint: None,
+            since: None,
+            window: settings.defaults.window,
+            team_windows: settings
+                .teams
+                .iter()
+                .map(|(t, s)| (t.clone(), s.window))
+                .collect(),
+            as_of: q.as_of,
+            group_by: crate::metrics::points::GroupBy::Team,
+        },
+    )?;
+    let acc = accuracy::accuracy(
+        store,
+        &accuracy::AccuracyQuery {
+            team: q.team,
+            program: q.program,
+            sprint: None,
+            since: None,
+        },
+        Vec::new(),
+    )?;
+
+    // Per team: rolling velocity and sprint length.
+    let rolling: HashMap<&str, f64> = vel
+        .teams
+        .iter()
+        .filter_map(|t| t.rolling_mean.map(|m| (t.team.as_str(), m)))
+        .collect();
+    let mut lengths: HashMap<&str, Vec<i64>> = HashMap::new();
+    for s in &vel.sprints {
+        let parse = |d: &Option<String>| {
+            d.as_deref()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        };
+        if let (Some(a), Some(b)) = (parse(&s.start_date), parse(&s.end_date)) {
+            lengths
+                .entry(s.team.as_str())
+                .or_default()
+                .push((b - a).num_days() + 1);
+        }
+    }
+    let sprint_days = |team: &str| -> f64 {
+        match lengths.get(team) {
+            Some(l) if !l.is_empty() => {
+                let mut l = l.clone();
+                l.sort_unstable();
+                l[(l.len() - 1) / 2] as f64
+            }
+            _ => settings.team(team).sprint_days as f64,
+        }
+    };
+    // Per team and point value: 85th-percentile cycle time, carry-over rate.
+    let p85: HashMap<(String, u64), f64> = acc
+        .buckets
+        .iter()
+        .filter_map(|b| {
+            b.p85_days
+                .map(|d| ((b.team.clone(), b.points.to_bits()), d))
+        })
+        .collect();
+    let co = store.query_frame(
+        "carry_over_by_points",
+        CARRY_OVER_BY_POINTS,
+        duckdb::params![q.team, q.program],
+    )?;
+    let mut carry: HashMap<(String, u64), f64> = HashMap::new();
+    let mut team_rates: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    if co.height() > 0 {
+        let t = frame::strings(&co, "team")?;
+        let p = frame::floats(&co, "points")?;
+        let r = frame::floats(&co, "carry_over_rate")?;
+        for i in 0..co.height() {
+            if let (Some(t), Some(p), Some(r)) = (&t[i], p[i], r[i]) {
+                carry.insert((t.clone(), p.to_bits()), r);
+                team_rates.entry(t.clone()).or_default().push(r);
+            }
+        }
+    }
+    let median_rate: HashMap<String, f64> = team_rates
+        .into_iter()
+        .filter_map(|(t, r)| {
+            crate::metrics::stats::quantile_sorted(&crate::metrics::stats::sorted(&r), 0.5)
+                .map(|m| (t, m))
+        })
+        .collect();
+
+    // The stories to check, and what the votes said of each.
+    let st = store.query_frame(
+        "story_status",
+        STORY_STATUS,
+        duckdb::params![q.team, q.program, q.sprint],
+    )?;
+    let mut by_story: HashMap<(String, String), Vec<&spread::StorySpread>> = HashMap::new();
+    for s in &sp.stories {
+        by_story
+            .entry((s.team.clone(), s.story.clone()))
+            .or_default()
+            .push(s);
+    }
+    let mut candidates = Vec::new();
+    let mut checked = 0;
+    if st.height() > 0 {
+        let team = frame::strings(&st, "team")?;
+        let story = frame::strings(&st, "story")?;
+        let title = frame::strings(&st, "title")?;
+        let estimate = frame::floats(&st, "estimate")?;
+        let done = frame::bools(&st, "done")?;
+        let in_sprint = frame::bools(&st, "in_sprint")?;
+        for i in 0..st.height() {
+            let chosen = match q.sprint {
+                Some(_) => in_sprint[i] == Some(true),
+                None => done[i] != Some(true),
+            };
+            let (Some(t), Some(key)) = (&team[i], &story[i]) else {
+                continue;
+            };
+            if !chosen {
+                continue;
+            }
+            checked += 1;
+            let th = &settings.team(t).split;
+            let sessions = by_story.get(&(t.clone(), key.clone()));
+            let first = sessions.and_then(|s| s.first().copied());
+            let last = sessions.and_then(|s| s.last().copied());
+            let rounds = sessions.and_then(|s| s.iter().map(|x| x.rounds).max());
+            let questions = sessions.map(|s| {
+                let n: f64 = s.len() as f64;
+                s.iter().map(|x| x.question_share).sum::<f64>() / n
+            });
+            let mut signals = Vec::new();
+            if let Some(s) = first.and_then(|f| f.first_spread)
+                && s >= th.round1_spread
+            {
+                signals.push(Signal {
+                    signal: 1,
+                    reason: format!(
+                        "the first round's votes were {s} cards apart (threshold {})",
+                        th.round1_spread
+                    ),
+                });
+            }
+            let last_spread = last.and_then(|l| l.last_spread);
+            if let Some(s) = last_spread
+                && s >= th.last_spread
+            {
+                signals.push(Signal {
+                    signal: 2,
+                    reason: format!(
+                        "the last round still spread {s} cards (threshold {})",
+                        th.last_spread
+                    ),
+                });
+            } else if let Some(r) = rounds
+                && r >= th.max_rounds
+            {
+                signals.push(Signal {
+                    signal: 2,
+                    reason: format!("it took {r} rounds to agree (threshold {})", th.max_rounds),
+                });
+            }
+            if let Some(share) = questions
+                && share >= th.question_share
+            {
+                signals.push(Signal {
+                    signal: 3,
+                    reason: format!(
+                        "{:.0}% of the votes were \"?\" (threshold {:.0}%)",
+                        share * 100.0,
+                        th.question_share * 100.0
+                    ),
+                });
+            }
+            if let Some(e) = estimate[i] {
+                if e >= th.max_points {
+                    signals.push(Signal {
+                        signal: 4,
+                        reason: format!(
+                            "estimated at {} points (threshold {})",
+                            pts(e),
+                            pts(th.max_points)
+                        ),
+                    });
+                }
+                if let Some(v) = rolling.get(t.as_str())
+                    && *v > 0.0
+                    && e >= th.velocity_share * v
+                {
+                    signals.push(Signal {
+                        signal: 5,
+                        reason: format!(
+                            "{} points is {:.0}% of the team's rolling velocity of {} (threshold {:.0}%)",
+                            pts(e),
+                            e / v * 100.0,
+                            pts(*v),
+                            th.velocity_share * 100.0
+                        ),
+                    });
+                }
+                let days = sprint_days(t);
+                let k = (t.clone(), e.to_bits());
+                if let Some(p) = p85.get(&k)
+                    && *p > days
+                {
+                    signals.push(Signal {
+                        signal: 6,
+                        reason: format!(
+                            "{}-point stories take up to {} days (85th percentile), longer than the {}-day sprint",
+                            pts(e),
+                            pts(*p),
+                            days
+                        ),
+                    });
+                } else if let (Some(r), Some(m)) = (carry.get(&k), median_rate.get(t))
+                    && r > m
+                {
+                    signals.push(Signal {
+                        signal: 6,
+                        reason: format!(
+                            "{:.0}% of committed {}-point stories carried over, above the team's median of {:.0}%",
+                            r * 100.0,
+                            pts(e),
+                            m * 100.0
+                        ),
+                    });
+                }
+            }
+            if !signals.is_empty() {
+                candidates.push(SplitCandidate {
+                    team: t.clone(),
+                    story: key.clone(),
+                    title: title[i].clone(),
+                    estimate: estimate[i],
+                    rounds,
+                    first_spread: first.and_then(|f| f.first_spread),
+                    last_spread,
+                    question_share: questions,
+                    signals,
+                });
+            }
+        }
+    }
+    candidates.sort_by(|a, b| {
+        b.signals
+            .len()
+            .cmp(&a.signals.len())
+            .then(
+                b.estimate
+                    .partial_cmp(&a.estimate)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+            .then(a.team.cmp(&b.team))
+            .then(a.story.cmp(&b.story))
+    });
+    Ok(SplitReport {
+        scope: match q.sprint {
+            Some(s) => format!("sprint {s}"),
+            None => "backlog".into(),
+        },
+        stories_checked: checked,
+        candidates,
+    })
+}
