@@ -189,3 +189,177 @@ pub fn render_ingest(r: &IngestBench, format: Format) -> Result<String> {
     ));
     Ok(s)
 }
+
+#[derive(Debug, Serialize)]
+pub struct MetricsBench {
+    pub cores: usize,
+    /// (teams, sprints, votes) of each data set.
+    pub sizes: Vec<(usize, usize, usize)>,
+    /// One phase per metric family and data set; `rows` = the data set's votes.
+    pub phases: Vec<Phase>,
+}
+
+/// Computes every metric family for every team on a data set of `params` and one ten times
+/// smaller (fewer teams), so the growth with data size shows.
+pub fn metrics(b: &BenchIngest) -> Result<MetricsBench> {
+    use crate::metrics::{accuracy, points, splits, spread, velocity};
+    let dir = work_dir(&b.dir, b.keep)?;
+    let small_teams = (b.params.teams / 10).max(1);
+    let mut out = MetricsBench {
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        sizes: Vec::new(),
+        phases: Vec::new(),
+    };
+    let as_of = chrono::Local::now().date_naive();
+    let settings = crate::config::Settings::default();
+    for teams in [small_teams, b.params.teams] {
+        let params = crate::generate::GenParams {
+            teams,
+            ..b.params.clone()
+        };
+        let data = dir.path.join(format!("data-{teams}"));
+        let summary = generate::generate(&params, &data)?;
+        let db = dir.path.join(format!("metrics-{teams}.duckdb"));
+        run_ingest(
+            &db,
+            &IngestRequest {
+                paths: vec![data.clone()],
+                ..Default::default()
+            },
+        )?;
+        out.sizes.push((teams, params.sprints, summary.votes));
+        let store = Store::open_read_only(&db)?
+            .ok_or_else(|| Error::Internal("bench database vanished".into()))?;
+        let label = |what: &str| format!("{what} ({teams} teams)");
+        let votes = summary.votes;
+        let (_, p) = timed(&label("points"), || {
+            points::point_distribution(&store, None, None, points::GroupBy::Team)?;
+            Ok(((), votes))
+        })?;
+        out.phases.push(p);
+        let vq = velocity::VelocityQuery {
+            team: None,
+            program: None,
+            sprint: None,
+            since: None,
+            window: velocity::DEFAULT_WINDOW,
+            team_windows: Default::default(),
+            as_of,
+            group_by: points::GroupBy::Team,
+        };
+        let (_, p) = timed(&label("velocity"), || {
+            velocity::velocity(&store, &vq)?;
+            Ok(((), votes))
+        })?;
+        out.phases.push(p);
+        let (sp, p) = timed(&label("spread"), || {
+            Ok((
+                spread::spread(&store, &spread::SpreadQuery::default())?,
+                votes,
+            ))
+        })?;
+        out.phases.push(p);
+        let (_, p) = timed(&label("accuracy"), || {
+            accuracy::accuracy(
+                &store,
+                &accuracy::AccuracyQuery::default(),
+                accuracy::reestimation(&sp),
+            )?;
+            Ok(((), votes))
+        })?;
+        out.phases.push(p);
+        let (_, p) = timed(&label("forecast"), || {
+            crate::forecast::forecast(
+                &store,
+                &crate::forecast::ForecastQuery {
+                    team: None,
+                    program: None,
+                    sprints: 6,
+                    points: None,
+                    trials: crate::forecast::DEFAULT_TRIALS,
+                    seed: crate::forecast::DEFAULT_SEED,
+                    history: crate::forecast::DEFAULT_HISTORY,
+                    as_of,
+                },
+            )?;
+            Ok(((), votes))
+        })?;
+        out.phases.push(p);
+        let (_, p) = timed(&label("splits (backlog)"), || {
+            splits::splits(
+                &store,
+                &splits::SplitQuery {
+                    team: None,
+                    program: None,
+                    sprint: None,
+                    as_of,
+                },
+                &settings,
+                &sp,
+            )?;
+            Ok(((), votes))
+        })?;
+        out.phases.push(p);
+        let total: f64 = out.phases[out.phases.len() - 6..]
+            .iter()
+            .map(|p| p.seconds)
+            .sum();
+        let peak = out.phases[out.phases.len() - 6..]
+            .iter()
+            .filter_map(|p| p.peak_mib)
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        out.phases.push(Phase {
+            phase: label("full refresh"),
+            rows: votes,
+            seconds: total,
+            rows_per_second: votes as f64 / total.max(1e-9),
+            peak_mib: peak,
+        });
+    }
+    Ok(out)
+}
+
+pub fn render_metrics(r: &MetricsBench, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(r);
+    }
+    let mut t = Table::new(
+        &["phase", "votes", "seconds", "peak MiB"],
+        &[false, true, true, true],
+    );
+    for p in &r.phases {
+        t.row(vec![
+            p.phase.clone(),
+            count(p.rows as i64),
+            format!("{:.2}", p.seconds),
+            p.peak_mib
+                .map(|m| format!("{m:.0}"))
+                .unwrap_or_else(|| "n/a".into()),
+        ]);
+    }
+    let mut s = format!(
+        "metrics bench: every metric for every team, {} cores\n\n",
+        r.cores
+    );
+    s.push_str(&t.render(format));
+    if let [(st, _, sv), (bt, _, bv)] = r.sizes[..] {
+        let secs = |teams: usize| {
+            r.phases
+                .iter()
+                .find(|p| p.phase == format!("full refresh ({teams} teams)"))
+                .map(|p| p.seconds)
+                .unwrap_or(0.0)
+        };
+        s.push_str(&format!(
+            "\ndata grew {:.1}x ({} -> {} votes); the full refresh took {:.1}x as long (target: no faster \
+             growth than the data; under 10 s for 200 teams x 52 sprints)\n",
+            bv as f64 / sv.max(1) as f64,
+            count(sv as i64),
+            count(bv as i64),
+            secs(bt) / secs(st).max(1e-9)
+        ));
+    }
+    Ok(s)
+}

@@ -196,6 +196,22 @@ pub struct GenerateArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCmd {
+    /// Compute every metric for every team on an organisation-sized data set and on one ten
+    /// times smaller; print time and peak memory of each
+    Metrics {
+        #[arg(long, default_value_t = 200)]
+        teams: usize,
+        #[arg(long, default_value_t = 52)]
+        sprints: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Work folder (default: a new temporary folder, removed afterwards)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Keep the work folder
+        #[arg(long)]
+        keep: bool,
+    },
     /// Generate an organisation-sized data set, ingest it, and compare with DuckDB's own CSV load
     Ingest {
         #[arg(long, default_value_t = 200)]
@@ -389,6 +405,22 @@ impl Cli {
                     command: Command::Demo { data },
                 });
             }
+            Cmd::Bench(BenchCmd::Metrics {
+                teams,
+                sprints,
+                seed,
+                dir,
+                keep,
+            }) => Command::BenchMetrics(BenchIngest {
+                params: GenParams {
+                    teams,
+                    sprints,
+                    seed,
+                    ..GenParams::default()
+                },
+                dir,
+                keep,
+            }),
             Cmd::Bench(BenchCmd::Ingest {
                 teams,
                 sprints,

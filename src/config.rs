@@ -34,6 +34,7 @@ pub enum Command {
         data: PathBuf,
     },
     BenchIngest(BenchIngest),
+    BenchMetrics(BenchIngest),
     Points(Scope, crate::metrics::points::GroupBy),
     Velocity(VelocityArgs),
     Spread(SpreadArgs),

@@ -182,8 +182,22 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
                 sprint: sprint.as_deref(),
                 as_of,
             };
-            let report = metrics::splits::splits(&store, &q, &settings)?;
+            let spread = metrics::spread::spread(
+                &store,
+                &metrics::spread::SpreadQuery {
+                    team: q.team,
+                    program: q.program,
+                    sprint: q.sprint,
+                    since: None,
+                    show_names: false,
+                },
+            )?;
+            let report = metrics::splits::splits(&store, &q, &settings, &spread)?;
             write(out, &render::splits(&report, config.format)?)
+        }
+        Command::BenchMetrics(b) => {
+            let report = bench::metrics(&b)?;
+            write(out, &bench::render_metrics(&report, config.format)?)
         }
         Command::BenchIngest(b) => {
             let report = bench::ingest(&b)?;

@@ -175,3 +175,43 @@ fn a_bad_command_line_exits_1_and_help_exits_0() {
         assert!(r.stdout.contains(cmd), "help lacks {cmd}: {}", r.stdout);
     }
 }
+
+#[test]
+fn bench_metrics_prints_both_sizes() {
+    let dir = scratch();
+    let r = sprintlens(
+        &dir.path().join("unused.duckdb"),
+        &[
+            "bench",
+            "metrics",
+            "--teams",
+            "2",
+            "--sprints",
+            "4",
+            "--dir",
+            dir.path().join("b").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for phase in [
+        "points",
+        "velocity",
+        "spread",
+        "accuracy",
+        "forecast",
+        "splits (backlog)",
+        "full refresh",
+    ] {
+        assert!(
+            r.stdout.contains(&format!("{phase} (1 teams)")),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains(&format!("{phase} (2 teams)")),
+            "{}",
+            r.stdout
+        );
+    }
+    assert!(r.stdout.contains("data grew"), "{}", r.stdout);
+}

@@ -42,3 +42,17 @@ pub fn bools(df: &DataFrame, name: &str) -> Result<Vec<Option<bool>>> {
         .map_err(Error::frame(format!("reading column {name}")))?;
     Ok(ca.iter().collect())
 }
+
+/// A text column as one contiguous chunk, to borrow `&str` cells from without copying.
+pub fn text_column(df: &DataFrame, name: &str) -> Result<StringChunked> {
+    let s = cast(df, name, &DataType::String)?;
+    let ca = s
+        .str()
+        .map_err(Error::frame(format!("reading column {name}")))?;
+    Ok(ca.rechunk().into_owned())
+}
+
+/// The cells of a text column, borrowed.
+pub fn text_cells(ca: &StringChunked) -> Vec<Option<&str>> {
+    ca.iter().collect()
+}

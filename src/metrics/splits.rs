@@ -54,17 +54,14 @@ fn pts(v: f64) -> String {
     crate::domain::format_number((v * 10.0).round() / 10.0)
 }
 
-pub fn splits(store: &Store, q: &SplitQuery, settings: &Settings) -> Result<SplitReport> {
-    let sp = spread::spread(
-        store,
-        &spread::SpreadQuery {
-            team: q.team,
-            program: q.program,
-            sprint: q.sprint,
-            since: None,
-            show_names: false,
-        },
-    )?;
+/// The spread report `sp` must cover the same teams and sprint as `q` (the caller computes
+/// it once for every page that needs it).
+pub fn splits(
+    store: &Store,
+    q: &SplitQuery,
+    settings: &Settings,
+    sp: &spread::SpreadReport,
+) -> Result<SplitReport> {
     let vel = velocity::velocity(
         store,
         &velocity::VelocityQuery {

@@ -124,9 +124,20 @@ pub fn snap(deck: &DeckCards, v: f64) -> Option<(usize, &str)> {
     best.map(|(k, _)| (k, deck[k].0.as_str()))
 }
 
-struct Vote {
-    voter: String,
-    card: String,
+/// Per team, each voter's pseudonym ("voter 3"); empty when names are shown.
+type Pseudonyms<'a> = HashMap<&'a str, HashMap<&'a str, String>>;
+
+fn shown_name(names: &Pseudonyms, team: &str, voter: &str) -> String {
+    names
+        .get(team)
+        .and_then(|m| m.get(voter))
+        .cloned()
+        .unwrap_or_else(|| voter.to_string())
+}
+
+struct Vote<'a> {
+    voter: &'a str,
+    card: &'a str,
     value: Option<f64>,
     step: Option<i64>,
 }
@@ -135,7 +146,7 @@ fn round_spread(
     key: &(String, String, String, i64),
     votes: &[Vote],
     deck: Option<&DeckCards>,
-    names: &HashMap<(String, String), String>,
+    names: &Pseudonyms,
 ) -> RoundSpread {
     let (team, session, story, round) = key.clone();
     let numeric: Vec<&Vote> = votes
@@ -186,12 +197,7 @@ fn round_spread(
             undefined.insert(f, "no numeric votes in this round");
         }
     }
-    let pseudo = |v: &Vote| -> String {
-        names
-            .get(&(team.clone(), v.voter.clone()))
-            .cloned()
-            .unwrap_or_else(|| v.voter.clone())
-    };
+    let pseudo = |v: &Vote| -> String { shown_name(names, &team, v.voter) };
     let (mut low, mut high) = (Vec::new(), Vec::new());
     if let (Some(a), Some(b)) = (kmin, kmax)
         && b > a
@@ -267,32 +273,40 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
     if df.height() == 0 {
         return Ok(report);
     }
-    let team = frame::strings(&df, "team")?;
-    let session = frame::strings(&df, "session")?;
-    let story = frame::strings(&df, "story")?;
+    // Millions of votes: text cells are borrowed from the frame, not copied.
+    let (team_ca, session_ca, story_ca, voter_ca, card_ca) = (
+        frame::text_column(&df, "team")?,
+        frame::text_column(&df, "session")?,
+        frame::text_column(&df, "story")?,
+        frame::text_column(&df, "voter")?,
+        frame::text_column(&df, "card")?,
+    );
+    let team = frame::text_cells(&team_ca);
+    let session = frame::text_cells(&session_ca);
+    let story = frame::text_cells(&story_ca);
+    let voter = frame::text_cells(&voter_ca);
+    let card = frame::text_cells(&card_ca);
     let round = frame::ints(&df, "round")?;
-    let voter = frame::strings(&df, "voter")?;
-    let card = frame::strings(&df, "card")?;
     let value = frame::floats(&df, "value")?;
     let step = frame::ints(&df, "step")?;
     let estimate = frame::floats(&df, "estimate")?;
 
     // Pseudonyms per team, in an order that does not follow the names.
-    let mut names: HashMap<(String, String), String> = HashMap::new();
+    let mut names: Pseudonyms = HashMap::new();
     if !q.show_names {
-        let mut per_team: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for i in 0..df.height() {
-            per_team
-                .entry(team[i].clone().unwrap_or_default())
-                .or_default()
-                .push(voter[i].clone().unwrap_or_default());
+        let mut pairs: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+        for (t, v) in team.iter().zip(&voter) {
+            pairs.insert((t.unwrap_or_default(), v.unwrap_or_default()));
+        }
+        let mut per_team: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (t, v) in pairs {
+            per_team.entry(t).or_default().push(v);
         }
         for (t, mut vs) in per_team {
-            vs.sort();
-            vs.dedup();
-            vs.sort_by_key(|v| fnv(&format!("{t}\u{0}{v}")));
+            vs.sort_by_key(|v| (fnv(&format!("{t}\u{0}{v}")), *v));
+            let m = names.entry(t).or_default();
             for (k, v) in vs.into_iter().enumerate() {
-                names.insert((t.clone(), v), format!("voter {}", k + 1));
+                m.insert(v, format!("voter {}", k + 1));
             }
         }
     }
@@ -304,22 +318,22 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
     let mut round_votes: Vec<(usize, usize)> = Vec::new();
     while i < n {
         let key = (
-            team[i].clone().unwrap_or_default(),
-            session[i].clone().unwrap_or_default(),
-            story[i].clone().unwrap_or_default(),
+            team[i].unwrap_or_default().to_string(),
+            session[i].unwrap_or_default().to_string(),
+            story[i].unwrap_or_default().to_string(),
             round[i].unwrap_or(0),
         );
         let mut j = i;
         let mut votes = Vec::new();
         while j < n
-            && team[j].as_deref() == Some(key.0.as_str())
-            && session[j].as_deref() == Some(key.1.as_str())
-            && story[j].as_deref() == Some(key.2.as_str())
+            && team[j] == Some(key.0.as_str())
+            && session[j] == Some(key.1.as_str())
+            && story[j] == Some(key.2.as_str())
             && round[j] == Some(key.3)
         {
             votes.push(Vote {
-                voter: voter[j].clone().unwrap_or_default(),
-                card: card[j].clone().unwrap_or_default(),
+                voter: voter[j].unwrap_or_default(),
+                card: card[j].unwrap_or_default(),
                 value: value[j],
                 step: step[j],
             });
@@ -403,7 +417,7 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
             final_step.insert((s.team.clone(), s.session.clone(), s.story.clone()), st);
         }
     }
-    let mut per_voter: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    let mut per_voter: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
     for (r, &(a, b)) in report.rounds.iter().zip(&round_votes) {
         if r.round != 1 {
             continue;
@@ -414,13 +428,11 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
         };
         for row in a..b {
             if let (Some(st), Some(_)) = (step[row], value[row]) {
-                let who = voter[row].clone().unwrap_or_default();
-                let shown = names
-                    .get(&(r.team.clone(), who.clone()))
-                    .cloned()
-                    .unwrap_or(who);
                 per_voter
-                    .entry((r.team.clone(), shown))
+                    .entry((
+                        team[row].unwrap_or_default(),
+                        voter[row].unwrap_or_default(),
+                    ))
                     .or_default()
                     .push(st - fs);
             }
@@ -428,12 +440,12 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
     }
     let mut voters: Vec<VoterCalibration> = per_voter
         .into_iter()
-        .map(|((team, voter), d)| {
+        .map(|((t, v), d)| {
             let abs: Vec<f64> = d.iter().map(|x| x.abs() as f64).collect();
             let signed: Vec<f64> = d.iter().map(|x| *x as f64).collect();
             VoterCalibration {
-                team,
-                voter,
+                team: t.to_string(),
+                voter: shown_name(&names, t, v),
                 votes: d.len(),
                 mean_abs_steps: mean(&abs),
                 mean_signed_steps: mean(&signed),
@@ -465,11 +477,11 @@ mod tests {
             .collect()
     }
 
-    fn v(voter: &str, card: &str, d: &DeckCards) -> Vote {
+    fn v<'a>(voter: &'a str, card: &'a str, d: &DeckCards) -> Vote<'a> {
         let step = d.iter().position(|(c, _)| c == card).map(|k| k as i64);
         Vote {
-            voter: voter.into(),
-            card: card.into(),
+            voter,
+            card,
             value: step.and_then(|k| d[k as usize].1),
             step,
         }
