@@ -285,6 +285,8 @@ impl Cli {
                     defaults: Defaults {
                         team: a.team.filter(|t| !t.trim().is_empty()),
                         program: a.program.filter(|p| !p.trim().is_empty()),
+                        // Read in `run`, once the database (and so the default path) is known.
+                        settings: Default::default(),
                     },
                     progress: !a.quiet,
                 })

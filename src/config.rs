@@ -121,6 +121,10 @@ struct SettingsFile {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct TeamSettingsFile {
+    deck: Option<String>,
+    done_statuses: Option<Vec<String>>,
+    not_done_statuses: Option<Vec<String>>,
+    removed_statuses: Option<Vec<String>>,
     window: Option<usize>,
     sprint_days: Option<i64>,
     split: Option<SplitFile>,
@@ -170,6 +174,10 @@ impl Default for SplitThresholds {
 /// One team's settings (or the defaults).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TeamSettings {
+    /// The deck of a team whose decks file names none.
+    pub deck: crate::domain::BuiltinDeck,
+    /// Status names (any case; spaces and hyphens as underscores) of sprint items.
+    pub statuses: StatusNames,
     /// Closed sprints in the rolling window.
     pub window: usize,
     /// Sprint length in days where the sprints have no dates.
@@ -177,9 +185,59 @@ pub struct TeamSettings {
     pub split: SplitThresholds,
 }
 
+/// Which status names mean done, not done and removed at a sprint's end.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StatusNames {
+    pub done: Vec<String>,
+    pub not_done: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl Default for StatusNames {
+    fn default() -> Self {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect();
+        StatusNames {
+            done: v(&["done", "completed", "closed", "resolved"]),
+            not_done: v(&[
+                "not_done",
+                "notdone",
+                "open",
+                "in_progress",
+                "todo",
+                "to_do",
+            ]),
+            removed: v(&["removed"]),
+        }
+    }
+}
+
+impl StatusNames {
+    /// The status a name stands for, if any.
+    pub fn parse(&self, name: &str) -> Option<crate::domain::ItemStatus> {
+        use crate::domain::ItemStatus;
+        let n = normalise_status(name);
+        let has = |list: &[String]| list.iter().any(|x| normalise_status(x) == n);
+        if has(&self.done) {
+            Some(ItemStatus::Done)
+        } else if has(&self.not_done) {
+            Some(ItemStatus::NotDone)
+        } else if has(&self.removed) {
+            Some(ItemStatus::Removed)
+        } else {
+            None
+        }
+    }
+}
+
+fn normalise_status(s: &str) -> String {
+    s.trim().to_lowercase().replace(['-', ' '], "_")
+}
+
 impl Default for TeamSettings {
     fn default() -> Self {
         TeamSettings {
+            deck: crate::domain::DEFAULT_DECK,
+            statuses: StatusNames::default(),
             window: 3,
             sprint_days: 14,
             split: SplitThresholds::default(),
@@ -252,6 +310,34 @@ fn resolve(
     at: &str,
 ) -> std::result::Result<TeamSettings, String> {
     let mut s = base.clone();
+    if let Some(d) = &f.deck {
+        s.deck = crate::domain::BuiltinDeck::parse(d).ok_or_else(|| {
+            format!(
+                "{at}.deck: \"{d}\" is not a deck sprintlens knows ({})",
+                crate::domain::BuiltinDeck::ALL.map(|d| d.name()).join(", ")
+            )
+        })?;
+    }
+    for (list, key, into) in [
+        (&f.done_statuses, "done_statuses", &mut s.statuses.done),
+        (
+            &f.not_done_statuses,
+            "not_done_statuses",
+            &mut s.statuses.not_done,
+        ),
+        (
+            &f.removed_statuses,
+            "removed_statuses",
+            &mut s.statuses.removed,
+        ),
+    ] {
+        if let Some(l) = list {
+            if l.is_empty() || l.iter().any(|x| x.trim().is_empty()) {
+                return Err(format!("{at}.{key}: must list at least one non-empty name"));
+            }
+            *into = l.clone();
+        }
+    }
     if let Some(w) = f.window {
         if w == 0 {
             return Err(format!("{at}.window: must be at least 1"));
@@ -335,6 +421,36 @@ mod tests {
             (4, 8.0, 0.5)
         );
         assert_eq!(pay.split.round1_spread, 2);
+    }
+
+    #[test]
+    fn decks_and_status_names_are_settings() {
+        use crate::domain::{BuiltinDeck, ItemStatus};
+        let s = Settings::parse(
+            "[defaults]\ndeck = \"fibonacci\"\n[teams.web]\ndeck = \"tshirt\"\ndone_statuses = [\"Shipped\", \"Closed\"]\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.team("x").deck, s.team("web").deck),
+            (BuiltinDeck::Fibonacci, BuiltinDeck::TShirt)
+        );
+        assert_eq!(
+            s.team("web").statuses.parse("shipped"),
+            Some(ItemStatus::Done)
+        );
+        assert_eq!(s.team("web").statuses.parse("Done"), None);
+        assert_eq!(
+            s.team("x").statuses.parse("In Progress"),
+            Some(ItemStatus::NotDone)
+        );
+        let e = Settings::parse("[defaults]\ndeck = \"tarot\"\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.toml: defaults.deck: \"tarot\" is not a deck"),
+            "{e}"
+        );
     }
 
     #[test]

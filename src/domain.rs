@@ -254,18 +254,6 @@ impl ItemStatus {
             ItemStatus::Removed => "removed",
         }
     }
-
-    pub fn parse(s: &str) -> Option<ItemStatus> {
-        let n = s.trim().to_lowercase().replace(['-', ' '], "_");
-        match n.as_str() {
-            "done" | "completed" | "closed" | "resolved" => Some(ItemStatus::Done),
-            "not_done" | "notdone" | "open" | "in_progress" | "todo" | "to_do" => {
-                Some(ItemStatus::NotDone)
-            }
-            "removed" => Some(ItemStatus::Removed),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -328,8 +316,6 @@ mod tests {
     fn kinds_and_statuses_parse() {
         assert_eq!(Kind::parse("sprint-items"), Some(Kind::SprintItems));
         assert_eq!(Kind::parse("summaries"), Some(Kind::SprintSummaries));
-        assert_eq!(ItemStatus::parse("Not Done"), Some(ItemStatus::NotDone));
-        assert_eq!(ItemStatus::parse("bogus"), None);
         assert_eq!(
             BuiltinDeck::parse("Modified Fibonacci"),
             Some(BuiltinDeck::ModifiedFibonacci)

@@ -29,7 +29,9 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             .map_err(Error::io("<stdout>", "cannot write the output"))
     };
     match config.command {
-        Command::Ingest(req) => {
+        Command::Ingest(mut req) => {
+            req.defaults.settings =
+                config::Settings::load(config.settings_path.as_deref(), &config.db)?;
             let outcome = ingest::ingest(&config.db, &req)?;
             write(out, &render::ingest_outcome(&outcome, config.format)?)
         }
@@ -59,11 +61,13 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
                 std::fs::remove_file(&config.db)
                     .map_err(Error::io(&config.db, "cannot replace the demo database"))?;
             }
-            let req = ingest::IngestRequest {
+            let mut req = ingest::IngestRequest {
                 paths: vec![data],
                 progress: true,
                 ..Default::default()
             };
+            req.defaults.settings =
+                config::Settings::load(config.settings_path.as_deref(), &config.db)?;
             let outcome = ingest::ingest(&config.db, &req)?;
             write(out, &render::ingest_outcome(&outcome, config.format)?)?;
             let info = report::info(&config.db, 10)?;

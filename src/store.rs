@@ -181,7 +181,13 @@ impl Store {
     }
 
     /// Writes validated frames in one transaction: all land, or none do.
-    pub fn write(&mut self, frames: &[Frame], log: &[LogEntry]) -> Result<Vec<WriteStats>> {
+    /// `default_decks` are recorded for teams that have no deck stored yet.
+    pub fn write(
+        &mut self,
+        frames: &[Frame],
+        log: &[LogEntry],
+        default_decks: &[(String, Deck)],
+    ) -> Result<Vec<WriteStats>> {
         let tx = self
             .conn
             .transaction()
@@ -213,7 +219,7 @@ impl Store {
             .map_err(Error::db("writing the ingest log"))?;
             stats.push(s);
         }
-        store_default_decks(&tx, frames)?;
+        store_default_decks(&tx, default_decks)?;
         tx.commit().map_err(Error::db("committing the ingest"))?;
         Ok(stats)
     }
@@ -425,27 +431,16 @@ fn merge_frame(tx: &duckdb::Transaction<'_>, frame: &Frame) -> Result<WriteStats
 
 /// Records the default deck for teams that vote without having named one, so that every
 /// team with votes has its deck (and card steps) in the store.
-fn store_default_decks(tx: &duckdb::Transaction<'_>, frames: &[Frame]) -> Result<()> {
-    let mut voting: Vec<&String> = frames
-        .iter()
-        .filter(|f| f.kind == crate::domain::Kind::Votes)
-        .flat_map(|f| f.teams.keys())
-        .collect();
-    voting.sort();
-    voting.dedup();
-    let mut teams = Vec::new();
-    for team in voting {
+fn store_default_decks(tx: &duckdb::Transaction<'_>, decks: &[(String, Deck)]) -> Result<()> {
+    for (team, deck) in decks {
         let has: i64 = tx
             .query_row("select count(*) from decks where team = ?", [team], |r| {
                 r.get(0)
             })
             .map_err(Error::db("finding teams without a deck"))?;
-        if has == 0 {
-            teams.push(team);
+        if has > 0 {
+            continue;
         }
-    }
-    let deck = crate::domain::DEFAULT_DECK.deck();
-    for team in teams {
         for (k, c) in deck.cards.iter().enumerate() {
             tx.execute(
                 "insert into decks values (?, ?, ?, ?, ?)",

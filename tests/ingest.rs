@@ -587,3 +587,50 @@ fn readme_documents_every_field() {
         }
     }
 }
+
+#[test]
+fn settings_give_default_decks_and_status_names() {
+    let dir = scratch();
+    let db = dir.path().join("st.duckdb");
+    write(
+        dir.path(),
+        "sprintlens.toml",
+        b"[defaults]\ndeck = \"fibonacci\"\n[teams.web]\ndone_statuses = [\"Shipped\"]\n",
+    );
+    // Fibonacci has 21 but not 20.
+    let votes = write(
+        dir.path(),
+        "votes.csv",
+        b"team,story,round,voter,card\napi,A-1,1,ann,21\n",
+    );
+    let r = sprintlens(&db, &["ingest", "-q", votes.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let store = sprintlens::store::Store::open_read_only(&db)
+        .unwrap()
+        .unwrap();
+    let deck: Vec<String> = store
+        .query_rows(
+            "deck",
+            "select distinct deck from decks where team = 'api'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(deck, vec!["fibonacci".to_string()]);
+    drop(store);
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,status\nweb,1,W-1,Shipped\napi,1,A-1,Shipped\n",
+    );
+    let r = sprintlens(&db, &["ingest", "-q", items.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    // web's "Shipped" is done; api has the default names, so the same word is refused there.
+    assert!(
+        r.stderr
+            .contains("items.csv:3: column \"status\": unknown status \"Shipped\""),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("items.csv:2"), "{}", r.stderr);
+}

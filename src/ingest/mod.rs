@@ -6,7 +6,7 @@
 pub mod native;
 pub mod text;
 
-use crate::domain::{DEFAULT_DECK, Deck, Kind};
+use crate::domain::{Deck, Kind};
 use crate::error::{Error, Problem, Problems, Result};
 use crate::progress::Progress;
 use crate::store::{LogEntry, Store, WriteStats};
@@ -144,18 +144,26 @@ fn load(path: &Path, kind: Option<Kind>, problems: &mut Problems) -> Option<Load
 }
 
 /// Decks as this ingest sees them: the ones in its own decks files, then the store's.
-struct Decks {
+struct Decks<'a> {
     from_files: HashMap<String, Deck>,
     from_store: HashMap<String, Deck>,
+    settings: &'a crate::config::Settings,
 }
 
-impl DeckLookup for Decks {
+impl Decks<'_> {
+    /// Whether the team has a deck of its own (in this ingest or the store).
+    fn known(&self, team: &str) -> bool {
+        self.from_files.contains_key(team) || self.from_store.contains_key(team)
+    }
+}
+
+impl DeckLookup for Decks<'_> {
     fn deck(&self, team: &str) -> Deck {
         self.from_files
             .get(team)
             .or_else(|| self.from_store.get(team))
             .cloned()
-            .unwrap_or_else(|| DEFAULT_DECK.deck())
+            .unwrap_or_else(|| self.settings.team(team).deck.deck())
     }
 }
 
@@ -217,6 +225,7 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     let mut decks = Decks {
         from_files: HashMap::new(),
         from_store,
+        settings: &req.defaults.settings,
     };
 
     let mut frames: Vec<Frame> = Vec::new();
@@ -251,7 +260,17 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     }
     progress.step(&format!("writing {}", db.display()));
     let mut store = Store::open(db)?;
-    let stats = store.write(&frames, &log)?;
+    // Teams that voted without a deck of their own get their default deck recorded.
+    let mut default_decks: Vec<(String, Deck)> = frames
+        .iter()
+        .filter(|f| f.kind == Kind::Votes)
+        .flat_map(|f| f.teams.keys())
+        .filter(|t| !decks.known(t))
+        .map(|t| (t.clone(), decks.deck(t)))
+        .collect();
+    default_decks.sort_by(|a, b| a.0.cmp(&b.0));
+    default_decks.dedup_by(|a, b| a.0 == b.0);
+    let stats = store.write(&frames, &log, &default_decks)?;
     if timing {
         eprintln!("timing: written {:.2}s", t0.elapsed().as_secs_f64());
     }

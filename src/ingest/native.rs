@@ -546,6 +546,8 @@ pub struct Frame {
 pub struct Defaults {
     pub team: Option<String>,
     pub program: Option<String>,
+    /// Per-team settings: status names (and, in the caller, the default deck).
+    pub settings: crate::config::Settings,
 }
 
 // ----------------------------------------------------------------------------------------
@@ -1149,7 +1151,14 @@ pub fn to_frame(
                 let st = status_in
                     .is_valid(row)
                     .then(|| status_in.value(row))
-                    .map(|s| (s, ItemStatus::parse(s)));
+                    .map(|s| {
+                        let team = if t.team.is_valid(row) {
+                            t.team.value(row)
+                        } else {
+                            ""
+                        };
+                        (s, defaults.settings.team(team).statuses.parse(s))
+                    });
                 match st {
                     Some((_, Some(s))) => {
                         status.append_value(s.name());
@@ -1162,7 +1171,17 @@ pub fn to_frame(
                             &raw.file,
                             raw.line(row),
                             Some("status"),
-                            format!("unknown status \"{s}\": expected done, not_done or removed"),
+                            {
+                                let team = if t.team.is_valid(row) { t.team.value(row) } else { "" };
+                                let n = &defaults.settings.team(team).statuses;
+                                format!(
+                                    "unknown status \"{s}\": expected done, not_done or removed \
+                                     (done: {}; not done: {}; removed: {}; set done_statuses in sprintlens.toml)",
+                                    n.done.join(", "),
+                                    n.not_done.join(", "),
+                                    n.removed.join(", ")
+                                )
+                            },
                         ));
                         status.append_null();
                         removed.push(None);

@@ -1,5 +1,7 @@
 //! Descriptive statistics shared by the metric families: the definitions of the design
 //! (sample variance with n-1, mode ties to the smaller value, type-7 quantiles).
+//! Mean and variance come from statrs; quantiles are computed here because the design and the
+//! published tables use R's type 7, which statrs' `quantile` (type 8) does not give.
 //! Undefined values are `None`, never NaN.
 
 use serde::Serialize;
@@ -40,17 +42,17 @@ pub fn quantile_sorted(v: &[f64], p: f64) -> Option<f64> {
     Some(v[lo] + (h - lo as f64) * (v[hi] - v[lo]))
 }
 
+/// The mean (statrs); `None` for no values.
 pub fn mean(v: &[f64]) -> Option<f64> {
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    use statrs::statistics::Statistics;
+    (!v.is_empty()).then(|| v.iter().mean())
 }
 
-/// Sample variance with n-1.
+/// Sample variance with n-1 (statrs' streaming, numerically stable form); `None` below two
+/// values.
 pub fn variance(v: &[f64]) -> Option<f64> {
-    if v.len() < 2 {
-        return None;
-    }
-    let m = mean(v)?;
-    Some(v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64)
+    use statrs::statistics::Statistics;
+    (v.len() >= 2).then(|| v.iter().variance())
 }
 
 /// The most frequent value of sorted values; ties go to the smaller value.
