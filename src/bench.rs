@@ -235,7 +235,13 @@ pub fn metrics(b: &BenchIngest) -> Result<MetricsBench> {
         let label = |what: &str| format!("{what} ({teams} teams)");
         let votes = summary.votes;
         let (_, p) = timed(&label("points"), || {
-            points::point_distribution(&store, None, None, points::GroupBy::Team)?;
+            points::point_distribution(
+                &store,
+                None,
+                None,
+                points::GroupBy::Team,
+                Default::default(),
+            )?;
             Ok(((), votes))
         })?;
         out.phases.push(p);

@@ -61,6 +61,12 @@ pub enum Cmd {
         /// Summarise per team or per program
         #[arg(long, default_value = "team")]
         by: String,
+        /// Only the stories of this sprint
+        #[arg(long)]
+        sprint: Option<String>,
+        /// Only stories created on or after this day (YYYY-MM-DD)
+        #[arg(long)]
+        since: Option<String>,
     },
     /// Velocity per team and sprint, rolling averages, predictability, trend, and the
     /// distribution of completed - committed
@@ -307,7 +313,17 @@ impl Cli {
                 }
             }
             Cmd::Info { ingests } => Command::Info { ingests },
-            Cmd::Points { scope, by } => Command::Points(scope.into(), group_by(&by)?),
+            Cmd::Points {
+                scope,
+                by,
+                sprint,
+                since,
+            } => Command::Points {
+                scope: scope.into(),
+                by: group_by(&by)?,
+                sprint,
+                since: since.map(|d| date_flag("--since", &d)).transpose()?,
+            },
             Cmd::Velocity {
                 scope,
                 sprint,

@@ -35,7 +35,12 @@ pub enum Command {
     },
     BenchIngest(BenchIngest),
     BenchMetrics(BenchIngest),
-    Points(Scope, crate::metrics::points::GroupBy),
+    Points {
+        scope: Scope,
+        by: crate::metrics::points::GroupBy,
+        sprint: Option<String>,
+        since: Option<chrono::NaiveDate>,
+    },
     Velocity(VelocityArgs),
     Spread(SpreadArgs),
     Forecast(ForecastArgs),

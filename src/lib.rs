@@ -73,14 +73,24 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             let info = report::info(&config.db, 10)?;
             write(out, &render::info(&info, config.format)?)
         }
-        Command::Points(scope, by) => {
+        Command::Points {
+            scope,
+            by,
+            sprint,
+            since,
+        } => {
             let store = open_existing(&config.db)?;
             check_scope(&store, &scope)?;
+            let filter = metrics::points::PointFilter {
+                sprint: sprint.as_deref(),
+                since,
+            };
             let d = metrics::points::point_distribution(
                 &store,
                 scope.team.as_deref(),
                 scope.program.as_deref(),
                 by,
+                filter,
             )?;
             write(out, &render::points(&d, config.format)?)
         }

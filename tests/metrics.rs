@@ -245,6 +245,12 @@ a,4,A-7,true,5,5,not_done\n",
     assert!(f(2, "say_do").is_null());
     assert_eq!(f(2, "undefined")["say_do"], "nothing was committed");
     assert_eq!(f(3, "closed"), false);
+    // The sd of one sprint is undefined, with its reason.
+    assert!(f(0, "rolling_sd").is_null());
+    assert_eq!(
+        f(0, "undefined")["rolling_sd"],
+        "needs at least two closed sprints"
+    );
     assert!(f(3, "rolling_mean").is_null());
     // Rolling over closed sprints 1-3: completed 6, 11, 0 -> mean 17/3, median 6.
     assert!((num(&f(2, "rolling_mean")) - 17.0 / 3.0).abs() < 1e-9);
@@ -549,5 +555,50 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
             .contains("bad.toml: defaults.window: must be at least 1"),
         "{}",
         r.stderr
+    );
+}
+
+#[test]
+fn points_of_one_sprint_or_since_a_day() {
+    let dir = scratch();
+    let db = dir.path().join("ps.duckdb");
+    let stories = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,created_at,estimate\na,A-1,2025-01-01,1\na,A-2,2025-02-01,5\na,A-3,2025-03-01,8\n",
+    );
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,status\na,7,A-2,done\na,7,A-3,not_done\n",
+    );
+    assert_eq!(
+        sprintlens(
+            &db,
+            &[
+                "ingest",
+                "-q",
+                stories.to_str().unwrap(),
+                items.to_str().unwrap()
+            ]
+        )
+        .code,
+        0
+    );
+    let run = |args: &[&str]| -> serde_json::Value {
+        let mut a = vec!["--format", "json", "points"];
+        a.extend(args);
+        serde_json::from_str(&sprintlens(&db, &a).stdout).unwrap()
+    };
+    assert_eq!(run(&[])["rows"][0]["n"], 3);
+    let v = run(&["--sprint", "7"]);
+    assert_eq!(
+        (v["rows"][0]["n"].as_u64(), num(&v["rows"][0]["mean"])),
+        (Some(2), 6.5)
+    );
+    let v = run(&["--since", "2025-02-15"]);
+    assert_eq!(
+        (v["rows"][0]["n"].as_u64(), num(&v["rows"][0]["min"])),
+        (Some(1), 8.0)
     );
 }

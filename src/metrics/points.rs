@@ -48,13 +48,26 @@ pub fn undefined_reasons(s: &Summary) -> BTreeMap<&'static str, &'static str> {
     m
 }
 
+/// Which stories: `sprint` narrows to one sprint's stories, `since` to stories created since.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PointFilter<'a> {
+    pub sprint: Option<&'a str>,
+    pub since: Option<chrono::NaiveDate>,
+}
+
 pub fn point_distribution(
     store: &Store,
     team: Option<&str>,
     program: Option<&str>,
     group_by: GroupBy,
+    filter: PointFilter,
 ) -> Result<PointDistribution> {
-    let df = store.query_frame("point_values", POINT_VALUES, duckdb::params![team, program])?;
+    let since = filter.since.map(|d| d.to_string());
+    let df = store.query_frame(
+        "point_values",
+        POINT_VALUES,
+        duckdb::params![team, program, filter.sprint, since],
+    )?;
     let mut groups: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     if df.height() > 0 {
         let key_col = match group_by {
