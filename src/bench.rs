@@ -255,9 +255,8 @@ pub fn metrics(b: &BenchIngest) -> Result<MetricsBench> {
             as_of,
             group_by: points::GroupBy::Team,
         };
-        let (_, p) = timed(&label("velocity"), || {
-            velocity::velocity(&store, &vq)?;
-            Ok(((), votes))
+        let (vel, p) = timed(&label("velocity"), || {
+            Ok((velocity::velocity(&store, &vq)?, votes))
         })?;
         out.phases.push(p);
         let (sp, p) = timed(&label("spread"), || {
@@ -267,13 +266,13 @@ pub fn metrics(b: &BenchIngest) -> Result<MetricsBench> {
             ))
         })?;
         out.phases.push(p);
-        let (_, p) = timed(&label("accuracy"), || {
-            accuracy::accuracy(
+        let (acc, p) = timed(&label("accuracy"), || {
+            let a = accuracy::accuracy(
                 &store,
                 &accuracy::AccuracyQuery::default(),
                 accuracy::reestimation(&sp),
             )?;
-            Ok(((), votes))
+            Ok((a, votes))
         })?;
         out.phases.push(p);
         let (_, p) = timed(&label("forecast"), || {
@@ -303,7 +302,11 @@ pub fn metrics(b: &BenchIngest) -> Result<MetricsBench> {
                     as_of,
                 },
                 &settings,
-                &sp,
+                &splits::SplitInputs {
+                    spread: &sp,
+                    velocity: &vel,
+                    accuracy: &acc,
+                },
             )?;
             Ok(((), votes))
         })?;

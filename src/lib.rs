@@ -206,7 +206,26 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
                     show_names: false,
                 },
             )?;
-            let report = metrics::splits::splits(&store, &q, &settings, &spread)?;
+            let velocity = metrics::velocity::velocity(
+                &store,
+                &metrics::splits::velocity_query(&q, &settings),
+            )?;
+            let accuracy = metrics::accuracy::accuracy(
+                &store,
+                &metrics::accuracy::AccuracyQuery {
+                    team: q.team,
+                    program: q.program,
+                    sprint: None,
+                    since: None,
+                },
+                Vec::new(),
+            )?;
+            let inputs = metrics::splits::SplitInputs {
+                spread: &spread,
+                velocity: &velocity,
+                accuracy: &accuracy,
+            };
+            let report = metrics::splits::splits(&store, &q, &settings, &inputs)?;
             write(out, &render::splits(&report, config.format)?)
         }
         Command::BenchMetrics(b) => {

@@ -54,42 +54,39 @@ fn pts(v: f64) -> String {
     crate::domain::format_number((v * 10.0).round() / 10.0)
 }
 
-/// The spread report `sp` must cover the same teams and sprint as `q` (the caller computes
-/// it once for every page that needs it).
+/// What the split signals are computed from; each must cover the teams of the query (the
+/// caller computes them once for every page that needs them).
+pub struct SplitInputs<'a> {
+    pub spread: &'a spread::SpreadReport,
+    pub velocity: &'a velocity::VelocityReport,
+    pub accuracy: &'a accuracy::AccuracyReport,
+}
+
+/// The velocity query whose report splits need: every sprint, each team's own window.
+pub fn velocity_query<'a>(q: &SplitQuery<'a>, settings: &Settings) -> velocity::VelocityQuery<'a> {
+    velocity::VelocityQuery {
+        team: q.team,
+        program: q.program,
+        sprint: None,
+        since: None,
+        window: settings.defaults.window,
+        team_windows: settings
+            .teams
+            .iter()
+            .map(|(t, s)| (t.clone(), s.window))
+            .collect(),
+        as_of: q.as_of,
+        group_by: crate::metrics::points::GroupBy::Team,
+    }
+}
+
 pub fn splits(
     store: &Store,
     q: &SplitQuery,
     settings: &Settings,
-    sp: &spread::SpreadReport,
+    inputs: &SplitInputs,
 ) -> Result<SplitReport> {
-    let vel = velocity::velocity(
-        store,
-        &velocity::VelocityQuery {
-            team: q.team,
-            program: q.program,
-            sprint: None,
-            since: None,
-            window: settings.defaults.window,
-            team_windows: settings
-                .teams
-                .iter()
-                .map(|(t, s)| (t.clone(), s.window))
-                .collect(),
-            as_of: q.as_of,
-            group_by: crate::metrics::points::GroupBy::Team,
-        },
-    )?;
-    let acc = accuracy::accuracy(
-        store,
-        &accuracy::AccuracyQuery {
-            team: q.team,
-            program: q.program,
-            sprint: None,
-            since: None,
-        },
-        Vec::new(),
-    )?;
-
+    let (sp, vel, acc) = (inputs.spread, inputs.velocity, inputs.accuracy);
     // Per team: rolling velocity and sprint length.
     let rolling: HashMap<&str, f64> = vel
         .teams
