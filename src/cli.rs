@@ -204,35 +204,40 @@ pub struct GenerateArgs {
 pub enum BenchCmd {
     /// Compute every metric for every team on an organisation-sized data set and on one ten
     /// times smaller; print time and peak memory of each
-    Metrics {
-        #[arg(long, default_value_t = 200)]
-        teams: usize,
-        #[arg(long, default_value_t = 52)]
-        sprints: usize,
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
-        /// Work folder (default: a new temporary folder, removed afterwards)
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-        /// Keep the work folder
-        #[arg(long)]
-        keep: bool,
-    },
+    Metrics(BenchArgs),
     /// Generate an organisation-sized data set, ingest it, and compare with DuckDB's own CSV load
-    Ingest {
-        #[arg(long, default_value_t = 200)]
-        teams: usize,
-        #[arg(long, default_value_t = 52)]
-        sprints: usize,
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
-        /// Work folder (default: a new temporary folder, removed afterwards)
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-        /// Keep the work folder
-        #[arg(long)]
-        keep: bool,
-    },
+    Ingest(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[arg(long, default_value_t = 200)]
+    pub teams: usize,
+    #[arg(long, default_value_t = 52)]
+    pub sprints: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Work folder (default: a new temporary folder, removed afterwards)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Keep the work folder
+    #[arg(long)]
+    pub keep: bool,
+}
+
+impl From<BenchArgs> for BenchIngest {
+    fn from(a: BenchArgs) -> BenchIngest {
+        BenchIngest {
+            params: GenParams {
+                teams: a.teams,
+                sprints: a.sprints,
+                seed: a.seed,
+                ..GenParams::default()
+            },
+            dir: a.dir,
+            keep: a.keep,
+        }
+    }
 }
 
 impl From<ScopeArgs> for Scope {
@@ -423,38 +428,8 @@ impl Cli {
                     command: Command::Demo { data },
                 });
             }
-            Cmd::Bench(BenchCmd::Metrics {
-                teams,
-                sprints,
-                seed,
-                dir,
-                keep,
-            }) => Command::BenchMetrics(BenchIngest {
-                params: GenParams {
-                    teams,
-                    sprints,
-                    seed,
-                    ..GenParams::default()
-                },
-                dir,
-                keep,
-            }),
-            Cmd::Bench(BenchCmd::Ingest {
-                teams,
-                sprints,
-                seed,
-                dir,
-                keep,
-            }) => Command::BenchIngest(BenchIngest {
-                params: GenParams {
-                    teams,
-                    sprints,
-                    seed,
-                    ..GenParams::default()
-                },
-                dir,
-                keep,
-            }),
+            Cmd::Bench(BenchCmd::Metrics(b)) => Command::BenchMetrics(b.into()),
+            Cmd::Bench(BenchCmd::Ingest(b)) => Command::BenchIngest(b.into()),
         };
         Ok(Config {
             db,

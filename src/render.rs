@@ -356,34 +356,59 @@ pub fn num(v: Option<f64>, decimals: usize) -> String {
     }
 }
 
-pub fn points(d: &crate::metrics::points::PointDistribution, format: Format) -> Result<String> {
-    if format == Format::Json {
-        return to_json(d);
-    }
-    let group = match d.group_by {
-        crate::metrics::points::GroupBy::Team => "team",
-        crate::metrics::points::GroupBy::Program => "program",
-    };
-    let mut t = Table::new(
-        &[
-            group, "n", "min", "max", "mean", "median", "mode", "variance", "sd",
-        ],
-        &[false, true, true, true, true, true, true, true, true],
-    );
-    for r in &d.rows {
-        let s = &r.summary;
-        t.row(vec![
-            r.group.clone(),
+/// One row per group of a distribution: n, min, max, mean, median, mode, then the spread
+/// columns asked for (variance, sd, IQR).
+fn summary_table<'a>(
+    group: crate::metrics::points::GroupBy,
+    count_label: &str,
+    spread: &[&str],
+    rows: impl Iterator<Item = (&'a String, &'a crate::metrics::stats::Summary)>,
+) -> Table {
+    let mut headers = vec![
+        group.name(),
+        count_label,
+        "min",
+        "max",
+        "mean",
+        "median",
+        "mode",
+    ];
+    headers.extend_from_slice(spread);
+    let mut right = vec![true; headers.len()];
+    right[0] = false;
+    let mut t = Table::new(&headers, &right);
+    for (g, s) in rows {
+        let mut cells = vec![
+            g.clone(),
             s.n.to_string(),
             num(s.min, 2),
             num(s.max, 2),
             num(s.mean, 2),
             num(s.median, 2),
             num(s.mode, 2),
-            num(s.variance, 2),
-            num(s.sd, 2),
-        ]);
+        ];
+        for col in spread {
+            cells.push(match *col {
+                "variance" => num(s.variance, 2),
+                "sd" => num(s.sd, 2),
+                _ => num(s.iqr, 2),
+            });
+        }
+        t.row(cells);
     }
+    t
+}
+
+pub fn points(d: &crate::metrics::points::PointDistribution, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(d);
+    }
+    let t = summary_table(
+        d.group_by,
+        "n",
+        &["variance", "sd"],
+        d.rows.iter().map(|r| (&r.group, &r.summary)),
+    );
     let mut out = t.render(format);
     if format == Format::Table && d.rows.iter().any(|r| r.summary.n < 2) {
         out.push_str("n/a: variance and sd need at least two estimated stories\n");
@@ -477,30 +502,12 @@ pub fn velocity(r: &crate::metrics::velocity::VelocityReport, format: Format) ->
             },
         ]);
     }
-    let group = match r.group_by {
-        crate::metrics::points::GroupBy::Team => "team",
-        crate::metrics::points::GroupBy::Program => "program",
-    };
-    let mut diff = Table::new(
-        &[
-            group, "sprints", "min", "max", "mean", "median", "mode", "sd", "IQR",
-        ],
-        &[false, true, true, true, true, true, true, true, true],
+    let diff = summary_table(
+        r.group_by,
+        "sprints",
+        &["sd", "IQR"],
+        r.difference.iter().map(|d| (&d.group, &d.summary)),
     );
-    for d in &r.difference {
-        let s = &d.summary;
-        diff.row(vec![
-            d.group.clone(),
-            s.n.to_string(),
-            num(s.min, 2),
-            num(s.max, 2),
-            num(s.mean, 2),
-            num(s.median, 2),
-            num(s.mode, 2),
-            num(s.sd, 2),
-            num(s.iqr, 2),
-        ]);
-    }
     if format == Format::Csv {
         return Ok(sprints.to_csv());
     }

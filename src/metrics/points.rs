@@ -18,6 +18,15 @@ pub enum GroupBy {
     Program,
 }
 
+impl GroupBy {
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupBy::Team => "team",
+            GroupBy::Program => "program",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PointRow {
     /// The team or program.
