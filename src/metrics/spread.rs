@@ -314,8 +314,9 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
     // Rounds in order: rows come sorted by team, story, session, round.
     let mut i = 0;
     let n = df.height();
-    let mut story_estimate: HashMap<(String, String, String), Option<f64>> = HashMap::new();
+    // Per round: the rows of its votes; the story's final estimate rides along.
     let mut round_votes: Vec<(usize, usize)> = Vec::new();
+    let mut round_estimate: Vec<Option<f64>> = Vec::new();
     while i < n {
         let key = (
             team[i].unwrap_or_default().to_string(),
@@ -339,7 +340,7 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
             });
             j += 1;
         }
-        story_estimate.insert((key.0.clone(), key.1.clone(), key.2.clone()), estimate[i]);
+        round_estimate.push(estimate[i]);
         let mut r = round_spread(&key, &votes, decks.get(&key.0), &names);
         if let Some(prev) = report.rounds.last()
             && prev.team == r.team
@@ -354,6 +355,7 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
     }
 
     // Per story (and session): rounds, consensus, convergence.
+    let mut story_rounds: Vec<(usize, usize)> = Vec::new();
     let mut k = 0;
     while k < report.rounds.len() {
         let mut m = k;
@@ -387,24 +389,18 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
             },
             suggested_card: last.suggested_card.clone(),
             first_suggested_value: first.suggested_value,
-            final_estimate: story_estimate
-                .get(&(
-                    first.team.clone(),
-                    first.session.clone(),
-                    first.story.clone(),
-                ))
-                .copied()
-                .flatten(),
+            final_estimate: round_estimate[k],
         });
+        story_rounds.push((k, m));
         k = m;
     }
 
     // Voter calibration: round-1 votes against the final card (the story's final estimate
     // snapped to the deck, else the last round's suggested card).
-    let mut final_step: HashMap<(String, String, String), i64> = HashMap::new();
-    for s in &report.stories {
+    let mut per_voter: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
+    for (s, &(k, _)) in report.stories.iter().zip(&story_rounds) {
         let deck = decks.get(&s.team);
-        let step = match (s.final_estimate, deck) {
+        let final_step = match (s.final_estimate, deck) {
             (Some(e), Some(d)) => snap(d, e).map(|(k, _)| k as i64),
             _ => deck.and_then(|d| {
                 s.suggested_card
@@ -413,19 +409,11 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
                     .map(|k| k as i64)
             }),
         };
-        if let Some(st) = step {
-            final_step.insert((s.team.clone(), s.session.clone(), s.story.clone()), st);
-        }
-    }
-    let mut per_voter: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
-    for (r, &(a, b)) in report.rounds.iter().zip(&round_votes) {
-        if r.round != 1 {
-            continue;
-        }
-        let Some(&fs) = final_step.get(&(r.team.clone(), r.session.clone(), r.story.clone()))
-        else {
+        // The story's first round is its round 1 when the votes have one.
+        let (Some(fs), true) = (final_step, report.rounds[k].round == 1) else {
             continue;
         };
+        let (a, b) = round_votes[k];
         for row in a..b {
             if let (Some(st), Some(_)) = (step[row], value[row]) {
                 per_voter
