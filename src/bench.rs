@@ -151,18 +151,30 @@ pub fn ingest(b: &BenchIngest) -> Result<IngestBench> {
         .sum();
     let votes_csv = data.join("votes.csv");
 
-    let (_, all) = timed("ingest all files", || {
-        ingest_rows(&dir.path.join("all.duckdb"), vec![data.clone()], None)
+    // Each ingest goes into a fresh database; the fastest of three runs counts, for ours and
+    // for DuckDB's alike.
+    let fresh = |name: &str| -> Result<PathBuf> {
+        let p = dir.path.join(name);
+        for f in [p.clone(), p.with_extension("duckdb.wal")] {
+            if f.exists() {
+                std::fs::remove_file(&f)
+                    .map_err(Error::io(&f, "cannot clear the bench database"))?;
+            }
+        }
+        Ok(p)
+    };
+    let (_, all) = best_of(RUNS, "ingest all files", || {
+        ingest_rows(&fresh("all.duckdb")?, vec![data.clone()], None)
     })?;
-    let (_, votes) = timed("ingest votes.csv (+ decks)", || {
+    let (_, votes) = best_of(RUNS, "ingest votes.csv (+ decks)", || {
         ingest_rows(
-            &dir.path.join("votes.duckdb"),
+            &fresh("votes.duckdb")?,
             vec![data.join("decks.csv"), votes_csv.clone()],
             Some(Kind::Votes),
         )
     })?;
-    let (_, raw) = timed("DuckDB read_csv(votes.csv)", || {
-        let store = Store::open(&dir.path.join("raw.duckdb"))?;
+    let (_, raw) = best_of(RUNS, "DuckDB read_csv(votes.csv)", || {
+        let store = Store::open(&fresh("raw.duckdb")?)?;
         let n = store.load_csv_raw("raw_votes", &votes_csv)?;
         Ok(((), n))
     })?;
@@ -201,7 +213,7 @@ pub fn render_ingest(r: &IngestBench, format: Format) -> Result<String> {
         ]);
     }
     let mut s = format!(
-        "ingest bench: {} teams x {} sprints, {:.0} MiB of CSV, {} cores\n\n",
+        "ingest bench: {} teams x {} sprints, {:.0} MiB of CSV, best of {RUNS} runs, {} cores\n\n",
         r.teams, r.sprints, r.input_mib, r.cores
     );
     s.push_str(&t.render(format));
