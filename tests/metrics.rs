@@ -7,6 +7,24 @@ fn num(v: &serde_json::Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("a number, found {v}"))
 }
 
+/// A row of a paper's table (`project,file,count,value...`) against sprintlens' JSON row:
+/// the count exactly, each value within 0.01.
+fn matches_paper(got: &serde_json::Value, paper: &[String], fields: &[&str], label: &str) {
+    assert_eq!(
+        got["n"].as_u64().unwrap(),
+        paper[2].parse::<u64>().unwrap(),
+        "{label}: count"
+    );
+    for (k, field) in fields.iter().enumerate() {
+        let want: f64 = paper[3 + k].parse().unwrap();
+        let have = num(&got[*field]);
+        assert!(
+            (have - want).abs() <= 0.01,
+            "{label} {field}: paper {want}, sprintlens {have}"
+        );
+    }
+}
+
 #[test]
 fn points_reproduce_table_1_of_the_story_point_paper() {
     let Some(data) = shared_data() else { return };
@@ -36,27 +54,12 @@ fn points_reproduce_table_1_of_the_story_point_paper() {
             .iter()
             .find(|g| g["group"] == team.as_str())
             .unwrap_or_else(|| panic!("{team}"));
-        assert_eq!(
-            g["n"].as_u64().unwrap(),
-            f[2].parse::<u64>().unwrap(),
-            "{team} issues"
+        matches_paper(
+            g,
+            &f,
+            &["min", "max", "mean", "median", "mode", "variance", "sd"],
+            &team,
         );
-        for (i, field) in [
-            (3, "min"),
-            (4, "max"),
-            (5, "mean"),
-            (6, "median"),
-            (7, "mode"),
-            (8, "variance"),
-            (9, "sd"),
-        ] {
-            let want: f64 = f[i].parse().unwrap();
-            let have = num(&g[field]);
-            assert!(
-                (have - want).abs() <= 0.01,
-                "{team} {field}: paper {want}, sprintlens {have}"
-            );
-        }
     }
 }
 
@@ -148,27 +151,12 @@ fn velocity_difference_reproduces_table_7_of_the_delivery_paper() {
     assert_eq!(got.len(), 2);
     for (program, f) in programs {
         let g = got.iter().find(|g| g["group"] == program.as_str()).unwrap();
-        assert_eq!(
-            g["n"].as_u64().unwrap(),
-            f[2].parse::<u64>().unwrap(),
-            "{program} sprints"
+        matches_paper(
+            g,
+            &f,
+            &["min", "max", "mean", "median", "mode", "sd", "iqr"],
+            &program,
         );
-        for (i, field) in [
-            (3, "min"),
-            (4, "max"),
-            (5, "mean"),
-            (6, "median"),
-            (7, "mode"),
-            (8, "sd"),
-            (9, "iqr"),
-        ] {
-            let want: f64 = f[i].parse().unwrap();
-            let have = num(&g[field]);
-            assert!(
-                (have - want).abs() <= 0.01,
-                "{program} {field}: paper {want}, sprintlens {have}"
-            );
-        }
     }
 }
 
