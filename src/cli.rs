@@ -150,6 +150,12 @@ pub enum Cmd {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Serve the report pages (first pages: teams, team velocity; JSON under /api)
+    Serve {
+        /// Address to listen on; loopback unless you say otherwise
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
     /// Measure speed and memory
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -420,6 +426,7 @@ impl Cli {
                     None => chrono::Local::now().date_naive(),
                 },
             },
+            Cmd::Serve { bind } => Command::Serve { bind },
             Cmd::Demo { data } => {
                 return Ok(Config {
                     db: db_given.unwrap_or_else(|| PathBuf::from(DEMO_DB)),

@@ -34,6 +34,9 @@ pub enum Command {
         data: PathBuf,
     },
     BenchIngest(BenchIngest),
+    Serve {
+        bind: String,
+    },
     BenchMetrics(BenchIngest),
     Points {
         scope: Scope,

@@ -16,6 +16,7 @@ pub mod progress;
 pub mod render;
 pub mod report;
 pub mod store;
+pub mod web;
 
 use config::{Command, Config};
 use error::{Error, Result};
@@ -227,6 +228,10 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             };
             let report = metrics::splits::splits(&store, &q, &settings, &inputs)?;
             write(out, &render::splits(&report, config.format)?)
+        }
+        Command::Serve { bind } => {
+            let store = open_existing(&config.db)?;
+            web::serve(store, &bind, out)
         }
         Command::BenchMetrics(b) => {
             let report = bench::metrics(&b)?;

@@ -67,7 +67,12 @@ pub struct IngestInfo {
 
 /// Builds the `info` model; the database must exist.
 pub fn info(db: &Path, last_ingests: usize) -> Result<Info> {
-    let store = crate::open_existing(db)?;
+    info_from(&crate::open_existing(db)?, last_ingests)
+}
+
+/// The `info` model of an open store.
+pub fn info_from(store: &crate::store::Store, last_ingests: usize) -> Result<Info> {
+    let db = store.path();
     let teams: Vec<TeamInfo> = store.query_rows("info_teams", queries::INFO_TEAMS, [], |r| {
         Ok(TeamInfo {
             team: r.get(0)?,
