@@ -4,6 +4,7 @@
 //! DuckDB file) -> `report` (one model per page or command) -> `render` -> the CLI (`cli`).
 
 pub mod bench;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -198,6 +198,9 @@ async fn api_index(State(state): State<Shared>) -> Result<Json<IndexModel>, WebE
 struct TeamModel {
     team: String,
     velocity: velocity::VelocityReport,
+    /// Inline SVG (our own markup; user text in it is escaped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    velocity_chart: Option<String>,
 }
 
 async fn team_model(
@@ -238,7 +241,11 @@ async fn team_model(
         )
     })
     .await?;
-    Ok(TeamModel { team, velocity })
+    Ok(TeamModel {
+        team,
+        velocity,
+        velocity_chart: None,
+    })
 }
 
 async fn team_page(
@@ -246,7 +253,11 @@ async fn team_page(
     Path(team): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, WebError> {
-    let model = team_model(&state, team, params).await?;
+    let mut model = team_model(&state, team, params).await?;
+    model.velocity_chart = Some(crate::charts::velocity_svg(
+        &model.team,
+        &model.velocity.sprints,
+    )?);
     render(&state, "team.html", &model)
 }
 
