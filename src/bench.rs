@@ -284,16 +284,7 @@ pub fn metrics(b: &BenchIngest) -> Result<MetricsBench> {
             Ok(((), votes))
         })?;
         out.phases.push(p);
-        let vq = velocity::VelocityQuery {
-            team: None,
-            program: None,
-            sprint: None,
-            since: None,
-            window: velocity::DEFAULT_WINDOW,
-            team_windows: Default::default(),
-            as_of,
-            group_by: points::GroupBy::Team,
-        };
+        let vq = velocity::VelocityQuery::every_sprint(None, None, as_of);
         let (vel, p) = best_of(RUNS, &label("velocity"), || {
             Ok((velocity::velocity(&store, &vq)?, votes))
         })?;

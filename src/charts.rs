@@ -118,9 +118,7 @@ pub fn velocity_svg(team: &str, sprints: &[SprintVelocity]) -> Result<String> {
                 s.sprint_name.clone().unwrap_or_else(|| s.sprint_id.clone()),
                 pts(s.committed),
                 pts(s.completed),
-                s.say_do
-                    .map(|x| format!("{:.0}%", x * 100.0))
-                    .unwrap_or_else(|| "n/a".into()),
+                crate::render::pct(s.say_do),
                 pts(s.rolling_mean)
             );
             targets.push(format!(

@@ -266,6 +266,14 @@ fn group_by(by: &str) -> Result<crate::metrics::points::GroupBy> {
     }
 }
 
+/// `--as-of`, else today.
+fn as_of_flag(value: Option<String>) -> Result<chrono::NaiveDate> {
+    match value {
+        Some(d) => date_flag("--as-of", &d),
+        None => Ok(chrono::Local::now().date_naive()),
+    }
+}
+
 fn date_flag(flag: &str, value: &str) -> Result<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .map_err(|_| Error::Usage(format!("{flag} {value}: expected a date YYYY-MM-DD")))
@@ -351,10 +359,7 @@ impl Cli {
                     sprint,
                     since: since.map(|d| date_flag("--since", &d)).transpose()?,
                     window,
-                    as_of: match as_of {
-                        Some(d) => date_flag("--as-of", &d)?,
-                        None => chrono::Local::now().date_naive(),
-                    },
+                    as_of: as_of_flag(as_of)?,
                     group_by: group_by(&by)?,
                 })
             }
@@ -399,10 +404,7 @@ impl Cli {
                     trials,
                     seed,
                     history,
-                    as_of: match as_of {
-                        Some(d) => date_flag("--as-of", &d)?,
-                        None => chrono::Local::now().date_naive(),
-                    },
+                    as_of: as_of_flag(as_of)?,
                 })
             }
             Cmd::Accuracy {
@@ -421,10 +423,7 @@ impl Cli {
             } => Command::Splits {
                 scope: scope.into(),
                 sprint,
-                as_of: match as_of {
-                    Some(d) => date_flag("--as-of", &d)?,
-                    None => chrono::Local::now().date_naive(),
-                },
+                as_of: as_of_flag(as_of)?,
             },
             Cmd::Serve { bind } => Command::Serve { bind },
             Cmd::Demo { data } => {

@@ -286,16 +286,7 @@ pub fn forecast(
     use crate::metrics::{frame, velocity};
     let v = velocity::velocity(
         store,
-        &velocity::VelocityQuery {
-            team: q.team,
-            program: q.program,
-            sprint: None,
-            since: None,
-            window: velocity::DEFAULT_WINDOW,
-            team_windows: BTreeMap::new(),
-            as_of: q.as_of,
-            group_by: crate::metrics::points::GroupBy::Team,
-        },
+        &velocity::VelocityQuery::every_sprint(q.team, q.program, q.as_of),
     )?;
     let backlog_df = store.query_frame(
         "backlog_points",
@@ -324,20 +315,7 @@ pub fn forecast(
             .iter()
             .filter_map(|s| s.completed)
             .collect();
-        // The calendar: the last closed sprint's end and the median sprint length.
-        let parse = |d: &Option<String>| {
-            d.as_deref()
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        };
-        let mut lengths: Vec<i64> = rows
-            .iter()
-            .filter_map(|s| Some((parse(&s.end_date)? - parse(&s.start_date)?).num_days() + 1))
-            .collect();
-        lengths.sort_unstable();
-        let calendar = closed
-            .last()
-            .and_then(|s| parse(&s.end_date))
-            .zip(lengths.get(lengths.len().saturating_sub(1) / 2).copied());
+        let calendar = t.last_closed_end.zip(t.sprint_days);
         let target = match q.points {
             Some(x) => Some((x, "--points")),
             None => backlog.get(&t.team).map(|x| (*x, "remaining backlog")),

@@ -30,10 +30,11 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
         out.write_all(s.as_bytes())
             .map_err(Error::io("<stdout>", "cannot write the output"))
     };
+    // Read only by the commands that use settings.
+    let settings = || config::Settings::load(config.settings_path.as_deref(), &config.db);
     match config.command {
         Command::Ingest(mut req) => {
-            req.defaults.settings =
-                config::Settings::load(config.settings_path.as_deref(), &config.db)?;
+            req.defaults.settings = settings()?;
             let outcome = ingest::ingest(&config.db, &req)?;
             write(out, &render::ingest_outcome(&outcome, config.format)?)
         }
@@ -68,8 +69,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
                 progress: true,
                 ..Default::default()
             };
-            req.defaults.settings =
-                config::Settings::load(config.settings_path.as_deref(), &config.db)?;
+            req.defaults.settings = settings()?;
             let outcome = ingest::ingest(&config.db, &req)?;
             write(out, &render::ingest_outcome(&outcome, config.format)?)?;
             let info = report::info(&config.db, 10)?;
@@ -99,7 +99,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
         Command::Velocity(v) => {
             let store = open_existing(&config.db)?;
             check_scope(&store, &v.scope)?;
-            let settings = config::Settings::load(config.settings_path.as_deref(), &config.db)?;
+            let settings = settings()?;
             let q = metrics::velocity::VelocityQuery {
                 team: v.scope.team.as_deref(),
                 program: v.scope.program.as_deref(),
@@ -189,7 +189,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             sprint,
             as_of,
         } => {
-            let settings = config::Settings::load(config.settings_path.as_deref(), &config.db)?;
+            let settings = settings()?;
             let store = open_existing(&config.db)?;
             check_scope(&store, &scope)?;
             let q = metrics::splits::SplitQuery {

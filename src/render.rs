@@ -416,7 +416,8 @@ pub fn points(d: &crate::metrics::points::PointDistribution, format: Format) -> 
     Ok(out)
 }
 
-fn pct(v: Option<f64>) -> String {
+/// A share as a whole percentage; `n/a` when undefined.
+pub fn pct(v: Option<f64>) -> String {
     v.map(|x| format!("{:.0}%", x * 100.0))
         .unwrap_or_else(|| "n/a".into())
 }

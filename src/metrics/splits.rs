@@ -65,18 +65,13 @@ pub struct SplitInputs<'a> {
 /// The velocity query whose report splits need: every sprint, each team's own window.
 pub fn velocity_query<'a>(q: &SplitQuery<'a>, settings: &Settings) -> velocity::VelocityQuery<'a> {
     velocity::VelocityQuery {
-        team: q.team,
-        program: q.program,
-        sprint: None,
-        since: None,
         window: settings.defaults.window,
         team_windows: settings
             .teams
             .iter()
             .map(|(t, s)| (t.clone(), s.window))
             .collect(),
-        as_of: q.as_of,
-        group_by: crate::metrics::points::GroupBy::Team,
+        ..velocity::VelocityQuery::every_sprint(q.team, q.program, q.as_of)
     }
 }
 
@@ -93,28 +88,16 @@ pub fn splits(
         .iter()
         .filter_map(|t| t.rolling_mean.map(|m| (t.team.as_str(), m)))
         .collect();
-    let mut lengths: HashMap<&str, Vec<i64>> = HashMap::new();
-    for s in &vel.sprints {
-        let parse = |d: &Option<String>| {
-            d.as_deref()
-                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        };
-        if let (Some(a), Some(b)) = (parse(&s.start_date), parse(&s.end_date)) {
-            lengths
-                .entry(s.team.as_str())
-                .or_default()
-                .push((b - a).num_days() + 1);
-        }
-    }
+    let lengths: HashMap<&str, i64> = vel
+        .teams
+        .iter()
+        .filter_map(|t| t.sprint_days.map(|d| (t.team.as_str(), d)))
+        .collect();
     let sprint_days = |team: &str| -> f64 {
-        match lengths.get(team) {
-            Some(l) if !l.is_empty() => {
-                let mut l = l.clone();
-                l.sort_unstable();
-                l[(l.len() - 1) / 2] as f64
-            }
-            _ => settings.team(team).sprint_days as f64,
-        }
+        lengths
+            .get(team)
+            .copied()
+            .unwrap_or(settings.team(team).sprint_days) as f64
     };
     // Per team and point value: 85th-percentile cycle time, carry-over rate.
     let p85: HashMap<(String, u64), f64> = acc

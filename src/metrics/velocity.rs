@@ -34,6 +34,22 @@ pub struct VelocityQuery<'a> {
     pub group_by: GroupBy,
 }
 
+impl<'a> VelocityQuery<'a> {
+    /// Every sprint of the chosen teams, per team, with the default window.
+    pub fn every_sprint(team: Option<&'a str>, program: Option<&'a str>, as_of: NaiveDate) -> Self {
+        VelocityQuery {
+            team,
+            program,
+            sprint: None,
+            since: None,
+            window: DEFAULT_WINDOW,
+            team_windows: BTreeMap::new(),
+            as_of,
+            group_by: GroupBy::Team,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SprintVelocity {
     pub team: String,
@@ -84,6 +100,10 @@ pub struct TeamVelocity {
     pub trend_slope: Option<f64>,
     pub trend_ci_low: Option<f64>,
     pub trend_ci_high: Option<f64>,
+    /// The team's sprint calendar: the median length of its dated sprints in days, and the
+    /// last closed sprint's end.
+    pub sprint_days: Option<i64>,
+    pub last_closed_end: Option<NaiveDate>,
     pub undefined: BTreeMap<&'static str, &'static str>,
 }
 
@@ -317,6 +337,15 @@ fn team_summary(
     window: usize,
 ) -> TeamVelocity {
     let first = &rows[0];
+    let day = |d: &Option<String>| {
+        d.as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    };
+    let mut lengths: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| Some((day(&r.end_date)? - day(&r.start_date)?).num_days() + 1))
+        .collect();
+    lengths.sort_unstable();
     let w = &history[history.len().saturating_sub(window)..];
     let (m, med, sd, cv) = window_stats(w);
     let trend = ols_trend(history);
@@ -347,6 +376,12 @@ fn team_summary(
         trend_slope: trend.map(|t| t.0),
         trend_ci_low: trend.map(|t| t.1),
         trend_ci_high: trend.map(|t| t.2),
+        sprint_days: lengths.get(lengths.len().saturating_sub(1) / 2).copied(),
+        last_closed_end: rows
+            .iter()
+            .rev()
+            .filter(|r| r.closed)
+            .find_map(|r| day(&r.end_date)),
         undefined,
     }
 }

@@ -6,7 +6,7 @@
 //! split and dashboard pages and the charts come next.
 
 use crate::error::Error;
-use crate::metrics::{points::GroupBy, velocity};
+use crate::metrics::velocity;
 use crate::store::Store;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -30,11 +30,6 @@ fn fmt_num(v: Option<f64>) -> String {
     crate::render::num(v, 1)
 }
 
-fn fmt_pct(v: Option<f64>) -> String {
-    v.map(|x| format!("{:.0}%", x * 100.0))
-        .unwrap_or_else(|| "n/a".into())
-}
-
 /// The page templates, compiled into the binary; `.html` templates autoescape.
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
@@ -47,7 +42,7 @@ pub fn templates() -> Environment<'static> {
         env.add_template(name, src).expect("the templates parse");
     }
     env.add_filter("num", fmt_num);
-    env.add_filter("pct", fmt_pct);
+    env.add_filter("pct", crate::render::pct);
     env
 }
 
@@ -228,16 +223,7 @@ async fn team_model(
     let velocity = with_store(state, move |store| {
         velocity::velocity(
             store,
-            &velocity::VelocityQuery {
-                team: Some(&t),
-                program: None,
-                sprint: None,
-                since: None,
-                window: velocity::DEFAULT_WINDOW,
-                team_windows: Default::default(),
-                as_of,
-                group_by: GroupBy::Team,
-            },
+            &velocity::VelocityQuery::every_sprint(Some(&t), None, as_of),
         )
     })
     .await?;
