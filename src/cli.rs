@@ -48,11 +48,17 @@ pub enum Cmd {
         #[arg(long, default_value_t = 10)]
         ingests: usize,
     },
-    /// Load the bundled sample data into a fresh demo database and show it
+    /// Load the bundled sample data into a fresh demo database and serve the report pages
     Demo {
         /// The folder with the sample data
         #[arg(long, default_value = "sample-data")]
         data: PathBuf,
+        /// Address to serve on; loopback unless you say otherwise
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Load and show the data, then stop instead of serving
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Point distribution of the stories' final estimates, per team or program
     Points {
@@ -150,11 +156,27 @@ pub enum Cmd {
         #[arg(long)]
         as_of: Option<String>,
     },
-    /// Serve the report pages (first pages: teams, team velocity; JSON under /api)
+    /// Serve the report pages (Sprint Review, team, split candidates, dashboard; JSON under /api)
     Serve {
         /// Address to listen on; loopback unless you say otherwise
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
+    },
+    /// A team's report pages as static HTML (--out DIR), or a Sprint Review summary
+    /// (--format markdown|json) to paste into a wiki or chat
+    Report {
+        /// The team
+        #[arg(long)]
+        team: String,
+        /// One sprint [default: every sprint with --out; the latest closed sprint otherwise]
+        #[arg(long)]
+        sprint: Option<String>,
+        /// Write self-contained HTML pages into this folder
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The day that decides which sprints are closed (default: today)
+        #[arg(long)]
+        as_of: Option<String>,
     },
     /// Measure speed and memory
     #[command(subcommand)]
@@ -426,12 +448,30 @@ impl Cli {
                 as_of: as_of_flag(as_of)?,
             },
             Cmd::Serve { bind } => Command::Serve { bind },
-            Cmd::Demo { data } => {
+            Cmd::Report {
+                team,
+                sprint,
+                out,
+                as_of,
+            } => Command::Report(crate::config::ReportArgs {
+                team,
+                sprint,
+                out,
+                as_of: as_of_flag(as_of)?,
+            }),
+            Cmd::Demo {
+                data,
+                bind,
+                no_serve,
+            } => {
                 return Ok(Config {
                     db: db_given.unwrap_or_else(|| PathBuf::from(DEMO_DB)),
                     settings_path,
                     format,
-                    command: Command::Demo { data },
+                    command: Command::Demo {
+                        data,
+                        serve: (!no_serve).then_some(bind),
+                    },
                 });
             }
             Cmd::Bench(BenchCmd::Metrics(b)) => Command::BenchMetrics(b.into()),

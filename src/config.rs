@@ -32,7 +32,10 @@ pub enum Command {
     },
     Demo {
         data: PathBuf,
+        /// Serve on this address after loading (None: stop after showing the data).
+        serve: Option<String>,
     },
+    Report(ReportArgs),
     BenchIngest(BenchIngest),
     Serve {
         bind: String,
@@ -57,6 +60,14 @@ pub enum Command {
         sprint: Option<String>,
         as_of: chrono::NaiveDate,
     },
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportArgs {
+    pub team: String,
+    pub sprint: Option<String>,
+    pub out: Option<PathBuf>,
+    pub as_of: chrono::NaiveDate,
 }
 
 #[derive(Debug, Clone)]

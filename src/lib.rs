@@ -13,6 +13,7 @@ pub mod forecast;
 pub mod generate;
 pub mod ingest;
 pub mod metrics;
+pub mod pages;
 pub mod progress;
 pub mod render;
 pub mod report;
@@ -57,7 +58,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             let info = report::info(&config.db, ingests)?;
             write(out, &render::info(&info, config.format)?)
         }
-        Command::Demo { data } => {
+        Command::Demo { data, serve } => {
             let data = find_sample_data(&data)?;
             if config.db.exists() {
                 // The demo's database is its own: start it afresh each time.
@@ -73,7 +74,11 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             let outcome = ingest::ingest(&config.db, &req)?;
             write(out, &render::ingest_outcome(&outcome, config.format)?)?;
             let info = report::info(&config.db, 10)?;
-            write(out, &render::info(&info, config.format)?)
+            write(out, &render::info(&info, config.format)?)?;
+            match serve {
+                Some(bind) => web::serve(open_existing(&config.db)?, settings()?, &bind, out),
+                None => Ok(()),
+            }
         }
         Command::Points {
             scope,
@@ -232,7 +237,44 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
         }
         Command::Serve { bind } => {
             let store = open_existing(&config.db)?;
-            web::serve(store, &bind, out)
+            web::serve(store, settings()?, &bind, out)
+        }
+        Command::Report(a) => {
+            let settings = settings()?;
+            let store = open_existing(&config.db)?;
+            check_scope(
+                &store,
+                &config::Scope {
+                    team: Some(a.team.clone()),
+                    program: None,
+                },
+            )?;
+            match &a.out {
+                Some(dir) => {
+                    let files = web::site::write_report(
+                        &store,
+                        &settings,
+                        &a.team,
+                        a.sprint.as_deref(),
+                        a.as_of,
+                        dir,
+                    )?;
+                    write(
+                        out,
+                        &format!(
+                            "wrote {} pages to {} (open {})\n",
+                            files.len(),
+                            dir.display(),
+                            dir.join("index.html").display()
+                        ),
+                    )
+                }
+                None => {
+                    let d = pages::team_data(&store, &settings, &a.team, a.as_of)?;
+                    let review = pages::review_of(&d, a.sprint.as_deref())?;
+                    write(out, &render::sprint_review(&review, config.format)?)
+                }
+            }
         }
         Command::BenchMetrics(b) => {
             let report = bench::metrics(&b)?;

@@ -871,6 +871,148 @@ pub fn splits(r: &crate::metrics::splits::SplitReport, format: Format) -> Result
     Ok(out)
 }
 
+/// User text in a Markdown paragraph: characters Markdown or HTML would act on are escaped.
+pub fn md_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Sprint Review summary: Markdown (also the table format), JSON, or the stories as CSV.
+pub fn sprint_review(r: &crate::pages::SprintReview, format: Format) -> Result<String> {
+    let mut stories = Table::new(
+        &[
+            "story",
+            "title",
+            "status",
+            "points",
+            "rounds",
+            "first spread",
+            "cycle days",
+        ],
+        &[false, false, false, true, true, true, true],
+    );
+    for s in &r.stories {
+        stories.row(vec![
+            s.story.clone(),
+            s.title.clone().unwrap_or_default(),
+            s.status.clone(),
+            num(s.points, 1),
+            s.rounds
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "-".into()),
+            s.first_spread
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "-".into()),
+            num(s.cycle_days, 1),
+        ]);
+    }
+    match format {
+        Format::Json => return to_json(r),
+        Format::Csv => return Ok(stories.to_csv()),
+        Format::Table | Format::Markdown => {}
+    }
+    let s = &r.sprint;
+    let mut out = format!(
+        "## Sprint Review: {} — {}\n\n",
+        md_text(&r.name),
+        md_text(&r.title)
+    );
+    out.push_str(&format!(
+        "{} to {}{}\n\n",
+        s.start_date.as_deref().unwrap_or("?"),
+        s.end_date.as_deref().unwrap_or("?"),
+        if s.closed { "" } else { " (active)" }
+    ));
+    let mut kpis = Table::new(
+        &[
+            "committed",
+            "added",
+            "removed",
+            "completed",
+            "say/do",
+            "carry-over items",
+        ],
+        &[true; 6],
+    );
+    kpis.row(vec![
+        num(s.committed, 1),
+        num(s.added, 1),
+        num(s.removed, 1),
+        num(s.completed, 1),
+        pct(s.say_do),
+        s.carry_over_items
+            .map(|x| x.to_string())
+            .unwrap_or_else(|| "n/a".into()),
+    ]);
+    out.push_str(&kpis.to_markdown());
+    if let Some(t) = &r.team_summary {
+        out.push_str(&format!(
+            "\nRolling mean velocity {} points (last {} closed sprints), CV {}, mean say/do {}.\n",
+            num(t.rolling_mean, 1),
+            t.window,
+            pct(t.cv),
+            pct(t.say_do)
+        ));
+    }
+    let e = &r.estimation;
+    out.push_str(&format!(
+        "\n### Estimation\n\n{} stories with votes: mean first-round spread {} card steps, mean rounds {}, {} reached consensus; Spearman ρ of points vs cycle time {} ({} done items).\n\n",
+        e.estimated,
+        num(e.mean_first_spread, 1),
+        num(e.mean_rounds, 1),
+        pct(e.consensus_share),
+        num(e.spearman, 2),
+        e.timed_items
+    ));
+    out.push_str(&stories.to_markdown());
+    out.push_str("\n### What to split next\n\n");
+    if r.split_next.is_empty() {
+        out.push_str("No backlog story trips a split signal.\n");
+    }
+    for c in &r.split_next {
+        let reasons: Vec<&str> = c.signals.iter().map(|g| g.reason.as_str()).collect();
+        out.push_str(&format!(
+            "- {}{} ({} points): {}\n",
+            md_text(&c.story),
+            c.title
+                .as_deref()
+                .map(|t| format!(" {}", md_text(t)))
+                .unwrap_or_default(),
+            num(c.estimate, 1),
+            md_text(&reasons.join("; "))
+        ));
+    }
+    let f = &r.forecast;
+    out.push_str(&format!(
+        "\n### Forecast: points in the next {} sprints\n\n",
+        f.sprints
+    ));
+    if f.how_much.is_empty() {
+        out.push_str("n/a: no closed sprint to draw from.\n");
+    } else {
+        let levels: Vec<String> = f
+            .how_much
+            .iter()
+            .map(|l| format!("{} at least {}", pct(Some(l.probability)), num(l.value, 1)))
+            .collect();
+        out.push_str(&format!("{}.\n", levels.join(", ")));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,10 @@ fn demo_loads_the_sample_data_afresh() {
     let db = dir.path().join("demo.duckdb");
     let data = project_root().join("sample-data");
     for _ in 0..2 {
-        let r = sprintlens(&db, &["demo", "--data", data.to_str().unwrap()]);
+        let r = sprintlens(
+            &db,
+            &["demo", "--no-serve", "--data", data.to_str().unwrap()],
+        );
         assert_eq!(r.code, 0, "{}", r.stderr);
         // A fresh database each time: everything inserted, nothing updated.
         assert!(r.stdout.contains("votes.csv"), "{}", r.stdout);

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 fn query_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for dir in ["queries/metrics", "queries/store"] {
+    for dir in ["queries/metrics", "queries/store", "queries/pages"] {
         for e in std::fs::read_dir(project_root().join(dir)).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "sql") {
@@ -31,6 +31,7 @@ fn params(name: &str) -> Vec<duckdb::types::Value> {
         "point_values" => vec![Null, Text("commerce".into()), Null, Null],
         "story_status" => vec![Text("payments".into()), Null, Text("4".into())],
         "carry_over_by_points" | "backlog_points" => vec![Null, Null],
+        "team_items" | "story_cards" | "team_card" => vec![Text("search".into())],
         _ => Vec::new(),
     }
 }

@@ -28,6 +28,11 @@ pub struct Bucket {
     pub items: usize,
     pub median_days: Option<f64>,
     pub p85_days: Option<f64>,
+    /// The five numbers of the box plot (type-7 quartiles).
+    pub min_days: Option<f64>,
+    pub q1_days: Option<f64>,
+    pub q3_days: Option<f64>,
+    pub max_days: Option<f64>,
     /// Share of pairs (this bucket, the next larger one) where this bucket's item took at
     /// least as long: 0 = no overlap, 0.5 = the two are indistinguishable.
     pub overlap_with_next: Option<f64>,
@@ -225,6 +230,10 @@ pub fn accuracy(
                 items: days.len(),
                 median_days: median,
                 p85_days: quantile_sorted(&s, 0.85),
+                min_days: s.first().copied(),
+                q1_days: quantile_sorted(&s, 0.25),
+                q3_days: quantile_sorted(&s, 0.75),
+                max_days: s.last().copied(),
                 overlap_with_next: groups.get(k + 1).and_then(|next| overlap(days, &next.1)),
             });
         }

@@ -1,56 +1,173 @@
-//! The report server, a thin face over the same report functions as the CLI: axum routes,
-//! minijinja pages (autoescaped), JSON twins under `/api`. DuckDB work runs off the async
-//! runtime, one query at a time behind a mutex (a DuckDB connection is `Send`, not `Sync`).
-//!
-//! First pages: index, team velocity, their JSON twins and `/healthz`; the Sprint Review,
-//! split and dashboard pages and the charts come next.
+//! The report server, a thin face over the page models in [`crate::pages`]: axum routes,
+//! minijinja pages (autoescaped), a JSON twin under `/api` for every page. DuckDB work runs
+//! off the async runtime, one query at a time behind a mutex (a DuckDB connection is `Send`,
+//! not `Sync`). The store is read-only while serving, so each team's reports are computed
+//! once per `as_of` day and kept (see [`Cache`]).
 
+pub mod site;
+
+use crate::config::Settings;
 use crate::error::Error;
-use crate::metrics::velocity;
+use crate::pages::{self, TeamData};
 use crate::store::Store;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
-use minijinja::Environment;
+use chrono::NaiveDate;
+use minijinja::{Environment, Value};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-/// What every handler shares: the store (read-only) and the templates.
-pub struct AppState {
-    store: Mutex<Store>,
-    templates: Environment<'static>,
+/// Where page links point: the server's routes, or the files of a static report.
+#[derive(Debug, Clone)]
+pub enum Links {
+    Server,
+    /// A static report of one team: its pages' file names; links elsewhere become text.
+    Static {
+        team: String,
+        sprints: BTreeMap<String, String>,
+    },
 }
 
-pub type Shared = Arc<AppState>;
+/// Percent-encodes a path segment or query value (everything but unreserved characters).
+pub fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Links {
+    /// The link to a page: `index`, `dashboard` (a = program), `team`, `splits` (a = team),
+    /// `sprint` (a = team, b = sprint). `None` when the page is not part of this output.
+    pub fn url(&self, kind: &str, a: Option<&str>, b: Option<&str>) -> Option<String> {
+        match self {
+            Links::Server => Some(match (kind, a, b) {
+                ("index", _, _) => "/".into(),
+                ("dashboard", None, _) => "/dashboard".into(),
+                ("dashboard", Some(p), _) => format!("/dashboard?program={}", enc(p)),
+                ("team", Some(t), _) => format!("/teams/{}", enc(t)),
+                ("splits", Some(t), _) => format!("/teams/{}/splits", enc(t)),
+                ("sprint", Some(t), Some(s)) => format!("/teams/{}/sprints/{}", enc(t), enc(s)),
+                _ => return None,
+            }),
+            Links::Static { team, sprints } => match (kind, a, b) {
+                ("team", Some(t), _) if t == team => Some("index.html".into()),
+                ("splits", Some(t), _) if t == team => Some("splits.html".into()),
+                ("sprint", Some(t), Some(s)) if t == team => sprints.get(s).cloned(),
+                _ => None,
+            },
+        }
+    }
+}
 
 fn fmt_num(v: Option<f64>) -> String {
     crate::render::num(v, 1)
 }
 
+fn fmt_num2(v: Option<f64>) -> String {
+    crate::render::num(v, 2)
+}
+
 /// The page templates, compiled into the binary; `.html` templates autoescape.
-pub fn templates() -> Environment<'static> {
+pub fn templates(links: Links) -> Environment<'static> {
     let mut env = Environment::new();
     for (name, src) in [
         ("base.html", include_str!("../../templates/base.html")),
+        ("macros.html", include_str!("../../templates/macros.html")),
         ("index.html", include_str!("../../templates/index.html")),
         ("team.html", include_str!("../../templates/team.html")),
+        ("sprint.html", include_str!("../../templates/sprint.html")),
+        ("splits.html", include_str!("../../templates/splits.html")),
+        (
+            "dashboard.html",
+            include_str!("../../templates/dashboard.html"),
+        ),
+        (
+            "forecast.html",
+            include_str!("../../templates/forecast.html"),
+        ),
         ("error.html", include_str!("../../templates/error.html")),
     ] {
         env.add_template(name, src).expect("the templates parse");
     }
     env.add_filter("num", fmt_num);
+    env.add_filter("num2", fmt_num2);
     env.add_filter("pct", crate::render::pct);
+    let links = Arc::new(links);
+    env.add_function(
+        "url",
+        move |kind: &str, a: Option<&str>, b: Option<&str>| -> Value {
+            // Our URLs are percent-encoded: nothing in them needs HTML escaping.
+            links
+                .url(kind, a, b)
+                .map(Value::from_safe_string)
+                .unwrap_or(Value::from(()))
+        },
+    );
     env
 }
 
+/// Renders a page: the model's fields, its charts (our own SVG markup, inserted unescaped)
+/// and the link to its JSON twin.
+pub fn render_page<T: Serialize>(
+    env: &Environment,
+    template: &str,
+    model: &T,
+    charts: Value,
+    json_url: Option<String>,
+) -> crate::error::Result<String> {
+    env.get_template(template)
+        .and_then(|t| {
+            t.render(minijinja::context! {
+                charts => charts,
+                // Percent-encoded by `api`; only the `&` between parameters needs escaping.
+                json_url => json_url.map(|u| Value::from_safe_string(u.replace('&', "&amp;"))),
+                ..Value::from_serialize(model)
+            })
+        })
+        .map_err(|e| Error::Internal(format!("rendering {template}: {e:#}")))
+}
+
+/// Reports kept while serving: per team and day, and per dashboard scope and day. Bounded:
+/// when full it starts afresh (the store does not change while serving).
+#[derive(Default)]
+pub struct Cache {
+    teams: Mutex<HashMap<(String, NaiveDate), Arc<TeamData>>>,
+    dashboards: Mutex<HashMap<(Option<String>, NaiveDate), Rendered>>,
+}
+
+/// A dashboard and its small multiples.
+type Rendered = Arc<(pages::Dashboard, Vec<String>)>;
+
+/// Teams kept at most; a full cache is cleared.
+pub const CACHE_TEAMS: usize = 512;
+
+/// What every handler shares: the store (read-only), settings, templates and the cache.
+pub struct AppState {
+    store: Mutex<Store>,
+    settings: Settings,
+    templates: Environment<'static>,
+    cache: Cache,
+}
+
+pub type Shared = Arc<AppState>;
+
 impl AppState {
-    pub fn new(store: Store) -> Shared {
+    pub fn new(store: Store, settings: Settings) -> Shared {
         Arc::new(AppState {
             store: Mutex::new(store),
-            templates: templates(),
+            settings,
+            templates: templates(Links::Server),
+            cache: Cache::default(),
         })
     }
 }
@@ -71,33 +188,28 @@ impl From<Error> for WebError {
     }
 }
 
-fn error_page(state: Option<&AppState>, status: StatusCode, message: &str) -> Response {
-    let env;
-    let env = match state {
-        Some(s) => &s.templates,
-        None => {
-            env = templates();
-            &env
-        }
-    };
-    let body = env
-        .get_template("error.html")
-        .and_then(|t| {
-            t.render(minijinja::context! { status => status.as_u16(), message => message })
-        })
-        .unwrap_or_else(|_| format!("{status}"));
+fn error_page(status: StatusCode, message: &str) -> Response {
+    thread_local! {
+        static ENV: Environment<'static> = templates(Links::Server);
+    }
+    let body = ENV.with(|env| {
+        env.get_template("error.html")
+            .and_then(|t| {
+                t.render(minijinja::context! { status => status.as_u16(), message => message })
+            })
+            .unwrap_or_else(|_| format!("{status}"))
+    });
     (status, Html(body)).into_response()
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
-            WebError::NotFound(m) => error_page(None, StatusCode::NOT_FOUND, &m),
-            WebError::BadRequest(m) => error_page(None, StatusCode::BAD_REQUEST, &m),
+            WebError::NotFound(m) => error_page(StatusCode::NOT_FOUND, &m),
+            WebError::BadRequest(m) => error_page(StatusCode::BAD_REQUEST, &m),
             WebError::Internal(e) => {
                 eprintln!("error: {}", crate::error::cause_chain(&e));
                 error_page(
-                    None,
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Something went wrong on our side; the details are in the server's log.",
                 )
@@ -106,22 +218,153 @@ impl IntoResponse for WebError {
     }
 }
 
-/// Runs store work on the blocking pool, one query at a time.
-async fn with_store<T: Send + 'static>(
+/// Runs blocking work (store queries, page assembly) on the blocking pool.
+async fn blocking<T: Send + 'static>(
     state: &Shared,
-    f: impl FnOnce(&Store) -> crate::error::Result<T> + Send + 'static,
+    f: impl FnOnce(&AppState) -> Result<T, WebError> + Send + 'static,
 ) -> Result<T, WebError> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let store = state
+    tokio::task::spawn_blocking(move || f(&state))
+        .await
+        .map_err(|e| WebError::Internal(Error::Internal(format!("a worker failed: {e}"))))?
+}
+
+impl AppState {
+    fn with_store<T>(
+        &self,
+        f: impl FnOnce(&Store) -> crate::error::Result<T>,
+    ) -> Result<T, WebError> {
+        let store = self
             .store
             .lock()
             .map_err(|_| Error::Internal("the store lock is poisoned".into()))?;
-        f(&store)
-    })
-    .await
-    .map_err(|e| WebError::Internal(Error::Internal(format!("a worker failed: {e}"))))?
-    .map_err(WebError::from)
+        f(&store).map_err(WebError::from)
+    }
+
+    /// A team's reports, computed on first use for that day.
+    fn team(&self, team: &str, as_of: NaiveDate) -> Result<Arc<TeamData>, WebError> {
+        let key = (team.to_string(), as_of);
+        if let Some(d) = self
+            .cache
+            .teams
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return Ok(d);
+        }
+        let data = self.with_store(|store| {
+            if pages::team_card(store, team)?.is_none() {
+                return Ok(None);
+            }
+            pages::team_data(store, &self.settings, team, as_of).map(Some)
+        })?;
+        let data = Arc::new(
+            data.ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))?,
+        );
+        if let Ok(mut c) = self.cache.teams.lock() {
+            if c.len() >= CACHE_TEAMS {
+                c.clear();
+            }
+            c.insert(key, data.clone());
+        }
+        Ok(data)
+    }
+
+    fn dashboard(&self, program: Option<String>, as_of: NaiveDate) -> Result<Rendered, WebError> {
+        let key = (program.clone(), as_of);
+        if let Some(d) = self
+            .cache
+            .dashboards
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return Ok(d);
+        }
+        let d = self.with_store(|store| {
+            if let Some(p) = &program
+                && !store
+                    .teams()?
+                    .iter()
+                    .any(|(_, q)| q.as_deref() == Some(p.as_str()))
+            {
+                return Ok(None);
+            }
+            pages::dashboard(store, &self.settings, program.as_deref(), as_of).map(Some)
+        })?;
+        let d = d.ok_or_else(|| {
+            WebError::NotFound(format!(
+                "There is no program \"{}\".",
+                program.clone().unwrap_or_default()
+            ))
+        })?;
+        let charts = pages::dashboard_charts(&d)?;
+        let d = Arc::new((d, charts));
+        if let Ok(mut c) = self.cache.dashboards.lock() {
+            if c.len() >= 64 {
+                c.clear();
+            }
+            c.insert(key, d.clone());
+        }
+        Ok(d)
+    }
+
+    fn page<T: Serialize>(
+        &self,
+        template: &str,
+        model: &T,
+        charts: Value,
+        json_url: String,
+    ) -> Result<Html<String>, WebError> {
+        Ok(Html(render_page(
+            &self.templates,
+            template,
+            model,
+            charts,
+            Some(json_url),
+        )?))
+    }
+}
+
+/// Query parameters: `as_of` (every page) and those named in `extra`; anything else is a 400.
+struct Params {
+    as_of: NaiveDate,
+    program: Option<String>,
+}
+
+fn params(q: &HashMap<String, String>, extra: &[&str]) -> Result<Params, WebError> {
+    if let Some(k) = q
+        .keys()
+        .find(|k| k.as_str() != "as_of" && !extra.contains(&k.as_str()))
+    {
+        return Err(WebError::BadRequest(format!("unknown parameter \"{k}\"")));
+    }
+    let as_of = match q.get("as_of") {
+        None => chrono::Local::now().date_naive(),
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| WebError::BadRequest(format!("as_of={d}: expected a date YYYY-MM-DD")))?,
+    };
+    let program = match q.get("program") {
+        Some(p) if p.is_empty() => return Err(WebError::BadRequest("program= is empty".into())),
+        p => p.cloned(),
+    };
+    Ok(Params { as_of, program })
+}
+
+/// The JSON twin's address of a page path, keeping its query.
+fn api(path: &str, q: &HashMap<String, String>) -> String {
+    let mut pairs: Vec<_> = q.iter().collect();
+    pairs.sort();
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect();
+    if query.is_empty() {
+        format!("/api{path}")
+    } else {
+        format!("/api{path}?{}", query.join("&"))
+    }
 }
 
 #[derive(Serialize)]
@@ -133,23 +376,25 @@ struct IndexTeam {
     stories: i64,
     votes: i64,
     latest: Option<String>,
+    latest_name: Option<String>,
 }
 
 #[derive(Serialize)]
 struct IndexModel {
     info: crate::report::Info,
+    programs: Vec<String>,
     teams: Vec<IndexTeam>,
 }
 
-async fn index_model(state: &Shared) -> Result<IndexModel, WebError> {
-    with_store(state, |store| {
+fn index_model(state: &AppState) -> Result<IndexModel, WebError> {
+    state.with_store(|store| {
         let info = crate::report::info_from(store, 5)?;
-        let latest: HashMap<String, String> = store
+        let latest: HashMap<String, (String, String)> = store
             .query_rows(
                 "latest sprints",
-                "select team, arg_max(coalesce(name, sprint_id), start_date) from sprints group by team",
+                "select team, arg_max(sprint_id, start_date), arg_max(coalesce(name, sprint_id), start_date) from sprints group by team",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))),
             )?
             .into_iter()
             .collect();
@@ -163,96 +408,165 @@ async fn index_model(state: &Shared) -> Result<IndexModel, WebError> {
                 sprints: t.sprints,
                 stories: t.stories,
                 votes: t.votes,
-                latest: latest.get(&t.team).cloned(),
+                latest: latest.get(&t.team).map(|l| l.0.clone()),
+                latest_name: latest.get(&t.team).map(|l| l.1.clone()),
             })
             .collect();
-        Ok(IndexModel { info, teams })
+        let programs = info.programs.iter().map(|p| p.program.clone()).collect();
+        Ok(IndexModel {
+            info,
+            programs,
+            teams,
+        })
+    })
+}
+
+type Q = Query<HashMap<String, String>>;
+
+async fn index(State(state): State<Shared>, Query(q): Q) -> Result<Html<String>, WebError> {
+    params(&q, &[])?;
+    blocking(&state, move |s| {
+        let m = index_model(s)?;
+        s.page("index.html", &m, Value::from(()), api("/teams", &q))
     })
     .await
 }
 
-fn render<T: Serialize>(state: &AppState, name: &str, model: &T) -> Result<Html<String>, WebError> {
-    state
-        .templates
-        .get_template(name)
-        .and_then(|t| t.render(model))
-        .map(Html)
-        .map_err(|e| WebError::Internal(Error::Internal(format!("rendering {name}: {e}"))))
+async fn api_index(State(state): State<Shared>, Query(q): Q) -> Result<Json<IndexModel>, WebError> {
+    params(&q, &[])?;
+    Ok(Json(blocking(&state, index_model).await?))
 }
 
-async fn index(State(state): State<Shared>) -> Result<Html<String>, WebError> {
-    let model = index_model(&state).await?;
-    render(&state, "index.html", &model)
-}
-
-async fn api_index(State(state): State<Shared>) -> Result<Json<IndexModel>, WebError> {
-    Ok(Json(index_model(&state).await?))
-}
-
-#[derive(Serialize)]
-struct TeamModel {
-    team: String,
-    velocity: velocity::VelocityReport,
-    /// Inline SVG (our own markup; user text in it is escaped).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    velocity_chart: Option<String>,
-}
-
-async fn team_model(
-    state: &Shared,
-    team: String,
-    params: HashMap<String, String>,
-) -> Result<TeamModel, WebError> {
-    let as_of = match params.get("as_of") {
-        None => chrono::Local::now().date_naive(),
-        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| WebError::BadRequest(format!("as_of={d}: expected a date YYYY-MM-DD")))?,
-    };
-    if let Some(k) = params.keys().find(|k| k.as_str() != "as_of") {
-        return Err(WebError::BadRequest(format!("unknown parameter \"{k}\"")));
-    }
-    let name = team.clone();
-    let found = with_store(state, move |store| {
-        Ok(store.teams()?.into_iter().any(|(t, _)| t == name))
-    })
-    .await?;
-    if !found {
-        return Err(WebError::NotFound(format!("There is no team \"{team}\".")));
-    }
-    let t = team.clone();
-    let velocity = with_store(state, move |store| {
-        velocity::velocity(
-            store,
-            &velocity::VelocityQuery::every_sprint(Some(&t), None, as_of),
+async fn dashboard(State(state): State<Shared>, Query(q): Q) -> Result<Html<String>, WebError> {
+    let p = params(&q, &["program"])?;
+    blocking(&state, move |s| {
+        let d = s.dashboard(p.program, p.as_of)?;
+        s.page(
+            "dashboard.html",
+            &d.0,
+            Value::from(d.1.clone()),
+            api("/dashboard", &q),
         )
     })
-    .await?;
-    Ok(TeamModel {
-        team,
-        velocity,
-        velocity_chart: None,
+    .await
+}
+
+async fn api_dashboard(State(state): State<Shared>, Query(q): Q) -> Result<Response, WebError> {
+    let p = params(&q, &["program"])?;
+    blocking(&state, move |s| {
+        let d = s.dashboard(p.program, p.as_of)?;
+        Ok(Json(&d.0).into_response())
     })
+    .await
 }
 
 async fn team_page(
     State(state): State<Shared>,
     Path(team): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
+    Query(q): Q,
 ) -> Result<Html<String>, WebError> {
-    let mut model = team_model(&state, team, params).await?;
-    model.velocity_chart = Some(crate::charts::velocity_svg(
-        &model.team,
-        &model.velocity.sprints,
-    )?);
-    render(&state, "team.html", &model)
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        let d = s.team(&team, p.as_of)?;
+        let m = pages::team_page(&d);
+        let charts = pages::team_page_charts(&d, &m)?;
+        s.page(
+            "team.html",
+            &m,
+            Value::from_serialize(&charts),
+            api(&format!("/teams/{}", enc(&team)), &q),
+        )
+    })
+    .await
 }
 
 async fn api_team(
     State(state): State<Shared>,
     Path(team): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<TeamModel>, WebError> {
-    Ok(Json(team_model(&state, team, params).await?))
+    Query(q): Q,
+) -> Result<Json<pages::TeamPage>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        Ok(Json(pages::team_page(&*s.team(&team, p.as_of)?)))
+    })
+    .await
+}
+
+fn review(
+    s: &AppState,
+    team: &str,
+    sprint: &str,
+    as_of: NaiveDate,
+) -> Result<(Arc<TeamData>, pages::SprintReview), WebError> {
+    let d = s.team(team, as_of)?;
+    let r = pages::sprint_review(&d, sprint).ok_or_else(|| {
+        WebError::NotFound(format!("Team \"{team}\" has no sprint \"{sprint}\"."))
+    })?;
+    Ok((d, r))
+}
+
+async fn sprint_page(
+    State(state): State<Shared>,
+    Path((team, sprint)): Path<(String, String)>,
+    Query(q): Q,
+) -> Result<Html<String>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        let (d, r) = review(s, &team, &sprint, p.as_of)?;
+        let charts = pages::sprint_review_charts(&d, &r)?;
+        let json = api(
+            &format!("/teams/{}/sprints/{}", enc(&team), enc(&sprint)),
+            &q,
+        );
+        s.page("sprint.html", &r, Value::from_serialize(&charts), json)
+    })
+    .await
+}
+
+async fn api_sprint(
+    State(state): State<Shared>,
+    Path((team, sprint)): Path<(String, String)>,
+    Query(q): Q,
+) -> Result<Json<pages::SprintReview>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        Ok(Json(review(s, &team, &sprint, p.as_of)?.1))
+    })
+    .await
+}
+
+async fn splits_page(
+    State(state): State<Shared>,
+    Path(team): Path<String>,
+    Query(q): Q,
+) -> Result<Html<String>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        let d = s.team(&team, p.as_of)?;
+        let m = pages::split_page(&d, &s.settings);
+        s.page(
+            "splits.html",
+            &m,
+            Value::from(()),
+            api(&format!("/teams/{}/splits", enc(&team)), &q),
+        )
+    })
+    .await
+}
+
+async fn api_splits(
+    State(state): State<Shared>,
+    Path(team): Path<String>,
+    Query(q): Q,
+) -> Result<Json<pages::SplitPage>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        Ok(Json(pages::split_page(
+            &*s.team(&team, p.as_of)?,
+            &s.settings,
+        )))
+    })
+    .await
 }
 
 async fn not_found() -> WebError {
@@ -264,34 +578,53 @@ pub fn app(state: Shared) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/api/teams", get(api_index))
+        .route("/dashboard", get(dashboard))
         .route("/teams/{team}", get(team_page))
+        .route("/teams/{team}/splits", get(splits_page))
+        .route("/teams/{team}/sprints/{sprint}", get(sprint_page))
+        .route("/api/teams", get(api_index))
+        .route("/api/dashboard", get(api_dashboard))
         .route("/api/teams/{team}", get(api_team))
+        .route("/api/teams/{team}/splits", get(api_splits))
+        .route("/api/teams/{team}/sprints/{sprint}", get(api_sprint))
         .fallback(not_found)
-        // No route takes a body yet; refuse large ones early.
+        // No route takes a body; refuse large ones early.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
 }
 
+/// Binds `bind` (refusing what cannot be bound) and returns the listener and its address.
+pub async fn listen(
+    bind: &str,
+) -> crate::error::Result<(tokio::net::TcpListener, std::net::SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| Error::Usage(format!("--bind {bind}: cannot listen there: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(Error::io(bind, "cannot read the bound address"))?;
+    Ok((listener, addr))
+}
+
 /// Serves on `bind` until interrupted, printing the URL.
-pub fn serve(store: Store, bind: &str, out: &mut dyn std::io::Write) -> crate::error::Result<()> {
+pub fn serve(
+    store: Store,
+    settings: Settings,
+    bind: &str,
+    out: &mut dyn std::io::Write,
+) -> crate::error::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::io("<runtime>", "cannot start the server runtime"))?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(bind)
-            .await
-            .map_err(|e| Error::Usage(format!("--bind {bind}: cannot listen there: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(Error::io(bind, "cannot read the bound address"))?;
+        let (listener, addr) = listen(bind).await?;
         let _ = writeln!(
             out,
             "sprintlens serving on http://{addr}/ (Ctrl-C stops it)"
         );
         let _ = out.flush();
-        axum::serve(listener, app(AppState::new(store)))
+        axum::serve(listener, app(AppState::new(store, settings)))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })

@@ -1,0 +1,120 @@
+//! Static reports: the pages of one team as self-contained HTML files (CSS and SVG inline, no
+//! scripts, no requests) that open from disk: `index.html` (the team page), `splits.html` and
+//! one `sprint-<id>.html` Sprint Review per sprint.
+
+use super::{Links, render_page, templates};
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::pages;
+use crate::store::Store;
+use chrono::NaiveDate;
+use minijinja::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// A file name for a sprint's page: letters, digits, `-` and `_` kept, the rest as `_`,
+/// made unique within the report.
+fn file_name(sprint: &str, taken: &mut HashSet<String>) -> String {
+    let slug: String = sprint
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut name = format!("sprint-{slug}.html");
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("sprint-{slug}-{n}.html");
+        n += 1;
+    }
+    name
+}
+
+/// Writes the report of `team` (every sprint, or only `sprint`) into `dir`; returns the files.
+pub fn write_report(
+    store: &Store,
+    settings: &Settings,
+    team: &str,
+    sprint: Option<&str>,
+    as_of: NaiveDate,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    let d = pages::team_data(store, settings, team, as_of)?;
+    let ids: Vec<String> = d
+        .velocity
+        .sprints
+        .iter()
+        .map(|s| s.sprint_id.clone())
+        .collect();
+    let chosen: Vec<String> = match sprint {
+        Some(s) if ids.iter().any(|i| i == s) => vec![s.to_string()],
+        Some(s) => {
+            return Err(Error::Usage(format!(
+                "unknown sprint \"{s}\" for team \"{team}\"; it has {}",
+                if ids.is_empty() {
+                    "none".to_string()
+                } else {
+                    ids.join(", ")
+                }
+            )));
+        }
+        None => ids,
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage(format!("{}: not a folder", dir.display())));
+    }
+    std::fs::create_dir_all(dir).map_err(Error::io(dir, "cannot create the report folder"))?;
+    let mut taken = HashSet::from(["index.html".to_string(), "splits.html".to_string()]);
+    let files: BTreeMap<String, String> = chosen
+        .iter()
+        .map(|s| (s.clone(), file_name(s, &mut taken)))
+        .collect();
+    let env = templates(Links::Static {
+        team: team.to_string(),
+        sprints: files.clone(),
+    });
+    let mut pages_out: Vec<(String, String)> = Vec::new();
+    let page = pages::team_page(&d);
+    let charts = pages::team_page_charts(&d, &page)?;
+    pages_out.push((
+        "index.html".into(),
+        render_page(
+            &env,
+            "team.html",
+            &page,
+            Value::from_serialize(&charts),
+            None,
+        )?,
+    ));
+    let splits = pages::split_page(&d, settings);
+    pages_out.push((
+        "splits.html".into(),
+        render_page(&env, "splits.html", &splits, Value::from(()), None)?,
+    ));
+    for (sprint, file) in &files {
+        let r = pages::sprint_review(&d, sprint)
+            .ok_or_else(|| Error::Internal(format!("sprint {sprint} vanished")))?;
+        let charts = pages::sprint_review_charts(&d, &r)?;
+        pages_out.push((
+            file.clone(),
+            render_page(
+                &env,
+                "sprint.html",
+                &r,
+                Value::from_serialize(&charts),
+                None,
+            )?,
+        ));
+    }
+    let mut written = Vec::new();
+    for (name, html) in pages_out {
+        let path = dir.join(name);
+        std::fs::write(&path, html).map_err(Error::io(&path, "cannot write the page"))?;
+        written.push(path);
+    }
+    Ok(written)
+}
