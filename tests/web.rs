@@ -516,26 +516,27 @@ fn fetch(addr: &str, path: &str) -> String {
 fn the_real_server_serves_every_page_on_port_0() {
     let dir = scratch();
     let db = sample_db(dir.path());
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sprintlens"))
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let addr = served_address(&mut child);
+    let mut child = Reap(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+            .args([
+                "--db",
+                db.to_str().unwrap(),
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let addr = served_address(&mut child.0);
     let mut got = vec![("/healthz".to_string(), fetch(&addr, "/healthz"))];
     for (page, api) in PAGES {
         got.push((page.to_string(), fetch(&addr, &with_as_of(page))));
         got.push((api.to_string(), fetch(&addr, &with_as_of(api))));
     }
     got.push(("/nope".into(), fetch(&addr, "/nope")));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     assert!(addr.starts_with("127.0.0.1:"), "binds to loopback: {addr}");
     for (path, res) in &got[..got.len() - 1] {
         assert!(
@@ -554,19 +555,20 @@ fn the_real_server_serves_every_page_on_port_0() {
 #[test]
 fn the_demo_loads_the_sample_data_and_serves_it() {
     let dir = scratch();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sprintlens"))
-        .args(["demo", "--bind", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .env_remove("SPRINTLENS_DB")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr = served_address(&mut child);
+    let mut child = Reap(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+            .args(["demo", "--bind", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env_remove("SPRINTLENS_DB")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let addr = served_address(&mut child.0);
     let index = fetch(&addr, "/");
     let review = fetch(&addr, "/teams/search/sprints/12");
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     assert!(
         dir.path().join("sprintlens-demo.duckdb").is_file(),
         "the demo's own database"

@@ -119,3 +119,13 @@ pub fn refused(files: &[&Path], extra: &[&str]) -> String {
     );
     run.stderr
 }
+
+/// Kills a child process when dropped, so a failing test leaves no server running.
+pub struct Reap(pub std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
