@@ -87,10 +87,13 @@ fn best_of<T>(
     Ok((v, best))
 }
 
-struct WorkDir {
-    path: PathBuf,
+pub(crate) struct WorkDir {
+    pub(crate) path: PathBuf,
     remove: bool,
 }
+
+/// Marks a folder as a bench's own, so a later run may clear it.
+const BENCH_MARK: &str = ".sprintlens-bench";
 
 impl Drop for WorkDir {
     fn drop(&mut self) {
@@ -100,16 +103,30 @@ impl Drop for WorkDir {
     }
 }
 
-fn work_dir(given: &Option<PathBuf>, keep: bool) -> Result<WorkDir> {
+/// The bench's work folder: a new temporary one, or `given`, which must be empty, missing, or
+/// an earlier bench's (anything else is refused rather than cleared).
+pub(crate) fn work_dir(given: &Option<PathBuf>, keep: bool) -> Result<WorkDir> {
     let path = match given {
         Some(p) => p.clone(),
         None => std::env::temp_dir().join(format!("sprintlens-bench-{}", std::process::id())),
     };
     if path.exists() {
+        let empty = std::fs::read_dir(&path)
+            .map_err(Error::io(&path, "cannot read the bench folder"))?
+            .next()
+            .is_none();
+        if !empty && !path.join(BENCH_MARK).exists() {
+            return Err(Error::Usage(format!(
+                "{}: the folder holds files that are not a bench's; give an empty or new folder",
+                path.display()
+            )));
+        }
         std::fs::remove_dir_all(&path)
             .map_err(Error::io(&path, "cannot clear the bench folder"))?;
     }
     std::fs::create_dir_all(&path).map_err(Error::io(&path, "cannot create the bench folder"))?;
+    std::fs::write(path.join(BENCH_MARK), b"")
+        .map_err(Error::io(&path, "cannot mark the bench folder"))?;
     Ok(WorkDir {
         remove: !keep && given.is_none(),
         path,

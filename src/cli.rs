@@ -235,6 +235,9 @@ pub enum BenchCmd {
     Metrics(BenchArgs),
     /// Generate an organisation-sized data set, ingest it, and compare with DuckDB's own CSV load
     Ingest(BenchArgs),
+    /// Serve an organisation-sized data set on loopback and drive the Sprint Review, team,
+    /// split and dashboard pages with a bounded load generator; print throughput and latency
+    Serve(BenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -476,6 +479,7 @@ impl Cli {
             }
             Cmd::Bench(BenchCmd::Metrics(b)) => Command::BenchMetrics(b.into()),
             Cmd::Bench(BenchCmd::Ingest(b)) => Command::BenchIngest(b.into()),
+            Cmd::Bench(BenchCmd::Serve(b)) => Command::BenchServe(b.into()),
         };
         Ok(Config {
             db,

@@ -41,6 +41,7 @@ pub enum Command {
         bind: String,
     },
     BenchMetrics(BenchIngest),
+    BenchServe(BenchIngest),
     Points {
         scope: Scope,
         by: crate::metrics::points::GroupBy,

@@ -283,11 +283,22 @@ pub fn forecast(
     store: &crate::store::Store,
     q: &ForecastQuery,
 ) -> crate::error::Result<ForecastReport> {
-    use crate::metrics::{frame, velocity};
+    use crate::metrics::velocity;
     let v = velocity::velocity(
         store,
         &velocity::VelocityQuery::every_sprint(q.team, q.program, q.as_of),
     )?;
+    forecast_from(store, q, &v)
+}
+
+/// The forecast from a velocity report already computed for the query's teams (any window:
+/// only completed points and the sprint calendar are read).
+pub fn forecast_from(
+    store: &crate::store::Store,
+    q: &ForecastQuery,
+    v: &crate::metrics::velocity::VelocityReport,
+) -> crate::error::Result<ForecastReport> {
+    use crate::metrics::{frame, velocity};
     let backlog_df = store.query_frame(
         "backlog_points",
         BACKLOG_POINTS,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod forecast;
 pub mod generate;
 pub mod ingest;
+pub mod loadbench;
 pub mod metrics;
 pub mod pages;
 pub mod progress;
@@ -279,6 +280,10 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
         Command::BenchMetrics(b) => {
             let report = bench::metrics(&b)?;
             write(out, &bench::render_metrics(&report, config.format)?)
+        }
+        Command::BenchServe(b) => {
+            let report = loadbench::serve(&b)?;
+            write(out, &loadbench::render(&report, config.format)?)
         }
         Command::BenchIngest(b) => {
             let report = bench::ingest(&b)?;

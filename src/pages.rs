@@ -34,7 +34,7 @@ pub struct Item {
 }
 
 /// Everything the pages need about one team, computed once per team and `as_of`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct TeamData {
     pub team: String,
     pub name: String,
@@ -46,8 +46,9 @@ pub struct TeamData {
     pub splits: splits::SplitReport,
     pub forecast: TeamForecast,
     pub items: Vec<Item>,
-    /// Cards per round of the split candidates: story -> ["round 1: 3 5 8 ?", ...].
-    pub candidate_cards: BTreeMap<String, Vec<String>>,
+    /// Cards per round of the split candidates, read when the split page first needs them.
+    #[serde(skip)]
+    pub candidate_cards: std::sync::OnceLock<BTreeMap<String, Vec<String>>>,
 }
 
 /// A team's name and program, or `None` when the store has no such team.
@@ -56,6 +57,51 @@ pub fn team_card(store: &Store, team: &str) -> Result<Option<(String, Option<Str
         Ok((r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
     })?;
     Ok(rows.into_iter().next())
+}
+
+/// The cards of every round of the team's split candidates, lowest first and without names:
+/// story -> ["round 1: 3 5 8 ?", ...] (kept in `d` after the first call).
+pub fn candidate_cards<'a>(
+    store: &Store,
+    d: &'a TeamData,
+) -> Result<&'a BTreeMap<String, Vec<String>>> {
+    if let Some(c) = d.candidate_cards.get() {
+        return Ok(c);
+    }
+    let wanted: std::collections::HashSet<&str> = d
+        .splits
+        .candidates
+        .iter()
+        .map(|c| c.story.as_str())
+        .collect();
+    let mut rounds: BTreeMap<(String, String, i64), Vec<String>> = BTreeMap::new();
+    for (story, session, round, card) in
+        store.query_rows("story_cards", STORY_CARDS, [d.team.as_str()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?
+    {
+        if wanted.contains(story.as_str()) {
+            rounds
+                .entry((story, session, round))
+                .or_default()
+                .push(card);
+        }
+    }
+    let mut cards: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for ((story, session, round), c) in rounds {
+        let label = if session.is_empty() {
+            format!("round {round}: {}", c.join(" "))
+        } else {
+            format!("{session}, round {round}: {}", c.join(" "))
+        };
+        cards.entry(story).or_default().push(label);
+    }
+    Ok(d.candidate_cards.get_or_init(|| cards))
 }
 
 /// Computes one team's reports (the caller has checked the team exists).
@@ -104,7 +150,7 @@ pub fn team_data(
             accuracy: &accuracy,
         },
     )?;
-    let forecast = forecast::forecast(
+    let forecast = forecast::forecast_from(
         store,
         &forecast::ForecastQuery {
             team: Some(team),
@@ -116,6 +162,7 @@ pub fn team_data(
             history: forecast::DEFAULT_HISTORY,
             as_of,
         },
+        &velocity,
     )?
     .teams
     .into_iter()
@@ -153,35 +200,6 @@ pub fn team_data(
             });
         }
     }
-    let wanted: std::collections::HashSet<&str> =
-        splits.candidates.iter().map(|c| c.story.as_str()).collect();
-    let mut rounds: BTreeMap<(String, String, i64), Vec<String>> = BTreeMap::new();
-    for (story, session, round, card) in
-        store.query_rows("story_cards", STORY_CARDS, [team], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?
-    {
-        if wanted.contains(story.as_str()) {
-            rounds
-                .entry((story, session, round))
-                .or_default()
-                .push(card);
-        }
-    }
-    let mut candidate_cards: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for ((story, session, round), cards) in rounds {
-        let label = if session.is_empty() {
-            format!("round {round}: {}", cards.join(" "))
-        } else {
-            format!("{session}, round {round}: {}", cards.join(" "))
-        };
-        candidate_cards.entry(story).or_default().push(label);
-    }
     Ok(TeamData {
         team: team.to_string(),
         name,
@@ -193,7 +211,7 @@ pub fn team_data(
         splits,
         forecast,
         items,
-        candidate_cards,
+        candidate_cards: std::sync::OnceLock::new(),
     })
 }
 
@@ -587,7 +605,11 @@ pub struct SplitPage {
     pub candidates: Vec<SplitRow>,
 }
 
-pub fn split_page(d: &TeamData, settings: &Settings) -> SplitPage {
+pub fn split_page(
+    d: &TeamData,
+    settings: &Settings,
+    cards: &BTreeMap<String, Vec<String>>,
+) -> SplitPage {
     SplitPage {
         team: d.team.clone(),
         name: d.name.clone(),
@@ -601,7 +623,7 @@ pub fn split_page(d: &TeamData, settings: &Settings) -> SplitPage {
             .iter()
             .map(|c| SplitRow {
                 candidate: c.clone(),
-                cards: d.candidate_cards.get(&c.story).cloned().unwrap_or_default(),
+                cards: cards.get(&c.story).cloned().unwrap_or_default(),
             })
             .collect(),
     }

@@ -24,6 +24,8 @@ with item_sums as (
         count(*) filter (where committed and status = 'not_done') as carry_over_items,
         count(*) filter (where points_end is null and coalesce(points_start, -1) < 0) as unestimated_items
     from sprint_items
+    -- The team filter here too, so one team's page does not aggregate every team.
+    where ($1::varchar is null or team = $1::varchar)
     group by team, sprint_id
 ),
 from_items as (
@@ -64,7 +66,8 @@ from_summaries as (
         null::bigint as unestimated_items
     from sprint_summaries m
     left join sprints s using (team, sprint_id)
-    where not exists (select 1 from item_sums i where i.team = m.team and i.sprint_id = m.sprint_id)
+    where ($1::varchar is null or m.team = $1::varchar)
+      and not exists (select 1 from item_sums i where i.team = m.team and i.sprint_id = m.sprint_id)
 ),
 unioned as (
     select * from from_items

@@ -271,6 +271,22 @@ impl AppState {
         Ok(data)
     }
 
+    /// Computes every team's reports for today, one team at a time (requests interleave),
+    /// so first visits find them ready. Failures are left for the page to report.
+    pub fn warm(&self) {
+        let today = chrono::Local::now().date_naive();
+        let teams = self.with_store(|store| store.teams()).unwrap_or_default();
+        for (t, _) in teams {
+            let _ = self.team(&t, today);
+        }
+    }
+
+    fn split_page(&self, team: &str, as_of: NaiveDate) -> Result<pages::SplitPage, WebError> {
+        let d = self.team(team, as_of)?;
+        let cards = self.with_store(|store| pages::candidate_cards(store, &d).cloned())?;
+        Ok(pages::split_page(&d, &self.settings, &cards))
+    }
+
     fn dashboard(&self, program: Option<String>, as_of: NaiveDate) -> Result<Rendered, WebError> {
         let key = (program.clone(), as_of);
         if let Some(d) = self
@@ -542,8 +558,7 @@ async fn splits_page(
 ) -> Result<Html<String>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| {
-        let d = s.team(&team, p.as_of)?;
-        let m = pages::split_page(&d, &s.settings);
+        let m = s.split_page(&team, p.as_of)?;
         s.page(
             "splits.html",
             &m,
@@ -560,13 +575,7 @@ async fn api_splits(
     Query(q): Q,
 ) -> Result<Json<pages::SplitPage>, WebError> {
     let p = params(&q, &[])?;
-    blocking(&state, move |s| {
-        Ok(Json(pages::split_page(
-            &*s.team(&team, p.as_of)?,
-            &s.settings,
-        )))
-    })
-    .await
+    blocking(&state, move |s| Ok(Json(s.split_page(&team, p.as_of)?))).await
 }
 
 async fn not_found() -> WebError {
@@ -624,7 +633,10 @@ pub fn serve(
             "sprintlens serving on http://{addr}/ (Ctrl-C stops it)"
         );
         let _ = out.flush();
-        axum::serve(listener, app(AppState::new(store, settings)))
+        let state = AppState::new(store, settings);
+        let warming = state.clone();
+        tokio::task::spawn_blocking(move || warming.warm());
+        axum::serve(listener, app(state))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })

@@ -90,7 +90,7 @@ pub fn write_report(
             None,
         )?,
     ));
-    let splits = pages::split_page(&d, settings);
+    let splits = pages::split_page(&d, settings, pages::candidate_cards(store, &d)?);
     pages_out.push((
         "splits.html".into(),
         render_page(&env, "splits.html", &splits, Value::from(()), None)?,
