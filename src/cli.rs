@@ -208,6 +208,19 @@ pub struct IngestArgs {
     /// The program (group of teams) of rows that do not name one
     #[arg(long)]
     pub program: Option<String>,
+    /// The files are tool exports: jira, azure or linear (recognised from the header when
+    /// only one fits)
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The export column holding story points (default: the tool's usual names)
+    #[arg(long)]
+    pub points_field: Option<String>,
+    /// The export's date style, chrono strftime (e.g. "%d.%m.%Y %H:%M"), tried first
+    #[arg(long)]
+    pub date_format: Option<String>,
+    /// Any CSV: map its columns to canonical fields, "story=Key,estimate=SP,..." (with --kind)
+    #[arg(long)]
+    pub map: Option<String>,
     /// No progress bar
     #[arg(long, short)]
     pub quiet: bool,
@@ -329,7 +342,36 @@ impl Cli {
                         ))
                     })?),
                 };
-                Command::Ingest(IngestRequest {
+                let from = match &a.from {
+                    None => None,
+                    Some(f) => Some(crate::ingest::export::Source::parse(f).ok_or_else(|| {
+                        Error::Usage(format!("--from {f}: expected jira, azure or linear"))
+                    })?),
+                };
+                let map = match &a.map {
+                    None => Vec::new(),
+                    Some(m) => crate::ingest::export::parse_map(m).map_err(Error::Usage)?,
+                };
+                if from.is_some() && !map.is_empty() {
+                    return Err(Error::Usage(
+                        "--from and --map do not go together: --map is for CSV files no importer knows"
+                            .into(),
+                    ));
+                }
+                if let Some(f) = &a.date_format
+                    && (f.is_empty() || !f.contains('%'))
+                {
+                    return Err(Error::Usage(format!(
+                        "--date-format {f:?}: expected a chrono format such as \"%d.%m.%Y %H:%M\""
+                    )));
+                }
+                Command::Ingest(Box::new(IngestRequest {
+                    import: crate::ingest::export::ImportOptions {
+                        from,
+                        points_field: a.points_field,
+                        date_format: a.date_format,
+                        map,
+                    },
                     paths: a.paths,
                     kind,
                     defaults: Defaults {
@@ -339,7 +381,7 @@ impl Cli {
                         settings: Default::default(),
                     },
                     progress: !a.quiet,
-                })
+                }))
             }
             Cmd::Generate(g) => {
                 let start =

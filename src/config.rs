@@ -22,7 +22,7 @@ pub struct Config {
 
 #[derive(Debug, Clone)]
 pub enum Command {
-    Ingest(IngestRequest),
+    Ingest(Box<IngestRequest>),
     Generate {
         params: GenParams,
         out: PathBuf,

@@ -14,6 +14,7 @@ with item_sums as (
         team,
         sprint_id,
         bool_or(committed is null) as commitment_unknown,
+        bool_or(removed is null) as removal_unknown,
         sum(coalesce(points_start, points_end)) filter (where committed) as committed,
         sum(points_end) filter (where committed = false) as added,
         sum(coalesce(points_start, points_end)) filter (where removed) as removed,
@@ -38,7 +39,8 @@ from_items as (
         'items' as source,
         case when i.commitment_unknown then null else coalesce(i.committed, 0) end as committed,
         case when i.commitment_unknown then null else coalesce(i.added, 0) end as added,
-        coalesce(i.removed, 0) as removed,
+        -- Exports do not tell which items left a sprint: unknown, not zero.
+        case when i.removal_unknown then null else coalesce(i.removed, 0) end as removed,
         coalesce(i.completed, 0) as completed,
         case when i.commitment_unknown then null else coalesce(i.completed_of_committed, 0) end
             as completed_of_committed,
@@ -94,7 +96,12 @@ final as (
         u.unestimated_items,
         row_number() over (
             partition by u.team
-            order by u.start_date nulls last, try_cast(u.sprint_id as bigint) nulls last, u.sprint_id
+            -- Without dates (exports), by name with its last number read as a number:
+            -- "Sprint 2" before "Sprint 10".
+            order by u.start_date nulls last,
+                     regexp_replace(u.sprint_id, '[0-9]+', '', 'g'),
+                     try_cast(regexp_extract(u.sprint_id, '([0-9]+)[^0-9]*$', 1) as bigint) nulls last,
+                     u.sprint_id
         ) as sprint_order
     from unioned u
     join teams t using (team)

@@ -24,4 +24,8 @@ final as (
     from items i
     left join stories st on st.team = i.team and st.story = i.story
 )
-select * from final order by start_date nulls last, sprint_id, story
+select * from final
+order by start_date nulls last,
+         regexp_replace(sprint_id, '[0-9]+', '', 'g'),
+         try_cast(regexp_extract(sprint_id, '([0-9]+)[^0-9]*$', 1) as bigint) nulls last,
+         sprint_id, story

@@ -3,6 +3,7 @@
 //! Every file is read, typed and checked before the database is opened for writing; a run with
 //! any problem reports up to 20 of them and leaves the database exactly as it was.
 
+pub mod export;
 pub mod native;
 pub mod text;
 
@@ -24,6 +25,8 @@ pub struct IngestRequest {
     pub defaults: Defaults,
     /// Show a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
+    /// Tool exports (`--from`) or a column mapping (`--map`).
+    pub import: export::ImportOptions,
 }
 
 /// What one file brought.
@@ -103,6 +106,65 @@ struct Loaded {
     raw: text::RawTable,
     kind: Kind,
     sha256: String,
+    /// A native file (its unknown columns are reported as ignored).
+    native: bool,
+}
+
+/// The tool that wrote a CSV file, when its header says so unambiguously.
+fn sniff(path: &Path) -> Option<export::Source> {
+    use std::io::Read;
+    if format_of(path)? != Format::Csv {
+        return None;
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(256 * 1024)
+        .read_to_end(&mut head)
+        .ok()?;
+    let end = head.iter().position(|b| *b == b'\n').unwrap_or(head.len());
+    let mut quiet = Problems::default();
+    let r = export::read_records(
+        "",
+        &head[..end],
+        &|h: &[String]| vec![false; h.len()],
+        &mut quiet,
+    )?;
+    export::detect(&r.header)
+}
+
+/// Reads a tool export or a mapped CSV into canonical tables.
+fn load_import(path: &Path, req: &IngestRequest, problems: &mut Problems) -> Vec<Loaded> {
+    let name = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(Problem::file(&name, format!("cannot be read: {e}")));
+            return Vec::new();
+        }
+    };
+    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    let tables = if req.import.map.is_empty() {
+        let ctx = export::Context {
+            options: &req.import,
+            team: req.defaults.team.as_deref(),
+            settings: &req.defaults.settings,
+        };
+        export::import(&name, &bytes, &ctx, problems).unwrap_or_default()
+    } else {
+        export::mapped(&name, &bytes, &req.import.map, req.kind, problems)
+            .into_iter()
+            .collect()
+    };
+    tables
+        .into_iter()
+        .map(|(kind, raw)| Loaded {
+            raw,
+            kind,
+            sha256: sha256.clone(),
+            native: false,
+        })
+        .collect()
 }
 
 fn load(path: &Path, kind: Option<Kind>, problems: &mut Problems) -> Option<Loaded> {
@@ -140,7 +202,12 @@ fn load(path: &Path, kind: Option<Kind>, problems: &mut Problems) -> Option<Load
             return None;
         }
     };
-    Some(Loaded { raw, kind, sha256 })
+    Some(Loaded {
+        raw,
+        kind,
+        sha256,
+        native: true,
+    })
 }
 
 /// Decks as this ingest sees them: the ones in its own decks files, then the store's.
@@ -202,7 +269,13 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     let mut loaded: Vec<Loaded> = Vec::new();
     for f in &files {
         progress.step(&format!("reading {}", f.display()));
-        if let Some(l) = load(f, req.kind, &mut problems) {
+        if req.import.active() {
+            loaded.extend(load_import(f, req, &mut problems));
+        } else if let Some(source) = req.kind.is_none().then(|| sniff(f)).flatten() {
+            let mut r = req.clone();
+            r.import.from = Some(source);
+            loaded.extend(load_import(f, &r, &mut problems));
+        } else if let Some(l) = load(f, req.kind, &mut problems) {
             loaded.push(l);
         }
     }
@@ -243,7 +316,11 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
             if frame.kind == Kind::Decks {
                 decks.from_files.extend(native::decks_in_frame(&frame));
             }
-            ignored.push(ignored_columns(&l.raw, l.kind));
+            ignored.push(if l.native {
+                ignored_columns(&l.raw, l.kind)
+            } else {
+                Vec::new()
+            });
             log.push(LogEntry {
                 file: l.raw.file.clone(),
                 sha256: l.sha256.clone(),

@@ -1142,6 +1142,8 @@ pub fn to_frame(
             let status_in = t.get("status").text();
             let mut status = StringBuilder::with_capacity(n, n * 8);
             let removed_in = t.get("removed").bools();
+            // A file with a removed column may leave it empty: unknown (exports do).
+            let has_removed = present_columns(spec, &t).contains(&"removed");
             let mut removed: Vec<Option<bool>> = Vec::with_capacity(n);
             let (started, completed) = (
                 t.get("started_at").timestamps(),
@@ -1162,9 +1164,15 @@ pub fn to_frame(
                 match st {
                     Some((_, Some(s))) => {
                         status.append_value(s.name());
-                        removed.push(Some(
-                            s == ItemStatus::Removed || removed_in[row] == Some(true),
-                        ));
+                        removed.push(
+                            if s == ItemStatus::Removed || removed_in[row] == Some(true) {
+                                Some(true)
+                            } else if has_removed {
+                                removed_in[row]
+                            } else {
+                                Some(false)
+                            },
+                        );
                     }
                     Some((s, None)) => {
                         problems.push(Problem::at(

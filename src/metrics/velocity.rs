@@ -281,6 +281,18 @@ fn fill_sprint(
     window: usize,
 ) {
     r.difference = r.completed.zip(r.committed).map(|(c, k)| c - k);
+    if r.removed.is_none() {
+        r.undefined.insert(
+            "removed",
+            "the source does not say which items left the sprint",
+        );
+    }
+    if r.committed.is_none() && r.source == "items" {
+        r.undefined.insert(
+            "committed",
+            "the source does not say what was in the sprint at its start",
+        );
+    }
     if r.difference.is_none() {
         r.undefined
             .insert("difference", "committed points are unknown");
