@@ -419,3 +419,197 @@ pub fn render_metrics(r: &MetricsBench, format: Format) -> Result<String> {
     }
     Ok(s)
 }
+
+#[derive(Debug, Serialize)]
+pub struct ImportBench {
+    pub rows: usize,
+    pub columns: usize,
+    pub input_mib: f64,
+    pub cores: usize,
+    pub phases: Vec<Phase>,
+}
+
+/// Uniform in 0..n.
+fn below(rng: &mut generate::Rng, n: usize) -> usize {
+    rng.range(0, n as i64 - 1) as usize
+}
+
+/// Writes a Jira Cloud-style "all fields" export of `rows` issues: 155 columns with repeated
+/// names, multi-line quoted descriptions and comments, 1-3 sprints per issue, Cloud dates.
+pub fn write_jira_export(path: &Path, rows: usize, seed: u64) -> Result<usize> {
+    use std::io::Write;
+    let mut header: Vec<String> = [
+        "Summary",
+        "Issue key",
+        "Issue id",
+        "Issue Type",
+        "Status",
+        "Project key",
+        "Project name",
+        "Priority",
+        "Resolution",
+        "Assignee",
+        "Reporter",
+        "Created",
+        "Updated",
+        "Resolved",
+        "Description",
+        "Watchers",
+        "Watchers",
+        "Comment",
+        "Comment",
+        "Sprint",
+        "Sprint",
+        "Sprint",
+        "Custom field (Story Points)",
+        "Custom field (Story point estimate)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut k = 1;
+    while header.len() < 155 {
+        header.push(format!("Custom field (Field {k})"));
+        k += 1;
+    }
+    let file = std::fs::File::create(path).map_err(Error::io(path, "cannot write the export"))?;
+    let mut w = std::io::BufWriter::new(file);
+    let io = |e| Error::io(path, "cannot write the export")(e);
+    writeln!(w, "{}", header.join(",")).map_err(io)?;
+    let mut rng = generate::Rng::new(seed);
+    let statuses = [
+        "Done",
+        "Done",
+        "Done",
+        "In Progress",
+        "To Do",
+        "Closed",
+        "In Review",
+    ];
+    let points = ["1", "2", "3", "5", "8", "13", ""];
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let filler = vec![""; header.len() - 24].join(",");
+    for i in 0..rows {
+        let project = format!("P{:02}", i % 20);
+        let sprint = 1 + (i / 20) % 60;
+        let n_sprints = 1 + below(&mut rng, 3);
+        let sprints: Vec<String> = (0..3)
+            .map(|s| {
+                if s < n_sprints {
+                    format!("{project} Sprint {}", sprint + s)
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
+        let day = 1 + below(&mut rng, 28);
+        let month = months[below(&mut rng, 12)];
+        let hour = 1 + below(&mut rng, 12);
+        let ampm = if rng.chance(0.5) { "AM" } else { "PM" };
+        let status = statuses[below(&mut rng, statuses.len())];
+        let resolved = if status == "Done" || status == "Closed" {
+            format!(
+                "{}/{month}/25 {hour}:{:02} {ampm}",
+                (day + 3).min(28),
+                below(&mut rng, 60)
+            )
+        } else {
+            String::new()
+        };
+        let p = points[below(&mut rng, points.len())];
+        writeln!(
+            w,
+            "Issue {i} title,{project}-{i},{},Story,{status},{project},Project {project},Medium,,ann,bo,{day}/{month}/25 {hour}:{:02} {ampm},{day}/{month}/25 {hour}:{:02} {ampm},{resolved},\"As a user, I want thing {i}\nso that \"\"value\"\" follows.\nAcceptance: works\",ann@x.org,bo@x.org,\"{day}/{month}/25 9:00 AM;ann;first, comment\",,{},{},{},{p},{p},{filler}",
+            10_000 + i,
+            below(&mut rng, 60),
+            below(&mut rng, 60),
+            sprints[0],
+            sprints[1],
+            sprints[2],
+        )
+        .map_err(io)?;
+    }
+    w.flush().map_err(io)?;
+    Ok(header.len())
+}
+
+/// Imports a Jira export of `rows` issues into a fresh database: time and peak memory.
+pub fn import(rows: usize, seed: u64, dir: &Option<PathBuf>, keep: bool) -> Result<ImportBench> {
+    let dir = work_dir(dir, keep)?;
+    let export = dir.path.join("jira-export.csv");
+    let columns = write_jira_export(&export, rows, seed)?;
+    let input_mib =
+        std::fs::metadata(&export).map(|m| m.len()).unwrap_or(0) as f64 / (1024.0 * 1024.0);
+    let mut phases = Vec::new();
+    for run in 1..=RUNS {
+        let db = dir.path.join(format!("import-{run}.duckdb"));
+        let (_, p) = timed(&format!("import jira export, run {run}"), || {
+            let out = run_ingest(
+                &db,
+                &IngestRequest {
+                    paths: vec![export.clone()],
+                    import: crate::ingest::export::ImportOptions {
+                        from: Some(crate::ingest::export::Source::Jira),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            )?;
+            Ok((
+                (),
+                out.files
+                    .iter()
+                    .filter(|f| f.kind == Kind::Stories)
+                    .map(|f| f.rows)
+                    .sum(),
+            ))
+        })?;
+        phases.push(p);
+    }
+    Ok(ImportBench {
+        rows,
+        columns,
+        input_mib,
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        phases,
+    })
+}
+
+pub fn render_import(r: &ImportBench, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(r);
+    }
+    let mut t = Table::new(
+        &["phase", "issues", "seconds", "issues/s", "peak MiB"],
+        &[false, true, true, true, true],
+    );
+    for p in &r.phases {
+        t.row(vec![
+            p.phase.clone(),
+            count(p.rows as i64),
+            format!("{:.2}", p.seconds),
+            count(p.rows_per_second as i64),
+            p.peak_mib
+                .map(|m| format!("{m:.0}"))
+                .unwrap_or_else(|| "n/a".into()),
+        ]);
+    }
+    let best = r
+        .phases
+        .iter()
+        .map(|p| p.seconds)
+        .fold(f64::INFINITY, f64::min);
+    Ok(format!(
+        "import bench: a Jira Cloud-style export, {} issues x {} columns ({:.0} MiB), {} cores\n\n{}\nbest {:.2} s (target: under 20 s for 200,000 rows)\n",
+        count(r.rows as i64),
+        r.columns,
+        r.input_mib,
+        r.cores,
+        t.render(format),
+        best
+    ))
+}

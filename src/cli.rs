@@ -248,6 +248,20 @@ pub enum BenchCmd {
     Metrics(BenchArgs),
     /// Generate an organisation-sized data set, ingest it, and compare with DuckDB's own CSV load
     Ingest(BenchArgs),
+    /// Write a Jira Cloud-style export (155 columns) and import it into a fresh database
+    Import {
+        /// Issues in the export
+        #[arg(long, default_value_t = 200_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Work folder (default: a new temporary folder, removed afterwards)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Keep the work folder
+        #[arg(long)]
+        keep: bool,
+    },
     /// Serve an organisation-sized data set on loopback and drive the Sprint Review, team,
     /// split and dashboard pages with a bounded load generator; print throughput and latency
     Serve(BenchArgs),
@@ -522,6 +536,17 @@ impl Cli {
             Cmd::Bench(BenchCmd::Metrics(b)) => Command::BenchMetrics(b.into()),
             Cmd::Bench(BenchCmd::Ingest(b)) => Command::BenchIngest(b.into()),
             Cmd::Bench(BenchCmd::Serve(b)) => Command::BenchServe(b.into()),
+            Cmd::Bench(BenchCmd::Import {
+                rows,
+                seed,
+                dir,
+                keep,
+            }) => Command::BenchImport {
+                rows,
+                seed,
+                dir,
+                keep,
+            },
         };
         Ok(Config {
             db,

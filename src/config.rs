@@ -42,6 +42,12 @@ pub enum Command {
     },
     BenchMetrics(BenchIngest),
     BenchServe(BenchIngest),
+    BenchImport {
+        rows: usize,
+        seed: u64,
+        dir: Option<PathBuf>,
+        keep: bool,
+    },
     Points {
         scope: Scope,
         by: crate::metrics::points::GroupBy,

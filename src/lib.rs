@@ -281,6 +281,15 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
             let report = bench::metrics(&b)?;
             write(out, &bench::render_metrics(&report, config.format)?)
         }
+        Command::BenchImport {
+            rows,
+            seed,
+            dir,
+            keep,
+        } => {
+            let report = bench::import(rows, seed, &dir, keep)?;
+            write(out, &bench::render_import(&report, config.format)?)
+        }
         Command::BenchServe(b) => {
             let report = loadbench::serve(&b)?;
             write(out, &loadbench::render(&report, config.format)?)

@@ -105,10 +105,12 @@ pub fn parse_map(s: &str) -> Result<Vec<(String, String)>, String> {
 // ----------------------------------------------------------------------------------------
 // CSV records, as tools write them
 
-/// An export's header and rows. Rows keep only the columns an importer asked for.
+/// An export's header and rows. Rows keep only the columns an importer asked for, in
+/// header order (`kept` names them), so a 155-column export costs only what is read.
 pub struct Records {
     pub header: Vec<String>,
-    /// (line on which the row starts, kept fields by column index; others empty).
+    pub kept: Vec<String>,
+    /// (line on which the row starts, the kept fields).
     pub rows: Vec<(u32, Vec<String>)>,
 }
 
@@ -192,7 +194,7 @@ pub fn read_records(
                         fields.push(String::new());
                     }
                 }
-            } else {
+            } else if header.is_none() {
                 fields.push(String::new());
             }
             count += 1;
@@ -228,14 +230,16 @@ pub fn read_records(
                 header = Some(fields);
             }
             Some(h) => {
-                if fields.len() + 1 == h.len() {
-                    fields.push(String::new());
-                } else if fields.len() != h.len() {
+                if count + 1 == h.len() {
+                    if kept[h.len() - 1] {
+                        fields.push(String::new());
+                    }
+                } else if count != h.len() {
                     problems.push(Problem::at(
                         file,
                         start_line as usize,
                         None,
-                        format!("{} fields where the header has {}", fields.len(), h.len()),
+                        format!("{count} fields where the header has {}", h.len()),
                     ));
                     continue;
                 }
@@ -247,7 +251,13 @@ pub fn read_records(
         problems.push(Problem::file(file, "the file is empty"));
         return None;
     };
-    (problems.total == before).then_some(Records { header, rows })
+    let kept = header
+        .iter()
+        .zip(&kept)
+        .filter(|(_, k)| **k)
+        .map(|(h, _)| h.clone())
+        .collect();
+    (problems.total == before).then_some(Records { header, kept, rows })
 }
 
 /// Which tool wrote a header, when only one fits.
@@ -551,7 +561,9 @@ pub fn import(
     let source = source_cell.get()?;
     let mut formats: Vec<String> = ctx.options.date_format.iter().cloned().collect();
     formats.extend(source.date_formats().iter().map(|s| s.to_string()));
-    let header = &records.header;
+    // Lookups and messages go through the kept columns (rows hold only those).
+    let full = &records.header;
+    let header = &records.kept;
     let cols = Cols { header };
     let mut r = Reader {
         file,
@@ -582,10 +594,10 @@ pub fn import(
             let key = cols.find(&["Issue key"]);
             let status_col = cols.find(&["Status"]);
             if key.is_none() {
-                missing(file, source, "\"Issue key\"", header, r.problems);
+                missing(file, source, "\"Issue key\"", full, r.problems);
             }
             if status_col.is_none() {
-                missing(file, source, "\"Status\"", header, r.problems);
+                missing(file, source, "\"Status\"", full, r.problems);
             }
             let project = cols.find(&["Project key"]);
             if ctx.team.is_none() && project.is_none() {
@@ -694,7 +706,7 @@ pub fn import(
                 (path, "\"Iteration Path\""),
             ] {
                 if c.is_none() {
-                    missing(file, source, n, header, r.problems);
+                    missing(file, source, n, full, r.problems);
                 }
             }
             let points = points_col(&["Story Points", "Effort"], &mut r)?;
@@ -791,11 +803,11 @@ pub fn import(
             let team_col = cols.find(&["Team"]);
             for (c, n) in [(key, "\"ID\""), (status_col, "\"Status\"")] {
                 if c.is_none() {
-                    missing(file, source, n, header, r.problems);
+                    missing(file, source, n, full, r.problems);
                 }
             }
             if ctx.team.is_none() && team_col.is_none() {
-                missing(file, source, "\"Team\"", header, r.problems);
+                missing(file, source, "\"Team\"", full, r.problems);
             }
             let points = points_col(&["Estimate"], &mut r)?;
             let (Some(key), Some(status_col)) = (key, status_col) else {
