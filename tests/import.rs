@@ -123,6 +123,29 @@ fn jira_server_export_with_repeated_sprints_is_recognised_and_read() {
             "the source does not say what was in the sprint at its start"
         );
     }
+    // The pages say "unknown", not zero.
+    let site = dir.path().join("site");
+    ok(&sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "PAY",
+            "--out",
+            site.to_str().unwrap(),
+            "--as-of",
+            "2026-01-01",
+        ],
+    ));
+    let review = std::fs::read_to_string(site.join("sprint-PAY_Sprint_2.html")).unwrap();
+    assert!(
+        review.contains("<div class=\"kpi\"><b><span title=\"the source does not say what was in the sprint at its start\">unknown</span></b><span>committed points</span></div>"),
+        "{review}"
+    );
+    assert!(
+        review.contains("<b>8</b><span>completed</span>"),
+        "{review}"
+    );
     // Again: nothing changes.
     let again = sprintlens(
         &db,
