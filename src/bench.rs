@@ -210,15 +210,14 @@ pub fn ingest(b: &BenchIngest) -> Result<IngestBench> {
     })
 }
 
-pub fn render_ingest(r: &IngestBench, format: Format) -> Result<String> {
-    if format == Format::Json {
-        return to_json(r);
-    }
+/// Phases as a table: rows, seconds, rows per second, peak memory.
+fn phase_table(phases: &[Phase], unit: &str) -> Table {
+    let per = format!("{unit}/s");
     let mut t = Table::new(
-        &["phase", "rows", "seconds", "rows/s", "peak MiB"],
+        &["phase", unit, "seconds", &per, "peak MiB"],
         &[false, true, true, true, true],
     );
-    for p in &r.phases {
+    for p in phases {
         t.row(vec![
             p.phase.clone(),
             count(p.rows as i64),
@@ -229,6 +228,14 @@ pub fn render_ingest(r: &IngestBench, format: Format) -> Result<String> {
                 .unwrap_or_else(|| "n/a".into()),
         ]);
     }
+    t
+}
+
+pub fn render_ingest(r: &IngestBench, format: Format) -> Result<String> {
+    if format == Format::Json {
+        return to_json(r);
+    }
+    let t = phase_table(&r.phases, "rows");
     let mut s = format!(
         "ingest bench: {} teams x {} sprints, {:.0} MiB of CSV, best of {RUNS} runs, {} cores\n\n",
         r.teams, r.sprints, r.input_mib, r.cores
@@ -583,21 +590,7 @@ pub fn render_import(r: &ImportBench, format: Format) -> Result<String> {
     if format == Format::Json {
         return to_json(r);
     }
-    let mut t = Table::new(
-        &["phase", "issues", "seconds", "issues/s", "peak MiB"],
-        &[false, true, true, true, true],
-    );
-    for p in &r.phases {
-        t.row(vec![
-            p.phase.clone(),
-            count(p.rows as i64),
-            format!("{:.2}", p.seconds),
-            count(p.rows_per_second as i64),
-            p.peak_mib
-                .map(|m| format!("{m:.0}"))
-                .unwrap_or_else(|| "n/a".into()),
-        ]);
-    }
+    let t = phase_table(&r.phases, "issues");
     let best = r
         .phases
         .iter()

@@ -257,15 +257,42 @@ impl TeamData {
     }
 }
 
+/// How a set of stories was estimated: mean first-round spread (card steps), mean rounds, and
+/// the share that reached consensus (unanimous or near).
+#[derive(Debug, Clone, Serialize)]
+pub struct SpreadSummary {
+    pub mean_first_spread: Option<f64>,
+    pub mean_rounds: Option<f64>,
+    pub consensus_share: Option<f64>,
+}
+
+impl SpreadSummary {
+    pub fn of(stories: &[&spread::StorySpread]) -> SpreadSummary {
+        SpreadSummary {
+            mean_first_spread: mean_of(
+                stories
+                    .iter()
+                    .filter_map(|x| x.first_spread.map(|f| f as f64)),
+            ),
+            mean_rounds: mean_of(stories.iter().map(|x| x.rounds as f64)),
+            consensus_share: (!stories.is_empty()).then(|| {
+                stories
+                    .iter()
+                    .filter(|x| x.rounds_to_consensus.is_some())
+                    .count() as f64
+                    / stories.len() as f64
+            }),
+        }
+    }
+}
+
 /// How a sprint's stories were estimated.
 #[derive(Debug, Clone, Serialize)]
 pub struct SprintEstimation {
     /// The sprint's items whose story has votes.
     pub estimated: usize,
-    pub mean_first_spread: Option<f64>,
-    pub mean_rounds: Option<f64>,
-    /// Share of estimated stories that reached consensus (unanimous or near).
-    pub consensus_share: Option<f64>,
+    #[serde(flatten)]
+    pub spread: SpreadSummary,
     pub question_share: Option<f64>,
     /// Done items with points and a cycle time, and their Spearman correlation.
     pub timed_items: usize,
@@ -346,19 +373,7 @@ pub fn sprint_review(d: &TeamData, sprint: &str) -> Option<SprintReview> {
     let (xs, ys): (Vec<f64>, Vec<f64>) = timed.iter().copied().unzip();
     let estimation = SprintEstimation {
         estimated: voted.len(),
-        mean_first_spread: mean_of(
-            voted
-                .iter()
-                .filter_map(|v| v.first_spread.map(|x| x as f64)),
-        ),
-        mean_rounds: mean_of(voted.iter().map(|v| v.rounds as f64)),
-        consensus_share: (!voted.is_empty()).then(|| {
-            voted
-                .iter()
-                .filter(|v| v.rounds_to_consensus.is_some())
-                .count() as f64
-                / voted.len() as f64
-        }),
+        spread: SpreadSummary::of(&voted),
         question_share: mean_of(voted.iter().map(|v| v.question_share)),
         timed_items: timed.len(),
         spearman: accuracy::spearman(&xs, &ys),
@@ -435,9 +450,8 @@ pub fn sprint_review_charts(
 pub struct SprintSpread {
     pub sprint_id: String,
     pub stories: usize,
-    pub mean_first_spread: Option<f64>,
-    pub mean_rounds: Option<f64>,
-    pub consensus_share: Option<f64>,
+    #[serde(flatten)]
+    pub spread: SpreadSummary,
 }
 
 /// The team page.
@@ -485,14 +499,7 @@ pub fn team_page(d: &TeamData) -> TeamPage {
             SprintSpread {
                 sprint_id: s.sprint_id.clone(),
                 stories: v.len(),
-                mean_first_spread: mean_of(
-                    v.iter().filter_map(|x| x.first_spread.map(|f| f as f64)),
-                ),
-                mean_rounds: mean_of(v.iter().map(|x| x.rounds as f64)),
-                consensus_share: (!v.is_empty()).then(|| {
-                    v.iter().filter(|x| x.rounds_to_consensus.is_some()).count() as f64
-                        / v.len() as f64
-                }),
+                spread: SpreadSummary::of(&v),
             }
         })
         .collect();
@@ -569,12 +576,20 @@ pub fn team_page_charts(d: &TeamData, p: &TeamPage) -> Result<BTreeMap<&'static 
             &[
                 Line {
                     name: "mean first-round spread (card steps)".into(),
-                    values: p.spread_trend.iter().map(|s| s.mean_first_spread).collect(),
+                    values: p
+                        .spread_trend
+                        .iter()
+                        .map(|s| s.spread.mean_first_spread)
+                        .collect(),
                     color: charts::COMPLETED,
                 },
                 Line {
                     name: "mean rounds".into(),
-                    values: p.spread_trend.iter().map(|s| s.mean_rounds).collect(),
+                    values: p
+                        .spread_trend
+                        .iter()
+                        .map(|s| s.spread.mean_rounds)
+                        .collect(),
                     color: charts::ACCENT,
                 },
             ],

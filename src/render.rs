@@ -971,9 +971,9 @@ pub fn sprint_review(r: &crate::pages::SprintReview, format: Format) -> Result<S
     out.push_str(&format!(
         "\n### Estimation\n\n{} stories with votes: mean first-round spread {} card steps, mean rounds {}, {} reached consensus; Spearman ρ of points vs cycle time {} ({} done items).\n\n",
         e.estimated,
-        num(e.mean_first_spread, 1),
-        num(e.mean_rounds, 1),
-        pct(e.consensus_share),
+        num(e.spread.mean_first_spread, 1),
+        num(e.spread.mean_rounds, 1),
+        pct(e.spread.consensus_share),
         num(e.spearman, 2),
         e.timed_items
     ));

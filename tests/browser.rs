@@ -10,7 +10,7 @@
 mod common;
 use common::*;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -154,42 +154,12 @@ fn every_demo_page_loads_cleanly_in_chromium() {
     let r = sprintlens(&db, &["demo", "--no-serve"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 
-    let mut server = Reap(
-        std::process::Command::new(env!("CARGO_BIN_EXE_sprintlens"))
-            .args([
-                "--db",
-                db.to_str().unwrap(),
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut addr = String::new();
-    for line in BufReader::new(server.0.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            addr = rest.split('/').next().unwrap().to_string();
-            break;
-        }
-    }
-    assert!(!addr.is_empty(), "the server printed no URL");
+    let (server, addr) = serve(&db);
     let base = format!("http://{addr}");
 
     // Every page: index, dashboards, and each team's page, split page and Sprint Reviews.
-    let index: Value = {
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "GET /api/teams HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut raw = String::new();
-        s.read_to_string(&mut raw).unwrap();
-        serde_json::from_str(raw.split("\r\n\r\n").nth(1).unwrap()).unwrap()
-    };
+    let raw = fetch(&addr, "/api/teams");
+    let index: Value = serde_json::from_str(raw.split("\r\n\r\n").nth(1).unwrap()).unwrap();
     let mut pages = vec![
         "/".to_string(),
         "/dashboard".to_string(),

@@ -9,7 +9,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
 use http_body_util::BodyExt;
-use std::io::{BufRead, BufReader, Read, Write};
 use tower::ServiceExt;
 
 /// Every sample sprint ended before this day: all closed, pages stable from day to day.
@@ -488,48 +487,11 @@ async fn every_template_matches_its_snapshot() {
     );
 }
 
-/// Reads the child's stdout until the "serving on" line; returns host:port.
-fn served_address(child: &mut std::process::Child) -> String {
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            return rest.split('/').next().unwrap().to_string();
-        }
-    }
-    panic!("the server printed no URL");
-}
-
-fn fetch(addr: &str, path: &str) -> String {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
 #[test]
 fn the_real_server_serves_every_page_on_port_0() {
     let dir = scratch();
     let db = sample_db(dir.path());
-    let mut child = Reap(
-        std::process::Command::new(env!("CARGO_BIN_EXE_sprintlens"))
-            .args([
-                "--db",
-                db.to_str().unwrap(),
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let addr = served_address(&mut child.0);
+    let (child, addr) = serve(&db);
     let mut got = vec![("/healthz".to_string(), fetch(&addr, "/healthz"))];
     for (page, api) in PAGES {
         got.push((page.to_string(), fetch(&addr, &with_as_of(page))));

@@ -378,6 +378,11 @@ impl Reader<'_> {
         None
     }
 
+    /// The first filled of the points columns.
+    fn first_points(&mut self, line: u32, cols: &[usize], row: &[String]) -> Option<f64> {
+        cols.iter().find_map(|c| self.points(line, Some(*c), row))
+    }
+
     fn points(&mut self, line: u32, col: Option<usize>, row: &[String]) -> Option<f64> {
         let col = col?;
         let v = row[col].as_str();
@@ -427,6 +432,25 @@ fn status_name(s: ItemStatus) -> &'static str {
         ItemStatus::NotDone => "not_done",
         ItemStatus::Removed => "removed",
     }
+}
+
+/// A canonical story row.
+fn story_cells(
+    team: &str,
+    story: &str,
+    title: Option<String>,
+    typ: Option<String>,
+    created_at: Option<NaiveDateTime>,
+    estimate: Option<f64>,
+) -> Vec<(&'static str, Option<String>)> {
+    vec![
+        ("team", Some(team.to_string())),
+        ("story", Some(story.to_string())),
+        ("title", title),
+        ("type", typ),
+        ("created_at", iso(created_at)),
+        ("estimate", estimate.map(|e| e.to_string())),
+    ]
 }
 
 /// The columns an importer reads, found by name (first of the names that exists).
@@ -638,26 +662,20 @@ pub fn import(
                         continue;
                     }
                 };
-                let mut estimate = None;
-                for c in &points {
-                    if let Some(p) = r.points(line, Some(*c), row) {
-                        estimate = Some(p);
-                        break;
-                    }
-                }
+                let estimate = r.first_points(line, &points, row);
                 let created_at = r.time(line, created, row);
                 let resolved_at = r.time(line, resolved, row);
                 canon.push(
                     Kind::Stories,
                     line,
-                    vec![
-                        ("team", Some(team.clone())),
-                        ("story", Some(story.clone())),
-                        ("title", cell(row, title)),
-                        ("type", cell(row, typ)),
-                        ("created_at", iso(created_at)),
-                        ("estimate", estimate.map(|e| e.to_string())),
-                    ],
+                    story_cells(
+                        &team,
+                        &story,
+                        cell(row, title),
+                        cell(row, typ),
+                        created_at,
+                        estimate,
+                    ),
                 );
                 // Sprints in column order, each named once: every sprint but the last did not
                 // finish the issue (carry-over); the last has the issue's status today.
@@ -749,27 +767,21 @@ pub fn import(
                     },
                 };
                 let sprint = (parts.len() >= 2).then(|| parts[parts.len() - 1].to_string());
-                let mut estimate = None;
-                for c in &points {
-                    if let Some(p) = r.points(line, Some(*c), row) {
-                        estimate = Some(p);
-                        break;
-                    }
-                }
+                let estimate = r.first_points(line, &points, row);
                 let created_at = r.time(line, created, row);
                 let started = r.time(line, activated, row);
                 let finished = r.time(line, done_at, row);
                 canon.push(
                     Kind::Stories,
                     line,
-                    vec![
-                        ("team", Some(team.clone())),
-                        ("story", Some(story.clone())),
-                        ("title", cell(row, title)),
-                        ("type", cell(row, typ)),
-                        ("created_at", iso(created_at)),
-                        ("estimate", estimate.map(|e| e.to_string())),
-                    ],
+                    story_cells(
+                        &team,
+                        &story,
+                        cell(row, title),
+                        cell(row, typ),
+                        created_at,
+                        estimate,
+                    ),
                 );
                 if let Some(s) = sprint {
                     let st = status(ctx.settings, &team, &row[state]);
@@ -841,13 +853,7 @@ pub fn import(
                     ));
                     continue;
                 };
-                let mut estimate = None;
-                for c in &points {
-                    if let Some(p) = r.points(line, Some(*c), row) {
-                        estimate = Some(p);
-                        break;
-                    }
-                }
+                let estimate = r.first_points(line, &points, row);
                 let created_at = r.time(line, created, row);
                 let started_at = r.time(line, started, row);
                 let completed_at = r.time(line, completed, row);
@@ -857,13 +863,7 @@ pub fn import(
                 canon.push(
                     Kind::Stories,
                     line,
-                    vec![
-                        ("team", Some(team.clone())),
-                        ("story", Some(story.clone())),
-                        ("title", cell(row, title)),
-                        ("created_at", iso(created_at)),
-                        ("estimate", estimate.map(|e| e.to_string())),
-                    ],
+                    story_cells(&team, &story, cell(row, title), None, created_at, estimate),
                 );
                 let Some(cycle) = cell(row, number) else {
                     continue; // not in a cycle: backlog

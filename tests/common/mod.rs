@@ -129,3 +129,45 @@ impl Drop for Reap {
         let _ = self.0.wait();
     }
 }
+
+/// Reads a server's stdout until its "serving on" line; returns host:port.
+pub fn served_address(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let out = child.stdout.take().expect("stdout is piped");
+    for line in std::io::BufReader::new(out).lines() {
+        let line = line.expect("the server's output");
+        if let Some(rest) = line.split("serving on http://").nth(1) {
+            return rest.split('/').next().unwrap_or_default().to_string();
+        }
+    }
+    panic!("the server printed no URL");
+}
+
+/// The real binary serving `db` on a port the system picks: the process and host:port.
+pub fn serve(db: &Path) -> (Reap, String) {
+    let mut child = Reap(
+        Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the server starts"),
+    );
+    let addr = served_address(&mut child.0);
+    (child, addr)
+}
+
+/// One GET over a fresh connection: the raw response (status line, headers, body).
+pub fn fetch(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    out
+}
