@@ -231,8 +231,25 @@ impl Default for StatusNames {
                 "in_progress",
                 "todo",
                 "to_do",
+                "in_review",
+                "review",
+                "blocked",
+                "backlog",
+                "new",
+                "active",
+                "selected_for_development",
+                "reopened",
             ]),
-            removed: v(&["removed"]),
+            // Jira's and Linear's usual names for work dropped from a sprint.
+            removed: v(&[
+                "removed",
+                "won't do",
+                "won't fix",
+                "cancelled",
+                "canceled",
+                "rejected",
+                "declined",
+            ]),
         }
     }
 }

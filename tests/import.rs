@@ -677,3 +677,28 @@ fn bad_exports_are_named_and_nothing_is_written() {
         r.stderr
     );
 }
+
+#[test]
+fn usual_status_names_and_reference_columns() {
+    let dir = scratch();
+    let jira = "Summary,Issue key,Status,Project key,Sprint\nA,W-1,Won't Do,W,S1\nB,W-2,In Review,W,S1\nC,W-3,Resolved,W,S1\nD,W-4,Some Custom State,W,S1\n";
+    let f = write(dir.path(), "jira.csv", jira.as_bytes());
+    let db = dir.path().join("s.duckdb");
+    ok(&sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]));
+    assert_eq!(
+        table(
+            &db,
+            "select story, status, coalesce(removed::varchar, 'NULL') from sprint_items order by story"
+        ),
+        // A workflow's own state names count as not done at the sprint's end.
+        "W-1 | removed | true\nW-2 | not_done | NULL\nW-3 | done | NULL\nW-4 | not_done | NULL"
+    );
+    let ado = "ID,Work Item Type,Title,State,Iteration Path,Microsoft.VSTS.Scheduling.StoryPoints\n\"5\",\"User Story\",\"x\",\"Done\",\"P\\T\\Sprint 1\",\"3\"\n";
+    let f = write(dir.path(), "ado.csv", ado.as_bytes());
+    let db2 = dir.path().join("a.duckdb");
+    ok(&sprintlens(&db2, &["ingest", "-q", f.to_str().unwrap()]));
+    assert_eq!(
+        table(&db2, "select team, story, estimate::varchar from stories"),
+        "T | 5 | 3.0"
+    );
+}

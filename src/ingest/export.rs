@@ -41,6 +41,23 @@ impl Source {
         }
     }
 
+    /// The columns read for story points without `--points-field`, first filled wins.
+    fn points_columns(self) -> &'static [&'static str] {
+        match self {
+            Source::Jira => &[
+                "Custom field (Story Points)",
+                "Custom field (Story point estimate)",
+            ],
+            Source::Azure => &[
+                "Story Points",
+                "Effort",
+                "Microsoft.VSTS.Scheduling.StoryPoints",
+                "Microsoft.VSTS.Scheduling.Effort",
+            ],
+            Source::Linear => &["Estimate"],
+        }
+    }
+
     /// Date styles tried, in order, after any `--date-format`.
     fn date_formats(self) -> &'static [&'static str] {
         match self {
@@ -509,8 +526,6 @@ fn wanted(source: Source, options: &ImportOptions, header: &[String]) -> Vec<boo
             "Resolved",
             "Sprint",
             "Custom field (Sprint)",
-            "Custom field (Story Points)",
-            "Custom field (Story point estimate)",
             "Project key",
         ],
         Source::Azure => &[
@@ -523,8 +538,6 @@ fn wanted(source: Source, options: &ImportOptions, header: &[String]) -> Vec<boo
             "Resolved Date",
             "Closed Date",
             "Iteration Path",
-            "Story Points",
-            "Effort",
         ],
         Source::Linear => &[
             "ID",
@@ -545,7 +558,10 @@ fn wanted(source: Source, options: &ImportOptions, header: &[String]) -> Vec<boo
     header
         .iter()
         .map(|h| {
-            names.iter().any(|n| h.eq_ignore_ascii_case(n))
+            names
+                .iter()
+                .chain(source.points_columns())
+                .any(|n| h.eq_ignore_ascii_case(n))
                 || options
                     .points_field
                     .as_deref()
@@ -627,13 +643,7 @@ pub fn import(
             if ctx.team.is_none() && project.is_none() {
                 r.problems.push(Problem::at(file, 1, None, "the export has no \"Project key\" column to name the team; name it with --team"));
             }
-            let points = points_col(
-                &[
-                    "Custom field (Story Points)",
-                    "Custom field (Story point estimate)",
-                ],
-                &mut r,
-            )?;
+            let points = points_col(source.points_columns(), &mut r)?;
             let (Some(key), Some(status_col)) = (key, status_col) else {
                 return None;
             };
@@ -727,7 +737,7 @@ pub fn import(
                     missing(file, source, n, full, r.problems);
                 }
             }
-            let points = points_col(&["Story Points", "Effort"], &mut r)?;
+            let points = points_col(source.points_columns(), &mut r)?;
             let (Some(key), Some(state), Some(path)) = (key, state, path) else {
                 return None;
             };
@@ -821,7 +831,7 @@ pub fn import(
             if ctx.team.is_none() && team_col.is_none() {
                 missing(file, source, "\"Team\"", full, r.problems);
             }
-            let points = points_col(&["Estimate"], &mut r)?;
+            let points = points_col(source.points_columns(), &mut r)?;
             let (Some(key), Some(status_col)) = (key, status_col) else {
                 return None;
             };
