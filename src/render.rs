@@ -422,6 +422,14 @@ pub fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "n/a".into())
 }
 
+/// A sprint value as shown: "unknown" where the source could not tell it (not n/a, never 0).
+pub fn known(s: &crate::metrics::velocity::SprintVelocity, key: &str, shown: String) -> String {
+    match s.undefined.get(key) {
+        Some(why) if why.contains("unknown") || why.contains("does not say") => "unknown".into(),
+        _ => shown,
+    }
+}
+
 pub fn velocity(r: &crate::metrics::velocity::VelocityReport, format: Format) -> Result<String> {
     if format == Format::Json {
         return to_json(r);
@@ -447,6 +455,7 @@ pub fn velocity(r: &crate::metrics::velocity::VelocityReport, format: Format) ->
         ],
     );
     for s in &r.sprints {
+        let unknown = |key: &str, shown: String| known(s, key, shown);
         sprints.row(vec![
             s.team.clone(),
             s.sprint_name.clone().unwrap_or_else(|| s.sprint_id.clone()),
@@ -455,15 +464,18 @@ pub fn velocity(r: &crate::metrics::velocity::VelocityReport, format: Format) ->
                 (Some(d), false) => format!("{d} (active)"),
                 (None, _) => "-".into(),
             },
-            num(s.committed, 1),
-            num(s.added, 1),
-            num(s.removed, 1),
+            unknown("committed", num(s.committed, 1)),
+            unknown("committed", num(s.added, 1)),
+            unknown("removed", num(s.removed, 1)),
             num(s.completed, 1),
-            pct(s.say_do),
-            s.carry_over_items
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "n/a".into()),
-            num(s.difference, 1),
+            unknown("say_do", pct(s.say_do)),
+            unknown(
+                "committed",
+                s.carry_over_items
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "n/a".into()),
+            ),
+            unknown("difference", num(s.difference, 1)),
             num(s.rolling_mean, 1),
             num(s.rolling_median, 1),
             num(s.rolling_cv, 2),
@@ -930,10 +942,16 @@ pub fn sprint_review(r: &crate::pages::SprintReview, format: Format) -> Result<S
         md_text(&r.name),
         md_text(&r.title)
     );
+    let dates = match (&s.start_date, &s.end_date) {
+        (None, None) => "dates unknown".to_string(),
+        (a, b) => format!(
+            "{} to {}",
+            a.as_deref().unwrap_or("?"),
+            b.as_deref().unwrap_or("?")
+        ),
+    };
     out.push_str(&format!(
-        "{} to {}{}\n\n",
-        s.start_date.as_deref().unwrap_or("?"),
-        s.end_date.as_deref().unwrap_or("?"),
+        "{dates}{}\n\n",
         if s.closed { "" } else { " (active)" }
     ));
     let mut kpis = Table::new(
@@ -948,14 +966,18 @@ pub fn sprint_review(r: &crate::pages::SprintReview, format: Format) -> Result<S
         &[true; 6],
     );
     kpis.row(vec![
-        num(s.committed, 1),
-        num(s.added, 1),
-        num(s.removed, 1),
+        known(s, "committed", num(s.committed, 1)),
+        known(s, "committed", num(s.added, 1)),
+        known(s, "removed", num(s.removed, 1)),
         num(s.completed, 1),
-        pct(s.say_do),
-        s.carry_over_items
-            .map(|x| x.to_string())
-            .unwrap_or_else(|| "n/a".into()),
+        known(s, "say_do", pct(s.say_do)),
+        known(
+            s,
+            "committed",
+            s.carry_over_items
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "n/a".into()),
+        ),
     ]);
     out.push_str(&kpis.to_markdown());
     if let Some(t) = &r.team_summary {

@@ -146,6 +146,33 @@ fn jira_server_export_with_repeated_sprints_is_recognised_and_read() {
         review.contains("<b>8</b><span>completed</span>"),
         "{review}"
     );
+    let md = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "PAY",
+            "--sprint",
+            "PAY Sprint 2",
+            "--format",
+            "markdown",
+        ],
+    );
+    ok(&md);
+    assert!(
+        md.stdout
+            .contains("| unknown | unknown | unknown | 8 | unknown | unknown |"),
+        "{}",
+        md.stdout
+    );
+    let table_out = sprintlens(&db, &["velocity", "--team", "PAY", "--as-of", "2026-01-01"]);
+    assert!(
+        table_out
+            .stdout
+            .contains("PAY Sprint 2   -      unknown  unknown  unknown          8  unknown"),
+        "{}",
+        table_out.stdout
+    );
     // Again: nothing changes.
     let again = sprintlens(
         &db,
