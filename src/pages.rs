@@ -662,6 +662,8 @@ pub struct Dashboard {
     pub programs: Vec<String>,
     pub as_of: NaiveDate,
     pub forecast_sprints: usize,
+    /// Sprints in each team's small chart.
+    pub chart_sprints: usize,
     pub teams: Vec<DashboardTeam>,
 }
 
@@ -720,6 +722,7 @@ pub fn dashboard(
         programs,
         as_of,
         forecast_sprints: FORECAST_SPRINTS,
+        chart_sprints: DASHBOARD_SPRINTS,
         teams,
     })
 }

@@ -662,6 +662,12 @@ fn bad_exports_are_named_and_nothing_is_written() {
             "linear-date.csv:2: column \"Cycle Start\": cannot read \"2026-13-01\" as a date (tried ISO 8601)",
         ),
         (
+            "linear-points.csv",
+            format!("{LINEAR_HEADER}\nMOB-1,Mobile,t,,Done,two,,,,,,,,,,,,,,,,,,,,,,,\n"),
+            vec![],
+            "linear-points.csv:2: column \"Estimate\": \"two\" is not a number of points",
+        ),
+        (
             "ragged.csv",
             "Summary,Issue key,Status,Project key,Sprint\nA,PAY-9,Done\n".into(),
             vec!["--from", "jira"],
@@ -719,6 +725,19 @@ fn usual_status_names_and_reference_columns() {
         ),
         // A workflow's own state names count as not done at the sprint's end.
         "W-1 | removed | true\nW-2 | not_done | NULL\nW-3 | done | NULL\nW-4 | not_done | NULL"
+    );
+    // The sprint as `Custom field (Sprint)` (another export of the same Cloud site).
+    let custom =
+        "Summary,Issue key,Status,Project key,Custom field (Sprint)\nA,V-1,Done,V,V Sprint 7\n";
+    let f = write(dir.path(), "custom.csv", custom.as_bytes());
+    let db3 = dir.path().join("v.duckdb");
+    ok(&sprintlens(&db3, &["ingest", "-q", f.to_str().unwrap()]));
+    assert_eq!(
+        table(
+            &db3,
+            "select team, sprint_id, story, status from sprint_items"
+        ),
+        "V | V Sprint 7 | V-1 | done"
     );
     let ado = "ID,Work Item Type,Title,State,Iteration Path,Microsoft.VSTS.Scheduling.StoryPoints\n\"5\",\"User Story\",\"x\",\"Done\",\"P\\T\\Sprint 1\",\"3\"\n";
     let f = write(dir.path(), "ado.csv", ado.as_bytes());
