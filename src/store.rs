@@ -100,6 +100,17 @@ impl Store {
         &self.path
     }
 
+    /// Another connection to the same open database (same access mode), for work in parallel.
+    pub fn try_clone(&self) -> Result<Store> {
+        Ok(Store {
+            conn: self
+                .conn
+                .try_clone()
+                .map_err(Error::db("opening another connection"))?,
+            path: self.path.clone(),
+        })
+    }
+
     fn check_version(&self, version: i64) -> Result<()> {
         if version > SCHEMA_VERSION {
             return Err(Error::SchemaTooNew {

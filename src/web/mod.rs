@@ -1,7 +1,7 @@
 //! The report server, a thin face over the page models in [`crate::pages`]: axum routes,
 //! minijinja pages (autoescaped), a JSON twin under `/api` for every page. DuckDB work runs
-//! off the async runtime, one query at a time behind a mutex (a DuckDB connection is `Send`,
-//! not `Sync`). The store is read-only while serving, so each team's reports are computed
+//! off the async runtime on one of a few connections, each behind a mutex (a DuckDB connection
+//! is `Send`, not `Sync`). The store is read-only while serving, so each team's reports are computed
 //! once per `as_of` day and kept (see [`Cache`]).
 
 pub mod site;
@@ -151,9 +151,12 @@ type Rendered = Arc<(pages::Dashboard, Vec<String>)>;
 /// Teams kept at most; a full cache is cleared.
 pub const CACHE_TEAMS: usize = 512;
 
-/// What every handler shares: the store (read-only), settings, templates and the cache.
+/// What every handler shares: connections to the store (read-only), settings, templates and
+/// the cache.
 pub struct AppState {
-    store: Mutex<Store>,
+    /// One connection per core, so that cold pages of different teams compute in parallel.
+    stores: Vec<Mutex<Store>>,
+    next: std::sync::atomic::AtomicUsize,
     settings: Settings,
     templates: Environment<'static>,
     cache: Cache,
@@ -163,8 +166,24 @@ pub type Shared = Arc<AppState>;
 
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> Shared {
+        let n = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
+        let mut stores = Vec::with_capacity(n);
+        for _ in 1..n {
+            match store.try_clone() {
+                Ok(s) => stores.push(Mutex::new(s)),
+                Err(e) => {
+                    eprintln!("note: serving on one connection: {e}");
+                    break;
+                }
+            }
+        }
+        stores.push(Mutex::new(store));
         Arc::new(AppState {
-            store: Mutex::new(store),
+            stores,
+            next: std::sync::atomic::AtomicUsize::new(0),
             settings,
             templates: templates(Links::Server),
             cache: Cache::default(),
@@ -234,11 +253,17 @@ impl AppState {
         &self,
         f: impl FnOnce(&Store) -> crate::error::Result<T>,
     ) -> Result<T, WebError> {
-        let store = self
-            .store
-            .lock()
-            .map_err(|_| Error::Internal("the store lock is poisoned".into()))?;
-        f(&store).map_err(WebError::from)
+        // A free connection if there is one, else wait for the next in turn.
+        let guard = match self.stores.iter().find_map(|m| m.try_lock().ok()) {
+            Some(g) => g,
+            None => {
+                let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.stores[i % self.stores.len()]
+                    .lock()
+                    .map_err(|_| Error::Internal("a store lock is poisoned".into()))?
+            }
+        };
+        f(&guard).map_err(WebError::from)
     }
 
     /// A team's reports, computed on first use for that day.
