@@ -145,6 +145,8 @@ pub fn read_records(
     let before = problems.total;
     let mut header: Option<Vec<String>> = None;
     let mut kept: Vec<bool> = Vec::new();
+    // Rows hold only the kept fields: reserve for those, not for the whole header.
+    let mut kept_count = 0usize;
     let mut rows = Vec::new();
     let mut i = 0usize;
     let mut line = 1u32;
@@ -152,7 +154,7 @@ pub fn read_records(
     let mut field = Vec::<u8>::new();
     while i < n {
         let start_line = line;
-        let mut fields: Vec<String> = Vec::with_capacity(kept.len());
+        let mut fields: Vec<String> = Vec::with_capacity(kept_count.max(1));
         let mut count = 0usize;
         let mut bad_utf8 = false;
         // One record.
@@ -244,6 +246,7 @@ pub fn read_records(
         match &header {
             None => {
                 kept = keep(&fields);
+                kept_count = kept.iter().filter(|k| **k).count();
                 header = Some(fields);
             }
             Some(h) => {

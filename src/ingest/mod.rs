@@ -288,7 +288,11 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     });
 
     if timing {
-        eprintln!("timing: read {:.2}s", t0.elapsed().as_secs_f64());
+        eprintln!(
+            "timing: read {:.2}s, peak {} MiB",
+            t0.elapsed().as_secs_f64(),
+            crate::bench::peak_rss().unwrap_or(0) >> 20
+        );
     }
     // The decks already stored, read without the right to write.
     let from_store = match Store::open_read_only(db)? {
@@ -333,7 +337,11 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
         return Err(Error::Input(problems));
     }
     if timing {
-        eprintln!("timing: checked {:.2}s", t0.elapsed().as_secs_f64());
+        eprintln!(
+            "timing: checked {:.2}s, peak {} MiB",
+            t0.elapsed().as_secs_f64(),
+            crate::bench::peak_rss().unwrap_or(0) >> 20
+        );
     }
     progress.step(&format!("writing {}", db.display()));
     let mut store = Store::open(db)?;
@@ -349,7 +357,11 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     default_decks.dedup_by(|a, b| a.0 == b.0);
     let stats = store.write(&frames, &log, &default_decks)?;
     if timing {
-        eprintln!("timing: written {:.2}s", t0.elapsed().as_secs_f64());
+        eprintln!(
+            "timing: written {:.2}s, peak {} MiB",
+            t0.elapsed().as_secs_f64(),
+            crate::bench::peak_rss().unwrap_or(0) >> 20
+        );
     }
     progress.clear();
     Ok(IngestOutcome {
