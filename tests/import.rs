@@ -748,3 +748,33 @@ fn usual_status_names_and_reference_columns() {
         "T | 5 | 3.0"
     );
 }
+
+#[test]
+fn an_export_does_not_blank_what_it_has_no_column_for() {
+    let dir = scratch();
+    let db = dir.path().join("k.duckdb");
+    let native = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,title,type,created_at,estimate\nMobile,MOB-1,old title,bug,2025-12-01T08:00:00,2\n",
+    );
+    ok(&sprintlens(
+        &db,
+        &["ingest", "-q", native.to_str().unwrap()],
+    ));
+    // Linear has no type column; this export has no Created either.
+    let text = "ID,Team,Title,Status,Estimate,Cycle Number,Cycle Start,Cycle End\nMOB-1,Mobile,new title,Done,3,,,\n";
+    let f = write(dir.path(), "linear.csv", text.as_bytes());
+    let r = sprintlens(
+        &db,
+        &["ingest", "-q", "--from", "linear", f.to_str().unwrap()],
+    );
+    ok(&r);
+    assert_eq!(
+        table(
+            &db,
+            "select title, type, strftime(created_at, '%Y-%m-%d %H:%M'), estimate::varchar from stories"
+        ),
+        "new title | bug | 2025-12-01 08:00 | 3.0"
+    );
+}

@@ -304,6 +304,9 @@ type Rows = Vec<(u32, Vec<Option<String>>)>;
 struct Canon {
     /// Column names per kind, then the rows.
     tables: BTreeMap<Kind, (Vec<&'static str>, Rows)>,
+    /// Canonical columns the export has no source for: left out, so that an import does not
+    /// blank what another file set (only the columns a file carries are updated).
+    absent: std::collections::HashSet<(Kind, &'static str)>,
 }
 
 impl Canon {
@@ -315,18 +318,29 @@ impl Canon {
         t.1.push((line, cells.into_iter().map(|c| c.1).collect()));
     }
 
+    /// Leaves `column` of `kind` out when the export has no source column for it.
+    fn source(&mut self, kind: Kind, column: &'static str, present: bool) {
+        if !present {
+            self.absent.insert((kind, column));
+        }
+    }
+
     fn into_tables(self, file: &str) -> Vec<(Kind, RawTable)> {
+        let absent = self.absent;
         self.tables
             .into_iter()
-            .map(|(kind, (names, rows))| {
+            .map(|(kind, (all, rows))| {
+                let keep: Vec<usize> = (0..all.len())
+                    .filter(|j| !absent.contains(&(kind, all[*j])))
+                    .collect();
+                let names: Vec<&str> = keep.iter().map(|j| all[*j]).collect();
                 let lines: Vec<u32> = rows.iter().map(|r| r.0).collect();
-                let columns: Vec<Column> = names
+                let columns: Vec<Column> = keep
                     .iter()
-                    .enumerate()
-                    .map(|(j, n)| {
+                    .map(|&j| {
                         let cells: Vec<Option<&str>> =
                             rows.iter().map(|r| r.1[j].as_deref()).collect();
-                        Column::new((*n).into(), cells)
+                        Column::new(all[j].into(), cells)
                     })
                     .collect();
                 let frame = DataFrame::new(columns).expect("columns of equal length");
@@ -657,6 +671,12 @@ pub fn import(
                 cols.find(&["Created"]),
                 cols.find(&["Resolved"]),
             );
+            canon.source(Kind::Stories, "title", title.is_some());
+            canon.source(Kind::Stories, "type", typ.is_some());
+            canon.source(Kind::Stories, "created_at", created.is_some());
+            canon.source(Kind::Stories, "estimate", !points.is_empty());
+            canon.source(Kind::SprintItems, "points_end", !points.is_empty());
+            canon.source(Kind::SprintItems, "completed_at", resolved.is_some());
             for (line, row) in &records.rows {
                 let line = *line;
                 let Some(story) = cell(row, Some(key)) else {
@@ -751,6 +771,13 @@ pub fn import(
                 cols.find(&["Activated Date"]),
                 cols.find(&["Closed Date", "Resolved Date"]),
             );
+            canon.source(Kind::Stories, "title", title.is_some());
+            canon.source(Kind::Stories, "type", typ.is_some());
+            canon.source(Kind::Stories, "created_at", created.is_some());
+            canon.source(Kind::Stories, "estimate", !points.is_empty());
+            canon.source(Kind::SprintItems, "points_end", !points.is_empty());
+            canon.source(Kind::SprintItems, "started_at", activated.is_some());
+            canon.source(Kind::SprintItems, "completed_at", done_at.is_some());
             for (line, row) in &records.rows {
                 let line = *line;
                 let Some(story) = cell(row, Some(key)) else {
@@ -849,6 +876,13 @@ pub fn import(
                 cols.find(&["Completed"]),
                 cols.find(&["Canceled"]),
             );
+            canon.source(Kind::Stories, "title", title.is_some());
+            canon.source(Kind::Stories, "type", false);
+            canon.source(Kind::Stories, "created_at", created.is_some());
+            canon.source(Kind::Stories, "estimate", !points.is_empty());
+            canon.source(Kind::SprintItems, "points_end", !points.is_empty());
+            canon.source(Kind::SprintItems, "started_at", started.is_some());
+            canon.source(Kind::SprintItems, "completed_at", completed.is_some());
             let mut cycles: HashMap<(String, String), ()> = HashMap::new();
             for (line, row) in &records.rows {
                 let line = *line;
