@@ -487,6 +487,35 @@ fn story_cells(
     ]
 }
 
+/// A canonical sprint item row; the completion time only when the item is done.
+fn item_cells(
+    team: &str,
+    sprint: &str,
+    story: &str,
+    estimate: Option<f64>,
+    st: ItemStatus,
+    started: Option<NaiveDateTime>,
+    completed: Option<NaiveDateTime>,
+) -> Vec<(&'static str, Option<String>)> {
+    vec![
+        ("team", Some(team.to_string())),
+        ("sprint_id", Some(sprint.to_string())),
+        ("story", Some(story.to_string())),
+        ("points_end", estimate.map(|e| e.to_string())),
+        ("status", Some(status_name(st).into())),
+        ("removed", removed_flag(st)),
+        ("started_at", iso(started)),
+        (
+            "completed_at",
+            if st == ItemStatus::Done {
+                iso(completed)
+            } else {
+                None
+            },
+        ),
+    ]
+}
+
 /// The columns an importer reads, found by name (first of the names that exists).
 struct Cols<'a> {
     header: &'a [String],
@@ -677,6 +706,8 @@ pub fn import(
             canon.source(Kind::Stories, "estimate", !points.is_empty());
             canon.source(Kind::SprintItems, "points_end", !points.is_empty());
             canon.source(Kind::SprintItems, "completed_at", resolved.is_some());
+            // Jira exports no start of work.
+            canon.source(Kind::SprintItems, "started_at", false);
             for (line, row) in &records.rows {
                 let line = *line;
                 let Some(story) = cell(row, Some(key)) else {
@@ -727,22 +758,15 @@ pub fn import(
                     canon.push(
                         Kind::SprintItems,
                         line,
-                        vec![
-                            ("team", Some(team.clone())),
-                            ("sprint_id", Some(s.clone())),
-                            ("story", Some(story.clone())),
-                            ("points_end", estimate.map(|e| e.to_string())),
-                            ("status", Some(status_name(st).into())),
-                            ("removed", removed_flag(st)),
-                            (
-                                "completed_at",
-                                if last && st == ItemStatus::Done {
-                                    iso(resolved_at)
-                                } else {
-                                    None
-                                },
-                            ),
-                        ],
+                        item_cells(
+                            &team,
+                            s,
+                            &story,
+                            estimate,
+                            st,
+                            None,
+                            resolved_at.filter(|_| last),
+                        ),
                     );
                 }
             }
@@ -828,23 +852,7 @@ pub fn import(
                     canon.push(
                         Kind::SprintItems,
                         line,
-                        vec![
-                            ("team", Some(team.clone())),
-                            ("sprint_id", Some(s)),
-                            ("story", Some(story.clone())),
-                            ("points_end", estimate.map(|e| e.to_string())),
-                            ("status", Some(status_name(st).into())),
-                            ("removed", removed_flag(st)),
-                            ("started_at", iso(started)),
-                            (
-                                "completed_at",
-                                if st == ItemStatus::Done {
-                                    iso(finished)
-                                } else {
-                                    None
-                                },
-                            ),
-                        ],
+                        item_cells(&team, &s, &story, estimate, st, started, finished),
                     );
                 }
             }
@@ -959,23 +967,15 @@ pub fn import(
                 canon.push(
                     Kind::SprintItems,
                     line,
-                    vec![
-                        ("team", Some(team.clone())),
-                        ("sprint_id", Some(cycle)),
-                        ("story", Some(story.clone())),
-                        ("points_end", estimate.map(|e| e.to_string())),
-                        ("status", Some(status_name(st).into())),
-                        ("removed", removed_flag(st)),
-                        ("started_at", iso(started_at)),
-                        (
-                            "completed_at",
-                            if st == ItemStatus::Done {
-                                iso(completed_at)
-                            } else {
-                                None
-                            },
-                        ),
-                    ],
+                    item_cells(
+                        &team,
+                        &cycle,
+                        &story,
+                        estimate,
+                        st,
+                        started_at,
+                        completed_at,
+                    ),
                 );
             }
         }
