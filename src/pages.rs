@@ -219,7 +219,25 @@ fn sprint_title(s: &velocity::SprintVelocity) -> String {
     s.sprint_name.clone().unwrap_or_else(|| s.sprint_id.clone())
 }
 
+/// What every team page starts with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Head {
+    pub team: String,
+    pub name: String,
+    pub program: Option<String>,
+    pub as_of: NaiveDate,
+}
+
 impl TeamData {
+    pub fn head(&self) -> Head {
+        Head {
+            team: self.team.clone(),
+            name: self.name.clone(),
+            program: self.program.clone(),
+            as_of: self.as_of,
+        }
+    }
+
     /// The team's velocity summary (one row per team in the report).
     pub fn summary(&self) -> Option<&velocity::TeamVelocity> {
         self.velocity.teams.first()
@@ -316,10 +334,9 @@ pub struct ReviewStory {
 /// The Sprint Review page of one sprint.
 #[derive(Debug, Clone, Serialize)]
 pub struct SprintReview {
-    pub team: String,
-    pub name: String,
-    pub program: Option<String>,
-    pub as_of: NaiveDate,
+    /// The team the page is about, and the day that decides which sprints are closed.
+    #[serde(flatten)]
+    pub head: Head,
     pub sprint: velocity::SprintVelocity,
     pub title: String,
     pub previous: Option<String>,
@@ -379,10 +396,7 @@ pub fn sprint_review(d: &TeamData, sprint: &str) -> Option<SprintReview> {
         spearman: accuracy::spearman(&xs, &ys),
     };
     Some(SprintReview {
-        team: d.team.clone(),
-        name: d.name.clone(),
-        program: d.program.clone(),
-        as_of: d.as_of,
+        head: d.head(),
         sprint: s.clone(),
         title: sprint_title(s),
         previous: idx.checked_sub(1).map(|i| sprints[i].sprint_id.clone()),
@@ -457,10 +471,9 @@ pub struct SprintSpread {
 /// The team page.
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamPage {
-    pub team: String,
-    pub name: String,
-    pub program: Option<String>,
-    pub as_of: NaiveDate,
+    /// The team the page is about, and the day that decides which sprints are closed.
+    #[serde(flatten)]
+    pub head: Head,
     pub velocity: velocity::VelocityReport,
     pub accuracy: Option<accuracy::TeamAccuracy>,
     pub buckets: Vec<accuracy::Bucket>,
@@ -504,10 +517,7 @@ pub fn team_page(d: &TeamData) -> TeamPage {
         })
         .collect();
     TeamPage {
-        team: d.team.clone(),
-        name: d.name.clone(),
-        program: d.program.clone(),
-        as_of: d.as_of,
+        head: d.head(),
         velocity: d.velocity.clone(),
         accuracy: d.accuracy.teams.first().cloned(),
         buckets: d.accuracy.buckets.clone(),
@@ -611,10 +621,9 @@ pub struct SplitRow {
 /// The Scrum Master's page: ranked split candidates.
 #[derive(Debug, Clone, Serialize)]
 pub struct SplitPage {
-    pub team: String,
-    pub name: String,
-    pub program: Option<String>,
-    pub as_of: NaiveDate,
+    /// The team the page is about, and the day that decides which sprints are closed.
+    #[serde(flatten)]
+    pub head: Head,
     pub stories_checked: usize,
     pub thresholds: crate::config::SplitThresholds,
     pub candidates: Vec<SplitRow>,
@@ -626,10 +635,7 @@ pub fn split_page(
     cards: &BTreeMap<String, Vec<String>>,
 ) -> SplitPage {
     SplitPage {
-        team: d.team.clone(),
-        name: d.name.clone(),
-        program: d.program.clone(),
-        as_of: d.as_of,
+        head: d.head(),
         stories_checked: d.splits.stories_checked,
         thresholds: settings.team(&d.team).split.clone(),
         candidates: d

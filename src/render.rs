@@ -939,7 +939,7 @@ pub fn sprint_review(r: &crate::pages::SprintReview, format: Format) -> Result<S
     let s = &r.sprint;
     let mut out = format!(
         "## Sprint Review: {} — {}\n\n",
-        md_text(&r.name),
+        md_text(&r.head.name),
         md_text(&r.title)
     );
     let dates = match (&s.start_date, &s.end_date) {
