@@ -636,6 +636,50 @@ fn report_writes_self_contained_pages_and_a_markdown_summary() {
         md.stdout
     );
     assert!(md.stdout.contains("### What to split next"));
+    // A second report into the same folder replaces its own pages...
+    let again = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "payments",
+            "--sprint",
+            "3",
+            "--out",
+            one.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    // ... but never a file it did not write.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("index.html"), "<h1>my own page</h1>").unwrap();
+    let r = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "payments",
+            "--out",
+            other.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("index.html: the file exists and is not a sprintlens page"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(other.join("index.html")).unwrap(),
+        "<h1>my own page</h1>"
+    );
+    assert_eq!(
+        std::fs::read_dir(&other).unwrap().count(),
+        1,
+        "nothing else written"
+    );
     // Mistakes are named.
     let bad = sprintlens(
         &db,

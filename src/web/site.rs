@@ -12,6 +12,9 @@ use minijinja::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+/// The mark every page carries in its head (templates/base.html).
+const GENERATOR: &str = "<meta name=\"generator\" content=\"sprintlens\">";
+
 /// A file name for a sprint's page: letters, digits, `-` and `_` kept, the rest as `_`,
 /// made unique within the report.
 fn file_name(sprint: &str, taken: &mut HashSet<String>) -> String {
@@ -109,6 +112,23 @@ pub fn write_report(
                 None,
             )?,
         ));
+    }
+    // Pages are replaced only when an earlier report wrote them: nothing else is overwritten.
+    for (name, _) in &pages_out {
+        let path = dir.join(name);
+        if path.exists() {
+            let head: Vec<u8> = std::fs::read(&path)
+                .map_err(Error::io(&path, "cannot read the existing page"))?
+                .into_iter()
+                .take(1024)
+                .collect();
+            if !String::from_utf8_lossy(&head).contains(GENERATOR) {
+                return Err(Error::Usage(format!(
+                    "{}: the file exists and is not a sprintlens page; choose another folder",
+                    path.display()
+                )));
+            }
+        }
     }
     let mut written = Vec::new();
     for (name, html) in pages_out {
