@@ -150,10 +150,6 @@ fn slot_target(chart: &Chart, i: usize, top: f64, tip: &str) -> String {
     )
 }
 
-fn sprint_label(s: &SprintVelocity) -> String {
-    s.sprint_name.clone().unwrap_or_else(|| s.sprint_id.clone())
-}
-
 /// Committed and completed points per sprint as bars, the rolling mean as a line; the sprint
 /// at `highlight` is outlined.
 pub fn velocity_svg(
@@ -230,7 +226,7 @@ pub fn velocity_svg(
                 .map(|(i, s)| {
                     let tip = format!(
                         "{}: committed {}, completed {}, say/do {}, rolling mean {}",
-                        sprint_label(s),
+                        s.title(),
                         pts(s.committed),
                         pts(s.completed),
                         crate::render::pct(s.say_do),

@@ -215,10 +215,6 @@ pub fn team_data(
     })
 }
 
-fn sprint_title(s: &velocity::SprintVelocity) -> String {
-    s.sprint_name.clone().unwrap_or_else(|| s.sprint_id.clone())
-}
-
 /// What every team page starts with.
 #[derive(Debug, Clone, Serialize)]
 pub struct Head {
@@ -398,7 +394,7 @@ pub fn sprint_review(d: &TeamData, sprint: &str) -> Option<SprintReview> {
     Some(SprintReview {
         head: d.head(),
         sprint: s.clone(),
-        title: sprint_title(s),
+        title: s.title(),
         previous: idx.checked_sub(1).map(|i| sprints[i].sprint_id.clone()),
         next: sprints.get(idx + 1).map(|x| x.sprint_id.clone()),
         team_summary: d.summary().cloned(),

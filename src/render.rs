@@ -458,7 +458,7 @@ pub fn velocity(r: &crate::metrics::velocity::VelocityReport, format: Format) ->
         let unknown = |key: &str, shown: String| known(s, key, shown);
         sprints.row(vec![
             s.team.clone(),
-            s.sprint_name.clone().unwrap_or_else(|| s.sprint_id.clone()),
+            s.title(),
             match (&s.end_date, s.closed) {
                 (Some(d), true) => d.clone(),
                 (Some(d), false) => format!("{d} (active)"),

@@ -81,6 +81,15 @@ pub struct SprintVelocity {
     pub undefined: BTreeMap<&'static str, &'static str>,
 }
 
+impl SprintVelocity {
+    /// The sprint's name, else its id.
+    pub fn title(&self) -> String {
+        self.sprint_name
+            .clone()
+            .unwrap_or_else(|| self.sprint_id.clone())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamVelocity {
     pub team: String,
