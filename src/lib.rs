@@ -271,7 +271,9 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
                     )
                 }
                 None => {
-                    let d = pages::team_data(&store, &settings, &a.team, a.as_of)?;
+                    // check_scope above named an unknown team.
+                    let d = pages::team_data(&store, &settings, &a.team, a.as_of)?
+                        .ok_or_else(|| Error::Internal(format!("team {} vanished", a.team)))?;
                     let review = pages::review_of(&d, a.sprint.as_deref())?;
                     write(out, &render::sprint_review(&review, config.format)?)
                 }

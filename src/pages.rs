@@ -104,15 +104,16 @@ pub fn candidate_cards<'a>(
     Ok(d.candidate_cards.get_or_init(|| cards))
 }
 
-/// Computes one team's reports (the caller has checked the team exists).
+/// Computes one team's reports; `None` when the store has no such team.
 pub fn team_data(
     store: &Store,
     settings: &Settings,
     team: &str,
     as_of: NaiveDate,
-) -> Result<TeamData> {
-    let (name, program) =
-        team_card(store, team)?.ok_or_else(|| Error::Usage(format!("unknown team \"{team}\"")))?;
+) -> Result<Option<TeamData>> {
+    let Some((name, program)) = team_card(store, team)? else {
+        return Ok(None);
+    };
     let q = splits::SplitQuery {
         team: Some(team),
         program: None,
@@ -200,7 +201,7 @@ pub fn team_data(
             });
         }
     }
-    Ok(TeamData {
+    Ok(Some(TeamData {
         team: team.to_string(),
         name,
         program,
@@ -212,7 +213,7 @@ pub fn team_data(
         forecast,
         items,
         candidate_cards: std::sync::OnceLock::new(),
-    })
+    }))
 }
 
 /// What every team page starts with.
@@ -669,13 +670,21 @@ pub struct Dashboard {
     pub teams: Vec<DashboardTeam>,
 }
 
-/// The leadership dashboard over every team, or one program's.
+/// The leadership dashboard over every team, or one program's; `None` for an unknown program.
 pub fn dashboard(
     store: &Store,
     settings: &Settings,
     program: Option<&str>,
     as_of: NaiveDate,
-) -> Result<Dashboard> {
+) -> Result<Option<Dashboard>> {
+    let mut programs: Vec<String> = store.teams()?.into_iter().filter_map(|(_, p)| p).collect();
+    programs.sort();
+    programs.dedup();
+    if let Some(p) = program
+        && !programs.iter().any(|x| x == p)
+    {
+        return Ok(None);
+    }
     let q = splits::SplitQuery {
         team: None,
         program,
@@ -687,9 +696,6 @@ pub fn dashboard(
     for s in &v.sprints {
         rows.entry(s.team.as_str()).or_default().push(s);
     }
-    let mut programs: Vec<String> = store.teams()?.into_iter().filter_map(|(_, p)| p).collect();
-    programs.sort();
-    programs.dedup();
     let mut teams = Vec::new();
     for t in &v.teams {
         let sprints: Vec<velocity::SprintVelocity> = rows
@@ -719,14 +725,14 @@ pub fn dashboard(
             sprints,
         });
     }
-    Ok(Dashboard {
+    Ok(Some(Dashboard {
         program: program.map(str::to_string),
         programs,
         as_of,
         forecast_sprints: FORECAST_SPRINTS,
         chart_sprints: DASHBOARD_SPRINTS,
         teams,
-    })
+    }))
 }
 
 /// Sprints in each small multiple.

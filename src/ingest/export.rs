@@ -13,7 +13,7 @@ use crate::domain::{ItemStatus, Kind};
 use crate::error::{Problem, Problems};
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::{Column, DataFrame};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 
 /// Where an export comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,7 +306,7 @@ struct Canon {
     tables: BTreeMap<Kind, (Vec<&'static str>, Rows)>,
     /// Canonical columns the export has no source for: left out, so that an import does not
     /// blank what another file set (only the columns a file carries are updated).
-    absent: std::collections::HashSet<(Kind, &'static str)>,
+    absent: HashSet<(Kind, &'static str)>,
 }
 
 impl Canon {
@@ -891,7 +891,7 @@ pub fn import(
             canon.source(Kind::SprintItems, "points_end", !points.is_empty());
             canon.source(Kind::SprintItems, "started_at", started.is_some());
             canon.source(Kind::SprintItems, "completed_at", completed.is_some());
-            let mut cycles: HashMap<(String, String), ()> = HashMap::new();
+            let mut cycles: HashSet<(String, String)> = HashSet::new();
             for (line, row) in &records.rows {
                 let line = *line;
                 let Some(story) = cell(row, Some(key)) else {
@@ -924,7 +924,7 @@ pub fn import(
                     continue; // not in a cycle: backlog
                 };
                 if let (Some(s), Some(e)) = (start, end)
-                    && cycles.insert((team.clone(), cycle.clone()), ()).is_none()
+                    && cycles.insert((team.clone(), cycle.clone()))
                 {
                     canon.push(
                         Kind::Sprints,

@@ -278,12 +278,7 @@ impl AppState {
         {
             return Ok(d);
         }
-        let data = self.with_store(|store| {
-            if pages::team_card(store, team)?.is_none() {
-                return Ok(None);
-            }
-            pages::team_data(store, &self.settings, team, as_of).map(Some)
-        })?;
+        let data = self.with_store(|store| pages::team_data(store, &self.settings, team, as_of))?;
         let data = Arc::new(
             data.ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))?,
         );
@@ -324,15 +319,7 @@ impl AppState {
             return Ok(d);
         }
         let d = self.with_store(|store| {
-            if let Some(p) = &program
-                && !store
-                    .teams()?
-                    .iter()
-                    .any(|(_, q)| q.as_deref() == Some(p.as_str()))
-            {
-                return Ok(None);
-            }
-            pages::dashboard(store, &self.settings, program.as_deref(), as_of).map(Some)
+            pages::dashboard(store, &self.settings, program.as_deref(), as_of)
         })?;
         let d = d.ok_or_else(|| {
             WebError::NotFound(format!(
@@ -431,12 +418,9 @@ fn index_model(state: &AppState) -> Result<IndexModel, WebError> {
     state.with_store(|store| {
         let info = crate::report::info_from(store, 5)?;
         let latest: HashMap<String, (String, String)> = store
-            .query_rows(
-                "latest sprints",
-                "select team, arg_max(sprint_id, start_date), arg_max(coalesce(name, sprint_id), start_date) from sprints group by team",
-                [],
-                |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))),
-            )?
+            .query_rows("latest_sprints", LATEST_SPRINTS, [], |r| {
+                Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+            })?
             .into_iter()
             .collect();
         let teams = info
@@ -463,6 +447,8 @@ fn index_model(state: &AppState) -> Result<IndexModel, WebError> {
 }
 
 type Q = Query<HashMap<String, String>>;
+
+const LATEST_SPRINTS: &str = include_str!("../../queries/pages/latest_sprints.sql");
 
 async fn index(State(state): State<Shared>, Query(q): Q) -> Result<Html<String>, WebError> {
     params(&q, &[])?;

@@ -46,7 +46,8 @@ pub fn write_report(
     as_of: NaiveDate,
     dir: &Path,
 ) -> Result<Vec<PathBuf>> {
-    let d = pages::team_data(store, settings, team, as_of)?;
+    let d = pages::team_data(store, settings, team, as_of)?
+        .ok_or_else(|| Error::Usage(format!("unknown team \"{team}\"")))?;
     let ids: Vec<String> = d
         .velocity
         .sprints
