@@ -303,8 +303,12 @@ impl AppState {
 
     fn split_page(&self, team: &str, as_of: NaiveDate) -> Result<pages::SplitPage, WebError> {
         let d = self.team(team, as_of)?;
-        let cards = self.with_store(|store| pages::candidate_cards(store, &d).cloned())?;
-        Ok(pages::split_page(&d, &self.settings, &cards))
+        // Read once per team; later visits take no connection and copy nothing.
+        let cards = match d.candidate_cards.get() {
+            Some(c) => c,
+            None => self.with_store(|store| pages::candidate_cards(store, &d))?,
+        };
+        Ok(pages::split_page(&d, &self.settings, cards))
     }
 
     fn dashboard(&self, program: Option<String>, as_of: NaiveDate) -> Result<Rendered, WebError> {
