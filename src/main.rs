@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     };
     let result = cli
         .into_config()
-        .and_then(|config| sprintlens::run(config, &mut std::io::stdout().lock()));
+        .and_then(|config| sprintlens::commands::run(config, &mut std::io::stdout().lock()));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -97,11 +97,8 @@ final as (
         row_number() over (
             partition by u.team
             -- Without dates (exports), by name with its last number read as a number:
-            -- "Sprint 2" before "Sprint 10".
-            order by u.start_date nulls last,
-                     regexp_replace(u.sprint_id, '[0-9]+', '', 'g'),
-                     try_cast(regexp_extract(u.sprint_id, '([0-9]+)[^0-9]*$', 1) as bigint) nulls last,
-                     u.sprint_id
+            -- "Sprint 2" before "Sprint 10" (queries/schema/macros.sql).
+            order by u.start_date nulls last, sprint_sort_key(u.sprint_id)
         ) as sprint_order
     from unioned u
     join teams t using (team)

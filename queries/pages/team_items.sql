@@ -25,7 +25,4 @@ final as (
     left join stories st on st.team = i.team and st.story = i.story
 )
 select * from final
-order by start_date nulls last,
-         regexp_replace(sprint_id, '[0-9]+', '', 'g'),
-         try_cast(regexp_extract(sprint_id, '([0-9]+)[^0-9]*$', 1) as bigint) nulls last,
-         sprint_id, story
+order by start_date nulls last, sprint_sort_key(sprint_id), story

@@ -3,6 +3,7 @@
 //! whether bucket medians rise, how much neighbouring buckets overlap); where actual hours
 //! exist, AE, MRE, BRE and their aggregates; and re-estimation (final minus first suggestion).
 
+use crate::domain::undefined::{Reasons, na};
 use crate::error::Result;
 use crate::metrics::frame;
 use crate::metrics::stats::{mean, quantile_sorted, sorted};
@@ -57,7 +58,7 @@ pub struct TeamAccuracy {
     pub pred25: Option<f64>,
     /// Median of (E - A) / min(A, E): above zero, estimates run high.
     pub bre_bias: Option<f64>,
-    pub undefined: BTreeMap<&'static str, &'static str>,
+    pub undefined: Reasons,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -237,16 +238,16 @@ pub fn accuracy(
                 overlap_with_next: groups.get(k + 1).and_then(|next| overlap(days, &next.1)),
             });
         }
-        let mut undefined = BTreeMap::new();
+        let mut undefined = Reasons::new();
         let spearman_v = spearman(&xs, &ys);
         if spearman_v.is_none() {
             undefined.insert(
                 "spearman",
-                if xs.len() < 2 {
+                na(if xs.len() < 2 {
                     "needs two done items with a cycle time"
                 } else {
                     "points or cycle times are all the same"
-                },
+                }),
             );
         }
         let medians_rise = (medians.len() >= 2).then(|| {
@@ -255,7 +256,7 @@ pub fn accuracy(
                 .all(|w| matches!((w[0], w[1]), (Some(a), Some(b)) if b > a))
         });
         if medians_rise.is_none() {
-            undefined.insert("medians_rise", "needs two point values");
+            undefined.insert("medians_rise", na("needs two point values"));
         }
         // Hours: E = points x the team's median hours per point.
         let with_hours: Vec<(f64, f64)> = items
@@ -276,7 +277,7 @@ pub fn accuracy(
                 bias.push((e - a) / a.min(e));
             }
         } else {
-            undefined.insert("mdmre", "no done item has actual hours");
+            undefined.insert("mdmre", na("no done item has actual hours"));
         }
         let mre_sorted = sorted(&mre);
         report.teams.push(TeamAccuracy {

@@ -1,9 +1,16 @@
 //! Metrics: SQL in `queries/metrics/` run by the store, statistics in Rust.
+//!
+//! One module per metric family ([`points`], [`velocity`], [`spread`], [`accuracy`],
+//! [`forecast`], [`splits`]) over shared [`stats`]; [`team`] chains them so that each is
+//! computed once per call.
 
 pub mod accuracy;
+pub mod forecast;
 pub mod frame;
 pub mod points;
+pub mod rng;
 pub mod splits;
 pub mod spread;
 pub mod stats;
+pub mod team;
 pub mod velocity;

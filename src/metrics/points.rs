@@ -1,6 +1,7 @@
 //! Point distribution per team or program: n, min, max, mean, median, mode (ties to the
 //! smaller value), variance and sd with n-1, over the stories' final estimates.
 
+use crate::domain::undefined::{Reasons, na};
 use crate::error::Result;
 use crate::metrics::frame;
 use crate::metrics::stats::{Summary, summarise};
@@ -34,7 +35,7 @@ pub struct PointRow {
     #[serde(flatten)]
     pub summary: Summary,
     /// Why a value is undefined (null), by field.
-    pub undefined: BTreeMap<&'static str, &'static str>,
+    pub undefined: Reasons,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,16 +44,16 @@ pub struct PointDistribution {
     pub rows: Vec<PointRow>,
 }
 
-pub fn undefined_reasons(s: &Summary) -> BTreeMap<&'static str, &'static str> {
-    let mut m = BTreeMap::new();
+pub fn undefined_reasons(s: &Summary) -> Reasons {
+    let mut m = Reasons::new();
     if s.n == 0 {
         for f in ["min", "max", "mean", "median", "mode", "iqr"] {
-            m.insert(f, "no values");
+            m.insert(f, na("no values"));
         }
     }
     if s.n < 2 {
-        m.insert("variance", "needs at least two values");
-        m.insert("sd", "needs at least two values");
+        m.insert("variance", na("needs at least two values"));
+        m.insert("sd", na("needs at least two values"));
     }
     m
 }

@@ -1,9 +1,9 @@
 //! Split recommendations: a story is flagged when any of the six signals of the design fires,
 //! each with its reason in words; stories are ranked by how many fire.
 
-use crate::config::Settings;
 use crate::error::Result;
 use crate::metrics::{accuracy, frame, spread, velocity};
+use crate::settings::{Settings, SplitThresholds};
 use crate::store::Store;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -22,11 +22,54 @@ pub struct SplitQuery<'a> {
     pub as_of: NaiveDate,
 }
 
+/// The six split signals of the design, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SignalKind {
+    /// 1: the first round's votes were far apart.
+    Round1Spread,
+    /// 2: the last round was still far apart, or it took many rounds.
+    LastRound,
+    /// 3: many `?` votes.
+    Unsure,
+    /// 4: a large estimate.
+    Large,
+    /// 5: a large share of the rolling velocity.
+    VelocityShare,
+    /// 6: stories of its size take longer than a sprint, or carry over often.
+    SizeHistory,
+}
+
+impl SignalKind {
+    /// 1 to 6, as numbered in the design (and in JSON).
+    pub fn number(self) -> u8 {
+        match self {
+            SignalKind::Round1Spread => 1,
+            SignalKind::LastRound => 2,
+            SignalKind::Unsure => 3,
+            SignalKind::Large => 4,
+            SignalKind::VelocityShare => 5,
+            SignalKind::SizeHistory => 6,
+        }
+    }
+}
+
+impl Serialize for SignalKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u8(self.number())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Signal {
     /// 1 to 6, as numbered in the design.
-    pub signal: u8,
+    pub signal: SignalKind,
     pub reason: String,
+}
+
+impl Signal {
+    fn new(signal: SignalKind, reason: String) -> Signal {
+        Signal { signal, reason }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -177,103 +220,27 @@ pub fn splits(
                 let n: f64 = s.len() as f64;
                 s.iter().map(|x| x.question_share).sum::<f64>() / n
             });
-            let mut signals = Vec::new();
-            if let Some(s) = first.and_then(|f| f.first_spread)
-                && s >= th.round1_spread
-            {
-                signals.push(Signal {
-                    signal: 1,
-                    reason: format!(
-                        "the first round's votes were {s} cards apart (threshold {})",
-                        th.round1_spread
-                    ),
-                });
-            }
             let last_spread = last.and_then(|l| l.last_spread);
-            if let Some(s) = last_spread
-                && s >= th.last_spread
-            {
-                signals.push(Signal {
-                    signal: 2,
-                    reason: format!(
-                        "the last round still spread {s} cards (threshold {})",
-                        th.last_spread
-                    ),
-                });
-            } else if let Some(r) = rounds
-                && r >= th.max_rounds
-            {
-                signals.push(Signal {
-                    signal: 2,
-                    reason: format!("it took {r} rounds to agree (threshold {})", th.max_rounds),
-                });
-            }
-            if let Some(share) = questions
-                && share >= th.question_share
-            {
-                signals.push(Signal {
-                    signal: 3,
-                    reason: format!(
-                        "{:.0}% of the votes were \"?\" (threshold {:.0}%)",
-                        share * 100.0,
-                        th.question_share * 100.0
-                    ),
-                });
-            }
-            if let Some(e) = estimate[i] {
-                if e >= th.max_points {
-                    signals.push(Signal {
-                        signal: 4,
-                        reason: format!(
-                            "estimated at {} points (threshold {})",
-                            pts(e),
-                            pts(th.max_points)
-                        ),
-                    });
-                }
-                if let Some(v) = rolling.get(t.as_str())
-                    && *v > 0.0
-                    && e >= th.velocity_share * v
-                {
-                    signals.push(Signal {
-                        signal: 5,
-                        reason: format!(
-                            "{} points is {:.0}% of the team's rolling velocity of {} (threshold {:.0}%)",
-                            pts(e),
-                            e / v * 100.0,
-                            pts(*v),
-                            th.velocity_share * 100.0
-                        ),
-                    });
-                }
-                let days = sprint_days(t);
-                let k = (t.clone(), e.to_bits());
-                if let Some(p) = p85.get(&k)
-                    && *p > days
-                {
-                    signals.push(Signal {
-                        signal: 6,
-                        reason: format!(
-                            "{}-point stories take up to {} days (85th percentile), longer than the {}-day sprint",
-                            pts(e),
-                            pts(*p),
-                            days
-                        ),
-                    });
-                } else if let (Some(r), Some(m)) = (carry.get(&k), median_rate.get(t))
-                    && r > m
-                {
-                    signals.push(Signal {
-                        signal: 6,
-                        reason: format!(
-                            "{:.0}% of committed {}-point stories carried over, above the team's median of {:.0}%",
-                            r * 100.0,
-                            pts(e),
-                            m * 100.0
-                        ),
-                    });
-                }
-            }
+            let signals: Vec<Signal> = [
+                round1_spread(first, th),
+                last_round(last_spread, rounds, th),
+                unsure(questions, th),
+                estimate[i].and_then(|e| large(e, th)),
+                estimate[i].and_then(|e| velocity_share(e, rolling.get(t.as_str()).copied(), th)),
+                estimate[i].and_then(|e| {
+                    let k = (t.clone(), e.to_bits());
+                    size_history(
+                        e,
+                        sprint_days(t),
+                        p85.get(&k).copied(),
+                        carry.get(&k).copied(),
+                        median_rate.get(t).copied(),
+                    )
+                }),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
             if !signals.is_empty() {
                 candidates.push(SplitCandidate {
                     team: t.clone(),
@@ -308,5 +275,127 @@ pub fn splits(
         },
         stories_checked: checked,
         candidates,
+    })
+}
+
+/// Signal 1: the first round's votes were at least `round1_spread` cards apart.
+fn round1_spread(first: Option<&spread::StorySpread>, th: &SplitThresholds) -> Option<Signal> {
+    let s = first.and_then(|f| f.first_spread)?;
+    (s >= th.round1_spread).then(|| {
+        Signal::new(
+            SignalKind::Round1Spread,
+            format!(
+                "the first round's votes were {s} cards apart (threshold {})",
+                th.round1_spread
+            ),
+        )
+    })
+}
+
+/// Signal 2: the last round still spread `last_spread` cards, or it took `max_rounds` rounds.
+fn last_round(
+    last_spread: Option<i64>,
+    rounds: Option<i64>,
+    th: &SplitThresholds,
+) -> Option<Signal> {
+    if let Some(s) = last_spread
+        && s >= th.last_spread
+    {
+        return Some(Signal::new(
+            SignalKind::LastRound,
+            format!(
+                "the last round still spread {s} cards (threshold {})",
+                th.last_spread
+            ),
+        ));
+    }
+    let r = rounds?;
+    (r >= th.max_rounds).then(|| {
+        Signal::new(
+            SignalKind::LastRound,
+            format!("it took {r} rounds to agree (threshold {})", th.max_rounds),
+        )
+    })
+}
+
+/// Signal 3: at least `question_share` of the votes were `?`.
+fn unsure(questions: Option<f64>, th: &SplitThresholds) -> Option<Signal> {
+    let share = questions?;
+    (share >= th.question_share).then(|| {
+        Signal::new(
+            SignalKind::Unsure,
+            format!(
+                "{:.0}% of the votes were \"?\" (threshold {:.0}%)",
+                share * 100.0,
+                th.question_share * 100.0
+            ),
+        )
+    })
+}
+
+/// Signal 4: estimated at `max_points` or more.
+fn large(e: f64, th: &SplitThresholds) -> Option<Signal> {
+    (e >= th.max_points).then(|| {
+        Signal::new(
+            SignalKind::Large,
+            format!(
+                "estimated at {} points (threshold {})",
+                pts(e),
+                pts(th.max_points)
+            ),
+        )
+    })
+}
+
+/// Signal 5: the estimate is at least `velocity_share` of the team's rolling velocity.
+fn velocity_share(e: f64, rolling: Option<f64>, th: &SplitThresholds) -> Option<Signal> {
+    let v = rolling.filter(|v| *v > 0.0)?;
+    (e >= th.velocity_share * v).then(|| {
+        Signal::new(
+            SignalKind::VelocityShare,
+            format!(
+                "{} points is {:.0}% of the team's rolling velocity of {} (threshold {:.0}%)",
+                pts(e),
+                e / v * 100.0,
+                pts(v),
+                th.velocity_share * 100.0
+            ),
+        )
+    })
+}
+
+/// Signal 6: stories of this size take longer than a sprint (85th percentile of cycle time),
+/// or carry over more often than the team's median size does.
+fn size_history(
+    e: f64,
+    days: f64,
+    p85: Option<f64>,
+    carry_rate: Option<f64>,
+    median_rate: Option<f64>,
+) -> Option<Signal> {
+    if let Some(p) = p85
+        && p > days
+    {
+        return Some(Signal::new(
+            SignalKind::SizeHistory,
+            format!(
+                "{}-point stories take up to {} days (85th percentile), longer than the {}-day sprint",
+                pts(e),
+                pts(p),
+                days
+            ),
+        ));
+    }
+    let (r, m) = (carry_rate?, median_rate?);
+    (r > m).then(|| {
+        Signal::new(
+            SignalKind::SizeHistory,
+            format!(
+                "{:.0}% of committed {}-point stories carried over, above the team's median of {:.0}%",
+                r * 100.0,
+                pts(e),
+                m * 100.0
+            ),
+        )
     })
 }

@@ -1,6 +1,7 @@
 //! Spread and consensus per story and round, convergence per story, and voter calibration.
 //! Voters are pseudonymised ("voter 1", "voter 2", ... per team) unless names are asked for.
 
+use crate::domain::undefined::{Reasons, na};
 use crate::error::Result;
 use crate::metrics::frame;
 use crate::metrics::stats::{mean, mode_sorted, quantile_sorted, sorted, variance};
@@ -57,7 +58,7 @@ pub struct RoundSpread {
     pub high_voters: Vec<String>,
     /// Spread of this round minus spread of the round before.
     pub spread_change: Option<i64>,
-    pub undefined: BTreeMap<&'static str, &'static str>,
+    pub undefined: Reasons,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -160,11 +161,11 @@ fn round_spread(
     let sv = sorted(&values);
     let (kmin, kmax) = (steps.iter().min().copied(), steps.iter().max().copied());
     let spread = kmin.zip(kmax).map(|(a, b)| b - a);
-    let mut undefined = BTreeMap::new();
+    let mut undefined = Reasons::new();
     let ratio = match (sv.first(), sv.last()) {
         (Some(&lo), Some(&hi)) if lo > 0.0 => Some(hi / lo),
         (Some(_), Some(_)) => {
-            undefined.insert("ratio_spread", "the lowest vote is 0");
+            undefined.insert("ratio_spread", na("the lowest vote is 0"));
             None
         }
         _ => None,
@@ -176,7 +177,7 @@ fn round_spread(
         .collect();
     let sd_log2 = variance(&logs).map(f64::sqrt);
     if sd_log2.is_none() {
-        undefined.insert("sd_log2", "needs two votes above zero");
+        undefined.insert("sd_log2", na("needs two votes above zero"));
     }
     let mode_share =
         mode_sorted(&sv).map(|m| sv.iter().filter(|v| **v == m).count() as f64 / sv.len() as f64);
@@ -194,7 +195,7 @@ fn round_spread(
             "median",
             "mean",
         ] {
-            undefined.insert(f, "no numeric votes in this round");
+            undefined.insert(f, na("no numeric votes in this round"));
         }
     }
     let pseudo = |v: &Vote| -> String { shown_name(names, &team, v.voter) };
@@ -535,7 +536,7 @@ mod tests {
             (None, 0, 1)
         );
         assert_eq!(
-            r.undefined["spread_steps"],
+            r.undefined["spread_steps"].reason(),
             "no numeric votes in this round"
         );
     }

@@ -3,6 +3,7 @@
 //! trend (OLS slope with a 95% confidence interval), and the distribution of the difference
 //! per team or program.
 
+use crate::domain::undefined::{Reasons, na, unknown};
 use crate::error::Result;
 use crate::metrics::frame;
 use crate::metrics::points::GroupBy;
@@ -78,7 +79,7 @@ pub struct SprintVelocity {
     pub rolling_sd: Option<f64>,
     pub rolling_cv: Option<f64>,
     /// Why a value is undefined (null), by field.
-    pub undefined: BTreeMap<&'static str, &'static str>,
+    pub undefined: Reasons,
 }
 
 impl SprintVelocity {
@@ -113,7 +114,7 @@ pub struct TeamVelocity {
     /// last closed sprint's end.
     pub sprint_days: Option<i64>,
     pub last_closed_end: Option<NaiveDate>,
-    pub undefined: BTreeMap<&'static str, &'static str>,
+    pub undefined: Reasons,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -218,7 +219,7 @@ pub fn velocity(store: &Store, q: &VelocityQuery) -> Result<VelocityReport> {
                 rolling_median: None,
                 rolling_sd: None,
                 rolling_cv: None,
-                undefined: BTreeMap::new(),
+                undefined: Reasons::new(),
             });
         }
     }
@@ -293,40 +294,40 @@ fn fill_sprint(
     if r.removed.is_none() {
         r.undefined.insert(
             "removed",
-            "the source does not say which items left the sprint",
+            unknown("the source does not say which items left the sprint"),
         );
     }
     if r.committed.is_none() && r.source == "items" {
         r.undefined.insert(
             "committed",
-            "the source does not say what was in the sprint at its start",
+            unknown("the source does not say what was in the sprint at its start"),
         );
     }
     if r.difference.is_none() {
         r.undefined
-            .insert("difference", "committed points are unknown");
+            .insert("difference", unknown("committed points are unknown"));
     }
     r.say_do = match (r.completed_of_committed, r.committed) {
         (Some(c), Some(k)) if k > 0.0 => Some(c / k),
         (_, Some(_)) if r.source == "items" => {
-            r.undefined.insert("say_do", "nothing was committed");
+            r.undefined.insert("say_do", na("nothing was committed"));
             None
         }
         _ => {
             r.undefined.insert(
                 "say_do",
-                if r.source == "summary" {
+                unknown(if r.source == "summary" {
                     "a sprint summary does not say which completed points were committed"
                 } else {
                     "committed points are unknown"
-                },
+                }),
             );
             None
         }
     };
     if !r.closed {
         r.undefined
-            .insert("rolling_mean", "the sprint is still active");
+            .insert("rolling_mean", na("the sprint is still active"));
         return;
     }
     if let Some(c) = r.completed {
@@ -343,11 +344,11 @@ fn fill_sprint(
     r.rolling_cv = cv;
     if sd.is_none() {
         r.undefined
-            .insert("rolling_sd", "needs at least two closed sprints");
+            .insert("rolling_sd", na("needs at least two closed sprints"));
     }
     if cv.is_none() {
         r.undefined
-            .insert("rolling_cv", "needs a sd and a mean above zero");
+            .insert("rolling_cv", na("needs a sd and a mean above zero"));
     }
 }
 
@@ -370,18 +371,18 @@ fn team_summary(
     let w = &history[history.len().saturating_sub(window)..];
     let (m, med, sd, cv) = window_stats(w);
     let trend = ols_trend(history);
-    let mut undefined = BTreeMap::new();
+    let mut undefined = Reasons::new();
     if sd.is_none() {
-        undefined.insert("sd", "needs at least two closed sprints");
+        undefined.insert("sd", na("needs at least two closed sprints"));
     }
     if cv.is_none() {
-        undefined.insert("cv", "needs a sd and a mean above zero");
+        undefined.insert("cv", na("needs a sd and a mean above zero"));
     }
     if trend.is_none() {
-        undefined.insert("trend_slope", "needs at least three closed sprints");
+        undefined.insert("trend_slope", na("needs at least three closed sprints"));
     }
     if say_dos.is_empty() {
-        undefined.insert("say_do", "no closed sprint has a say/do");
+        undefined.insert("say_do", na("no closed sprint has a say/do"));
     }
     TeamVelocity {
         team: first.team.clone(),

@@ -2,11 +2,11 @@
 //! scripts, no requests) that open from disk: `index.html` (the team page), `splits.html` and
 //! one `sprint-<id>.html` Sprint Review per sprint.
 
-use super::{Links, render_page, templates};
-use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::pages;
+use crate::present::pages::{data, review, splits, team};
+use crate::settings::Settings;
 use crate::store::Store;
+use crate::web::templates::{Links, render_page, templates};
 use chrono::NaiveDate;
 use minijinja::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -46,7 +46,7 @@ pub fn write_report(
     as_of: NaiveDate,
     dir: &Path,
 ) -> Result<Vec<PathBuf>> {
-    let d = pages::team_data(store, settings, team, as_of)?
+    let d = data::team_data(store, settings, team, as_of)?
         .ok_or_else(|| Error::Usage(format!("unknown team \"{team}\"")))?;
     let ids: Vec<String> = d
         .velocity
@@ -82,8 +82,8 @@ pub fn write_report(
         sprints: files.clone(),
     });
     let mut pages_out: Vec<(String, String)> = Vec::new();
-    let page = pages::team_page(&d);
-    let charts = pages::team_page_charts(&d, &page)?;
+    let page = team::team_page(&d);
+    let charts = team::team_page_charts(&d, &page)?;
     pages_out.push((
         "index.html".into(),
         render_page(
@@ -94,15 +94,15 @@ pub fn write_report(
             None,
         )?,
     ));
-    let splits = pages::split_page(&d, settings, pages::candidate_cards(store, &d)?);
+    let splits = splits::split_page(&d, settings, data::candidate_cards(store, &d)?);
     pages_out.push((
         "splits.html".into(),
         render_page(&env, "splits.html", &splits, Value::from(()), None)?,
     ));
     for (sprint, file) in &files {
-        let r = pages::sprint_review(&d, sprint)
+        let r = review::sprint_review(&d, sprint)
             .ok_or_else(|| Error::Internal(format!("sprint {sprint} vanished")))?;
-        let charts = pages::sprint_review_charts(&d, &r)?;
+        let charts = review::sprint_review_charts(&d, &r)?;
         pages_out.push((
             file.clone(),
             render_page(

@@ -1,0 +1,503 @@
+//! The command line: clap parses flags once, each into its type (formats, kinds, tools,
+//! group-by, dates, column maps), and [`Cli::into_config`] builds the one
+//! [`Config`](crate::commands::Config) the commands run. Nothing below this imports clap.
+
+mod values;
+
+use crate::commands::data::{DemoArgs, IngestArgs as IngestCommand};
+use crate::commands::devtools::{BenchArgs as BenchCommand, GenerateArgs as GenerateCommand};
+use crate::commands::metrics::{
+    AccuracyArgs, ForecastArgs, PointsArgs, SplitsArgs, SpreadArgs, VelocityArgs,
+};
+use crate::commands::report::ReportArgs as ReportCommand;
+use crate::commands::{Command, Config, DEFAULT_DB, DEMO_DB};
+use crate::devtools::bench::BenchSpec;
+use crate::devtools::generate::GenParams;
+use crate::domain::{Kind, Scope};
+use crate::error::{Error, Result};
+use crate::ingest::export::{ImportOptions, Source};
+use crate::metrics::forecast::{DEFAULT_HISTORY, DEFAULT_SEED, DEFAULT_TRIALS};
+use crate::metrics::points::GroupBy;
+use crate::metrics::team::{ForecastParams, StoryFilter};
+use crate::present::table::Format;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use values::FieldMap;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sprintlens",
+    version,
+    about = "Planning Poker analytics and Sprint Review reports: every vote, joined to what the sprint delivered"
+)]
+pub struct Cli {
+    /// The DuckDB file to use [default: ./sprintlens.duckdb]
+    #[arg(long, global = true, env = "SPRINTLENS_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Settings file [default: sprintlens.toml next to the database]
+    #[arg(long, global = true, env = "SPRINTLENS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Output format: table, json, csv or markdown
+    #[arg(long, global = true, env = "SPRINTLENS_FORMAT", value_name = "FORMAT", value_parser = values::format)]
+    pub format: Option<Format>,
+
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Load CSV or NDJSON files (or folders of them) into the database, all or nothing
+    Ingest(IngestArgs),
+    /// Write a realistic, seeded data set in the native formats
+    Generate(GenerateArgs),
+    /// Show what the database holds
+    Info {
+        /// How many of the last ingests to list
+        #[arg(long, default_value_t = 10)]
+        ingests: usize,
+    },
+    /// Load the bundled sample data into a fresh demo database and serve the report pages
+    Demo {
+        /// The folder with the sample data
+        #[arg(long, default_value = "sample-data")]
+        data: PathBuf,
+        /// Address to serve on; loopback unless you say otherwise
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Load and show the data, then stop instead of serving
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Point distribution of the stories' final estimates, per team or program
+    Points {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Summarise per team or per program
+        #[arg(long, default_value = "team", value_parser = values::group_by)]
+        by: GroupBy,
+        /// Only the stories of this sprint
+        #[arg(long)]
+        sprint: Option<String>,
+        /// Only stories created on or after this day (YYYY-MM-DD)
+        #[arg(long, value_parser = values::since)]
+        since: Option<NaiveDate>,
+    },
+    /// Velocity per team and sprint, rolling averages, predictability, trend, and the
+    /// distribution of completed - committed
+    Velocity {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Only this sprint's row (rolling values still use the sprints before it)
+        #[arg(long)]
+        sprint: Option<String>,
+        /// Only sprints starting on or after this day (YYYY-MM-DD)
+        #[arg(long, value_parser = values::since)]
+        since: Option<NaiveDate>,
+        /// How many closed sprints the rolling values cover [default: the settings' window, 3]
+        #[arg(long, value_parser = values::window)]
+        window: Option<usize>,
+        /// The day that decides which sprints are closed (default: today)
+        #[arg(long, value_parser = values::as_of)]
+        as_of: Option<NaiveDate>,
+        /// Difference distribution per team or per program
+        #[arg(long, default_value = "team", value_parser = values::group_by)]
+        by: GroupBy,
+    },
+    /// Estimate spread and consensus per story and round, convergence, voter calibration
+    Spread {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Only the stories of this sprint
+        #[arg(long)]
+        sprint: Option<String>,
+        /// Only votes cast on or after this day (YYYY-MM-DD)
+        #[arg(long, value_parser = values::since)]
+        since: Option<NaiveDate>,
+        /// Show voters' names instead of "voter 1", "voter 2", ...
+        #[arg(long)]
+        show_names: bool,
+        /// List every round in the table output
+        #[arg(long)]
+        rounds: bool,
+    },
+    /// Monte Carlo forecast: points in the next N sprints, and when X points will be done
+    Forecast {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// How many sprints ahead for "how much"
+        #[arg(long, default_value_t = 6)]
+        sprints: usize,
+        /// "When will this many points be done" [default: the team's remaining backlog]
+        #[arg(long, allow_negative_numbers = true)]
+        points: Option<f64>,
+        #[arg(long, default_value_t = DEFAULT_TRIALS)]
+        trials: usize,
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+        /// Draw from the last this many closed sprints
+        #[arg(long, default_value_t = DEFAULT_HISTORY)]
+        history: usize,
+        /// The day that decides which sprints are closed (default: today)
+        #[arg(long, value_parser = values::as_of)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Estimation accuracy: cycle time per point value, rank correlations, hours-based errors,
+    /// re-estimation
+    Accuracy {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Only items of this sprint
+        #[arg(long)]
+        sprint: Option<String>,
+        /// Only items completed on or after this day (YYYY-MM-DD)
+        #[arg(long, value_parser = values::since)]
+        since: Option<NaiveDate>,
+    },
+    /// Stories to split before the next planning, ranked by the signals that fire
+    Splits {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// The stories of this sprint [default: the backlog, every story not done]
+        #[arg(long)]
+        sprint: Option<String>,
+        /// The day that decides which sprints are closed (default: today)
+        #[arg(long, value_parser = values::as_of)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Serve the report pages (Sprint Review, team, split candidates, dashboard; JSON under /api)
+    Serve {
+        /// Address to listen on; loopback unless you say otherwise
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// A team's report pages as static HTML (--out DIR), or a Sprint Review summary
+    /// (--format markdown|json) to paste into a wiki or chat
+    Report {
+        /// The team
+        #[arg(long)]
+        team: String,
+        /// One sprint [default: every sprint with --out; the latest closed sprint otherwise]
+        #[arg(long)]
+        sprint: Option<String>,
+        /// Write self-contained HTML pages into this folder
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The day that decides which sprints are closed (default: today)
+        #[arg(long, value_parser = values::as_of)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Measure speed and memory
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct ScopeArgs {
+    /// Only this team
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Only the teams of this program
+    #[arg(long)]
+    pub program: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Files or folders (every .csv, .ndjson and .jsonl in a folder)
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// What the files hold, when the header should not decide:
+    /// teams, decks, sprints, stories, votes, sprint_items, sprint_summaries
+    #[arg(long, value_parser = values::kind)]
+    pub kind: Option<Kind>,
+    /// The team of rows that do not name one
+    #[arg(long)]
+    pub team: Option<String>,
+    /// The program (group of teams) of rows that do not name one
+    #[arg(long)]
+    pub program: Option<String>,
+    /// The files are tool exports: jira, azure or linear (recognised from the header when
+    /// only one fits)
+    #[arg(long, value_parser = values::source)]
+    pub from: Option<Source>,
+    /// The export column holding story points (default: the tool's usual names)
+    #[arg(long)]
+    pub points_field: Option<String>,
+    /// The export's date style, chrono strftime (e.g. "%d.%m.%Y %H:%M"), tried first
+    #[arg(long, value_parser = values::date_format)]
+    pub date_format: Option<String>,
+    /// Any CSV: map its columns to canonical fields, "story=Key,estimate=SP,..." (with --kind)
+    #[arg(long, value_parser = values::field_map)]
+    pub map: Option<FieldMap>,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[arg(long, default_value_t = 3)]
+    pub teams: usize,
+    #[arg(long, default_value_t = 12)]
+    pub sprints: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The first sprint's start date (YYYY-MM-DD)
+    #[arg(long, default_value = "2025-01-06", value_parser = values::start)]
+    pub start: NaiveDate,
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCmd {
+    /// Compute every metric for every team on an organisation-sized data set and on one ten
+    /// times smaller; print time and peak memory of each
+    Metrics(BenchArgs),
+    /// Generate an organisation-sized data set, ingest it, and compare with DuckDB's own CSV load
+    Ingest(BenchArgs),
+    /// Write a Jira Cloud-style export (155 columns) and import it into a fresh database
+    Import {
+        /// Issues in the export
+        #[arg(long, default_value_t = 200_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Work folder (default: a new temporary folder, removed afterwards)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Keep the work folder
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Serve an organisation-sized data set on loopback and drive the Sprint Review, team,
+    /// split and dashboard pages with a bounded load generator; print throughput and latency
+    Serve(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[arg(long, default_value_t = 200)]
+    pub teams: usize,
+    #[arg(long, default_value_t = 52)]
+    pub sprints: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Work folder (default: a new temporary folder, removed afterwards)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Keep the work folder
+    #[arg(long)]
+    pub keep: bool,
+}
+
+impl From<BenchArgs> for BenchSpec {
+    fn from(a: BenchArgs) -> BenchSpec {
+        BenchSpec {
+            params: GenParams {
+                teams: a.teams,
+                sprints: a.sprints,
+                seed: a.seed,
+                ..GenParams::default()
+            },
+            dir: a.dir,
+            keep: a.keep,
+        }
+    }
+}
+
+impl From<ScopeArgs> for Scope {
+    fn from(a: ScopeArgs) -> Scope {
+        Scope {
+            team: a.team,
+            program: a.program,
+        }
+    }
+}
+
+/// `--as-of`, else today.
+fn today_or(d: Option<NaiveDate>) -> NaiveDate {
+    d.unwrap_or_else(|| chrono::Local::now().date_naive())
+}
+
+impl Cli {
+    /// Resolves the parsed flags into the settings every module uses.
+    pub fn into_config(self) -> Result<Config> {
+        let db = self.db.clone();
+        let db_or = |default: &str| db.clone().unwrap_or_else(|| PathBuf::from(default));
+        let command = match self.command {
+            Cmd::Ingest(a) => {
+                let map = a.map.map(|m| m.0).unwrap_or_default();
+                if a.from.is_some() && !map.is_empty() {
+                    return Err(Error::Usage(
+                        "--from and --map do not go together: --map is for CSV files no importer knows"
+                            .into(),
+                    ));
+                }
+                Command::Ingest(Box::new(IngestCommand {
+                    paths: a.paths,
+                    kind: a.kind,
+                    team: a.team.filter(|t| !t.trim().is_empty()),
+                    program: a.program.filter(|p| !p.trim().is_empty()),
+                    import: ImportOptions {
+                        from: a.from,
+                        points_field: a.points_field,
+                        date_format: a.date_format,
+                        map,
+                    },
+                    progress: !a.quiet,
+                }))
+            }
+            Cmd::Generate(g) => Command::Generate(GenerateCommand {
+                params: GenParams {
+                    teams: g.teams,
+                    sprints: g.sprints,
+                    seed: g.seed,
+                    start: g.start,
+                },
+                out: g.out,
+            }),
+            Cmd::Info { ingests } => Command::Info { ingests },
+            Cmd::Points {
+                scope,
+                by,
+                sprint,
+                since,
+            } => Command::Points(PointsArgs {
+                scope: scope.into(),
+                by,
+                sprint,
+                since,
+            }),
+            Cmd::Velocity {
+                scope,
+                sprint,
+                since,
+                window,
+                as_of,
+                by,
+            } => Command::Velocity(VelocityArgs {
+                scope: scope.into(),
+                sprint,
+                since,
+                window,
+                as_of: today_or(as_of),
+                group_by: by,
+            }),
+            Cmd::Spread {
+                scope,
+                sprint,
+                since,
+                show_names,
+                rounds,
+            } => Command::Spread(SpreadArgs {
+                scope: scope.into(),
+                sprint,
+                since,
+                show_names,
+                rounds,
+            }),
+            Cmd::Forecast {
+                scope,
+                sprints,
+                points,
+                trials,
+                seed,
+                history,
+                as_of,
+            } => {
+                if sprints == 0 || trials == 0 || history == 0 {
+                    return Err(Error::Usage(
+                        "--sprints, --trials and --history must be at least 1".into(),
+                    ));
+                }
+                if let Some(p) = points
+                    && !(p.is_finite() && p > 0.0)
+                {
+                    return Err(Error::Usage(format!(
+                        "--points {p}: expected a number above 0"
+                    )));
+                }
+                Command::Forecast(ForecastArgs {
+                    scope: scope.into(),
+                    params: ForecastParams {
+                        sprints,
+                        points,
+                        trials,
+                        seed,
+                        history,
+                    },
+                    as_of: today_or(as_of),
+                })
+            }
+            Cmd::Accuracy {
+                scope,
+                sprint,
+                since,
+            } => Command::Accuracy(AccuracyArgs {
+                scope: scope.into(),
+                filter: StoryFilter { sprint, since },
+            }),
+            Cmd::Splits {
+                scope,
+                sprint,
+                as_of,
+            } => Command::Splits(SplitsArgs {
+                scope: scope.into(),
+                sprint,
+                as_of: today_or(as_of),
+            }),
+            Cmd::Serve { bind } => Command::Serve { bind },
+            Cmd::Report {
+                team,
+                sprint,
+                out,
+                as_of,
+            } => Command::Report(ReportCommand {
+                team,
+                sprint,
+                out,
+                as_of: today_or(as_of),
+            }),
+            Cmd::Demo {
+                data,
+                bind,
+                no_serve,
+            } => {
+                return Ok(Config {
+                    db: db_or(DEMO_DB),
+                    settings_path: self.config,
+                    format: self.format.unwrap_or_default(),
+                    command: Command::Demo(DemoArgs {
+                        data,
+                        serve: (!no_serve).then_some(bind),
+                    }),
+                });
+            }
+            Cmd::Bench(BenchCmd::Metrics(b)) => Command::Bench(BenchCommand::Metrics(b.into())),
+            Cmd::Bench(BenchCmd::Ingest(b)) => Command::Bench(BenchCommand::Ingest(b.into())),
+            Cmd::Bench(BenchCmd::Serve(b)) => Command::Bench(BenchCommand::Serve(b.into())),
+            Cmd::Bench(BenchCmd::Import {
+                rows,
+                seed,
+                dir,
+                keep,
+            }) => Command::Bench(BenchCommand::Import {
+                rows,
+                seed,
+                dir,
+                keep,
+            }),
+        };
+        Ok(Config {
+            db: db_or(DEFAULT_DB),
+            settings_path: self.config,
+            format: self.format.unwrap_or_default(),
+            command,
+        })
+    }
+}

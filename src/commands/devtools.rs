@@ -1,0 +1,61 @@
+//! `generate` and `bench`: the developer tools, run from the same binary.
+
+use crate::commands::{Config, write};
+use crate::devtools::bench::{self, BenchSpec};
+use crate::devtools::generate::{GenParams, generate as run_generate};
+use crate::devtools::loadbench;
+use crate::error::Result;
+use crate::present::fmt::count;
+use crate::present::table::Render;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct GenerateArgs {
+    pub params: GenParams,
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub enum BenchArgs {
+    Metrics(BenchSpec),
+    Ingest(BenchSpec),
+    Serve(BenchSpec),
+    Import {
+        rows: usize,
+        seed: u64,
+        dir: Option<PathBuf>,
+        keep: bool,
+    },
+}
+
+pub fn generate(a: &GenerateArgs, out: &mut dyn Write) -> Result<()> {
+    let s = run_generate(&a.params, &a.out)?;
+    write(
+        out,
+        &format!(
+            "wrote {} teams, {} sprints, {} stories, {} votes, {} sprint items to {}\n",
+            s.teams,
+            s.sprints,
+            s.stories,
+            count(s.votes as i64),
+            s.sprint_items,
+            a.out.display()
+        ),
+    )
+}
+
+pub fn bench(c: &Config, a: &BenchArgs, out: &mut dyn Write) -> Result<()> {
+    let text = match a {
+        BenchArgs::Metrics(b) => bench::metrics(b)?.render(c.format)?,
+        BenchArgs::Ingest(b) => bench::ingest(b)?.render(c.format)?,
+        BenchArgs::Serve(b) => loadbench::serve(b)?.render(c.format)?,
+        BenchArgs::Import {
+            rows,
+            seed,
+            dir,
+            keep,
+        } => bench::import(*rows, *seed, dir, *keep)?.render(c.format)?,
+    };
+    write(out, &text)
+}

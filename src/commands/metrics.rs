@@ -1,0 +1,193 @@
+//! The metric commands: `points`, `velocity`, `spread`, `forecast`, `accuracy`, `splits`.
+
+use crate::commands::{Config, write};
+use crate::domain::Scope;
+use crate::error::{Error, Result};
+use crate::metrics::points::{GroupBy, PointFilter, point_distribution};
+use crate::metrics::spread::SpreadQuery;
+use crate::metrics::team::{ForecastParams, Metrics, StoryFilter};
+use crate::metrics::velocity::VelocityQuery;
+use crate::present::reports::SpreadTables;
+use crate::present::table::Render;
+use crate::store::Store;
+use chrono::NaiveDate;
+use std::io::Write;
+
+#[derive(Debug, Clone)]
+pub struct PointsArgs {
+    pub scope: Scope,
+    pub by: GroupBy,
+    pub sprint: Option<String>,
+    pub since: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VelocityArgs {
+    pub scope: Scope,
+    pub sprint: Option<String>,
+    pub since: Option<NaiveDate>,
+    /// `--window`; else the settings' window per team.
+    pub window: Option<usize>,
+    pub as_of: NaiveDate,
+    pub group_by: GroupBy,
+}
+
+#[derive(Debug, Clone)]
+pub struct SpreadArgs {
+    pub scope: Scope,
+    pub sprint: Option<String>,
+    pub since: Option<NaiveDate>,
+    pub show_names: bool,
+    /// Show every round, not only the stories and voters.
+    pub rounds: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ForecastArgs {
+    pub scope: Scope,
+    pub params: ForecastParams,
+    pub as_of: NaiveDate,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccuracyArgs {
+    pub scope: Scope,
+    pub filter: StoryFilter,
+}
+
+#[derive(Debug, Clone)]
+pub struct SplitsArgs {
+    pub scope: Scope,
+    pub sprint: Option<String>,
+    pub as_of: NaiveDate,
+}
+
+/// The store of a report, with the team or program the user named checked.
+pub fn open_scoped(c: &Config, scope: &Scope) -> Result<Store> {
+    let store = Store::open_existing(&c.db)?;
+    check_scope(&store, scope)?;
+    Ok(store)
+}
+
+/// A team or program the user named must exist.
+fn check_scope(store: &Store, scope: &Scope) -> Result<()> {
+    let teams = store.teams()?;
+    if let Some(t) = &scope.team
+        && !teams.iter().any(|(k, _)| k == t)
+    {
+        return Err(Error::Usage(format!(
+            "unknown team \"{t}\"; the database has {}",
+            teams
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if let Some(p) = &scope.program
+        && !teams.iter().any(|(_, q)| q.as_deref() == Some(p.as_str()))
+    {
+        let mut programs: Vec<&str> = teams.iter().filter_map(|(_, q)| q.as_deref()).collect();
+        programs.sort();
+        programs.dedup();
+        return Err(Error::Usage(format!(
+            "unknown program \"{p}\"; the database has {}",
+            if programs.is_empty() {
+                "none".to_string()
+            } else {
+                programs.join(", ")
+            }
+        )));
+    }
+    Ok(())
+}
+
+pub fn points(c: &Config, a: &PointsArgs, out: &mut dyn Write) -> Result<()> {
+    let store = open_scoped(c, &a.scope)?;
+    let filter = PointFilter {
+        sprint: a.sprint.as_deref(),
+        since: a.since,
+    };
+    let d = point_distribution(
+        &store,
+        a.scope.team_ref(),
+        a.scope.program_ref(),
+        a.by,
+        filter,
+    )?;
+    write(out, &d.render(c.format)?)
+}
+
+pub fn velocity(c: &Config, a: &VelocityArgs, out: &mut dyn Write) -> Result<()> {
+    let store = open_scoped(c, &a.scope)?;
+    let settings = c.settings()?;
+    let q = VelocityQuery {
+        team: a.scope.team_ref(),
+        program: a.scope.program_ref(),
+        sprint: a.sprint.as_deref(),
+        since: a.since,
+        window: a.window.unwrap_or(settings.defaults.window),
+        // A --window given on the command line is for every team.
+        team_windows: match a.window {
+            Some(_) => Default::default(),
+            None => settings
+                .teams
+                .iter()
+                .map(|(t, s)| (t.clone(), s.window))
+                .collect(),
+        },
+        as_of: a.as_of,
+        group_by: a.group_by,
+    };
+    let report = crate::metrics::velocity::velocity(&store, &q)?;
+    if let Some(s) = &a.sprint
+        && report.sprints.is_empty()
+    {
+        return Err(Error::Usage(format!(
+            "unknown sprint \"{s}\" for the teams chosen"
+        )));
+    }
+    write(out, &report.render(c.format)?)
+}
+
+pub fn spread(c: &Config, a: &SpreadArgs, out: &mut dyn Write) -> Result<()> {
+    let store = open_scoped(c, &a.scope)?;
+    let report = crate::metrics::spread::spread(
+        &store,
+        &SpreadQuery {
+            team: a.scope.team_ref(),
+            program: a.scope.program_ref(),
+            sprint: a.sprint.as_deref(),
+            since: a.since,
+            show_names: a.show_names,
+        },
+    )?;
+    let tables = SpreadTables {
+        report: &report,
+        rounds: a.rounds,
+    };
+    write(out, &tables.render(c.format)?)
+}
+
+pub fn forecast(c: &Config, a: &ForecastArgs, out: &mut dyn Write) -> Result<()> {
+    let store = open_scoped(c, &a.scope)?;
+    let settings = c.settings()?;
+    let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of);
+    write(out, &m.forecast(&a.params)?.render(c.format)?)
+}
+
+pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()> {
+    let store = open_scoped(c, &a.scope)?;
+    let settings = c.settings()?;
+    // Accuracy reads done items: the day decides nothing here.
+    let today = chrono::Local::now().date_naive();
+    let m = Metrics::new(&store, &settings, a.scope.clone(), today).with_filter(a.filter.clone());
+    write(out, &m.accuracy()?.render(c.format)?)
+}
+
+pub fn splits(c: &Config, a: &SplitsArgs, out: &mut dyn Write) -> Result<()> {
+    let settings = c.settings()?;
+    let store = open_scoped(c, &a.scope)?;
+    let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of);
+    write(out, &m.splits(a.sprint.as_deref())?.render(c.format)?)
+}

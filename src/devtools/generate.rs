@@ -1,0 +1,648 @@
+//! The data generator: writes realistic teams, decks, sprints, stories, votes and sprint items
+//! in the native formats, for the sample data, the tests and the benchmarks.
+//!
+//! Everything comes from one seeded generator of our own (SplitMix64), so the same seed gives
+//! the same bytes on every machine and every version of every dependency.
+//!
+//! The model (see README "Generated data"):
+//! - teams of 4-9 voters, on Fibonacci, modified Fibonacci, powers of two or T-shirt decks;
+//!   four teams to a program; one team in five runs one-week sprints, the rest two weeks;
+//! - every story has a true size (a deck step); each voter sees it through their own bias and
+//!   the story's ambiguity. An ambiguous story splits the table (votes from 5 to 13), brings
+//!   `?` cards, and needs further rounds; each round pulls the votes toward the last round's
+//!   median until the spread is at most one card step (or four rounds have passed);
+//! - sprints commit about the team's capacity, add work mid-sprint and remove some; cycle time
+//!   grows with the true size with noise, and each team has one size bucket it systematically
+//!   underestimates (those stories take about twice as long); unfinished items carry over;
+//! - steadier and noisier teams (the capacity's spread differs); one team in three logs hours.
+
+use crate::domain::{BuiltinDeck, Deck};
+use crate::error::{Error, Result};
+use crate::metrics::rng::Rng;
+use crate::present::fmt::csv_field;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The generator's parameters.
+#[derive(Debug, Clone)]
+pub struct GenParams {
+    pub teams: usize,
+    pub sprints: usize,
+    pub seed: u64,
+    /// The first sprint's start (a Monday).
+    pub start: NaiveDate,
+}
+
+impl Default for GenParams {
+    fn default() -> Self {
+        GenParams {
+            teams: 3,
+            sprints: 12,
+            seed: 42,
+            start: NaiveDate::from_ymd_opt(2025, 1, 6).expect("valid date"),
+        }
+    }
+}
+
+/// How many rows of each file were written.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct GenSummary {
+    pub teams: usize,
+    pub decks: usize,
+    pub sprints: usize,
+    pub stories: usize,
+    pub votes: usize,
+    pub sprint_items: usize,
+    pub files: Vec<PathBuf>,
+}
+
+const TEAM_NAMES: &[&str] = &[
+    "payments",
+    "checkout",
+    "search",
+    "mobile",
+    "platform",
+    "identity",
+    "growth",
+    "billing",
+    "onboarding",
+    "notifications",
+    "insights",
+    "catalog",
+    "shipping",
+    "support",
+    "pricing",
+    "accounts",
+];
+const PROGRAMS: &[&str] = &["commerce", "core", "experience", "data", "operations"];
+const VOTERS: &[&str] = &[
+    "amara", "bruno", "chen", "dana", "elif", "farid", "greta", "hiro", "ines", "jonas", "kofi",
+    "lena", "mateo", "nadia", "oskar", "priya", "quinn", "rosa", "sven", "tara",
+];
+const VERBS: &[&str] = &[
+    "Add",
+    "Show",
+    "Export",
+    "Validate",
+    "Migrate",
+    "Cache",
+    "Retry",
+    "Rename",
+    "Split",
+    "Audit",
+    "Import",
+    "Notify on",
+    "Filter",
+    "Paginate",
+    "Localise",
+];
+const NOUNS: &[&str] = &[
+    "invoice PDF",
+    "refund status",
+    "saved cards",
+    "search results",
+    "login page",
+    "API tokens",
+    "order history",
+    "webhook events",
+    "address form",
+    "tax report",
+    "user roles",
+    "price rules",
+    "push settings",
+    "CSV export",
+    "audit trail",
+    "session timeout",
+];
+const QUALIFIERS: &[&str] = &[
+    "",
+    "",
+    "",
+    " for admins",
+    " on mobile",
+    ", with retries",
+    " in the EU",
+    " (phase 2)",
+    " behind a flag",
+];
+
+struct TeamPlan {
+    key: String,
+    prefix: String,
+    program: &'static str,
+    deck: Deck,
+    builtin: BuiltinDeck,
+    voters: Vec<(String, f64)>,
+    sprint_days: i64,
+    capacity: f64,
+    steadiness: f64,
+    overcommit: f64,
+    slow_bucket: usize,
+    logs_hours: bool,
+    hours_per_point: f64,
+}
+
+fn plan_team(rng: &mut Rng, i: usize) -> TeamPlan {
+    let base = TEAM_NAMES[i % TEAM_NAMES.len()];
+    let key = if i < TEAM_NAMES.len() {
+        base.to_string()
+    } else {
+        format!("{base}-{}", i / TEAM_NAMES.len() + 1)
+    };
+    let prefix = {
+        let p: String = base.chars().take(3).collect::<String>().to_uppercase();
+        if i < TEAM_NAMES.len() {
+            p
+        } else {
+            format!("{p}{}", i / TEAM_NAMES.len() + 1)
+        }
+    };
+    let builtin = match i % 5 {
+        0 | 3 => BuiltinDeck::ModifiedFibonacci,
+        1 => BuiltinDeck::Fibonacci,
+        2 => BuiltinDeck::TShirt,
+        _ => BuiltinDeck::PowersOfTwo,
+    };
+    let deck = builtin.deck();
+    let n_voters = rng.range(4, 9) as usize;
+    let mut voters = Vec::with_capacity(n_voters);
+    let offset = rng.range(0, VOTERS.len() as i64 - 1) as usize;
+    for k in 0..n_voters {
+        let name = VOTERS[(offset + k * 7) % VOTERS.len()];
+        // A voter's bias in card steps: most are close, one may run high or low.
+        voters.push((
+            format!("{name}.{}", (b'a' + (i % 26) as u8) as char),
+            rng.normal() * 0.35,
+        ));
+    }
+    let sprint_days = if i % 5 == 4 { 7 } else { 14 };
+    let steadiness = if i.is_multiple_of(3) {
+        0.08
+    } else if i % 3 == 1 {
+        0.18
+    } else {
+        0.32
+    };
+    TeamPlan {
+        key,
+        prefix,
+        program: PROGRAMS[(i / 4) % PROGRAMS.len()],
+        slow_bucket: rng.range(3, 5) as usize,
+        deck,
+        builtin,
+        voters,
+        sprint_days,
+        capacity: (rng.range(28, 48) as f64) * sprint_days as f64 / 14.0,
+        steadiness,
+        overcommit: 1.0 + rng.unit() * 0.25,
+        logs_hours: i % 3 == 1,
+        hours_per_point: 3.0 + rng.unit() * 4.0,
+    }
+}
+
+struct Out {
+    w: BufWriter<std::fs::File>,
+    path: PathBuf,
+    rows: usize,
+}
+
+impl Out {
+    fn create(dir: &Path, name: &str, header: &str) -> Result<Out> {
+        let path = dir.join(name);
+        let f = std::fs::File::create(&path).map_err(Error::io(&path, "cannot create the file"))?;
+        let mut w = BufWriter::with_capacity(1 << 20, f);
+        writeln!(w, "{header}").map_err(Error::io(&path, "cannot write"))?;
+        Ok(Out { w, path, rows: 0 })
+    }
+    fn row(&mut self, fields: &[&str]) -> Result<()> {
+        let mut first = true;
+        for f in fields {
+            if !first {
+                self.w
+                    .write_all(b",")
+                    .map_err(Error::io(&self.path, "cannot write"))?;
+            }
+            first = false;
+            self.w
+                .write_all(csv_field(f).as_bytes())
+                .map_err(Error::io(&self.path, "cannot write"))?;
+        }
+        self.w
+            .write_all(b"\n")
+            .map_err(Error::io(&self.path, "cannot write"))?;
+        self.rows += 1;
+        Ok(())
+    }
+    fn finish(mut self) -> Result<(PathBuf, usize)> {
+        self.w
+            .flush()
+            .map_err(Error::io(&self.path, "cannot write"))?;
+        Ok((self.path, self.rows))
+    }
+}
+
+fn ts(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// A story in a sprint: committed at the start?, and when work started and will finish
+/// if it was carried over.
+type Planned = (Story, bool, Option<(NaiveDateTime, NaiveDateTime)>);
+
+struct Story {
+    key: String,
+    step: usize,
+    points: f64,
+    true_step: usize,
+}
+
+/// Writes the data set into `out`: teams.csv, decks.csv, sprints.csv, stories.csv, votes.csv,
+/// sprint_items.csv.
+pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
+    if params.teams == 0 || params.sprints == 0 {
+        return Err(Error::Usage(
+            "--teams and --sprints must be at least 1".into(),
+        ));
+    }
+    std::fs::create_dir_all(out).map_err(Error::io(out, "cannot create the output folder"))?;
+    let mut rng = Rng::new(params.seed);
+    let mut teams_f = Out::create(out, "teams.csv", "team,name,program")?;
+    let mut decks_f = Out::create(out, "decks.csv", "team,deck,card,value")?;
+    let mut sprints_f = Out::create(
+        out,
+        "sprints.csv",
+        "team,sprint_id,name,start_date,end_date,goal",
+    )?;
+    let mut stories_f = Out::create(
+        out,
+        "stories.csv",
+        "team,story,title,type,epic,created_at,estimate",
+    )?;
+    let mut votes_f = Out::create(
+        out,
+        "votes.csv",
+        "team,session,story,round,voter,card,voted_at",
+    )?;
+    let mut items_f = Out::create(
+        out,
+        "sprint_items.csv",
+        "team,sprint_id,story,committed,removed,points_start,points_end,status,started_at,completed_at,actual_hours",
+    )?;
+
+    for i in 0..params.teams {
+        let team = plan_team(&mut rng, i);
+        let display = {
+            let mut c = team.key.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        };
+        teams_f.row(&[&team.key, &display, team.program])?;
+        if team.builtin == BuiltinDeck::TShirt {
+            // T-shirt teams write their own point mapping.
+            for c in &team.deck.cards {
+                let v = crate::domain::format_number(c.value.unwrap_or(0.0));
+                decks_f.row(&[&team.key, "tshirt", &c.shown, &v])?;
+            }
+        } else {
+            decks_f.row(&[&team.key, team.builtin.name(), "", ""])?;
+        }
+        generate_team(
+            &mut rng,
+            params,
+            &team,
+            &mut sprints_f,
+            &mut stories_f,
+            &mut votes_f,
+            &mut items_f,
+        )?;
+    }
+
+    let mut summary = GenSummary::default();
+    for (f, slot) in [
+        (teams_f, &mut summary.teams),
+        (decks_f, &mut summary.decks),
+        (sprints_f, &mut summary.sprints),
+        (stories_f, &mut summary.stories),
+        (votes_f, &mut summary.votes),
+        (items_f, &mut summary.sprint_items),
+    ] {
+        let (path, rows) = f.finish()?;
+        *slot = rows;
+        summary.files.push(path);
+    }
+    Ok(summary)
+}
+
+/// The steps of a deck a story can truly be (no 0, none past the deck's useful range).
+fn size_steps(deck: &Deck) -> (usize, usize) {
+    let first = deck
+        .cards
+        .iter()
+        .position(|c| c.value.unwrap_or(0.0) >= 1.0)
+        .unwrap_or(0);
+    (first, (first + 5).min(deck.cards.len() - 1))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn generate_team(
+    rng: &mut Rng,
+    params: &GenParams,
+    team: &TeamPlan,
+    sprints_f: &mut Out,
+    stories_f: &mut Out,
+    votes_f: &mut Out,
+    items_f: &mut Out,
+) -> Result<()> {
+    let (lo, hi) = size_steps(&team.deck);
+    let mut story_no = 100usize;
+    let mut carry: Vec<(Story, NaiveDateTime, NaiveDateTime)> = Vec::new();
+    // Stories estimated in refinement, waiting to be planned (oldest first).
+    let mut backlog: std::collections::VecDeque<Story> = std::collections::VecDeque::new();
+    let epics: Vec<String> = (1..=4).map(|k| format!("{}-E{k}", team.prefix)).collect();
+
+    for s in 0..params.sprints {
+        let start = params.start + Duration::days(s as i64 * team.sprint_days);
+        let end = start + Duration::days(team.sprint_days - 1);
+        let sprint_id = format!("{}", s + 1);
+        let name = format!("{} Sprint {}", team.prefix, s + 1);
+        let goal = format!("{} {}", rng.pick(VERBS), rng.pick(NOUNS));
+        sprints_f.row(&[
+            &team.key,
+            &sprint_id,
+            &name,
+            &start.to_string(),
+            &end.to_string(),
+            &goal,
+        ])?;
+        let session = format!("{}-P{}", team.prefix, s + 1);
+        let planning = start.and_hms_opt(9, 30, 0).expect("valid time");
+
+        // This sprint's capacity in points, noisier for noisier teams.
+        let capacity =
+            (team.capacity * (1.0 + rng.normal() * team.steadiness)).max(team.capacity * 0.3);
+        let target = capacity * team.overcommit;
+
+        let mut new_story = |rng: &mut Rng,
+                             at: NaiveDateTime,
+                             session: &str,
+                             votes_f: &mut Out,
+                             stories_f: &mut Out|
+         -> Result<Story> {
+            story_no += 1;
+            let key = format!("{}-{}", team.prefix, story_no);
+            // True size: small and middle sizes are most common.
+            let r = rng.unit();
+            let true_step =
+                (lo + ((r * r * 1.3 + rng.unit() * 0.4) * (hi - lo + 1) as f64) as usize).min(hi);
+            let ambiguity = if rng.chance(0.22) {
+                1.3 + rng.unit()
+            } else {
+                0.35 + rng.unit() * 0.3
+            };
+            let step = vote_story(rng, team, &key, session, at, true_step, ambiguity, votes_f)?;
+            let points = team.deck.cards[step].value.unwrap_or(0.0);
+            let kind = if rng.chance(0.8) {
+                "story"
+            } else if rng.chance(0.7) {
+                "bug"
+            } else {
+                "task"
+            };
+            let title = format!(
+                "{} {}{}",
+                rng.pick(VERBS),
+                rng.pick(NOUNS),
+                rng.pick(QUALIFIERS)
+            );
+            stories_f.row(&[
+                &team.key,
+                &key,
+                &title,
+                kind,
+                rng.pick(&epics).as_str(),
+                &ts(at - Duration::days(rng.range(1, 30))),
+                &crate::domain::format_number(points),
+            ])?;
+            Ok(Story {
+                key,
+                step,
+                points,
+                true_step,
+            })
+        };
+
+        // Carried-over items come first, still committed; then new stories up to the target.
+        let mut items: Vec<Planned> = Vec::new();
+        let mut committed_points = 0.0;
+        for (story, started, done_at) in carry.drain(..) {
+            committed_points += story.points;
+            items.push((story, true, Some((started, done_at))));
+        }
+        let mut minute = 0;
+        while committed_points < target {
+            // The refined backlog first; what is still missing is estimated in planning.
+            let st = match backlog.pop_front() {
+                Some(st) => st,
+                None => {
+                    minute += 4;
+                    new_story(
+                        rng,
+                        planning + Duration::minutes(minute),
+                        &session,
+                        votes_f,
+                        stories_f,
+                    )?
+                }
+            };
+            committed_points += st.points.max(0.5);
+            items.push((st, true, None));
+        }
+        // Refinement in the middle of the sprint estimates the next stories; the product owner
+        // writes more than the team delivers, so the backlog grows.
+        let refinement = (start + Duration::days(team.sprint_days / 2))
+            .and_hms_opt(13, 0, 0)
+            .expect("valid");
+        let refine_session = format!("{}-R{}", team.prefix, s + 1);
+        let per_session = ((target / 3.5).round() as i64).max(4);
+        for k in 0..rng.range(per_session, per_session + 4) {
+            let st = new_story(
+                rng,
+                refinement + Duration::minutes(k * 4),
+                &refine_session,
+                votes_f,
+                stories_f,
+            )?;
+            backlog.push_back(st);
+        }
+        // Work added mid-sprint, estimated on the day it arrives.
+        let added = if rng.chance(0.6) { rng.range(1, 3) } else { 0 };
+        for k in 0..added {
+            let day = rng.range(2, team.sprint_days - 3).max(1);
+            let at = start.and_hms_opt(14, 0, 0).expect("valid")
+                + Duration::days(day)
+                + Duration::minutes(k * 5);
+            let st = new_story(rng, at, &format!("{session}-add"), votes_f, stories_f)?;
+            items.push((st, false, None));
+        }
+
+        // Work through the sprint: items start in order, each takes its cycle time.
+        let mut day_cursor = 0.0f64;
+        let n_items = items.len();
+        for (story, committed, prior) in items {
+            let removed = committed && prior.is_none() && rng.chance(0.05);
+            let (started, done_at) = match prior {
+                Some(p) => p,
+                None => {
+                    let offset = if committed {
+                        day_cursor += (team.sprint_days as f64 * 0.7) / n_items as f64;
+                        day_cursor
+                    } else {
+                        rng.range(2, team.sprint_days - 2) as f64
+                    };
+                    let started = start.and_hms_opt(10, 0, 0).expect("valid")
+                        + Duration::minutes((offset * 24.0 * 60.0) as i64);
+                    let true_points = team.deck.cards[story.true_step]
+                        .value
+                        .unwrap_or(1.0)
+                        .max(0.5);
+                    let slow = if story.step == team.slow_bucket {
+                        2.0
+                    } else {
+                        1.0
+                    };
+                    let days = 0.9 * true_points.powf(0.65) * slow * (rng.normal() * 0.35).exp();
+                    (
+                        started,
+                        started + Duration::minutes((days * 24.0 * 60.0) as i64 + 60),
+                    )
+                }
+            };
+            let end_of_sprint = end.and_hms_opt(18, 0, 0).expect("valid");
+            let points_start = if committed {
+                crate::domain::format_number(story.points)
+            } else {
+                String::new()
+            };
+            // Now and then the estimate moves during the sprint.
+            let points_end = if rng.chance(0.05) && story.step + 1 < team.deck.cards.len() {
+                team.deck.cards[story.step + 1]
+                    .value
+                    .unwrap_or(story.points)
+            } else {
+                story.points
+            };
+            let (status, completed) = if removed {
+                ("removed", None)
+            } else if done_at <= end_of_sprint {
+                ("done", Some(done_at))
+            } else {
+                ("not_done", None)
+            };
+            let hours = match (team.logs_hours, completed) {
+                (true, Some(_)) => {
+                    let true_points = team.deck.cards[story.true_step]
+                        .value
+                        .unwrap_or(1.0)
+                        .max(0.5);
+                    format!(
+                        "{:.1}",
+                        true_points * team.hours_per_point * (rng.normal() * 0.4).exp()
+                    )
+                }
+                _ => String::new(),
+            };
+            let started_text = if removed && started > end_of_sprint {
+                String::new()
+            } else {
+                ts(started)
+            };
+            items_f.row(&[
+                &team.key,
+                &sprint_id,
+                &story.key,
+                if committed { "true" } else { "false" },
+                if removed { "true" } else { "false" },
+                &points_start,
+                &crate::domain::format_number(points_end),
+                status,
+                &started_text,
+                &completed.map(ts).unwrap_or_default(),
+                &hours,
+            ])?;
+            if status == "not_done" {
+                carry.push((story, started, done_at));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Plays the Planning Poker rounds of one story; returns the agreed deck step.
+#[allow(clippy::too_many_arguments)]
+fn vote_story(
+    rng: &mut Rng,
+    team: &TeamPlan,
+    story: &str,
+    session: &str,
+    at: NaiveDateTime,
+    true_step: usize,
+    ambiguity: f64,
+    votes_f: &mut Out,
+) -> Result<usize> {
+    let max_step = team.deck.cards.len() as f64 - 1.0;
+    let mut center = true_step as f64;
+    let mut sigma = ambiguity;
+    let mut round = 1;
+    loop {
+        let mut steps: Vec<usize> = Vec::new();
+        for (k, (voter, bias)) in team.voters.iter().enumerate() {
+            let at = at + Duration::seconds(round as i64 * 90 + k as i64 * 7);
+            let unsure = rng.chance(if ambiguity > 1.0 && round == 1 {
+                0.18
+            } else {
+                0.02
+            });
+            let card = if unsure {
+                if rng.chance(0.9) {
+                    "?".to_string()
+                } else {
+                    "☕".to_string()
+                }
+            } else {
+                let x = (center + bias + rng.normal() * sigma)
+                    .round()
+                    .clamp(0.0, max_step) as usize;
+                steps.push(x);
+                team.deck.cards[x].shown.clone()
+            };
+            votes_f.row(&[
+                &team.key,
+                session,
+                story,
+                &round.to_string(),
+                voter,
+                &card,
+                &ts(at),
+            ])?;
+        }
+        steps.sort_unstable();
+        let spread = match (steps.first(), steps.last()) {
+            (Some(a), Some(b)) => b - a,
+            _ => 99,
+        };
+        let median = if steps.is_empty() {
+            true_step
+        } else {
+            steps[steps.len() / 2]
+        };
+        if spread <= 1 || round >= 4 {
+            return Ok(median);
+        }
+        // The discussion pulls the table toward what was said.
+        center = 0.5 * center + 0.5 * median as f64;
+        sigma *= 0.45;
+        round += 1;
+    }
+}

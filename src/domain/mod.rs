@@ -1,0 +1,14 @@
+//! The domain: cards and decks, the kinds of canonical data and their schema, which teams a
+//! report covers, and typed undefined values. Every other stage builds on these; this module
+//! uses nothing of the others.
+
+pub mod cards;
+pub mod kinds;
+pub mod schema;
+pub mod scope;
+pub mod undefined;
+
+pub use cards::{BuiltinDeck, Card, DEFAULT_DECK, Deck, format_number, normalise_card};
+pub use kinds::{ItemStatus, Kind};
+pub use scope::Scope;
+pub use undefined::{Reasons, Undefined};

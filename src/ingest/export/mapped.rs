@@ -1,0 +1,126 @@
+//! Any CSV through `--map field=Column,...`: the mapped columns take the canonical names and the
+//! rows are checked as native rows of the kind (`--kind`, or the one the mapped names reveal).
+
+use crate::domain::Kind;
+use crate::domain::schema::spec;
+use crate::error::{Problem, Problems};
+use crate::ingest::export::records::read_records;
+use crate::ingest::read::RawTable;
+use crate::ingest::typing::detect_kind;
+use polars::prelude::{Column, DataFrame};
+
+/// Parses `--map "story=Key,points=SP"` into pairs.
+pub fn parse_map(s: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (f, c) = part
+            .split_once('=')
+            .ok_or_else(|| format!("--map: \"{part}\" is not field=Column"))?;
+        let (f, c) = (f.trim(), c.trim());
+        if f.is_empty() || c.is_empty() {
+            return Err(format!("--map: \"{part}\" is not field=Column"));
+        }
+        out.push((f.to_ascii_lowercase(), c.to_string()));
+    }
+    if out.is_empty() {
+        return Err("--map: no field=Column pairs".into());
+    }
+    Ok(out)
+}
+
+/// Any CSV through `--map field=Column,...`: the mapped columns take the canonical names,
+/// and the rows are checked as native rows of `kind`.
+pub fn mapped(
+    file: &str,
+    bytes: &[u8],
+    map: &[(String, String)],
+    kind: Option<Kind>,
+    problems: &mut Problems,
+) -> Option<(Kind, RawTable)> {
+    let records = read_records(file, bytes, &|h: &[String]| vec![true; h.len()], problems)?;
+    let before = problems.total;
+    let header = &records.header;
+    let mut names: Vec<String> = Vec::new();
+    let mut picks: Vec<usize> = Vec::new();
+    for (field, col) in map {
+        match header
+            .iter()
+            .position(|h| h == col)
+            .or_else(|| header.iter().position(|h| h.eq_ignore_ascii_case(col)))
+        {
+            Some(c) => {
+                names.push(field.clone());
+                picks.push(c);
+            }
+            None => problems.push(Problem::at(
+                file,
+                1,
+                None,
+                format!(
+                    "--map {field}={col}: the file has no column \"{col}\"; it has {}",
+                    header.join(", ")
+                ),
+            )),
+        }
+    }
+    let kind = match kind.or_else(|| detect_kind(&names)) {
+        Some(k) => k,
+        None => {
+            problems.push(Problem::at(
+                file,
+                1,
+                None,
+                "--map: say what the rows are with --kind",
+            ));
+            return None;
+        }
+    };
+    let spec = spec(kind);
+    for f in &names {
+        let known = f == "team"
+            || f == "program"
+            || spec
+                .fields
+                .iter()
+                .any(|s| s.name == f || s.aliases.iter().any(|a| a == f));
+        if !known {
+            let fields: Vec<&str> = spec.fields.iter().map(|s| s.name).collect();
+            problems.push(Problem::at(
+                file,
+                1,
+                None,
+                format!(
+                    "--map {f}=...: {} rows have no field \"{f}\"; they have team, {}",
+                    kind.name(),
+                    fields.join(", ")
+                ),
+            ));
+        }
+    }
+    if problems.total > before {
+        return None;
+    }
+    let lines: Vec<u32> = records.rows.iter().map(|r| r.0).collect();
+    let columns: Vec<Column> = names
+        .iter()
+        .zip(&picks)
+        .map(|(n, c)| {
+            let cells: Vec<Option<&str>> = records
+                .rows
+                .iter()
+                .map(|r| Some(r.1[*c].as_str()).filter(|s| !s.is_empty()))
+                .collect();
+            Column::new(n.as_str().into(), cells)
+        })
+        .collect();
+    let frame = DataFrame::new(columns).ok()?;
+    Some((
+        kind,
+        RawTable {
+            file: file.to_string(),
+            columns: names,
+            frame,
+            lines,
+        },
+    ))
+}

@@ -1,0 +1,204 @@
+//! Ingest as one call: files in, canonical frames out, validated, then one transaction into
+//! the store.
+//!
+//! Every file is read, typed and checked before the database is opened for writing; a run with
+//! any problem reports up to 20 of them and leaves the database exactly as it was.
+
+use crate::domain::schema::{Frame, spec};
+use crate::domain::{Deck, Kind};
+use crate::error::{Error, Problems, Result};
+use crate::ingest::decks::decks_in_frame;
+use crate::ingest::export::ImportOptions;
+use crate::ingest::files::{expand, read_all};
+use crate::ingest::frames::{DeckLookup, to_frame};
+use crate::ingest::progress::Progress;
+use crate::ingest::read::RawTable;
+use crate::ingest::typing::Defaults;
+use crate::settings::Settings;
+use crate::store::{LogEntry, Store, WriteStats};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Called after reading, checking and writing with the time since the start (for tuning).
+pub type Timing = fn(phase: &str, elapsed: Duration);
+
+/// What to ingest and how.
+#[derive(Debug, Clone, Default)]
+pub struct IngestRequest {
+    pub paths: Vec<PathBuf>,
+    /// The kind of every file, when the header should not decide.
+    pub kind: Option<Kind>,
+    pub defaults: Defaults,
+    /// Show a progress bar on stderr (only when it is a terminal).
+    pub progress: bool,
+    /// Tool exports (`--from`) or a column mapping (`--map`).
+    pub import: ImportOptions,
+    pub timing: Option<Timing>,
+}
+
+/// What one file brought.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileOutcome {
+    pub file: String,
+    pub kind: Kind,
+    pub rows: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+    /// Columns of the file that no canonical field takes.
+    pub ignored_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IngestOutcome {
+    pub database: String,
+    pub files: Vec<FileOutcome>,
+}
+
+/// Decks as this ingest sees them: the ones in its own decks files, then the store's.
+struct Decks<'a> {
+    from_files: HashMap<String, Deck>,
+    from_store: HashMap<String, Deck>,
+    settings: &'a Settings,
+}
+
+impl Decks<'_> {
+    /// Whether the team has a deck of its own (in this ingest or the store).
+    fn known(&self, team: &str) -> bool {
+        self.from_files.contains_key(team) || self.from_store.contains_key(team)
+    }
+}
+
+impl DeckLookup for Decks<'_> {
+    fn deck(&self, team: &str) -> Deck {
+        self.from_files
+            .get(team)
+            .or_else(|| self.from_store.get(team))
+            .cloned()
+            .unwrap_or_else(|| self.settings.team(team).deck.deck())
+    }
+}
+
+/// Names the file columns no field of the kind takes.
+fn ignored_columns(raw: &RawTable, kind: Kind) -> Vec<String> {
+    let spec = spec(kind);
+    raw.columns
+        .iter()
+        .filter(|c| {
+            let c = c.to_ascii_lowercase();
+            c != "team"
+                && c != "program"
+                && !spec
+                    .fields
+                    .iter()
+                    .any(|f| f.name == c || f.aliases.iter().any(|a| *a == c))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Reads, checks and stores the files of one request, in one transaction.
+pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
+    let mut problems = Problems::default();
+    let files = expand(&req.paths, &mut problems);
+    if files.is_empty() && problems.is_empty() {
+        return Err(Error::Usage(
+            "nothing to ingest: name one or more files or folders".into(),
+        ));
+    }
+    let mut progress = Progress::new(req.progress, files.len() * 2 + 1);
+    let t0 = Instant::now();
+    let timing = |phase: &str| {
+        if let Some(t) = req.timing {
+            t(phase, t0.elapsed());
+        }
+    };
+    let loaded = read_all(
+        &files,
+        req.kind,
+        &req.defaults,
+        &req.import,
+        &mut |what| progress.step(what),
+        &mut problems,
+    );
+    timing("read");
+    // The decks already stored, read without the right to write.
+    let from_store = match Store::open_read_only(db)? {
+        Some(store) => store.decks()?,
+        None => HashMap::new(),
+    };
+    let mut decks = Decks {
+        from_files: HashMap::new(),
+        from_store,
+        settings: &req.defaults.settings,
+    };
+
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut log: Vec<LogEntry> = Vec::new();
+    let mut ignored: Vec<Vec<String>> = Vec::new();
+    // Each file's text cells are dropped as soon as its frame is made.
+    for l in loaded {
+        progress.step(&format!(
+            "checking {} ({} rows)",
+            l.raw.file,
+            l.raw.height()
+        ));
+        if let Some(frame) = to_frame(&l.raw, l.kind, &req.defaults, &decks, &mut problems) {
+            if frame.kind == Kind::Decks {
+                decks.from_files.extend(decks_in_frame(&frame));
+            }
+            ignored.push(if l.native {
+                ignored_columns(&l.raw, l.kind)
+            } else {
+                Vec::new()
+            });
+            log.push(LogEntry {
+                file: l.raw.file.clone(),
+                sha256: l.sha256.clone(),
+            });
+            frames.push(frame);
+        }
+    }
+    if !problems.is_empty() {
+        progress.clear();
+        return Err(Error::Input(problems));
+    }
+    timing("checked");
+    progress.step(&format!("writing {}", db.display()));
+    let mut store = Store::open(db)?;
+    // Teams that voted without a deck of their own get their default deck recorded.
+    let mut default_decks: Vec<(String, Deck)> = frames
+        .iter()
+        .filter(|f| f.kind == Kind::Votes)
+        .flat_map(|f| f.teams.keys())
+        .filter(|t| !decks.known(t))
+        .map(|t| (t.clone(), decks.deck(t)))
+        .collect();
+    default_decks.sort_by(|a, b| a.0.cmp(&b.0));
+    default_decks.dedup_by(|a, b| a.0 == b.0);
+    let stats = store.write(&frames, &log, &default_decks)?;
+    timing("written");
+    progress.clear();
+    Ok(IngestOutcome {
+        database: db.display().to_string(),
+        files: frames
+            .iter()
+            .zip(stats)
+            .zip(ignored)
+            .map(
+                |((f, s), ignored_columns): ((&Frame, WriteStats), Vec<String>)| FileOutcome {
+                    file: f.file.clone(),
+                    kind: f.kind,
+                    rows: s.rows,
+                    inserted: s.inserted,
+                    updated: s.updated,
+                    unchanged: s.rows.saturating_sub(s.inserted + s.updated),
+                    removed: s.removed,
+                    ignored_columns,
+                },
+            )
+            .collect(),
+    })
+}

@@ -1,0 +1,87 @@
+//! Ingest: single values from text cells: booleans, numbers, dates and times in the shapes
+//! files use. `None` means the text is not such a value; callers name the file and line.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "1" => Some(true),
+        "false" | "f" | "no" | "n" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+pub fn parse_float(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+pub fn parse_int(s: &str) -> Option<i64> {
+    let t = s.trim();
+    t.parse::<i64>().ok().or_else(|| {
+        let v = t.parse::<f64>().ok()?;
+        (v.is_finite() && v == v.trunc() && v.abs() < 1e15).then_some(v as i64)
+    })
+}
+
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let t = s.trim();
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .or_else(|| parse_timestamp(t).map(|d| d.date()))
+}
+
+/// The common shapes `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM` and `YYYY-MM-DD[T ]HH:MM:SS`,
+/// read without a format parser (millions of votes carry a time).
+fn fast_timestamp(t: &str) -> Option<NaiveDateTime> {
+    let b = t.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let mut v = 0u32;
+        for &c in &b[r] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + (c - b'0') as u32;
+        }
+        Some(v)
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let sep = b.len() > 10 && (b[10] == b'T' || b[10] == b' ');
+    match b.len() {
+        10 => date.and_hms_opt(0, 0, 0),
+        16 if sep && b[13] == b':' => date.and_hms_opt(num(11..13)?, num(14..16)?, 0),
+        19 if sep && b[13] == b':' && b[16] == b':' => {
+            date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)
+        }
+        _ => None,
+    }
+}
+
+pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
+    let t = s.trim();
+    if let Some(d) = fast_timestamp(t) {
+        return Some(d);
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Some(d.naive_utc());
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(t, fmt) {
+            return Some(d);
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+}
+
+pub fn days_since_epoch(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
+}

@@ -1,0 +1,231 @@
+//! The metrics chain of one scope (a team, a program's teams, or every team), each metric
+//! computed once, on first use, from the ones it needs:
+//!
+//! ```text
+//! spread ──> accuracy (re-estimation from spread) ──┐
+//! velocity (each team's window) ────────────────────┼──> splits
+//!         └──> forecast                             │
+//! spread ───────────────────────────────────────────┘
+//! ```
+//!
+//! The CLI's composite commands (`accuracy`, `splits`, `forecast`, `report`), the pages, the
+//! static report and the benches all compute through it.
+
+use crate::domain::Scope;
+use crate::error::Result;
+use crate::metrics::accuracy::{self, AccuracyQuery, AccuracyReport};
+use crate::metrics::forecast::{self, ForecastQuery, ForecastReport};
+use crate::metrics::splits::{self, SplitInputs, SplitQuery, SplitReport};
+use crate::metrics::spread::{self, SpreadQuery, SpreadReport};
+use crate::metrics::velocity::{self, VelocityQuery, VelocityReport};
+use crate::settings::Settings;
+use crate::store::Store;
+use chrono::NaiveDate;
+use std::cell::OnceCell;
+
+/// Which stories spread and accuracy look at: one sprint's, and those since a day.
+#[derive(Debug, Clone, Default)]
+pub struct StoryFilter {
+    pub sprint: Option<String>,
+    pub since: Option<NaiveDate>,
+}
+
+/// How a forecast is drawn (the teams and the day come from the chain).
+#[derive(Debug, Clone)]
+pub struct ForecastParams {
+    pub sprints: usize,
+    pub points: Option<f64>,
+    pub trials: usize,
+    pub seed: u64,
+    pub history: usize,
+}
+
+impl ForecastParams {
+    /// The defaults, `sprints` ahead, forecasting the remaining backlog.
+    pub fn ahead(sprints: usize) -> ForecastParams {
+        ForecastParams {
+            sprints,
+            points: None,
+            trials: forecast::DEFAULT_TRIALS,
+            seed: forecast::DEFAULT_SEED,
+            history: forecast::DEFAULT_HISTORY,
+        }
+    }
+}
+
+/// The metrics of one scope as of one day, each computed once.
+pub struct Metrics<'a> {
+    store: &'a Store,
+    settings: &'a Settings,
+    scope: Scope,
+    as_of: NaiveDate,
+    filter: StoryFilter,
+    spread: OnceCell<SpreadReport>,
+    velocity: OnceCell<VelocityReport>,
+    accuracy: OnceCell<AccuracyReport>,
+    backlog_splits: OnceCell<SplitReport>,
+}
+
+/// What a chain computed, owned (for caches that outlive the store borrow).
+pub struct Computed {
+    pub spread: Option<SpreadReport>,
+    pub velocity: Option<VelocityReport>,
+    pub accuracy: Option<AccuracyReport>,
+    pub backlog_splits: Option<SplitReport>,
+}
+
+/// `cell`'s value, computed by `f` on first use.
+fn once<T>(cell: &OnceCell<T>, f: impl FnOnce() -> Result<T>) -> Result<&T> {
+    if let Some(v) = cell.get() {
+        return Ok(v);
+    }
+    let v = f()?;
+    Ok(cell.get_or_init(|| v))
+}
+
+impl<'a> Metrics<'a> {
+    pub fn new(store: &'a Store, settings: &'a Settings, scope: Scope, as_of: NaiveDate) -> Self {
+        Metrics {
+            store,
+            settings,
+            scope,
+            as_of,
+            filter: StoryFilter::default(),
+            spread: OnceCell::new(),
+            velocity: OnceCell::new(),
+            accuracy: OnceCell::new(),
+            backlog_splits: OnceCell::new(),
+        }
+    }
+
+    /// Spread and accuracy look only at the filter's stories.
+    pub fn with_filter(mut self, filter: StoryFilter) -> Self {
+        self.filter = filter;
+        self
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// Spread and consensus, voters pseudonymised.
+    pub fn spread(&self) -> Result<&SpreadReport> {
+        once(&self.spread, || {
+            spread::spread(
+                self.store,
+                &SpreadQuery {
+                    team: self.scope.team_ref(),
+                    program: self.scope.program_ref(),
+                    sprint: self.filter.sprint.as_deref(),
+                    since: self.filter.since,
+                    show_names: false,
+                },
+            )
+        })
+    }
+
+    /// Velocity of every sprint, each team with its own window.
+    pub fn velocity(&self) -> Result<&VelocityReport> {
+        once(&self.velocity, || {
+            velocity::velocity(
+                self.store,
+                &VelocityQuery {
+                    window: self.settings.defaults.window,
+                    team_windows: self
+                        .settings
+                        .teams
+                        .iter()
+                        .map(|(t, s)| (t.clone(), s.window))
+                        .collect(),
+                    ..VelocityQuery::every_sprint(
+                        self.scope.team_ref(),
+                        self.scope.program_ref(),
+                        self.as_of,
+                    )
+                },
+            )
+        })
+    }
+
+    /// Accuracy, with the re-estimation of the spread's stories.
+    pub fn accuracy(&self) -> Result<&AccuracyReport> {
+        once(&self.accuracy, || {
+            let reestimation = accuracy::reestimation(self.spread()?);
+            accuracy::accuracy(
+                self.store,
+                &AccuracyQuery {
+                    team: self.scope.team_ref(),
+                    program: self.scope.program_ref(),
+                    sprint: self.filter.sprint.as_deref(),
+                    since: self.filter.since,
+                },
+                reestimation,
+            )
+        })
+    }
+
+    /// Split candidates of one sprint's stories, or of the backlog (kept) when `sprint` is
+    /// `None`.
+    pub fn splits(&self, sprint: Option<&str>) -> Result<SplitReport> {
+        match sprint {
+            None => self.backlog_splits().cloned(),
+            Some(_) => self.compute_splits(sprint),
+        }
+    }
+
+    /// Split candidates of the backlog.
+    pub fn backlog_splits(&self) -> Result<&SplitReport> {
+        once(&self.backlog_splits, || self.compute_splits(None))
+    }
+
+    fn compute_splits(&self, sprint: Option<&str>) -> Result<SplitReport> {
+        let inputs = SplitInputs {
+            spread: self.spread()?,
+            velocity: self.velocity()?,
+            accuracy: self.accuracy()?,
+        };
+        splits::splits(
+            self.store,
+            &SplitQuery {
+                team: self.scope.team_ref(),
+                program: self.scope.program_ref(),
+                sprint,
+                as_of: self.as_of,
+            },
+            self.settings,
+            &inputs,
+        )
+    }
+
+    /// Monte Carlo forecasts from the velocity.
+    pub fn forecast(&self, p: &ForecastParams) -> Result<ForecastReport> {
+        forecast::forecast_from(
+            self.store,
+            &ForecastQuery {
+                team: self.scope.team_ref(),
+                program: self.scope.program_ref(),
+                sprints: p.sprints,
+                points: p.points,
+                trials: p.trials,
+                seed: p.seed,
+                history: p.history,
+                as_of: self.as_of,
+            },
+            self.velocity()?,
+        )
+    }
+
+    /// The reports computed so far, owned.
+    pub fn into_computed(self) -> Computed {
+        Computed {
+            spread: self.spread.into_inner(),
+            velocity: self.velocity.into_inner(),
+            accuracy: self.accuracy.into_inner(),
+            backlog_splits: self.backlog_splits.into_inner(),
+        }
+    }
+}

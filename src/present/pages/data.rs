@@ -1,0 +1,264 @@
+//! What the pages know about one team, computed once per team and `as_of` day through the
+//! metrics chain; every page about that team is cut from it without touching the store again.
+
+use crate::domain::Scope;
+use crate::error::Result;
+use crate::metrics::forecast::{self, TeamForecast};
+use crate::metrics::team::{ForecastParams, Metrics};
+use crate::metrics::{accuracy, frame, splits, spread, velocity};
+use crate::present::charts::BoxStat;
+use crate::settings::Settings;
+use crate::store::Store;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+pub const TEAM_ITEMS: &str = include_str!("../../../queries/pages/team_items.sql");
+pub const STORY_CARDS: &str = include_str!("../../../queries/pages/story_cards.sql");
+pub const TEAM_CARD: &str = include_str!("../../../queries/pages/team_card.sql");
+
+/// Sprints ahead in the page forecasts.
+pub const FORECAST_SPRINTS: usize = 3;
+
+/// One sprint item as the pages show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub sprint_id: String,
+    pub story: String,
+    pub title: Option<String>,
+    pub status: String,
+    pub committed: Option<bool>,
+    pub points: Option<f64>,
+    pub cycle_days: Option<f64>,
+}
+
+/// Everything the pages need about one team, computed once per team and `as_of`.
+#[derive(Debug, Serialize)]
+pub struct TeamData {
+    pub team: String,
+    pub name: String,
+    pub program: Option<String>,
+    pub as_of: NaiveDate,
+    pub velocity: velocity::VelocityReport,
+    pub spread: spread::SpreadReport,
+    pub accuracy: accuracy::AccuracyReport,
+    pub splits: splits::SplitReport,
+    pub forecast: TeamForecast,
+    pub items: Vec<Item>,
+    /// Cards per round of the split candidates, read when the split page first needs them.
+    #[serde(skip)]
+    pub candidate_cards: std::sync::OnceLock<BTreeMap<String, Vec<String>>>,
+}
+
+/// A team's name and program, or `None` when the store has no such team.
+pub fn team_card(store: &Store, team: &str) -> Result<Option<(String, Option<String>)>> {
+    let rows = store.query_rows("team_card", TEAM_CARD, [team], |r| {
+        Ok((r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+    })?;
+    Ok(rows.into_iter().next())
+}
+
+/// The cards of every round of the team's split candidates, lowest first and without names:
+/// story -> ["round 1: 3 5 8 ?", ...] (kept in `d` after the first call).
+pub fn candidate_cards<'a>(
+    store: &Store,
+    d: &'a TeamData,
+) -> Result<&'a BTreeMap<String, Vec<String>>> {
+    if let Some(c) = d.candidate_cards.get() {
+        return Ok(c);
+    }
+    let wanted: std::collections::HashSet<&str> = d
+        .splits
+        .candidates
+        .iter()
+        .map(|c| c.story.as_str())
+        .collect();
+    let mut rounds: BTreeMap<(String, String, i64), Vec<String>> = BTreeMap::new();
+    for (story, session, round, card) in
+        store.query_rows("story_cards", STORY_CARDS, [d.team.as_str()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?
+    {
+        if wanted.contains(story.as_str()) {
+            rounds
+                .entry((story, session, round))
+                .or_default()
+                .push(card);
+        }
+    }
+    let mut cards: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for ((story, session, round), c) in rounds {
+        let label = if session.is_empty() {
+            format!("round {round}: {}", c.join(" "))
+        } else {
+            format!("{session}, round {round}: {}", c.join(" "))
+        };
+        cards.entry(story).or_default().push(label);
+    }
+    Ok(d.candidate_cards.get_or_init(|| cards))
+}
+
+fn team_items(store: &Store, team: &str) -> Result<Vec<Item>> {
+    let df = store.query_frame("team_items", TEAM_ITEMS, [team])?;
+    let mut items = Vec::with_capacity(df.height());
+    if df.height() > 0 {
+        let sprint = frame::strings(&df, "sprint_id")?;
+        let story = frame::strings(&df, "story")?;
+        let title = frame::strings(&df, "title")?;
+        let status = frame::strings(&df, "status")?;
+        let committed = frame::bools(&df, "committed")?;
+        let points = frame::floats(&df, "points")?;
+        let cycle = frame::floats(&df, "cycle_days")?;
+        for i in 0..df.height() {
+            items.push(Item {
+                sprint_id: sprint[i].clone().unwrap_or_default(),
+                story: story[i].clone().unwrap_or_default(),
+                title: title[i].clone(),
+                status: status[i].clone().unwrap_or_default(),
+                committed: committed[i],
+                points: points[i],
+                cycle_days: cycle[i],
+            });
+        }
+    }
+    Ok(items)
+}
+
+/// Computes one team's reports; `None` when the store has no such team.
+pub fn team_data(
+    store: &Store,
+    settings: &Settings,
+    team: &str,
+    as_of: NaiveDate,
+) -> Result<Option<TeamData>> {
+    let Some((name, program)) = team_card(store, team)? else {
+        return Ok(None);
+    };
+    let m = Metrics::new(store, settings, Scope::team(team), as_of);
+    m.backlog_splits()?;
+    let forecast = m
+        .forecast(&ForecastParams::ahead(FORECAST_SPRINTS))?
+        .teams
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| {
+            forecast::forecast_team(
+                team,
+                Vec::new(),
+                FORECAST_SPRINTS,
+                None,
+                forecast::DEFAULT_TRIALS,
+                forecast::DEFAULT_SEED,
+                None,
+            )
+        });
+    let c = m.into_computed();
+    let computed = "computed by backlog_splits";
+    Ok(Some(TeamData {
+        team: team.to_string(),
+        name,
+        program,
+        as_of,
+        velocity: c.velocity.expect(computed),
+        spread: c.spread.expect(computed),
+        accuracy: c.accuracy.expect(computed),
+        splits: c.backlog_splits.expect(computed),
+        forecast,
+        items: team_items(store, team)?,
+        candidate_cards: std::sync::OnceLock::new(),
+    }))
+}
+
+/// What every team page starts with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Head {
+    pub team: String,
+    pub name: String,
+    pub program: Option<String>,
+    pub as_of: NaiveDate,
+}
+
+impl TeamData {
+    pub fn head(&self) -> Head {
+        Head {
+            team: self.team.clone(),
+            name: self.name.clone(),
+            program: self.program.clone(),
+            as_of: self.as_of,
+        }
+    }
+
+    /// The team's velocity summary (one row per team in the report).
+    pub fn summary(&self) -> Option<&velocity::TeamVelocity> {
+        self.velocity.teams.first()
+    }
+
+    /// Per story, the estimation session with the most rounds.
+    pub fn story_spread(&self) -> HashMap<&str, &spread::StorySpread> {
+        let mut m: HashMap<&str, &spread::StorySpread> = HashMap::new();
+        for s in &self.spread.stories {
+            let e = m.entry(s.story.as_str()).or_insert(s);
+            if s.rounds > e.rounds {
+                *e = s;
+            }
+        }
+        m
+    }
+
+    /// Box plot numbers per point value.
+    pub fn boxes(&self) -> Vec<BoxStat> {
+        self.accuracy
+            .buckets
+            .iter()
+            .filter_map(|b| {
+                Some(BoxStat {
+                    points: b.points,
+                    n: b.items,
+                    min: b.min_days?,
+                    q1: b.q1_days?,
+                    median: b.median_days?,
+                    q3: b.q3_days?,
+                    max: b.max_days?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// How a set of stories was estimated: mean first-round spread (card steps), mean rounds, and
+/// the share that reached consensus (unanimous or near).
+#[derive(Debug, Clone, Serialize)]
+pub struct SpreadSummary {
+    pub mean_first_spread: Option<f64>,
+    pub mean_rounds: Option<f64>,
+    pub consensus_share: Option<f64>,
+}
+
+impl SpreadSummary {
+    pub fn of(stories: &[&spread::StorySpread]) -> SpreadSummary {
+        SpreadSummary {
+            mean_first_spread: mean_of(
+                stories
+                    .iter()
+                    .filter_map(|x| x.first_spread.map(|f| f as f64)),
+            ),
+            mean_rounds: mean_of(stories.iter().map(|x| x.rounds as f64)),
+            consensus_share: (!stories.is_empty()).then(|| {
+                stories
+                    .iter()
+                    .filter(|x| x.rounds_to_consensus.is_some())
+                    .count() as f64
+                    / stories.len() as f64
+            }),
+        }
+    }
+}
+
+pub fn mean_of(v: impl Iterator<Item = f64>) -> Option<f64> {
+    crate::metrics::stats::mean(&v.collect::<Vec<_>>())
+}

@@ -1,0 +1,59 @@
+//! The teams index: every team and program, each team's latest sprint, links everywhere.
+
+use crate::error::Result;
+use crate::store::Store;
+use crate::store::info::{Info, info_from};
+use serde::Serialize;
+use std::collections::HashMap;
+
+const LATEST_SPRINTS: &str = include_str!("../../../queries/pages/latest_sprints.sql");
+
+#[derive(Serialize)]
+pub struct IndexTeam {
+    pub team: String,
+    pub name: String,
+    pub program: Option<String>,
+    pub sprints: i64,
+    pub stories: i64,
+    pub votes: i64,
+    pub latest: Option<String>,
+    pub latest_name: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct IndexModel {
+    pub info: Info,
+    pub programs: Vec<String>,
+    pub teams: Vec<IndexTeam>,
+}
+
+/// The index of what the store holds.
+pub fn index(store: &Store) -> Result<IndexModel> {
+    let info = info_from(store, 5)?;
+    let latest: HashMap<String, (String, String)> = store
+        .query_rows("latest_sprints", LATEST_SPRINTS, [], |r| {
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+        })?
+        .into_iter()
+        .collect();
+    let teams = info
+        .teams
+        .iter()
+        .map(|t| IndexTeam {
+            team: t.team.clone(),
+            name: t.name.clone(),
+            program: t.program.clone(),
+            sprints: t.sprints,
+            stories: t.stories,
+            votes: t.votes,
+            latest: latest.get(&t.team).map(|l| l.0.clone()),
+            latest_name: latest.get(&t.team).map(|l| l.1.clone()),
+        })
+        .collect();
+    let programs = info.programs.iter().map(|p| p.program.clone()).collect();
+    Ok(IndexModel {
+        info,
+        programs,
+        teams,
+    })
+}

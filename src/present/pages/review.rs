@@ -1,0 +1,201 @@
+//! The Sprint Review page of one sprint: committed, added, removed and completed, say/do,
+//! carry-over, the sprint's estimation quality, what to split next, and the forecast.
+
+use crate::error::{Error, Result};
+use crate::metrics::accuracy;
+use crate::metrics::forecast::TeamForecast;
+use crate::metrics::{splits, spread, velocity};
+use crate::present::charts;
+use crate::present::pages::data::{Head, SpreadSummary, TeamData, mean_of};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Split candidates shown on a Sprint Review.
+pub const REVIEW_SPLITS: usize = 5;
+
+/// How a sprint's stories were estimated.
+#[derive(Debug, Clone, Serialize)]
+pub struct SprintEstimation {
+    /// The sprint's items whose story has votes.
+    pub estimated: usize,
+    #[serde(flatten)]
+    pub spread: SpreadSummary,
+    pub question_share: Option<f64>,
+    /// Done items with points and a cycle time, and their Spearman correlation.
+    pub timed_items: usize,
+    pub spearman: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewStory {
+    pub story: String,
+    pub title: Option<String>,
+    pub status: String,
+    pub committed: Option<bool>,
+    pub points: Option<f64>,
+    pub cycle_days: Option<f64>,
+    pub rounds: Option<i64>,
+    pub first_spread: Option<i64>,
+    pub last_spread: Option<i64>,
+    pub rounds_to_consensus: Option<i64>,
+}
+
+/// The Sprint Review page of one sprint.
+#[derive(Debug, Clone, Serialize)]
+pub struct SprintReview {
+    /// The team the page is about, and the day that decides which sprints are closed.
+    #[serde(flatten)]
+    pub head: Head,
+    pub sprint: velocity::SprintVelocity,
+    pub title: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub team_summary: Option<velocity::TeamVelocity>,
+    pub estimation: SprintEstimation,
+    pub stories: Vec<ReviewStory>,
+    pub split_next: Vec<splits::SplitCandidate>,
+    pub forecast: TeamForecast,
+}
+
+/// The Sprint Review of `sprint`, or `None` when the team has no such sprint.
+pub fn sprint_review(d: &TeamData, sprint: &str) -> Option<SprintReview> {
+    let sprints = &d.velocity.sprints;
+    let idx = sprints.iter().position(|s| s.sprint_id == sprint)?;
+    let s = &sprints[idx];
+    let by_story = d.story_spread();
+    let stories: Vec<ReviewStory> = d
+        .items
+        .iter()
+        .filter(|i| i.sprint_id == sprint)
+        .map(|i| {
+            let sp = by_story.get(i.story.as_str());
+            ReviewStory {
+                story: i.story.clone(),
+                title: i.title.clone(),
+                status: i.status.clone(),
+                committed: i.committed,
+                points: i.points,
+                cycle_days: i.cycle_days,
+                rounds: sp.map(|x| x.rounds),
+                first_spread: sp.and_then(|x| x.first_spread),
+                last_spread: sp.and_then(|x| x.last_spread),
+                rounds_to_consensus: sp.and_then(|x| x.rounds_to_consensus),
+            }
+        })
+        .collect();
+    let voted: Vec<&spread::StorySpread> = stories
+        .iter()
+        .filter_map(|st| by_story.get(st.story.as_str()).copied())
+        .collect();
+    let timed: Vec<(f64, f64)> = stories
+        .iter()
+        .filter(|st| st.status == "done")
+        .filter_map(|st| st.points.zip(st.cycle_days))
+        .collect();
+    let (xs, ys): (Vec<f64>, Vec<f64>) = timed.iter().copied().unzip();
+    let estimation = SprintEstimation {
+        estimated: voted.len(),
+        spread: SpreadSummary::of(&voted),
+        question_share: mean_of(voted.iter().map(|v| v.question_share)),
+        timed_items: timed.len(),
+        spearman: accuracy::spearman(&xs, &ys),
+    };
+    Some(SprintReview {
+        head: d.head(),
+        sprint: s.clone(),
+        title: s.title(),
+        previous: idx.checked_sub(1).map(|i| sprints[i].sprint_id.clone()),
+        next: sprints.get(idx + 1).map(|x| x.sprint_id.clone()),
+        team_summary: d.summary().cloned(),
+        estimation,
+        stories,
+        split_next: d
+            .splits
+            .candidates
+            .iter()
+            .take(REVIEW_SPLITS)
+            .cloned()
+            .collect(),
+        forecast: d.forecast.clone(),
+    })
+}
+
+/// The charts of a Sprint Review page (inline SVG).
+pub fn sprint_review_charts(
+    d: &TeamData,
+    r: &SprintReview,
+) -> Result<BTreeMap<&'static str, String>> {
+    let idx = d
+        .velocity
+        .sprints
+        .iter()
+        .position(|s| s.sprint_id == r.sprint.sprint_id);
+    let mut out = BTreeMap::new();
+    out.insert(
+        "velocity",
+        charts::velocity_svg(
+            &format!("Velocity of {}", d.name),
+            &d.velocity.sprints,
+            idx,
+            charts::WIDE,
+        )?,
+    );
+    let marks: Vec<(f64, f64, String)> = r
+        .stories
+        .iter()
+        .filter(|s| s.status == "done")
+        .filter_map(|s| {
+            let label = match &s.title {
+                Some(t) => format!("{} {t}", s.story),
+                None => s.story.clone(),
+            };
+            Some((s.points?, s.cycle_days?, label))
+        })
+        .collect();
+    out.insert(
+        "cycle",
+        charts::box_svg(
+            &format!("Cycle time by points: {} against the team", r.title),
+            &d.boxes(),
+            &marks,
+            charts::WIDE,
+        )?,
+    );
+    Ok(out)
+}
+
+/// The Sprint Review of `sprint`, or of the team's latest closed sprint (else its latest).
+pub fn review_of(d: &TeamData, sprint: Option<&str>) -> Result<SprintReview> {
+    let ids = || {
+        let v: Vec<&str> = d
+            .velocity
+            .sprints
+            .iter()
+            .map(|s| s.sprint_id.as_str())
+            .collect();
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let id = match sprint {
+        Some(s) => s.to_string(),
+        None => d
+            .velocity
+            .sprints
+            .iter()
+            .rev()
+            .find(|s| s.closed)
+            .or(d.velocity.sprints.last())
+            .map(|s| s.sprint_id.clone())
+            .ok_or_else(|| Error::Usage(format!("team \"{}\" has no sprints", d.team)))?,
+    };
+    sprint_review(d, &id).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown sprint \"{id}\" for team \"{}\"; it has {}",
+            d.team,
+            ids()
+        ))
+    })
+}

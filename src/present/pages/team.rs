@@ -1,0 +1,160 @@
+//! The team page: velocity and predictability over time, accuracy by size, spread trends,
+//! pseudonymised voter calibration and the forecast.
+
+use crate::error::Result;
+use crate::metrics::accuracy;
+use crate::metrics::forecast::TeamForecast;
+use crate::metrics::{spread, velocity};
+use crate::present::charts::{self, Line};
+use crate::present::pages::data::{Head, SpreadSummary, TeamData};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Spread and rounds of the stories first planned in each sprint.
+#[derive(Debug, Clone, Serialize)]
+pub struct SprintSpread {
+    pub sprint_id: String,
+    pub stories: usize,
+    #[serde(flatten)]
+    pub spread: SpreadSummary,
+}
+
+/// The team page.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamPage {
+    /// The team the page is about, and the day that decides which sprints are closed.
+    #[serde(flatten)]
+    pub head: Head,
+    pub velocity: velocity::VelocityReport,
+    pub accuracy: Option<accuracy::TeamAccuracy>,
+    pub buckets: Vec<accuracy::Bucket>,
+    pub reestimation: Option<accuracy::Reestimation>,
+    pub spread_trend: Vec<SprintSpread>,
+    /// Pseudonymised ("voter N").
+    pub voters: Vec<spread::VoterCalibration>,
+    pub forecast: TeamForecast,
+    pub split_candidates: usize,
+}
+
+pub fn team_page(d: &TeamData) -> TeamPage {
+    let by_story = d.story_spread();
+    // Each story counts in the first sprint it was planned into; stories in item order, so
+    // the means are summed in the same order every time.
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut per_sprint: HashMap<&str, Vec<&spread::StorySpread>> = HashMap::new();
+    for i in &d.items {
+        if seen.insert(i.story.as_str())
+            && let Some(s) = by_story.get(i.story.as_str())
+        {
+            per_sprint.entry(i.sprint_id.as_str()).or_default().push(s);
+        }
+    }
+    let spread_trend = d
+        .velocity
+        .sprints
+        .iter()
+        .map(|s| {
+            let v = per_sprint
+                .get(s.sprint_id.as_str())
+                .cloned()
+                .unwrap_or_default();
+            SprintSpread {
+                sprint_id: s.sprint_id.clone(),
+                stories: v.len(),
+                spread: SpreadSummary::of(&v),
+            }
+        })
+        .collect();
+    TeamPage {
+        head: d.head(),
+        velocity: d.velocity.clone(),
+        accuracy: d.accuracy.teams.first().cloned(),
+        buckets: d.accuracy.buckets.clone(),
+        reestimation: d.accuracy.reestimation.first().cloned(),
+        spread_trend,
+        voters: d.spread.voters.clone(),
+        forecast: d.forecast.clone(),
+        split_candidates: d.splits.candidates.len(),
+    }
+}
+
+pub fn team_page_charts(d: &TeamData, p: &TeamPage) -> Result<BTreeMap<&'static str, String>> {
+    let labels: Vec<String> = p
+        .velocity
+        .sprints
+        .iter()
+        .map(|s| s.sprint_id.clone())
+        .collect();
+    let mut out = BTreeMap::new();
+    out.insert(
+        "velocity",
+        charts::velocity_svg(
+            &format!("Velocity of {}", d.name),
+            &p.velocity.sprints,
+            None,
+            charts::WIDE,
+        )?,
+    );
+    out.insert(
+        "predictability",
+        charts::line_svg(
+            "Predictability: say/do and rolling CV per sprint",
+            "share",
+            &labels,
+            &[
+                Line {
+                    name: "say/do".into(),
+                    values: p.velocity.sprints.iter().map(|s| s.say_do).collect(),
+                    color: charts::COMPLETED,
+                },
+                Line {
+                    name: "rolling CV".into(),
+                    values: p.velocity.sprints.iter().map(|s| s.rolling_cv).collect(),
+                    color: charts::ACCENT,
+                },
+            ],
+            true,
+            charts::WIDE,
+        )?,
+    );
+    out.insert(
+        "cycle",
+        charts::box_svg(
+            "Cycle time by points (accuracy by size)",
+            &d.boxes(),
+            &[],
+            charts::WIDE,
+        )?,
+    );
+    out.insert(
+        "spread",
+        charts::line_svg(
+            "Estimation spread of the stories planned into each sprint",
+            "card steps / rounds",
+            &labels,
+            &[
+                Line {
+                    name: "mean first-round spread (card steps)".into(),
+                    values: p
+                        .spread_trend
+                        .iter()
+                        .map(|s| s.spread.mean_first_spread)
+                        .collect(),
+                    color: charts::COMPLETED,
+                },
+                Line {
+                    name: "mean rounds".into(),
+                    values: p
+                        .spread_trend
+                        .iter()
+                        .map(|s| s.spread.mean_rounds)
+                        .collect(),
+                    color: charts::ACCENT,
+                },
+            ],
+            false,
+            charts::WIDE,
+        )?,
+    );
+    Ok(out)
+}

@@ -1,0 +1,196 @@
+//! Terminal output: aligned tables (also as Markdown and CSV), the output formats, and the
+//! [`Render`] every CLI report implements, so JSON is written in one place.
+
+use crate::error::{Error, Result};
+use crate::present::fmt::csv_field;
+use serde::Serialize;
+
+/// The output formats of the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "table" | "text" => Some(Format::Table),
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "markdown" | "md" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
+/// A table of text cells; numbers are right-aligned in the terminal.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub right: Vec<bool>,
+}
+
+impl Table {
+    pub fn new(headers: &[&str], right: &[bool]) -> Table {
+        Table {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+            right: right.to_vec(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Aligned columns for a terminal.
+    pub fn to_text(&self) -> String {
+        let n = self.headers.len();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate().take(n) {
+                widths[i] = widths[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| -> String {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate().take(n) {
+                if i > 0 {
+                    s.push_str("  ");
+                }
+                let pad = widths[i] - c.chars().count();
+                if self.right.get(i).copied().unwrap_or(false) {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(c);
+                } else {
+                    s.push_str(c);
+                    if i + 1 < n {
+                        s.push_str(&" ".repeat(pad));
+                    }
+                }
+            }
+            s.trim_end().to_string()
+        };
+        let mut out = line(&self.headers);
+        out.push('\n');
+        out.push_str(&line(
+            &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+        ));
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        let mut out = format!(
+            "| {} |\n",
+            self.headers
+                .iter()
+                .map(|h| esc(h))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        out.push_str(&format!(
+            "|{}|\n",
+            self.right
+                .iter()
+                .map(|r| if *r { " ---: " } else { " --- " })
+                .collect::<Vec<_>>()
+                .join("|")
+        ));
+        for r in &self.rows {
+            out.push_str(&format!(
+                "| {} |\n",
+                r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+            ));
+        }
+        out
+    }
+
+    pub fn to_csv(&self) -> String {
+        let line = |cells: &[String]| {
+            cells
+                .iter()
+                .map(|c| csv_field(c).into_owned())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut out = line(&self.headers);
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Table => self.to_text(),
+            Format::Markdown => self.to_markdown(),
+            Format::Csv => self.to_csv(),
+            Format::Json => unreachable!("JSON renders the model, not the table"),
+        }
+    }
+}
+
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))
+}
+
+/// A report the CLI prints: JSON is the model itself; the other formats are its tables.
+pub trait Render: Serialize {
+    /// The report as tables (text, Markdown or CSV).
+    fn tables(&self, format: Format) -> Result<String>;
+
+    fn render(&self, format: Format) -> Result<String> {
+        match format {
+            Format::Json => to_json(self),
+            other => self.tables(other),
+        }
+    }
+}
+
+/// A section heading: `## h` in Markdown, the bare line in the terminal.
+pub fn heading(format: Format, h: &str) -> String {
+    if format == Format::Markdown {
+        format!("\n## {h}\n\n")
+    } else {
+        format!("\n{h}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_and_escape() {
+        let mut t = Table::new(&["name", "n"], &[false, true]);
+        t.row(vec!["a|b".into(), "5".into()]);
+        t.row(vec!["long name".into(), "1,234".into()]);
+        assert_eq!(
+            t.to_text(),
+            "name           n\n---------  -----\na|b            5\nlong name  1,234\n"
+        );
+        assert_eq!(
+            t.to_markdown(),
+            "| name | n |\n| --- | ---: |\n| a\\|b | 5 |\n| long name | 1,234 |\n"
+        );
+        assert_eq!(t.to_csv(), "name,n\na|b,5\nlong name,\"1,234\"\n");
+    }
+}

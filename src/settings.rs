@@ -1,0 +1,393 @@
+//! Settings from `sprintlens.toml`: per-team decks, status names, the rolling window, sprint
+//! length and split thresholds, over defaults. Resolved once; every stage reads the result.
+
+use crate::domain::{BuiltinDeck, ItemStatus};
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The settings file's name, looked for next to the database when `--config` is not given.
+pub const SETTINGS_FILE: &str = "sprintlens.toml";
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    #[serde(default)]
+    defaults: TeamSettingsFile,
+    #[serde(default)]
+    teams: BTreeMap<String, TeamSettingsFile>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TeamSettingsFile {
+    deck: Option<String>,
+    done_statuses: Option<Vec<String>>,
+    not_done_statuses: Option<Vec<String>>,
+    removed_statuses: Option<Vec<String>>,
+    window: Option<usize>,
+    sprint_days: Option<i64>,
+    split: Option<SplitFile>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SplitFile {
+    round1_spread: Option<i64>,
+    last_spread: Option<i64>,
+    max_rounds: Option<i64>,
+    question_share: Option<f64>,
+    max_points: Option<f64>,
+    velocity_share: Option<f64>,
+}
+
+/// Thresholds of the split signals.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SplitThresholds {
+    /// Signal 1: round-1 spread at least this many card steps.
+    pub round1_spread: i64,
+    /// Signal 2: last-round spread at least this many steps ...
+    pub last_spread: i64,
+    /// ... or at least this many rounds.
+    pub max_rounds: i64,
+    /// Signal 3: share of `?` votes at least this.
+    pub question_share: f64,
+    /// Signal 4: estimate at least this many points.
+    pub max_points: f64,
+    /// Signal 5: estimate at least this share of the rolling velocity.
+    pub velocity_share: f64,
+}
+
+impl Default for SplitThresholds {
+    fn default() -> Self {
+        SplitThresholds {
+            round1_spread: 2,
+            last_spread: 2,
+            max_rounds: 3,
+            question_share: 0.25,
+            max_points: 13.0,
+            velocity_share: 0.5,
+        }
+    }
+}
+
+/// One team's settings (or the defaults).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TeamSettings {
+    /// The deck of a team whose decks file names none.
+    pub deck: BuiltinDeck,
+    /// Status names (any case; spaces and hyphens as underscores) of sprint items.
+    pub statuses: StatusNames,
+    /// Closed sprints in the rolling window.
+    pub window: usize,
+    /// Sprint length in days where the sprints have no dates.
+    pub sprint_days: i64,
+    pub split: SplitThresholds,
+}
+
+/// Which status names mean done, not done and removed at a sprint's end.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StatusNames {
+    pub done: Vec<String>,
+    pub not_done: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl Default for StatusNames {
+    fn default() -> Self {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect();
+        StatusNames {
+            done: v(&["done", "completed", "closed", "resolved"]),
+            not_done: v(&[
+                "not_done",
+                "notdone",
+                "open",
+                "in_progress",
+                "todo",
+                "to_do",
+                "in_review",
+                "review",
+                "blocked",
+                "backlog",
+                "new",
+                "active",
+                "selected_for_development",
+                "reopened",
+            ]),
+            // Jira's and Linear's usual names for work dropped from a sprint.
+            removed: v(&[
+                "removed",
+                "won't do",
+                "won't fix",
+                "cancelled",
+                "canceled",
+                "rejected",
+                "declined",
+            ]),
+        }
+    }
+}
+
+impl StatusNames {
+    /// The status a name stands for, if any.
+    pub fn parse(&self, name: &str) -> Option<ItemStatus> {
+        let n = normalise_status(name);
+        let has = |list: &[String]| list.iter().any(|x| normalise_status(x) == n);
+        if has(&self.done) {
+            Some(ItemStatus::Done)
+        } else if has(&self.not_done) {
+            Some(ItemStatus::NotDone)
+        } else if has(&self.removed) {
+            Some(ItemStatus::Removed)
+        } else {
+            None
+        }
+    }
+}
+
+fn normalise_status(s: &str) -> String {
+    s.trim().to_lowercase().replace(['-', ' '], "_")
+}
+
+impl Default for TeamSettings {
+    fn default() -> Self {
+        TeamSettings {
+            deck: crate::domain::DEFAULT_DECK,
+            statuses: StatusNames::default(),
+            window: 3,
+            sprint_days: 14,
+            split: SplitThresholds::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The file the settings came from, if any.
+    pub file: Option<std::path::PathBuf>,
+    pub defaults: TeamSettings,
+    pub teams: BTreeMap<String, TeamSettings>,
+}
+
+impl Settings {
+    pub fn team(&self, team: &str) -> &TeamSettings {
+        self.teams.get(team).unwrap_or(&self.defaults)
+    }
+
+    /// Reads `explicit`, else `sprintlens.toml` next to the database, else the defaults.
+    pub fn load(explicit: Option<&Path>, db: &Path) -> Result<Settings> {
+        let path = match explicit {
+            Some(p) => {
+                if !p.is_file() {
+                    return Err(Error::Usage(format!(
+                        "{}: the settings file does not exist",
+                        p.display()
+                    )));
+                }
+                p.to_path_buf()
+            }
+            None => {
+                let beside = db.parent().unwrap_or(Path::new(".")).join(SETTINGS_FILE);
+                if !beside.is_file() {
+                    return Ok(Settings::default());
+                }
+                beside
+            }
+        };
+        let text =
+            std::fs::read_to_string(&path).map_err(Error::io(&path, "cannot read the settings"))?;
+        Settings::parse(&text, &path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Settings> {
+        let bad = |msg: String| Error::Usage(format!("{}: {msg}", path.display()));
+        let file: SettingsFile =
+            toml::from_str(text).map_err(|e| bad(e.to_string().trim().replace('\n', " ")))?;
+        let defaults =
+            resolve(&TeamSettings::default(), &file.defaults, "defaults").map_err(&bad)?;
+        let mut teams = BTreeMap::new();
+        for (name, t) in &file.teams {
+            teams.insert(
+                name.clone(),
+                resolve(&defaults, t, &format!("teams.{name}")).map_err(&bad)?,
+            );
+        }
+        Ok(Settings {
+            file: Some(path.to_path_buf()),
+            defaults,
+            teams,
+        })
+    }
+}
+
+fn resolve(
+    base: &TeamSettings,
+    f: &TeamSettingsFile,
+    at: &str,
+) -> std::result::Result<TeamSettings, String> {
+    let mut s = base.clone();
+    if let Some(d) = &f.deck {
+        s.deck = BuiltinDeck::parse(d).ok_or_else(|| {
+            format!(
+                "{at}.deck: \"{d}\" is not a deck sprintlens knows ({})",
+                BuiltinDeck::ALL.map(|d| d.name()).join(", ")
+            )
+        })?;
+    }
+    for (list, key, into) in [
+        (&f.done_statuses, "done_statuses", &mut s.statuses.done),
+        (
+            &f.not_done_statuses,
+            "not_done_statuses",
+            &mut s.statuses.not_done,
+        ),
+        (
+            &f.removed_statuses,
+            "removed_statuses",
+            &mut s.statuses.removed,
+        ),
+    ] {
+        if let Some(l) = list {
+            if l.is_empty() || l.iter().any(|x| x.trim().is_empty()) {
+                return Err(format!("{at}.{key}: must list at least one non-empty name"));
+            }
+            *into = l.clone();
+        }
+    }
+    if let Some(w) = f.window {
+        if w == 0 {
+            return Err(format!("{at}.window: must be at least 1"));
+        }
+        s.window = w;
+    }
+    if let Some(d) = f.sprint_days {
+        if d < 1 {
+            return Err(format!("{at}.sprint_days: must be at least 1"));
+        }
+        s.sprint_days = d;
+    }
+    if let Some(sp) = &f.split {
+        let steps = |v: Option<i64>,
+                     key: &str,
+                     min: i64,
+                     into: &mut i64|
+         -> std::result::Result<(), String> {
+            if let Some(v) = v {
+                if v < min {
+                    return Err(format!("{at}.split.{key}: must be at least {min}"));
+                }
+                *into = v;
+            }
+            Ok(())
+        };
+        steps(
+            sp.round1_spread,
+            "round1_spread",
+            1,
+            &mut s.split.round1_spread,
+        )?;
+        steps(sp.last_spread, "last_spread", 1, &mut s.split.last_spread)?;
+        steps(sp.max_rounds, "max_rounds", 2, &mut s.split.max_rounds)?;
+        let share =
+            |v: Option<f64>, key: &str, into: &mut f64| -> std::result::Result<(), String> {
+                if let Some(v) = v {
+                    if !(v > 0.0 && v <= 1.0) {
+                        return Err(format!("{at}.split.{key}: must be above 0 and at most 1"));
+                    }
+                    *into = v;
+                }
+                Ok(())
+            };
+        share(
+            sp.question_share,
+            "question_share",
+            &mut s.split.question_share,
+        )?;
+        share(
+            sp.velocity_share,
+            "velocity_share",
+            &mut s.split.velocity_share,
+        )?;
+        if let Some(p) = sp.max_points {
+            if !(p > 0.0 && p.is_finite()) {
+                return Err(format!("{at}.split.max_points: must be above 0"));
+            }
+            s.split.max_points = p;
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn team_settings_override_defaults_which_override_built_ins() {
+        let s = Settings::parse(
+            "[defaults]\nwindow = 4\n[defaults.split]\nmax_points = 8\n[teams.pay.split]\nquestion_share = 0.5\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(s.defaults.window, 4);
+        assert_eq!(s.team("other").split.max_points, 8.0);
+        let pay = s.team("pay");
+        assert_eq!(
+            (pay.window, pay.split.max_points, pay.split.question_share),
+            (4, 8.0, 0.5)
+        );
+        assert_eq!(pay.split.round1_spread, 2);
+    }
+
+    #[test]
+    fn decks_and_status_names_are_settings() {
+        let s = Settings::parse(
+            "[defaults]\ndeck = \"fibonacci\"\n[teams.web]\ndeck = \"tshirt\"\ndone_statuses = [\"Shipped\", \"Closed\"]\n",
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.team("x").deck, s.team("web").deck),
+            (BuiltinDeck::Fibonacci, BuiltinDeck::TShirt)
+        );
+        assert_eq!(
+            s.team("web").statuses.parse("shipped"),
+            Some(ItemStatus::Done)
+        );
+        assert_eq!(s.team("web").statuses.parse("Done"), None);
+        assert_eq!(
+            s.team("x").statuses.parse("In Progress"),
+            Some(ItemStatus::NotDone)
+        );
+        let e = Settings::parse("[defaults]\ndeck = \"tarot\"\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.toml: defaults.deck: \"tarot\" is not a deck"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_file_and_key() {
+        let e = Settings::parse("[defaults]\nwindoww = 3\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("s.toml: ") && e.contains("windoww"), "{e}");
+        let e = Settings::parse(
+            "[teams.pay.split]\nquestion_share = 2\n",
+            Path::new("s.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "s.toml: teams.pay.split.question_share: must be above 0 and at most 1"
+        );
+        let e = Settings::parse("[defaults]\nwindow = \"three\"\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("window"), "{e}");
+    }
+}

@@ -1,0 +1,261 @@
+//! The store: one DuckDB file holding the canonical data. The only module that talks to
+//! DuckDB. Below it: the domain; above it: ingest (writes) and the reports (reads).
+//!
+//! - [`migrate`]: schema versions, upgraded in place;
+//! - [`merge`]: one ingest's frames written in one transaction;
+//! - [`info`]: what the store holds (`sprintlens info`, the index page).
+
+pub mod info;
+pub mod merge;
+pub mod migrate;
+
+use crate::domain::schema::{Frame, SPECS};
+use crate::domain::{Card, Deck};
+use crate::error::{Error, Result};
+use duckdb::{AccessMode, Config, Connection};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use merge::{LogEntry, WriteStats};
+pub use migrate::SCHEMA_VERSION;
+
+/// Queries of the store itself, one per file in `queries/store/`.
+pub mod queries {
+    pub const INFO_TEAMS: &str = include_str!("../../queries/store/info_teams.sql");
+    pub const INFO_INGESTS: &str = include_str!("../../queries/store/info_ingests.sql");
+    pub const DECKS: &str = include_str!("../../queries/store/decks.sql");
+    pub const TEAMS: &str = include_str!("../../queries/store/teams.sql");
+    pub const TABLE_COLUMNS: &str = include_str!("../../queries/store/table_columns.sql");
+    pub const SPRINT_IDS: &str = include_str!("../../queries/store/sprint_ids.sql");
+    /// Temporary macros every connection gets (the sprint sort key, ...).
+    pub const MACROS: &str = include_str!("../../queries/schema/macros.sql");
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the store for reading and writing, applying pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(Error::io(dir, "cannot create the database's folder"))?;
+        }
+        let conn = Connection::open(path).map_err(|e| open_error(path, e))?;
+        migrate::upgrade(&conn, path)?;
+        Store::ready(conn, path)
+    }
+
+    /// Opens an existing store without the right to change it; `None` when there is no file.
+    pub fn open_read_only(path: &Path) -> Result<Option<Store>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let config = Config::default()
+            .access_mode(AccessMode::ReadOnly)
+            .map_err(Error::db("configuring a read-only connection"))?;
+        let conn = Connection::open_with_flags(path, config).map_err(|e| open_error(path, e))?;
+        let version = migrate::version(&conn, path)?;
+        migrate::check_version(version, path)?;
+        if version == 0 {
+            return Err(Error::Store {
+                path: path.to_path_buf(),
+                message: "not a sprintlens database (it has no sprintlens schema)".into(),
+            });
+        }
+        Ok(Some(Store::ready(conn, path)?))
+    }
+
+    /// The store a report reads: it must exist.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        Store::open_read_only(path)?.ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: no database here yet; load data with `sprintlens ingest FILE...` (or pass --db)",
+                path.display()
+            ))
+        })
+    }
+
+    /// A connection with the shared macros defined.
+    fn ready(conn: Connection, path: &Path) -> Result<Store> {
+        conn.execute_batch(queries::MACROS)
+            .map_err(Error::db("defining the query macros"))?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Another connection to the same open database (same access mode), for work in parallel.
+    pub fn try_clone(&self) -> Result<Store> {
+        let conn = self
+            .conn
+            .try_clone()
+            .map_err(Error::db("opening another connection"))?;
+        Store::ready(conn, &self.path)
+    }
+
+    /// The schema version recorded in the file; 0 for a file without sprintlens tables.
+    pub fn schema_version(&self) -> Result<i64> {
+        migrate::version(&self.conn, &self.path)
+    }
+
+    /// The decks stored per team.
+    pub fn decks(&self) -> Result<HashMap<String, Deck>> {
+        let rows = self.query_rows("decks", queries::DECKS, [], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<f64>>(3)?,
+            ))
+        })?;
+        let mut out: HashMap<String, Deck> = HashMap::new();
+        for (team, deck, card, value) in rows {
+            out.entry(team)
+                .or_insert_with(|| Deck {
+                    name: deck,
+                    cards: Vec::new(),
+                })
+                .cards
+                .push(Card { shown: card, value });
+        }
+        Ok(out)
+    }
+
+    /// Writes validated frames in one transaction: all land, or none do.
+    /// `default_decks` are recorded for teams that have no deck stored yet.
+    pub fn write(
+        &mut self,
+        frames: &[Frame],
+        log: &[LogEntry],
+        default_decks: &[(String, Deck)],
+    ) -> Result<Vec<WriteStats>> {
+        merge::write(&mut self.conn, frames, log, default_decks)
+    }
+
+    /// Runs a query of `queries/` and maps every row.
+    pub fn query_rows<T, P: duckdb::Params>(
+        &self,
+        name: &str,
+        sql: &str,
+        params: P,
+        f: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .map_err(Error::db(format!("preparing {name}")))?;
+        let rows = stmt
+            .query_map(params, f)
+            .map_err(Error::db(format!("running {name}")))?;
+        rows.collect::<duckdb::Result<Vec<T>>>()
+            .map_err(Error::db(format!("reading {name}")))
+    }
+
+    /// Runs a query of `queries/` into a Polars frame (the Arrow hand-over of the pipeline).
+    pub fn query_frame<P: duckdb::Params>(
+        &self,
+        name: &str,
+        sql: &str,
+        params: P,
+    ) -> Result<polars::prelude::DataFrame> {
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .map_err(Error::db(format!("preparing {name}")))?;
+        let frames: Vec<polars::prelude::DataFrame> = stmt
+            .query_polars(params)
+            .map_err(Error::db(format!("running {name}")))?
+            .collect();
+        let mut it = frames.into_iter();
+        let Some(mut df) = it.next() else {
+            return Ok(polars::prelude::DataFrame::empty());
+        };
+        for more in it {
+            df.vstack_mut(&more)
+                .map_err(Error::frame(format!("reading {name}")))?;
+        }
+        Ok(df)
+    }
+
+    /// Every team with its program.
+    pub fn teams(&self) -> Result<Vec<(String, Option<String>)>> {
+        self.query_rows("teams", queries::TEAMS, [], |r| Ok((r.get(0)?, r.get(1)?)))
+    }
+
+    /// Every team's sprints with dates, in calendar order: (team, sprint id).
+    pub fn sprint_ids(&self) -> Result<Vec<(String, String)>> {
+        self.query_rows("sprint_ids", queries::SPRINT_IDS, [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+    }
+
+    /// Row counts of every canonical table, for tests and `info`.
+    pub fn table_counts(&self) -> Result<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for s in SPECS {
+            let table = s.kind.name();
+            // The table name comes from the schema, never from input.
+            let n: i64 = self
+                .conn
+                .query_row(&format!("select count(*) from {table}"), [], |r| r.get(0))
+                .map_err(Error::db(format!("counting {table}")))?;
+            out.push((table.to_string(), n));
+        }
+        Ok(out)
+    }
+
+    /// The columns of a table as the database has them: (name, type).
+    pub fn table_columns(&self, table: &str) -> Result<Vec<(String, String)>> {
+        self.query_rows("table_columns", queries::TABLE_COLUMNS, [table], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+    }
+
+    /// Loads a CSV file with DuckDB's own reader into a plain new table (the benchmark's
+    /// yardstick: no checks, no merge). Returns the rows loaded.
+    pub fn load_csv_raw(&self, table: &str, csv: &Path) -> Result<usize> {
+        let path = csv.to_string_lossy().to_string();
+        self.conn
+            .execute(
+                &format!("create table \"{table}\" as select * from read_csv(?)"),
+                [path],
+            )
+            .map_err(Error::db(format!(
+                "loading {} with read_csv",
+                csv.display()
+            )))?;
+        let n: i64 = self
+            .conn
+            .query_row(&format!("select count(*) from \"{table}\""), [], |r| {
+                r.get(0)
+            })
+            .map_err(Error::db(format!("counting {table}")))?;
+        Ok(n as usize)
+    }
+}
+
+fn open_error(path: &Path, e: duckdb::Error) -> Error {
+    let msg = e.to_string();
+    if msg.contains("lock") {
+        Error::Store {
+            path: path.to_path_buf(),
+            message: format!("the database is in use by another process ({msg})"),
+        }
+    } else {
+        Error::Store {
+            path: path.to_path_buf(),
+            message: format!("cannot be opened as a DuckDB database: {msg}"),
+        }
+    }
+}

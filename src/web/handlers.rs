@@ -1,0 +1,226 @@
+//! The routes: every page with its JSON twin under `/api`, query parameters checked (unknown
+//! ones are a 400), and the router built without a socket ([`app`]).
+
+use crate::present::fmt::enc;
+use crate::present::pages::data::TeamData;
+use crate::present::pages::{index, review, splits, team};
+use crate::web::error::WebError;
+use crate::web::state::{AppState, Shared, blocking};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Json, Response};
+use axum::routing::get;
+use chrono::NaiveDate;
+use minijinja::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Query parameters: `as_of` (every page) and those named in `extra`; anything else is a 400.
+struct Params {
+    as_of: NaiveDate,
+    program: Option<String>,
+}
+
+fn params(q: &HashMap<String, String>, extra: &[&str]) -> Result<Params, WebError> {
+    if let Some(k) = q
+        .keys()
+        .find(|k| k.as_str() != "as_of" && !extra.contains(&k.as_str()))
+    {
+        return Err(WebError::BadRequest(format!("unknown parameter \"{k}\"")));
+    }
+    let as_of = match q.get("as_of") {
+        None => chrono::Local::now().date_naive(),
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| WebError::BadRequest(format!("as_of={d}: expected a date YYYY-MM-DD")))?,
+    };
+    let program = match q.get("program") {
+        Some(p) if p.is_empty() => return Err(WebError::BadRequest("program= is empty".into())),
+        p => p.cloned(),
+    };
+    Ok(Params { as_of, program })
+}
+
+/// The JSON twin's address of a page path, keeping its query.
+fn api(path: &str, q: &HashMap<String, String>) -> String {
+    let mut pairs: Vec<_> = q.iter().collect();
+    pairs.sort();
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect();
+    if query.is_empty() {
+        format!("/api{path}")
+    } else {
+        format!("/api{path}?{}", query.join("&"))
+    }
+}
+
+type Q = Query<HashMap<String, String>>;
+
+async fn index(State(state): State<Shared>, Query(q): Q) -> Result<Html<String>, WebError> {
+    params(&q, &[])?;
+    blocking(&state, move |s| {
+        let m = s.with_store(index::index)?;
+        s.page("index.html", &m, Value::from(()), api("/teams", &q))
+    })
+    .await
+}
+
+async fn api_index(
+    State(state): State<Shared>,
+    Query(q): Q,
+) -> Result<Json<index::IndexModel>, WebError> {
+    params(&q, &[])?;
+    Ok(Json(
+        blocking(&state, |s| s.with_store(index::index)).await?,
+    ))
+}
+
+async fn dashboard(State(state): State<Shared>, Query(q): Q) -> Result<Html<String>, WebError> {
+    let p = params(&q, &["program"])?;
+    blocking(&state, move |s| {
+        let d = s.dashboard(p.program, p.as_of)?;
+        s.page(
+            "dashboard.html",
+            &d.0,
+            Value::from(d.1.clone()),
+            api("/dashboard", &q),
+        )
+    })
+    .await
+}
+
+async fn api_dashboard(State(state): State<Shared>, Query(q): Q) -> Result<Response, WebError> {
+    let p = params(&q, &["program"])?;
+    blocking(&state, move |s| {
+        let d = s.dashboard(p.program, p.as_of)?;
+        Ok(Json(&d.0).into_response())
+    })
+    .await
+}
+
+async fn team_page(
+    State(state): State<Shared>,
+    Path(team): Path<String>,
+    Query(q): Q,
+) -> Result<Html<String>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        let d = s.team(&team, p.as_of)?;
+        let m = team::team_page(&d);
+        let charts = team::team_page_charts(&d, &m)?;
+        s.page(
+            "team.html",
+            &m,
+            Value::from_serialize(&charts),
+            api(&format!("/teams/{}", enc(&team)), &q),
+        )
+    })
+    .await
+}
+
+async fn api_team(
+    State(state): State<Shared>,
+    Path(team): Path<String>,
+    Query(q): Q,
+) -> Result<Json<team::TeamPage>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        Ok(Json(team::team_page(&*s.team(&team, p.as_of)?)))
+    })
+    .await
+}
+
+fn review(
+    s: &AppState,
+    team: &str,
+    sprint: &str,
+    as_of: NaiveDate,
+) -> Result<(Arc<TeamData>, review::SprintReview), WebError> {
+    let d = s.team(team, as_of)?;
+    let r = review::sprint_review(&d, sprint).ok_or_else(|| {
+        WebError::NotFound(format!("Team \"{team}\" has no sprint \"{sprint}\"."))
+    })?;
+    Ok((d, r))
+}
+
+async fn sprint_page(
+    State(state): State<Shared>,
+    Path((team, sprint)): Path<(String, String)>,
+    Query(q): Q,
+) -> Result<Html<String>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        let (d, r) = review(s, &team, &sprint, p.as_of)?;
+        let charts = review::sprint_review_charts(&d, &r)?;
+        let json = api(
+            &format!("/teams/{}/sprints/{}", enc(&team), enc(&sprint)),
+            &q,
+        );
+        s.page("sprint.html", &r, Value::from_serialize(&charts), json)
+    })
+    .await
+}
+
+async fn api_sprint(
+    State(state): State<Shared>,
+    Path((team, sprint)): Path<(String, String)>,
+    Query(q): Q,
+) -> Result<Json<review::SprintReview>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        Ok(Json(review(s, &team, &sprint, p.as_of)?.1))
+    })
+    .await
+}
+
+async fn splits_page(
+    State(state): State<Shared>,
+    Path(team): Path<String>,
+    Query(q): Q,
+) -> Result<Html<String>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        let m = s.split_page(&team, p.as_of)?;
+        s.page(
+            "splits.html",
+            &m,
+            Value::from(()),
+            api(&format!("/teams/{}/splits", enc(&team)), &q),
+        )
+    })
+    .await
+}
+
+async fn api_splits(
+    State(state): State<Shared>,
+    Path(team): Path<String>,
+    Query(q): Q,
+) -> Result<Json<splits::SplitPage>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| Ok(Json(s.split_page(&team, p.as_of)?))).await
+}
+
+async fn not_found() -> WebError {
+    WebError::NotFound("There is no such page.".into())
+}
+
+/// The whole application, without a socket (tests drive it directly).
+pub fn app(state: Shared) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/dashboard", get(dashboard))
+        .route("/teams/{team}", get(team_page))
+        .route("/teams/{team}/splits", get(splits_page))
+        .route("/teams/{team}/sprints/{sprint}", get(sprint_page))
+        .route("/api/teams", get(api_index))
+        .route("/api/dashboard", get(api_dashboard))
+        .route("/api/teams/{team}", get(api_team))
+        .route("/api/teams/{team}/splits", get(api_splits))
+        .route("/api/teams/{team}/sprints/{sprint}", get(api_sprint))
+        .fallback(not_found)
+        // No route takes a body; refuse large ones early.
+        .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
+        .with_state(state)
+}

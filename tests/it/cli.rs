@@ -1,0 +1,219 @@
+//! The command line as a user meets it: the demo, settings, flags and the bench command.
+
+use crate::common::*;
+use std::process::Command;
+
+#[test]
+fn demo_loads_the_sample_data_afresh() {
+    let dir = scratch();
+    let db = dir.path().join("demo.duckdb");
+    let data = project_root().join("sample-data");
+    for _ in 0..2 {
+        let r = sprintlens(
+            &db,
+            &["demo", "--no-serve", "--data", data.to_str().unwrap()],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // A fresh database each time: everything inserted, nothing updated.
+        assert!(r.stdout.contains("votes.csv"), "{}", r.stdout);
+        assert!(r.stdout.contains("3 teams in 1 program"), "{}", r.stdout);
+        let votes_line = r.stdout.lines().find(|l| l.contains("votes.csv")).unwrap();
+        let cells: Vec<&str> = votes_line.split_whitespace().collect();
+        assert_eq!(cells[1], "votes");
+        assert_eq!(cells[2], cells[3], "rows == inserted: {votes_line}");
+    }
+}
+
+#[test]
+fn the_database_comes_from_the_flag_then_the_environment() {
+    let dir = scratch();
+    let env_db = dir.path().join("env.duckdb");
+    let f = write(dir.path(), "s.csv", b"team,story,estimate\npay,PAY-1,3\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+        .args(["ingest", "-q", f.to_str().unwrap()])
+        .env("SPRINTLENS_DB", &env_db)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(env_db.exists());
+    assert!(!dir.path().join("sprintlens.duckdb").exists());
+    // Without flag or environment: ./sprintlens.duckdb.
+    let out = Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+        .args(["ingest", "-q", f.to_str().unwrap()])
+        .env_remove("SPRINTLENS_DB")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(dir.path().join("sprintlens.duckdb").exists());
+}
+
+#[test]
+fn bad_flags_exit_1_with_the_reason() {
+    let dir = scratch();
+    let db = dir.path().join("x.duckdb");
+    let r = sprintlens(&db, &["--format", "yaml", "info"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("--format yaml: expected table, json, csv or markdown"),
+        "{}",
+        r.stderr
+    );
+    let r = sprintlens(&db, &["ingest", "--kind", "pizzas", "x.csv"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("--kind pizzas: expected one of teams, decks, sprints, stories, votes, sprint_items, sprint_summaries"), "{}", r.stderr);
+    let r = sprintlens(
+        &db,
+        &[
+            "generate",
+            "--teams",
+            "0",
+            "--out",
+            dir.path().join("g").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("--teams and --sprints must be at least 1"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused() {
+    let dir = scratch();
+    let db = write(
+        dir.path(),
+        "notes.duckdb",
+        b"these are my notes, not a database\n",
+    );
+    let f = write(dir.path(), "s.csv", b"team,story,estimate\npay,PAY-1,3\n");
+    let r = sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("notes.duckdb: cannot be opened as a DuckDB database"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        b"these are my notes, not a database\n"
+    );
+}
+
+#[test]
+fn bench_ingest_prints_its_table() {
+    let dir = scratch();
+    let work = dir.path().join("bench");
+    let r = sprintlens(
+        &dir.path().join("unused.duckdb"),
+        &[
+            "bench",
+            "ingest",
+            "--teams",
+            "2",
+            "--sprints",
+            "3",
+            "--dir",
+            work.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for phase in [
+        "generate",
+        "ingest all files",
+        "ingest votes.csv (+ decks)",
+        "DuckDB read_csv(votes.csv)",
+    ] {
+        assert!(r.stdout.contains(phase), "{}", r.stdout);
+    }
+    assert!(
+        r.stdout
+            .contains("votes ingest speed / DuckDB read_csv speed:"),
+        "{}",
+        r.stdout
+    );
+    // The raw load and our ingest read the same number of votes.
+    let rows = |phase: &str| -> String {
+        let l = r.stdout.lines().find(|l| l.starts_with(phase)).unwrap();
+        l[phase.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let votes_lines = std::fs::read_to_string(work.join("data/votes.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(
+        rows("DuckDB read_csv(votes.csv)").replace(',', ""),
+        votes_lines.to_string()
+    );
+}
+
+#[test]
+fn a_bad_command_line_exits_1_and_help_exits_0() {
+    let dir = scratch();
+    let db = dir.path().join("x.duckdb");
+    let r = sprintlens(&db, &["ingest", "--no-such-flag", "x.csv"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("--no-such-flag"), "{}", r.stderr);
+    let r = sprintlens(&db, &["--help"]);
+    assert_eq!(r.code, 0);
+    for cmd in [
+        "ingest", "generate", "info", "demo", "points", "velocity", "spread", "forecast", "bench",
+    ] {
+        assert!(r.stdout.contains(cmd), "help lacks {cmd}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn bench_metrics_prints_both_sizes() {
+    let dir = scratch();
+    let r = sprintlens(
+        &dir.path().join("unused.duckdb"),
+        &[
+            "bench",
+            "metrics",
+            "--teams",
+            "2",
+            "--sprints",
+            "4",
+            "--dir",
+            dir.path().join("b").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for phase in [
+        "points",
+        "velocity",
+        "spread",
+        "accuracy",
+        "forecast",
+        "splits (backlog)",
+        "full refresh",
+    ] {
+        assert!(
+            r.stdout.contains(&format!("{phase} (1 teams)")),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains(&format!("{phase} (2 teams)")),
+            "{}",
+            r.stdout
+        );
+    }
+    assert!(r.stdout.contains("data grew"), "{}", r.stdout);
+}

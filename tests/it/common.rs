@@ -1,0 +1,172 @@
+//! Helpers for the integration tests: the real binary, scratch folders, database fingerprints.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the real `sprintlens` binary with a database of its own and no inherited settings.
+pub fn sprintlens(db: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("SPRINTLENS_DB")
+        .env_remove("SPRINTLENS_FORMAT")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary folder")
+}
+
+pub fn write(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, content).expect("write fixture");
+    p
+}
+
+/// The bytes of the database file and of any file beside it that DuckDB made (the WAL).
+pub fn fingerprint(db: &Path) -> Vec<(String, Vec<u8>)> {
+    let dir = db.parent().expect("parent");
+    let stem = db.file_name().unwrap().to_string_lossy().to_string();
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&stem))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The published data beside the project; `None` (with a note) when it is not there, which
+/// fails under CI.
+pub fn shared_data() -> Option<PathBuf> {
+    let p = project_root().join("../shared/data");
+    if p.is_dir() {
+        return Some(p);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("../shared/data is missing: CI must run with the shared data beside the project");
+    }
+    eprintln!("skipped: ../shared/data not found");
+    None
+}
+
+/// A database holding a small valid data set, for tests that check nothing changes.
+pub fn seeded_db(dir: &Path) -> PathBuf {
+    let db = dir.join("store.duckdb");
+    let votes = write(
+        dir,
+        "seed_votes.csv",
+        b"team,session,story,round,voter,card\npay,s1,PAY-1,1,ann,5\npay,s1,PAY-1,1,bob,8\n",
+    );
+    let run = sprintlens(&db, &["ingest", "-q", votes.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "seed ingest failed: {}", run.stderr);
+    db
+}
+
+/// Runs an ingest that must be refused; checks exit 1, that the database is untouched, and
+/// returns stderr.
+pub fn refused(files: &[&Path], extra: &[&str]) -> String {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let before = fingerprint(&db);
+    let mut args: Vec<&str> = vec!["ingest", "-q"];
+    args.extend(extra);
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let run = sprintlens(&db, &args);
+    assert_eq!(
+        run.code, 1,
+        "expected exit 1, got {}: {}{}",
+        run.code, run.stdout, run.stderr
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "a refused ingest prints no result: {}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("nothing was written") || run.stderr.contains("error:"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        before,
+        fingerprint(&db),
+        "the database changed after a refused ingest"
+    );
+    run.stderr
+}
+
+/// Kills a child process when dropped, so a failing test leaves no server running.
+pub struct Reap(pub std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads a server's stdout until its "serving on" line; returns host:port.
+pub fn served_address(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let out = child.stdout.take().expect("stdout is piped");
+    for line in std::io::BufReader::new(out).lines() {
+        let line = line.expect("the server's output");
+        if let Some(rest) = line.split("serving on http://").nth(1) {
+            return rest.split('/').next().unwrap_or_default().to_string();
+        }
+    }
+    panic!("the server printed no URL");
+}
+
+/// The real binary serving `db` on a port the system picks: the process and host:port.
+pub fn serve(db: &Path) -> (Reap, String) {
+    let mut child = Reap(
+        Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the server starts"),
+    );
+    let addr = served_address(&mut child.0);
+    (child, addr)
+}
+
+/// One GET over a fresh connection: the raw response (status line, headers, body).
+pub fn fetch(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    out
+}

@@ -1,0 +1,779 @@
+//! Tool exports as users hand them over: Jira Server/DC (repeated Sprint columns), Jira Cloud
+//! (the real 155-column "all fields" header), Jira's current-fields list export, Azure DevOps
+//! (every value quoted, locale dates), Linear (rows one field short), any CSV through --map,
+//! and the mistakes each importer must name without writing anything.
+
+use crate::common::*;
+
+fn rows(db: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+    let conn = duckdb::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let mut out = Vec::new();
+    let mut q = stmt.query([]).unwrap();
+    while let Some(r) = q.next().unwrap() {
+        let n = r.as_ref().column_count();
+        out.push(
+            (0..n)
+                .map(|i| match r.get::<_, duckdb::types::Value>(i).unwrap() {
+                    duckdb::types::Value::Null => "NULL".to_string(),
+                    duckdb::types::Value::Text(s) => s,
+                    duckdb::types::Value::Double(d) => format!("{d}"),
+                    duckdb::types::Value::Boolean(b) => format!("{b}"),
+                    duckdb::types::Value::Timestamp(_, _) | duckdb::types::Value::Date32(_) => {
+                        String::new()
+                    }
+                    other => format!("{other:?}"),
+                })
+                .collect(),
+        );
+    }
+    out
+}
+
+/// Text of a SQL query's rows, cells joined by " | ", rows by newlines (timestamps as text).
+fn table(db: &std::path::Path, sql: &str) -> String {
+    rows(db, sql)
+        .iter()
+        .map(|r| r.join(" | "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn ok(r: &Run) {
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+}
+
+const JIRA_SERVER: &str = "Summary,Issue key,Issue id,Issue Type,Status,Project key,Created,Resolved,Description,Sprint,Sprint,Sprint,Custom field (Story Points)\n\
+Login page,PAY-1,1001,Story,Done,PAY,22/Oct/21 16:55,25/Oct/21 19:07,\"Line one\nline two, with a comma\",PAY Sprint 1,,,5\n\
+Export CSV,PAY-2,1002,Story,Closed,PAY,23/Oct/21 09:00,02/Nov/21 11:30,plain,PAY Sprint 1,PAY Sprint 2,,8\n\
+Audit log,PAY-3,1003,Story,In Progress,PAY,24/Oct/21 10:00,,,PAY Sprint 2,PAY Sprint 10,,3\n\
+Backlog item,PAY-4,1004,Bug,To Do,PAY,25/Oct/21 10:00,,,,,,\n";
+
+#[test]
+fn jira_server_export_with_repeated_sprints_is_recognised_and_read() {
+    let dir = scratch();
+    let db = dir.path().join("j.duckdb");
+    let f = write(dir.path(), "jira.csv", JIRA_SERVER.as_bytes());
+    // No --from: the header says Jira.
+    let r = sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]);
+    ok(&r);
+    assert!(
+        r.stdout.contains("stories") && r.stdout.contains("sprint_items"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        table(
+            &db,
+            "select story, title, type, strftime(created_at, '%Y-%m-%d %H:%M'), coalesce(estimate::varchar, 'NULL') from stories order by story"
+        ),
+        "PAY-1 | Login page | Story | 2021-10-22 16:55 | 5.0\n\
+         PAY-2 | Export CSV | Story | 2021-10-23 09:00 | 8.0\n\
+         PAY-3 | Audit log | Story | 2021-10-24 10:00 | 3.0\n\
+         PAY-4 | Backlog item | Bug | 2021-10-25 10:00 | NULL"
+    );
+    // Earlier sprints did not finish a carried issue; the last has today's status. Commitment
+    // and removal are unknown; completion time only for the sprint that finished it.
+    assert_eq!(
+        table(
+            &db,
+            "select sprint_id, story, status, coalesce(committed::varchar, 'NULL'), coalesce(removed::varchar, 'NULL'), coalesce(points_end::varchar, 'NULL'), coalesce(strftime(completed_at, '%Y-%m-%d %H:%M'), 'NULL') from sprint_items order by story, sprint_id"
+        ),
+        "PAY Sprint 1 | PAY-1 | done | NULL | NULL | 5.0 | 2021-10-25 19:07\n\
+         PAY Sprint 1 | PAY-2 | not_done | NULL | NULL | 8.0 | NULL\n\
+         PAY Sprint 2 | PAY-2 | done | NULL | NULL | 8.0 | 2021-11-02 11:30\n\
+         PAY Sprint 10 | PAY-3 | not_done | NULL | NULL | 3.0 | NULL\n\
+         PAY Sprint 2 | PAY-3 | not_done | NULL | NULL | 3.0 | NULL"
+    );
+    // The team comes from the project key.
+    assert_eq!(table(&db, "select team from teams"), "PAY");
+    // Reports: unknown stays unknown (null with a reason), sprints in number order.
+    let v = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "velocity",
+            "--team",
+            "PAY",
+            "--as-of",
+            "2026-01-01",
+        ],
+    );
+    ok(&v);
+    let v: serde_json::Value = serde_json::from_str(&v.stdout).unwrap();
+    let sprints = v["sprints"].as_array().unwrap();
+    let ids: Vec<&str> = sprints
+        .iter()
+        .map(|s| s["sprint_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["PAY Sprint 1", "PAY Sprint 2", "PAY Sprint 10"]);
+    let completed: Vec<f64> = sprints
+        .iter()
+        .map(|s| s["completed"].as_f64().unwrap())
+        .collect();
+    assert_eq!(completed, [5.0, 8.0, 0.0]);
+    for s in sprints {
+        for k in ["committed", "removed", "say_do", "carry_over_items"] {
+            assert!(s[k].is_null(), "{k} must be unknown: {s}");
+        }
+        assert_eq!(
+            s["undefined"]["committed"],
+            "the source does not say what was in the sprint at its start"
+        );
+    }
+    // The pages say "unknown", not zero.
+    let site = dir.path().join("site");
+    ok(&sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "PAY",
+            "--out",
+            site.to_str().unwrap(),
+            "--as-of",
+            "2026-01-01",
+        ],
+    ));
+    let review = std::fs::read_to_string(site.join("sprint-PAY_Sprint_2.html")).unwrap();
+    assert!(
+        review.contains("<div class=\"kpi\"><b><span title=\"the source does not say what was in the sprint at its start\">unknown</span></b><span>committed points</span></div>"),
+        "{review}"
+    );
+    assert!(
+        review.contains("<b>8</b><span>completed</span>"),
+        "{review}"
+    );
+    let md = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "PAY",
+            "--sprint",
+            "PAY Sprint 2",
+            "--format",
+            "markdown",
+        ],
+    );
+    ok(&md);
+    assert!(
+        md.stdout
+            .contains("| unknown | unknown | unknown | 8 | unknown | unknown |"),
+        "{}",
+        md.stdout
+    );
+    let table_out = sprintlens(&db, &["velocity", "--team", "PAY", "--as-of", "2026-01-01"]);
+    assert!(
+        table_out
+            .stdout
+            .contains("PAY Sprint 2   -      unknown  unknown  unknown          8  unknown"),
+        "{}",
+        table_out.stdout
+    );
+    // Again: nothing changes.
+    let again = sprintlens(
+        &db,
+        &["ingest", "-q", "--from", "jira", f.to_str().unwrap()],
+    );
+    ok(&again);
+    assert!(
+        again
+            .stdout
+            .contains("stories          4         0        0          4"),
+        "{}",
+        again.stdout
+    );
+}
+
+/// The real Jira Cloud "all fields" header (155 columns, repeated names), from ../shared.
+fn cloud_header() -> Option<Vec<String>> {
+    let p = shared_data()?.join("export-headers/jira-cloud-all-fields.txt");
+    let text = std::fs::read_to_string(p).unwrap();
+    let line = text.lines().find(|l| !l.starts_with('#')).unwrap();
+    Some(line.split(',').map(str::to_string).collect())
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn cloud_row(header: &[String], cells: &[(&str, &str)]) -> String {
+    header
+        .iter()
+        .map(|h| {
+            cells
+                .iter()
+                .find(|(k, _)| k == h)
+                .map(|(_, v)| csv_cell(v))
+                .unwrap_or_else(|| match h.as_str() {
+                    // Repeated columns carry values too.
+                    "Watchers" => "ann@example.com".into(),
+                    "Comment" => csv_cell("25/Feb/26 10:17 PM;ann;Looks good,\nship it"),
+                    _ => String::new(),
+                })
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn jira_cloud_all_fields_export_reads_with_its_155_columns() {
+    let Some(header) = cloud_header() else { return };
+    assert_eq!(header.len(), 155);
+    let dir = scratch();
+    let db = dir.path().join("c.duckdb");
+    let mut text = header.join(",") + "\n";
+    text += &(cloud_row(
+        &header,
+        &[
+            ("Summary", "Claim intake form"),
+            ("Issue key", "INS-7"),
+            ("Issue Type", "Story"),
+            ("Status", "Done"),
+            ("Project key", "INS"),
+            ("Created", "25/Feb/26 10:17 PM"),
+            ("Resolved", "3/Mar/26 9:05 AM"),
+            (
+                "Description",
+                "As an adjuster\nI want a form, \"quick\"\nso that claims start",
+            ),
+            ("Sprint", "INS Sprint 4"),
+            ("Custom field (Story point estimate)", "5"),
+        ],
+    ) + "\n");
+    text += &(cloud_row(
+        &header,
+        &[
+            ("Summary", "Fraud score"),
+            ("Issue key", "INS-8"),
+            ("Issue Type", "Story"),
+            ("Status", "In Review"),
+            ("Project key", "INS"),
+            ("Created", "26/Feb/26 8:00 AM"),
+            ("Sprint", "INS Sprint 4"),
+            ("Custom field (Story Points)", "8"),
+            ("Custom field (Story point estimate)", "13"),
+        ],
+    ) + "\n");
+    let f = write(dir.path(), "cloud.csv", text.as_bytes());
+    ok(&sprintlens(
+        &db,
+        &["ingest", "-q", "--from", "jira", f.to_str().unwrap()],
+    ));
+    assert_eq!(
+        table(
+            &db,
+            "select story, estimate::varchar, strftime(created_at, '%Y-%m-%d %H:%M') from stories order by story"
+        ),
+        // `Story Points` is read before `Story point estimate` when both are filled.
+        "INS-7 | 5.0 | 2026-02-25 22:17\nINS-8 | 8.0 | 2026-02-26 08:00"
+    );
+    assert_eq!(
+        table(
+            &db,
+            "select story, status, coalesce(strftime(completed_at, '%Y-%m-%d %H:%M'), 'NULL') from sprint_items order by story"
+        ),
+        // "In Review" is not a done name: not done at the sprint's end.
+        "INS-7 | done | 2026-03-03 09:05\nINS-8 | not_done | NULL"
+    );
+    // Another column named by --points-field.
+    let db2 = dir.path().join("c2.duckdb");
+    let text2 = header.join(",")
+        + "\n"
+        + &cloud_row(
+            &header,
+            &[
+                ("Issue key", "INS-9"),
+                ("Summary", "x"),
+                ("Status", "Done"),
+                ("Project key", "INS"),
+                ("Custom field (QA Story Point)", "2"),
+                ("Custom field (Story Points)", "99"),
+            ],
+        )
+        + "\n";
+    let f2 = write(dir.path(), "cloud2.csv", text2.as_bytes());
+    ok(&sprintlens(
+        &db2,
+        &[
+            "ingest",
+            "-q",
+            "--from",
+            "jira",
+            "--points-field",
+            "Custom field (QA Story Point)",
+            f2.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        table(&db2, "select story, estimate::varchar from stories"),
+        "INS-9 | 2.0"
+    );
+}
+
+#[test]
+fn jira_current_fields_export_needs_a_team_and_reads_other_date_styles() {
+    let dir = scratch();
+    let text = "Issue Type,Issue key,Issue id,Summary,Creator,Creator Id,Sprint,Status,Parent,Parent key,Parent summary,Description\n\
+Story,CRW-16,5001,Roster view,Ann,a1,Crewing 2026 - Sprint 16,Done,,,,\n\
+Task,CRW-17,5002,Shift swap,Bo,b2,Crewing 2026 - Sprint 9,To Do,,,,\"two\nlines\"\n";
+    let f = write(dir.path(), "current.csv", text.as_bytes());
+    let db = dir.path().join("cur.duckdb");
+    let r = sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("no \"Project key\" column to name the team; name it with --team"),
+        "{}",
+        r.stderr
+    );
+    assert!(!db.exists(), "nothing written");
+    ok(&sprintlens(
+        &db,
+        &["ingest", "-q", "--team", "crew", f.to_str().unwrap()],
+    ));
+    assert_eq!(
+        table(
+            &db,
+            "select team, sprint_id, story, status from sprint_items order by story"
+        ),
+        "crew | Crewing 2026 - Sprint 16 | CRW-16 | done\ncrew | Crewing 2026 - Sprint 9 | CRW-17 | not_done"
+    );
+    let v = sprintlens(&db, &["--format", "json", "velocity", "--team", "crew"]);
+    let v: serde_json::Value = serde_json::from_str(&v.stdout).unwrap();
+    assert_eq!(
+        v["sprints"][0]["sprint_id"], "Crewing 2026 - Sprint 9",
+        "9 before 16"
+    );
+    // A site with its own date style: --date-format.
+    let other = "Summary,Issue key,Status,Project key,Created,Resolved,Sprint\nA,OPS-1,Done,OPS,04.03.2026 18:55,05.03.2026 08:00,S1\n";
+    let f = write(dir.path(), "dotted.csv", other.as_bytes());
+    let db2 = dir.path().join("d.duckdb");
+    let bad = sprintlens(&db2, &["ingest", "-q", f.to_str().unwrap()]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("dotted.csv:2: column \"Created\": cannot read \"04.03.2026 18:55\" as a date (tried ISO 8601, %d/%b/%y %I:%M %p, %d/%b/%y %H:%M"),
+        "{}",
+        bad.stderr
+    );
+    ok(&sprintlens(
+        &db2,
+        &[
+            "ingest",
+            "-q",
+            "--date-format",
+            "%d.%m.%Y %H:%M",
+            f.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        table(
+            &db2,
+            "select strftime(created_at, '%Y-%m-%d %H:%M') from stories"
+        ),
+        "2026-03-04 18:55"
+    );
+}
+
+#[test]
+fn azure_devops_export_maps_iteration_paths_states_and_locale_dates() {
+    let dir = scratch();
+    let text = "ID,Work Item Type,Title,Assigned To,State,Tags,Created Date,Created By,Changed Date,Area Path,Iteration Path,Story Points,Closed Date,Description\n\
+\"18\",\"User Story\",\"As an engineer I want logs\",\"Jim Lentz <jim@example.com>\",\"Closed\",\"Neubank1\",\"3/4/2026 6:55:03 PM\",\"Jim\",\"3/9/2026 1:00:00 PM\",\"Fabrikam\",\"Fabrikam\\Payments\\Sprint 3\",\"5\",\"3/9/2026 12:30:00 PM\",\"\"\n\
+\"19\",\"User Story\",\"Refunds, partial\",\"\",\"Active\",\"\",\"3/5/2026 9:00:00 AM\",\"Jim\",\"\",\"Fabrikam\",\"Fabrikam\\Payments\\Sprint 3\",\"8\",\"\",\"\"\n\
+\"20\",\"Bug\",\"Typo\",\"\",\"Removed\",\"\",\"3/6/2026 9:00:00 AM\",\"Jim\",\"\",\"Fabrikam\",\"Fabrikam\\Payments\\Sprint 4\",\"1\",\"\",\"\"\n\
+\"21\",\"User Story\",\"Later\",\"\",\"New\",\"\",\"3/7/2026 9:00:00 AM\",\"Jim\",\"\",\"Fabrikam\",\"Fabrikam\",\"3\",\"\",\"\"\n";
+    let f = write(dir.path(), "ado.csv", text.as_bytes());
+    let db = dir.path().join("a.duckdb");
+    ok(&sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]));
+    assert_eq!(
+        table(
+            &db,
+            "select team, story, title, strftime(created_at, '%Y-%m-%d %H:%M:%S'), estimate::varchar from stories order by story"
+        ),
+        "Payments | 18 | As an engineer I want logs | 2026-03-04 18:55:03 | 5.0\n\
+         Payments | 19 | Refunds, partial | 2026-03-05 09:00:00 | 8.0\n\
+         Payments | 20 | Typo | 2026-03-06 09:00:00 | 1.0\n\
+         Fabrikam | 21 | Later | 2026-03-07 09:00:00 | 3.0"
+    );
+    // A bare project path is the backlog: no sprint item for 21.
+    assert_eq!(
+        table(
+            &db,
+            "select sprint_id, story, status, coalesce(removed::varchar, 'NULL'), coalesce(strftime(completed_at, '%Y-%m-%d %H:%M'), 'NULL') from sprint_items order by story"
+        ),
+        "Sprint 3 | 18 | done | NULL | 2026-03-09 12:30\n\
+         Sprint 3 | 19 | not_done | NULL | NULL\n\
+         Sprint 4 | 20 | removed | true | NULL"
+    );
+    // Effort (Scrum process) instead of Story Points, and a day-first locale.
+    let scrum = "ID,Work Item Type,Title,State,Created Date,Iteration Path,Effort\n\"7\",\"Product Backlog Item\",\"Export\",\"Done\",\"25/12/2025 14:00:00\",\"Shop\\Team A\\Sprint 1\",\"13\"\n";
+    let f = write(dir.path(), "scrum.csv", scrum.as_bytes());
+    let db2 = dir.path().join("s.duckdb");
+    let bad = sprintlens(
+        &db2,
+        &["ingest", "-q", "--from", "azure", f.to_str().unwrap()],
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains(
+            "scrum.csv:2: column \"Created Date\": cannot read \"25/12/2025 14:00:00\" as a date"
+        ),
+        "{}",
+        bad.stderr
+    );
+    ok(&sprintlens(
+        &db2,
+        &[
+            "ingest",
+            "-q",
+            "--from",
+            "azure",
+            "--date-format",
+            "%d/%m/%Y %H:%M:%S",
+            f.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        table(
+            &db2,
+            "select team, estimate::varchar, strftime(created_at, '%Y-%m-%d') from stories"
+        ),
+        "Team A | 13.0 | 2025-12-25"
+    );
+}
+
+const LINEAR_HEADER: &str = "ID,Team,Title,Description,Status,Estimate,Priority,Project ID,Project,Creator,Assignee,Labels,Cycle Number,Cycle Name,Cycle Start,Cycle End,Created,Updated,Started,Triaged,Completed,Canceled,Archived,Due Date,Parent issue,Initiatives,Project Milestone ID,Project Milestone,SLA Status";
+
+#[test]
+fn linear_export_gives_cycles_with_dates_and_cycle_times() {
+    let dir = scratch();
+    // 29 columns; rows carry 28 fields (the trailing empty SLA Status dropped).
+    let row = |id: &str,
+               status: &str,
+               est: &str,
+               cycle: &str,
+               started: &str,
+               completed: &str,
+               canceled: &str| {
+        let cyc: [&str; 4] = if cycle.is_empty() {
+            ["", "", "", ""]
+        } else {
+            [
+                cycle,
+                "",
+                "2026-01-05T00:00:00.000Z",
+                "2026-01-19T00:00:00.000Z",
+            ]
+        };
+        format!(
+            "{id},Mobile,Title {id},\"multi\nline\",{status},{est},High,p1,App,ann,bo,,{},{},{},{},2026-01-02T10:00:00.000Z,2026-01-20T10:00:00.000Z,{started},,{completed},{canceled},,,,,,",
+            cyc[0], cyc[1], cyc[2], cyc[3]
+        )
+    };
+    let text = [
+        LINEAR_HEADER.to_string(),
+        row(
+            "MOB-1",
+            "Done",
+            "3",
+            "12",
+            "2026-01-06T09:00:00.000Z",
+            "2026-01-08T21:00:00.000Z",
+            "",
+        ),
+        row(
+            "MOB-2",
+            "Done",
+            "5",
+            "12",
+            "2026-01-12T09:00:00.000Z",
+            "2026-01-22T09:00:00.000Z",
+            "",
+        ),
+        row(
+            "MOB-3",
+            "Canceled",
+            "2",
+            "12",
+            "",
+            "",
+            "2026-01-10T09:00:00.000Z",
+        ),
+        row("MOB-4", "Todo", "1", "", "", "", ""),
+    ]
+    .join("\n")
+        + "\n";
+    let f = write(dir.path(), "linear.csv", text.as_bytes());
+    let db = dir.path().join("l.duckdb");
+    ok(&sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]));
+    // Linear's cycle end is the next cycle's start: the sprint ends the day before.
+    assert_eq!(
+        table(
+            &db,
+            "select team, sprint_id, name, strftime(start_date, '%Y-%m-%d'), strftime(end_date, '%Y-%m-%d') from sprints"
+        ),
+        "Mobile | 12 | Cycle 12 | 2026-01-05 | 2026-01-18"
+    );
+    assert_eq!(
+        table(
+            &db,
+            "select story, status, round(epoch(completed_at - started_at) / 86400.0, 2) from sprint_items order by story"
+        ),
+        // MOB-2 was completed after the cycle ended: the cycle did not finish it.
+        "MOB-1 | done | 2.5\nMOB-2 | not_done | NULL\nMOB-3 | removed | NULL"
+    );
+    let acc = sprintlens(&db, &["--format", "json", "accuracy", "--team", "Mobile"]);
+    ok(&acc);
+    let acc: serde_json::Value = serde_json::from_str(&acc.stdout).unwrap();
+    assert_eq!(acc["buckets"][0]["median_days"], 2.5);
+}
+
+#[test]
+fn any_csv_through_a_column_map() {
+    let dir = scratch();
+    let text = "Key,SP,Iteration,Resolved,State,Notes\nK-1,3,It 1,2026-02-03T10:00:00,done,a\nK-2,,It 1,,open,b\n";
+    let f = write(dir.path(), "any.csv", text.as_bytes());
+    let db = dir.path().join("m.duckdb");
+    let map = "story=Key,points_end=SP,sprint_id=Iteration,completed_at=Resolved,status=State";
+    ok(&sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--kind",
+            "sprint_items",
+            "--team",
+            "ops",
+            "--map",
+            map,
+            f.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        table(
+            &db,
+            "select team, sprint_id, story, status, coalesce(points_end::varchar, 'NULL') from sprint_items order by story"
+        ),
+        "ops | It 1 | K-1 | done | 3.0\nops | It 1 | K-2 | not_done | NULL"
+    );
+    let bad = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--kind",
+            "sprint_items",
+            "--team",
+            "ops",
+            "--map",
+            "story=Ticket",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("--map story=Ticket: the file has no column \"Ticket\"; it has Key, SP, Iteration, Resolved, State, Notes"), "{}", bad.stderr);
+    let bad = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--kind",
+            "stories",
+            "--team",
+            "ops",
+            "--map",
+            "story=Key,velocity=SP",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("--map velocity=...: stories rows have no field \"velocity\""),
+        "{}",
+        bad.stderr
+    );
+    let bad = sprintlens(
+        &db,
+        &["ingest", "-q", "--map", "story", f.to_str().unwrap()],
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("--map: \"story\" is not field=Column"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn bad_exports_are_named_and_nothing_is_written() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let before = fingerprint(&db);
+    let cases: Vec<(&str, String, Vec<&str>, &str)> = vec![
+        (
+            "nokey.csv",
+            "Summary,Status,Project key,Sprint\nA,Done,PAY,S1\n".into(),
+            vec!["--from", "jira"],
+            "nokey.csv:1: this jira export has no \"Issue key\" column; its header starts Summary, Status, Project key, Sprint",
+        ),
+        (
+            "baddate.csv",
+            "Summary,Issue key,Status,Project key,Created,Sprint\nA,PAY-9,Done,PAY,yesterday,S1\n".into(),
+            vec![],
+            "baddate.csv:2: column \"Created\": cannot read \"yesterday\" as a date (tried ISO 8601, %d/%b/%y %I:%M %p",
+        ),
+        (
+            "badpoints.csv",
+            "Summary,Issue key,Status,Project key,Sprint,Custom field (Story Points)\nA,PAY-9,Done,PAY,S1,five\nB,PAY-10,Done,PAY,S1,-3\n".into(),
+            vec![],
+            "badpoints.csv:2: column \"Custom field (Story Points)\": \"five\" is not a number of points",
+        ),
+        (
+            "ado-noid.csv",
+            "Work Item Type,Title,State,Iteration Path\n\"Bug\",\"x\",\"New\",\"P\\S 1\"\n".into(),
+            vec!["--from", "azure"],
+            "ado-noid.csv:1: this azure export has no \"ID\" column",
+        ),
+        (
+            "ado-points.csv",
+            "ID,Work Item Type,Title,State,Iteration Path,Story Points\n\"1\",\"Bug\",\"x\",\"New\",\"P\\T\\S 1\",\"lots\"\n".into(),
+            vec![],
+            "ado-points.csv:2: column \"Story Points\": \"lots\" is not a number of points",
+        ),
+        (
+            "linear-noid.csv",
+            "Team,Title,Status,Estimate,Cycle Number\nMobile,x,Done,2,1\n".into(),
+            vec!["--from", "linear"],
+            "linear-noid.csv:1: this linear export has no \"ID\" column",
+        ),
+        (
+            "linear-date.csv",
+            format!("{LINEAR_HEADER}\nMOB-1,Mobile,t,,Done,2,,,,,,,1,,2026-13-01,2026-01-19T00:00:00Z,,,,,,,,,,,,,\n"),
+            vec![],
+            "linear-date.csv:2: column \"Cycle Start\": cannot read \"2026-13-01\" as a date (tried ISO 8601)",
+        ),
+        (
+            "linear-points.csv",
+            format!("{LINEAR_HEADER}\nMOB-1,Mobile,t,,Done,two,,,,,,,,,,,,,,,,,,,,,,,\n"),
+            vec![],
+            "linear-points.csv:2: column \"Estimate\": \"two\" is not a number of points",
+        ),
+        (
+            "ragged.csv",
+            "Summary,Issue key,Status,Project key,Sprint\nA,PAY-9,Done\n".into(),
+            vec!["--from", "jira"],
+            "ragged.csv:2: 3 fields where the header has 5",
+        ),
+        (
+            "unknown.csv",
+            "Ticket,Size\nT-1,3\n".into(),
+            vec!["--from", "jira"],
+            "unknown.csv:1: this jira export has no \"Issue key\" column",
+        ),
+    ];
+    for (name, text, flags, want) in cases {
+        let f = write(dir.path(), name, text.as_bytes());
+        let mut args = vec!["ingest", "-q"];
+        args.extend(flags.iter().copied());
+        args.push(f.to_str().unwrap());
+        let r = sprintlens(&db, &args);
+        assert_eq!(r.code, 1, "{name}: {}", r.stdout);
+        assert!(
+            r.stderr.contains(want),
+            "{name}: want {want:?}\n got {}",
+            r.stderr
+        );
+        assert!(fingerprint(&db) == before, "{name}: the database changed");
+    }
+    // Negative points are named too (the second row of badpoints.csv).
+    let f = dir.path().join("badpoints.csv");
+    let r = sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]);
+    assert!(r.stderr.contains("badpoints.csv:3: column \"Custom field (Story Points)\": \"-3\": points cannot be negative"), "{}", r.stderr);
+    let r = sprintlens(
+        &db,
+        &["ingest", "-q", "--from", "asana", f.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("--from asana: expected jira, azure or linear"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn usual_status_names_and_reference_columns() {
+    let dir = scratch();
+    let jira = "Summary,Issue key,Status,Project key,Sprint\nA,W-1,Won't Do,W,S1\nB,W-2,In Review,W,S1\nC,W-3,Resolved,W,S1\nD,W-4,Some Custom State,W,S1\n";
+    let f = write(dir.path(), "jira.csv", jira.as_bytes());
+    let db = dir.path().join("s.duckdb");
+    ok(&sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]));
+    assert_eq!(
+        table(
+            &db,
+            "select story, status, coalesce(removed::varchar, 'NULL') from sprint_items order by story"
+        ),
+        // A workflow's own state names count as not done at the sprint's end.
+        "W-1 | removed | true\nW-2 | not_done | NULL\nW-3 | done | NULL\nW-4 | not_done | NULL"
+    );
+    // The sprint as `Custom field (Sprint)` (another export of the same Cloud site).
+    let custom =
+        "Summary,Issue key,Status,Project key,Custom field (Sprint)\nA,V-1,Done,V,V Sprint 7\n";
+    let f = write(dir.path(), "custom.csv", custom.as_bytes());
+    let db3 = dir.path().join("v.duckdb");
+    ok(&sprintlens(&db3, &["ingest", "-q", f.to_str().unwrap()]));
+    assert_eq!(
+        table(
+            &db3,
+            "select team, sprint_id, story, status from sprint_items"
+        ),
+        "V | V Sprint 7 | V-1 | done"
+    );
+    let ado = "ID,Work Item Type,Title,State,Iteration Path,Microsoft.VSTS.Scheduling.StoryPoints\n\"5\",\"User Story\",\"x\",\"Done\",\"P\\T\\Sprint 1\",\"3\"\n";
+    let f = write(dir.path(), "ado.csv", ado.as_bytes());
+    let db2 = dir.path().join("a.duckdb");
+    ok(&sprintlens(&db2, &["ingest", "-q", f.to_str().unwrap()]));
+    assert_eq!(
+        table(&db2, "select team, story, estimate::varchar from stories"),
+        "T | 5 | 3.0"
+    );
+}
+
+#[test]
+fn an_export_does_not_blank_what_it_has_no_column_for() {
+    let dir = scratch();
+    let db = dir.path().join("k.duckdb");
+    let native = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,title,type,created_at,estimate\nMobile,MOB-1,old title,bug,2025-12-01T08:00:00,2\n",
+    );
+    ok(&sprintlens(
+        &db,
+        &["ingest", "-q", native.to_str().unwrap()],
+    ));
+    // Linear has no type column; this export has no Created either.
+    let text = "ID,Team,Title,Status,Estimate,Cycle Number,Cycle Start,Cycle End\nMOB-1,Mobile,new title,Done,3,,,\n";
+    let f = write(dir.path(), "linear.csv", text.as_bytes());
+    let r = sprintlens(
+        &db,
+        &["ingest", "-q", "--from", "linear", f.to_str().unwrap()],
+    );
+    ok(&r);
+    assert_eq!(
+        table(
+            &db,
+            "select title, type, strftime(created_at, '%Y-%m-%d %H:%M'), estimate::varchar from stories"
+        ),
+        "new title | bug | 2025-12-01 08:00 | 3.0"
+    );
+}

@@ -1,0 +1,15 @@
+//! The integration tests, one binary with a module per area: the CLI on the real binary, ingest
+//! and its errors, importers, metrics against the published tables, query and page snapshots,
+//! HTTP on a random port, the browser check, and the architecture rules.
+
+mod architecture;
+mod browser;
+mod cli;
+mod common;
+mod golden;
+mod import;
+mod ingest;
+mod ingest_errors;
+mod metrics;
+mod queries;
+mod web;

@@ -1,0 +1,591 @@
+//! Metrics reproduce the published tables from real projects.
+
+use crate::common::*;
+
+fn num(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("a number, found {v}"))
+}
+
+/// A row of a paper's table (`project,file,count,value...`) against sprintlens' JSON row:
+/// the count exactly, each value within 0.01.
+fn matches_paper(got: &serde_json::Value, paper: &[String], fields: &[&str], label: &str) {
+    assert_eq!(
+        got["n"].as_u64().unwrap(),
+        paper[2].parse::<u64>().unwrap(),
+        "{label}: count"
+    );
+    for (k, field) in fields.iter().enumerate() {
+        let want: f64 = paper[3 + k].parse().unwrap();
+        let have = num(&got[*field]);
+        assert!(
+            (have - want).abs() <= 0.01,
+            "{label} {field}: paper {want}, sprintlens {have}"
+        );
+    }
+}
+
+#[test]
+fn points_reproduce_table_1_of_the_story_point_paper() {
+    let Some(data) = shared_data() else { return };
+    let dir = scratch();
+    let db = dir.path().join("t1.duckdb");
+    let expected =
+        std::fs::read_to_string(data.join("storypoints-tse2018/expected_table1.csv")).unwrap();
+    let mut rows = Vec::new();
+    for line in expected.lines().skip(1) {
+        let f: Vec<String> = line.split(',').map(str::to_string).collect();
+        let team = f[1].trim_end_matches(".csv").to_string();
+        let path = data.join("storypoints-tse2018").join(&f[1]);
+        let r = sprintlens(
+            &db,
+            &["ingest", "-q", "--team", &team, path.to_str().unwrap()],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        rows.push((team, f));
+    }
+    let r = sprintlens(&db, &["--format", "json", "points"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let got = got["rows"].as_array().unwrap();
+    assert_eq!(got.len(), 16);
+    for (team, f) in rows {
+        let g = got
+            .iter()
+            .find(|g| g["group"] == team.as_str())
+            .unwrap_or_else(|| panic!("{team}"));
+        matches_paper(
+            g,
+            &f,
+            &["min", "max", "mean", "median", "mode", "variance", "sd"],
+            &team,
+        );
+    }
+}
+
+#[test]
+fn points_of_an_unknown_team_or_program_are_refused() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let r = sprintlens(&db, &["points", "--team", "nobody"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("unknown team \"nobody\"; the database has pay"),
+        "{}",
+        r.stderr
+    );
+    let r = sprintlens(&db, &["points", "--program", "x"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("unknown program \"x\"; the database has none"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn points_by_hand_with_undefined_values() {
+    let dir = scratch();
+    let db = dir.path().join("p.duckdb");
+    let f = write(
+        dir.path(),
+        "s.csv",
+        b"team,program,story,estimate\na,core,A-1,1\na,core,A-2,2\na,core,A-3,2\na,core,A-4,3\na,core,A-5,5\na,core,A-6,8\nb,core,B-1,13\nb,core,B-2,\n",
+    );
+    assert_eq!(
+        sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]).code,
+        0
+    );
+    let r = sprintlens(&db, &["--format", "json", "points"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let a = &v["rows"][0];
+    assert_eq!(a["group"], "a");
+    assert_eq!(
+        (num(&a["mean"]), num(&a["median"]), num(&a["mode"])),
+        (3.5, 2.5, 2.0)
+    );
+    assert!((num(&a["variance"]) - 6.7).abs() < 1e-9);
+    let b = &v["rows"][1];
+    assert_eq!(b["n"], 1);
+    assert!(b["sd"].is_null());
+    assert_eq!(b["undefined"]["sd"], "needs at least two values");
+    let t = sprintlens(&db, &["points"]);
+    assert!(t.stdout.contains("n/a"), "{}", t.stdout);
+    let p = sprintlens(&db, &["--format", "json", "points", "--by", "program"]);
+    let v: serde_json::Value = serde_json::from_str(&p.stdout).unwrap();
+    assert_eq!(v["rows"][0]["group"], "core");
+    assert_eq!(v["rows"][0]["n"], 7);
+}
+
+#[test]
+fn velocity_difference_reproduces_table_7_of_the_delivery_paper() {
+    let Some(data) = shared_data() else { return };
+    let dir = scratch();
+    let db = dir.path().join("t7.duckdb");
+    let expected =
+        std::fs::read_to_string(data.join("sprints-tse2017/expected_table7.csv")).unwrap();
+    let mut programs = Vec::new();
+    for line in expected.lines().skip(1) {
+        let f: Vec<String> = line.split(',').map(str::to_string).collect();
+        let program = f[1].trim_end_matches(".csv").to_string();
+        let path = data.join("sprints-tse2017").join(&f[1]);
+        let r = sprintlens(
+            &db,
+            &[
+                "ingest",
+                "-q",
+                "--program",
+                &program,
+                path.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        programs.push((program, f));
+    }
+    let r = sprintlens(&db, &["--format", "json", "velocity", "--by", "program"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let got = got["difference"].as_array().unwrap();
+    assert_eq!(got.len(), 2);
+    for (program, f) in programs {
+        let g = got.iter().find(|g| g["group"] == program.as_str()).unwrap();
+        matches_paper(
+            g,
+            &f,
+            &["min", "max", "mean", "median", "mode", "sd", "iqr"],
+            &program,
+        );
+    }
+}
+
+#[test]
+fn velocity_by_hand() {
+    let dir = scratch();
+    let db = dir.path().join("v.duckdb");
+    let sprints = write(
+        dir.path(),
+        "sprints.csv",
+        b"team,sprint_id,start_date,end_date\na,1,2025-01-06,2025-01-19\na,2,2025-01-20,2025-02-02\na,3,2025-02-03,2025-02-16\na,4,2025-02-17,2025-03-02\n",
+    );
+    // Sprint 1: committed 5+3+2 = 10, A-3 removed, A-4 added (1 point); done A-1 and A-4:
+    //   completed 5+1 = 6, completed of committed 5, say/do 50%, carry-over 1 (A-2).
+    // Sprint 2: committed 3 (A-2 carried) + 8 = 11, both done: completed 11, say/do 100%.
+    // Sprint 3: committed 0 (nothing): say/do undefined; completed 0.
+    // Sprint 4: active on 2025-02-20.
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,committed,points_start,points_end,status\n\
+a,1,A-1,true,5,5,done\na,1,A-2,true,3,3,not_done\na,1,A-3,true,2,2,removed\na,1,A-4,false,,1,done\n\
+a,2,A-2,true,3,3,done\na,2,A-5,true,8,8,done\n\
+a,3,A-6,false,,2,not_done\n\
+a,4,A-7,true,5,5,not_done\n",
+    );
+    assert_eq!(
+        sprintlens(
+            &db,
+            &[
+                "ingest",
+                "-q",
+                sprints.to_str().unwrap(),
+                items.to_str().unwrap()
+            ]
+        )
+        .code,
+        0
+    );
+    let r = sprintlens(
+        &db,
+        &["--format", "json", "velocity", "--as-of", "2025-02-20"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let s = v["sprints"].as_array().unwrap();
+    assert_eq!(s.len(), 4);
+    let f = |i: usize, k: &str| s[i][k].clone();
+    assert_eq!(
+        (
+            num(&f(0, "committed")),
+            num(&f(0, "added")),
+            num(&f(0, "removed")),
+            num(&f(0, "completed"))
+        ),
+        (10.0, 1.0, 2.0, 6.0)
+    );
+    assert_eq!(
+        (
+            num(&f(0, "say_do")),
+            f(0, "carry_over_items"),
+            num(&f(0, "difference"))
+        ),
+        (0.5, serde_json::json!(1), -4.0)
+    );
+    assert_eq!(
+        (
+            num(&f(1, "committed")),
+            num(&f(1, "completed")),
+            num(&f(1, "say_do"))
+        ),
+        (11.0, 11.0, 1.0)
+    );
+    assert!(f(2, "say_do").is_null());
+    assert_eq!(f(2, "undefined")["say_do"], "nothing was committed");
+    assert_eq!(f(3, "closed"), false);
+    // The sd of one sprint is undefined, with its reason.
+    assert!(f(0, "rolling_sd").is_null());
+    assert_eq!(
+        f(0, "undefined")["rolling_sd"],
+        "needs at least two closed sprints"
+    );
+    assert!(f(3, "rolling_mean").is_null());
+    // Rolling over closed sprints 1-3: completed 6, 11, 0 -> mean 17/3, median 6.
+    assert!((num(&f(2, "rolling_mean")) - 17.0 / 3.0).abs() < 1e-9);
+    assert_eq!(num(&f(2, "rolling_median")), 6.0);
+    let t = &v["teams"][0];
+    assert_eq!(t["closed_sprints"], 3);
+    // Trend of 6, 11, 0: slope -3.
+    assert!((num(&t["trend_slope"]) + 3.0).abs() < 1e-9);
+    assert!((num(&t["say_do"]) - 0.75).abs() < 1e-9);
+    // The active sprint is not in the difference distribution: 6-10, 11-11, 0-0.
+    let d = &v["difference"][0];
+    assert_eq!(d["n"], 3);
+    assert_eq!(
+        (num(&d["min"]), num(&d["max"]), num(&d["median"])),
+        (-4.0, 0.0, 0.0)
+    );
+    // One sprint's row, with its history's rolling values.
+    let r = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "velocity",
+            "--sprint",
+            "2",
+            "--as-of",
+            "2025-02-20",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["sprints"].as_array().unwrap().len(), 1);
+    assert_eq!(num(&v["sprints"][0]["rolling_mean"]), 8.5);
+    let r = sprintlens(&db, &["velocity", "--sprint", "99"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("unknown sprint \"99\""), "{}", r.stderr);
+}
+
+#[test]
+fn spread_and_consensus_by_hand_with_pseudonyms() {
+    let dir = scratch();
+    let db = dir.path().join("s.duckdb");
+    let decks = write(dir.path(), "decks.csv", b"team,deck\nt,fibonacci\n");
+    let stories = write(dir.path(), "stories.csv", b"team,story,estimate\nt,T-1,8\n");
+    // Round 1: 5, 13, 8, ? -> spread 2 steps, suggested 8; round 2: 8, 8, 8, 5 -> spread 1.
+    let votes = write(
+        dir.path(),
+        "votes.csv",
+        b"team,session,story,round,voter,card\n\
+t,s1,T-1,1,zoe,5\nt,s1,T-1,1,max,13\nt,s1,T-1,1,ada,8\nt,s1,T-1,1,bo,?\n\
+t,s1,T-1,2,zoe,8\nt,s1,T-1,2,max,8\nt,s1,T-1,2,ada,8\nt,s1,T-1,2,bo,5\n",
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            decks.to_str().unwrap(),
+            stories.to_str().unwrap(),
+            votes.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sprintlens(&db, &["--format", "json", "spread"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stdout.contains("zoe") && !r.stdout.contains("\"max\""),
+        "names leak: {}",
+        r.stdout
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["pseudonymised"], true);
+    let r1 = &v["rounds"][0];
+    assert_eq!(
+        (r1["spread_steps"].as_i64(), r1["question_votes"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(r1["suggested_card"], "8");
+    assert!((num(&r1["ratio_spread"]) - 2.6).abs() < 1e-12);
+    assert_eq!(r1["low_voters"].as_array().unwrap().len(), 1);
+    assert!(r1["low_voters"][0].as_str().unwrap().starts_with("voter "));
+    let r2 = &v["rounds"][1];
+    assert_eq!(
+        (r2["spread_steps"].as_i64(), r2["spread_change"].as_i64()),
+        (Some(1), Some(-1))
+    );
+    assert_eq!(
+        (r2["near_consensus"].as_bool(), r2["unanimous"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert!((num(&r2["mode_share"]) - 0.75).abs() < 1e-12);
+    let s = &v["stories"][0];
+    assert_eq!(
+        (s["rounds"].as_i64(), s["rounds_to_consensus"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(s["question_share"], 0.125);
+    // Calibration on round 1 against the final 8 (step 5): 5 -> -1, 13 -> +1, 8 -> 0.
+    let voters = v["voters"].as_array().unwrap();
+    assert_eq!(voters.len(), 3);
+    let mut abs: Vec<f64> = voters.iter().map(|x| num(&x["mean_abs_steps"])).collect();
+    abs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(abs, vec![0.0, 1.0, 1.0]);
+    let named = sprintlens(&db, &["--format", "json", "spread", "--show-names"]);
+    assert!(named.stdout.contains("\"zoe\""), "{}", named.stdout);
+}
+
+#[test]
+fn forecast_from_a_steady_team_is_certain_and_seeded() {
+    let dir = scratch();
+    let db = dir.path().join("f.duckdb");
+    let sprints = write(
+        dir.path(),
+        "sprints.csv",
+        b"team,sprint_id,start_date,end_date\na,1,2025-01-06,2025-01-19\na,2,2025-01-20,2025-02-02\na,3,2025-02-03,2025-02-16\n",
+    );
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,committed,points_start,points_end,status\na,1,A-1,true,10,10,done\na,2,A-2,true,10,10,done\na,3,A-3,true,10,10,done\n",
+    );
+    let stories = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,estimate\na,A-4,13\na,A-5,8\na,A-1,10\n",
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            sprints.to_str().unwrap(),
+            items.to_str().unwrap(),
+            stories.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "forecast",
+            "--sprints",
+            "2",
+            "--as-of",
+            "2025-03-01",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let t = &v["teams"][0];
+    assert_eq!(t["history"], serde_json::json!([10.0, 10.0, 10.0]));
+    for l in t["how_much"].as_array().unwrap() {
+        assert_eq!(num(&l["value"]), 20.0);
+    }
+    // The remaining backlog is A-4 and A-5 (A-1 is done): 21 points, 3 sprints of 10.
+    assert_eq!(
+        (num(&t["target_points"]), t["target_source"].as_str()),
+        (21.0, Some("remaining backlog"))
+    );
+    for l in t["when"].as_array().unwrap() {
+        assert_eq!(num(&l["value"]), 3.0);
+        assert_eq!(l["date"], "2025-03-30");
+    }
+    let again = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "forecast",
+            "--sprints",
+            "2",
+            "--as-of",
+            "2025-03-01",
+        ],
+    );
+    assert_eq!(r.stdout, again.stdout);
+    let bad = sprintlens(&db, &["forecast", "--points", "-3"]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("--points -3: expected a number above 0"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn accuracy_by_hand() {
+    let dir = scratch();
+    let db = dir.path().join("a.duckdb");
+    // Points 1, 2, 2, 3 taking 1, 3, 2, 2 days: Kendall tau-b 0.4 (see the unit test);
+    // hours 4, 8, 10, 12 -> hours per point 4, 4, 5, 4: median 4, E = 4, 8, 8, 12;
+    // MRE 0, 0, 0.2, 0 -> MdMRE 0, PRED(25) 100%, MAE 0.5.
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,committed,points_end,status,started_at,completed_at,actual_hours\n\
+a,1,A-1,true,1,done,2025-01-06 09:00,2025-01-07 09:00,4\n\
+a,1,A-2,true,2,done,2025-01-06 09:00,2025-01-09 09:00,8\n\
+a,1,A-3,true,2,done,2025-01-06 09:00,2025-01-08 09:00,10\n\
+a,1,A-4,true,3,done,2025-01-06 09:00,2025-01-08 09:00,12\n\
+a,1,A-5,true,5,not_done,2025-01-06 09:00,,\n",
+    );
+    assert_eq!(
+        sprintlens(&db, &["ingest", "-q", items.to_str().unwrap()]).code,
+        0
+    );
+    let r = sprintlens(&db, &["--format", "json", "accuracy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let t = &v["teams"][0];
+    assert_eq!(t["items"], 4);
+    assert!((num(&t["kendall_tau_b"]) - 0.4).abs() < 1e-9);
+    assert_eq!(t["medians_rise"], false);
+    assert_eq!(
+        (
+            num(&t["hours_per_point"]),
+            num(&t["mdmre"]),
+            num(&t["pred25"])
+        ),
+        (4.0, 0.0, 1.0)
+    );
+    assert!((num(&t["mae_hours"]) - 0.5).abs() < 1e-9);
+    let b = v["buckets"].as_array().unwrap();
+    assert_eq!(b.len(), 3);
+    assert_eq!(
+        (num(&b[1]["points"]), num(&b[1]["median_days"])),
+        (2.0, 2.5)
+    );
+    // 2-point items (3, 2 days) against the 3-point item (2 days): 3 > 2 counts 1, 2 = 2 counts 0.5.
+    assert_eq!(num(&b[1]["overlap_with_next"]), 0.75);
+}
+
+#[test]
+fn splits_fire_with_reasons_and_follow_the_settings() {
+    let dir = scratch();
+    let db = dir.path().join("sp.duckdb");
+    let decks = write(dir.path(), "decks.csv", b"team,deck\nt,fibonacci\n");
+    let stories = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,title,estimate\nt,T-1,Wide votes,8\nt,T-2,Big one,13\nt,T-3,Calm,3\n",
+    );
+    // T-1: round 1 from 3 to 13 (3 steps), half of the votes are '?'; T-3: everyone says 3.
+    let votes = write(
+        dir.path(),
+        "votes.csv",
+        b"team,story,round,voter,card\nt,T-1,1,a,3\nt,T-1,1,b,13\nt,T-1,1,c,?\nt,T-1,1,d,?\n\
+t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            decks.to_str().unwrap(),
+            stories.to_str().unwrap(),
+            votes.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sprintlens(&db, &["--format", "json", "splits"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["scope"], "backlog");
+    assert_eq!(v["stories_checked"], 3);
+    let c = v["candidates"].as_array().unwrap();
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert_eq!(c[0]["story"], "T-1");
+    let signals: Vec<u64> = c[0]["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["signal"].as_u64().unwrap())
+        .collect();
+    assert_eq!(signals, vec![1, 2, 3]);
+    assert_eq!(
+        c[0]["signals"][0]["reason"],
+        "the first round's votes were 3 cards apart (threshold 2)"
+    );
+    assert_eq!(
+        c[0]["signals"][2]["reason"],
+        "50% of the votes were \"?\" (threshold 25%)"
+    );
+    assert_eq!(c[1]["story"], "T-2");
+    assert_eq!(
+        c[1]["signals"][0]["reason"],
+        "estimated at 13 points (threshold 13)"
+    );
+    // Settings next to the database raise the thresholds for team t.
+    write(dir.path(), "sprintlens.toml", b"[teams.t.split]\nround1_spread = 4\nlast_spread = 4\nquestion_share = 0.6\nmax_points = 21\n");
+    let v: serde_json::Value =
+        serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+    assert_eq!(v["candidates"].as_array().unwrap().len(), 0, "{v}");
+    // A bad settings file is refused with its name and key.
+    let bad = write(dir.path(), "bad.toml", b"[defaults]\nwindow = 0\n");
+    let r = sprintlens(&db, &["--config", bad.to_str().unwrap(), "splits"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("bad.toml: defaults.window: must be at least 1"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn points_of_one_sprint_or_since_a_day() {
+    let dir = scratch();
+    let db = dir.path().join("ps.duckdb");
+    let stories = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,created_at,estimate\na,A-1,2025-01-01,1\na,A-2,2025-02-01,5\na,A-3,2025-03-01,8\n",
+    );
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,status\na,7,A-2,done\na,7,A-3,not_done\n",
+    );
+    assert_eq!(
+        sprintlens(
+            &db,
+            &[
+                "ingest",
+                "-q",
+                stories.to_str().unwrap(),
+                items.to_str().unwrap()
+            ]
+        )
+        .code,
+        0
+    );
+    let run = |args: &[&str]| -> serde_json::Value {
+        let mut a = vec!["--format", "json", "points"];
+        a.extend(args);
+        serde_json::from_str(&sprintlens(&db, &a).stdout).unwrap()
+    };
+    assert_eq!(run(&[])["rows"][0]["n"], 3);
+    let v = run(&["--sprint", "7"]);
+    assert_eq!(
+        (v["rows"][0]["n"].as_u64(), num(&v["rows"][0]["mean"])),
+        (Some(2), 6.5)
+    );
+    let v = run(&["--since", "2025-02-15"]);
+    assert_eq!(
+        (v["rows"][0]["n"].as_u64(), num(&v["rows"][0]["min"])),
+        (Some(1), 8.0)
+    );
+}

@@ -1,0 +1,712 @@
+//! The report server and static reports as a user meets them: every route driven without a
+//! socket (200, 404, 400), the pages' numbers against the CLI's, escaping of hostile text on
+//! every page, template snapshots over the sample data, the real binary on port 0, the demo
+//! serving, and `report` writing self-contained pages.
+//! Update page snapshots with SPRINTLENS_UPDATE_SNAPSHOTS=1 cargo test web::, then read them.
+
+use crate::common::*;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// Every sample sprint ended before this day: all closed, pages stable from day to day.
+const AS_OF: &str = "as_of=2025-07-01";
+
+fn app_for(db: &std::path::Path) -> axum::Router {
+    let store = sprintlens::store::Store::open_read_only(db)
+        .unwrap()
+        .unwrap();
+    let settings = sprintlens::settings::Settings::load(None, db).unwrap();
+    sprintlens::web::app(sprintlens::web::AppState::new(store, settings))
+}
+
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String) {
+    let res = app
+        .clone()
+        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn json(app: &axum::Router, uri: &str) -> serde_json::Value {
+    let (s, body) = get(app, uri).await;
+    assert_eq!(s, StatusCode::OK, "{uri}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{uri}: {e}: {body}"))
+}
+
+fn sample_db(dir: &std::path::Path) -> std::path::PathBuf {
+    let db = dir.join("w.duckdb");
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            project_root().join("sample-data").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    db
+}
+
+/// Every page of the sample data with its JSON twin.
+const PAGES: [(&str, &str); 6] = [
+    ("/", "/api/teams"),
+    ("/dashboard", "/api/dashboard"),
+    (
+        "/dashboard?program=commerce",
+        "/api/dashboard?program=commerce",
+    ),
+    ("/teams/payments", "/api/teams/payments"),
+    ("/teams/payments/splits", "/api/teams/payments/splits"),
+    ("/teams/payments/sprints/3", "/api/teams/payments/sprints/3"),
+];
+
+fn with_as_of(path: &str) -> String {
+    format!(
+        "{path}{}{AS_OF}",
+        if path.contains('?') { '&' } else { '?' }
+    )
+}
+
+#[tokio::test]
+async fn every_page_and_its_json_twin_answer() {
+    let dir = scratch();
+    let app = app_for(&sample_db(dir.path()));
+    let (s, body) = get(&app, "/healthz").await;
+    assert_eq!((s, body.as_str()), (StatusCode::OK, "ok"));
+    for (page, api) in PAGES {
+        let (s, body) = get(&app, &with_as_of(page)).await;
+        assert_eq!(s, StatusCode::OK, "{page}: {body}");
+        assert!(body.starts_with("<!doctype html>"), "{page}");
+        // The page links its twin, keeping the query (parameters sorted).
+        let (path, query) = with_as_of(api)
+            .split_once('?')
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .unwrap();
+        let mut pairs: Vec<&str> = query.split('&').collect();
+        pairs.sort();
+        let twin = format!("{path}?{}", pairs.join("&amp;"));
+        assert!(
+            body.contains(&format!("href=\"{twin}\"")),
+            "{page} links {twin}"
+        );
+        json(&app, &with_as_of(api)).await;
+    }
+    // The index links every team, its latest sprint and the dashboards.
+    let (_, index) = get(&app, "/").await;
+    for link in [
+        "<a href=\"/teams/payments\">Payments</a>",
+        "<a href=\"/teams/payments/sprints/12\">PAY Sprint 12</a>",
+        "<a href=\"/teams/search/splits\">split candidates</a>",
+        "<a href=\"/dashboard?program=commerce\">commerce</a>",
+    ] {
+        assert!(index.contains(link), "missing {link}");
+    }
+    let v = json(&app, "/api/teams").await;
+    assert_eq!(v["teams"].as_array().unwrap().len(), 3);
+    assert_eq!(v["teams"][1]["latest"], "12");
+}
+
+#[tokio::test]
+async fn the_sprint_review_shows_the_same_numbers_as_the_cli() {
+    let dir = scratch();
+    let db = sample_db(dir.path());
+    let app = app_for(&db);
+    let cli = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "velocity",
+            "--team",
+            "payments",
+            "--sprint",
+            "3",
+            "--as-of",
+            "2025-07-01",
+        ],
+    );
+    assert_eq!(cli.code, 0, "{}", cli.stderr);
+    let cli: serde_json::Value = serde_json::from_str(&cli.stdout).unwrap();
+    let want = &cli["sprints"][0];
+    let page = json(&app, &with_as_of("/api/teams/payments/sprints/3")).await;
+    for k in [
+        "committed",
+        "added",
+        "removed",
+        "completed",
+        "say_do",
+        "carry_over_items",
+    ] {
+        assert_eq!(page["sprint"][k], want[k], "{k}");
+    }
+    // Read off the sample data: sprint 3 committed 61, added 20, completed 68, say/do 100%.
+    assert_eq!(want["committed"], 61.0);
+    assert_eq!(want["added"], 20.0);
+    assert_eq!(want["completed"], 68.0);
+    let (_, html) = get(&app, &with_as_of("/teams/payments/sprints/3")).await;
+    for kpi in [
+        "<b>61</b><span>committed points</span>",
+        "<b>20</b><span>added</span>",
+        "<b>68</b><span>completed</span>",
+        "<b>100%</b><span>say&#x2f;do</span>",
+    ] {
+        assert!(html.contains(kpi), "missing {kpi}");
+    }
+    // Nine items were in sprint 3; each is listed with its title.
+    assert_eq!(page["stories"].as_array().unwrap().len(), 9);
+    assert!(html.contains("<td>PAY-122</td><td>Add session timeout on mobile</td>"));
+    // Previous and next sprints are linked.
+    assert!(html.contains("<a href=\"/teams/payments/sprints/2\">2</a>"));
+    assert!(html.contains("<a href=\"/teams/payments/sprints/4\">4</a>"));
+    // Split candidates: the first five of the team's ranked list.
+    let splits = json(&app, &with_as_of("/api/teams/payments/splits")).await;
+    let first: Vec<&serde_json::Value> = splits["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(5)
+        .map(|c| &c["story"])
+        .collect();
+    let shown: Vec<&serde_json::Value> = page["split_next"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["story"])
+        .collect();
+    assert_eq!(first, shown);
+    // The forecast is the CLI's (same seed, history and trials).
+    let f = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "forecast",
+            "--team",
+            "payments",
+            "--sprints",
+            "3",
+            "--as-of",
+            "2025-07-01",
+        ],
+    );
+    let f: serde_json::Value = serde_json::from_str(&f.stdout).unwrap();
+    assert_eq!(page["forecast"]["how_much"], f["teams"][0]["how_much"]);
+}
+
+#[tokio::test]
+async fn pages_carry_their_charts_with_tooltips() {
+    let dir = scratch();
+    let app = app_for(&sample_db(dir.path()));
+    for (page, charts) in [
+        ("/teams/payments", 4),
+        ("/teams/payments/sprints/3", 2),
+        ("/dashboard", 3),
+    ] {
+        let (_, html) = get(&app, &with_as_of(page)).await;
+        assert_eq!(html.matches("<svg").count(), charts, "{page}");
+        assert!(html.matches("<title>").count() > charts, "{page}: tooltips");
+    }
+    let (_, team) = get(&app, &with_as_of("/teams/payments")).await;
+    for title in [
+        "Velocity of Payments",
+        "Predictability: say/do and rolling CV per sprint",
+        "Cycle time by points (accuracy by size)",
+        "Estimation spread of the stories planned into each sprint",
+    ] {
+        assert!(team.contains(title), "missing chart {title}");
+    }
+    let (_, dash) = get(&app, &with_as_of("/dashboard")).await;
+    assert!(
+        dash.contains("compared on predictability"),
+        "the dashboard says how it compares"
+    );
+}
+
+#[tokio::test]
+async fn unknown_things_are_404_and_bad_parameters_400() {
+    let dir = scratch();
+    let app = app_for(&sample_db(dir.path()));
+    for uri in [
+        "/teams/nobody",
+        "/api/teams/nobody",
+        "/teams/nobody/splits",
+        "/api/teams/nobody/splits",
+        "/teams/nobody/sprints/1",
+        "/api/teams/nobody/sprints/1",
+        "/teams/payments/sprints/99",
+        "/api/teams/payments/sprints/99",
+        "/dashboard?program=nowhere",
+        "/api/dashboard?program=nowhere",
+        "/no/such/page",
+        "/teams/payments/sprints",
+    ] {
+        let (s, body) = get(&app, uri).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{uri}: {body}");
+        assert!(
+            body.contains("<h1>404</h1>"),
+            "{uri}: a page, not a bare status"
+        );
+    }
+    let (_, body) = get(&app, "/teams/nobody").await;
+    assert!(
+        body.contains("There is no team &quot;nobody&quot;."),
+        "{body}"
+    );
+    let (_, body) = get(&app, "/teams/payments/sprints/99").await;
+    assert!(body.contains("has no sprint &quot;99&quot;"), "{body}");
+    for (page, _) in PAGES {
+        for bad in ["as_of=yesterday", "colour=red", "as_of=2025-02-30"] {
+            let sep = if page.contains('?') { '&' } else { '?' };
+            let uri = format!("{page}{sep}{bad}");
+            let (s, body) = get(&app, &uri).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        }
+    }
+    let (s, body) = get(&app, "/teams/payments?as_of=yesterday").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("as_of=yesterday: expected a date YYYY-MM-DD"),
+        "{body}"
+    );
+    let (s, body) = get(&app, "/dashboard?program=").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    let (s, body) = get(&app, "/teams/payments?colour=red").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("unknown parameter &quot;colour&quot;"),
+        "{body}"
+    );
+}
+
+/// A team whose key and name are an HTML injection, a sprint named by a script, and a story
+/// titled by one, with votes and a backlog story that trips the split signals.
+fn hostile_db(dir: &std::path::Path) -> std::path::PathBuf {
+    let db = dir.join("x.duckdb");
+    let team = "\"\"\"><img src=x>\"";
+    let files = [
+        ("teams.csv", format!("team,program\n{team},<i>prog</i>\n")),
+        (
+            "sprints.csv",
+            format!(
+                "team,sprint_id,name,start_date,end_date\n{team},S/1,<script>alert(2)</script>,2025-01-06,2025-01-19\n{team},S2,Two,2025-01-20,2025-02-02\n"
+            ),
+        ),
+        (
+            "stories.csv",
+            format!(
+                "team,story,title,estimate\n{team},X-1,<script>alert(1)</script>,5\n{team},X-2,<script>alert(1)</script>,20\n{team},X-3,plain,3\n"
+            ),
+        ),
+        (
+            "votes.csv",
+            format!(
+                "team,story,round,voter,card\n{t},X-1,1,<b>ann</b>,3\n{t},X-1,1,bo,8\n{t},X-1,2,<b>ann</b>,5\n{t},X-1,2,bo,5\n{t},X-2,1,<b>ann</b>,5\n{t},X-2,1,bo,20\n{t},X-2,2,<b>ann</b>,20\n{t},X-2,2,bo,20\n",
+                t = team
+            ),
+        ),
+        (
+            "sprint_items.csv",
+            format!(
+                "team,sprint_id,story,committed,points_start,points_end,status,started_at,completed_at\n{team},S/1,X-1,true,5,5,done,2025-01-07T09:00:00,2025-01-10T09:00:00\n{team},S/1,X-3,true,3,3,done,2025-01-07T09:00:00,2025-01-09T09:00:00\n{team},S2,X-1,false,5,5,done,2025-01-21T09:00:00,2025-01-22T09:00:00\n"
+            ),
+        ),
+    ];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|(n, c)| write(dir, n, c.as_bytes()).to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["ingest", "-q"];
+    args.extend(paths.iter().map(String::as_str));
+    let r = sprintlens(&db, &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    db
+}
+
+fn assert_no_markup_from_users(what: &str, html: &str) {
+    for raw in ["<script", "<img", "<b>ann", "<i>prog"] {
+        assert!(
+            !html.contains(raw),
+            "{what}: raw {raw} in the page:\n{html}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_on_every_page() {
+    let dir = scratch();
+    let db = hostile_db(dir.path());
+    let app = app_for(&db);
+    let t = sprintlens::present::fmt::enc("\"><img src=x>");
+    let pages = [
+        "/".to_string(),
+        "/dashboard".to_string(),
+        format!(
+            "/dashboard?program={}",
+            sprintlens::present::fmt::enc("<i>prog</i>")
+        ),
+        format!("/teams/{t}"),
+        format!("/teams/{t}/splits"),
+        format!("/teams/{t}/sprints/S%2F1"),
+        format!("/teams/{t}/sprints/S2"),
+        "/teams/%3Cscript%3E".to_string(),
+    ];
+    for p in &pages {
+        let uri = with_as_of(p);
+        let (s, html) = get(&app, &uri).await;
+        assert!(
+            s == StatusCode::OK || p.contains("%3Cscript"),
+            "{uri}: {s} {html}"
+        );
+        assert_no_markup_from_users(&uri, &html);
+    }
+    let (_, index) = get(&app, "/").await;
+    assert!(index.contains("&quot;&gt;&lt;img src=x&gt;"), "{index}");
+    // The hostile key is a link target too, percent-encoded.
+    assert!(index.contains(&format!("href=\"/teams/{t}\"")), "{index}");
+    let (_, review) = get(&app, &with_as_of(&format!("/teams/{t}/sprints/S%2F1"))).await;
+    assert!(
+        review.contains("&lt;script&gt;alert(2)&lt;&#x2f;script&gt;"),
+        "sprint name as text"
+    );
+    assert!(
+        review.contains("<td>X-1</td><td>&lt;script&gt;alert(1)&lt;&#x2f;script&gt;</td>"),
+        "{review}"
+    );
+    // In the chart the team name is SVG text, escaped by plotters.
+    assert!(
+        review.contains("Velocity of &quot;&gt;&lt;img src=x&gt;"),
+        "chart caption"
+    );
+    let (_, splits) = get(&app, &with_as_of(&format!("/teams/{t}/splits"))).await;
+    assert!(
+        splits.contains("<td>X-2</td><td>&lt;script&gt;alert(1)&lt;&#x2f;script&gt;</td>"),
+        "{splits}"
+    );
+    assert!(
+        splits.contains("round 1: 5 20"),
+        "cards shown without voter names: {splits}"
+    );
+    assert!(
+        !splits.contains("&lt;b&gt;ann"),
+        "no voter names on the split page"
+    );
+    let (_, team) = get(&app, &with_as_of(&format!("/teams/{t}"))).await;
+    assert!(
+        team.contains("<td>voter 1</td>") && !team.contains("&lt;b&gt;ann"),
+        "voters pseudonymised: {team}"
+    );
+    let (s, nf) = get(&app, "/teams/%3Cscript%3E").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(nf.contains("&lt;script&gt;"), "{nf}");
+    // The static report escapes the same way.
+    let out = dir.path().join("site");
+    let r = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "\"><img src=x>",
+            "--out",
+            out.to_str().unwrap(),
+            "--as-of",
+            "2025-07-01",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        assert_no_markup_from_users(
+            &p.display().to_string(),
+            &std::fs::read_to_string(&p).unwrap(),
+        );
+    }
+    assert!(
+        out.join("sprint-S_1.html").is_file(),
+        "the sprint id's slash is not a folder"
+    );
+    let md = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "\"><img src=x>",
+            "--sprint",
+            "S/1",
+            "--format",
+            "markdown",
+            "--as-of",
+            "2025-07-01",
+        ],
+    );
+    assert_eq!(md.code, 0, "{}", md.stderr);
+    assert!(
+        md.stdout.contains(
+            "## Sprint Review: \"&gt;&lt;img src=x&gt; — &lt;script&gt;alert(2)&lt;/script&gt;"
+        ),
+        "{}",
+        md.stdout
+    );
+}
+
+/// Renders every template over the sample data and compares it with its snapshot.
+#[tokio::test]
+async fn every_template_matches_its_snapshot() {
+    let dir = scratch();
+    let app = app_for(&sample_db(dir.path()));
+    let update = std::env::var_os("SPRINTLENS_UPDATE_SNAPSHOTS").is_some();
+    let snaps = project_root().join("tests/snapshots/pages");
+    let mut failures = Vec::new();
+    for (name, uri) in [
+        ("index", "/"),
+        ("dashboard", "/dashboard"),
+        ("team", "/teams/payments"),
+        ("splits", "/teams/search/splits"),
+        ("sprint", "/teams/checkout/sprints/7"),
+        ("error", "/teams/nobody"),
+    ] {
+        let (_, got) = get(&app, &with_as_of(uri)).await;
+        let file = snaps.join(format!("{name}.html"));
+        if update {
+            std::fs::create_dir_all(&snaps).unwrap();
+            std::fs::write(&file, &got).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&file) {
+            Ok(want) if want == got => {}
+            Ok(_) => failures.push(format!("{name}: differs from {}", file.display())),
+            Err(_) => failures.push(format!("{name}: no snapshot at {}", file.display())),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n(SPRINTLENS_UPDATE_SNAPSHOTS=1 rewrites them; read the diff)",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_real_server_serves_every_page_on_port_0() {
+    let dir = scratch();
+    let db = sample_db(dir.path());
+    let (child, addr) = serve(&db);
+    let mut got = vec![("/healthz".to_string(), fetch(&addr, "/healthz"))];
+    for (page, api) in PAGES {
+        got.push((page.to_string(), fetch(&addr, &with_as_of(page))));
+        got.push((api.to_string(), fetch(&addr, &with_as_of(api))));
+    }
+    got.push(("/nope".into(), fetch(&addr, "/nope")));
+    drop(child);
+    assert!(addr.starts_with("127.0.0.1:"), "binds to loopback: {addr}");
+    for (path, res) in &got[..got.len() - 1] {
+        assert!(
+            res.starts_with("HTTP/1.1 200"),
+            "{path}: {}",
+            &res[..res.len().min(300)]
+        );
+    }
+    assert!(got[0].1.ends_with("ok"));
+    assert!(got.last().unwrap().1.starts_with("HTTP/1.1 404"));
+    assert!(got.iter().any(
+        |(p, r)| p == "/teams/payments/sprints/3" && r.contains("Sprint Review: PAY Sprint 3")
+    ));
+}
+
+#[test]
+fn the_demo_loads_the_sample_data_and_serves_it() {
+    let dir = scratch();
+    let mut child = Reap(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+            .args(["demo", "--bind", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env_remove("SPRINTLENS_DB")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let addr = served_address(&mut child.0);
+    let index = fetch(&addr, "/");
+    let review = fetch(&addr, "/teams/search/sprints/12");
+    drop(child);
+    assert!(
+        dir.path().join("sprintlens-demo.duckdb").is_file(),
+        "the demo's own database"
+    );
+    assert!(
+        index.starts_with("HTTP/1.1 200") && index.contains("3 teams in 1 program;"),
+        "{index}"
+    );
+    assert!(
+        review.starts_with("HTTP/1.1 200") && review.contains("Sprint Review: SEA Sprint 12"),
+        "{review}"
+    );
+}
+
+#[test]
+fn report_writes_self_contained_pages_and_a_markdown_summary() {
+    let dir = scratch();
+    let db = sample_db(dir.path());
+    let out = dir.path().join("site");
+    let r = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "payments",
+            "--out",
+            out.to_str().unwrap(),
+            "--as-of",
+            "2025-07-01",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("wrote 14 pages"), "{}", r.stdout);
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 14);
+    assert!(
+        names.contains(&"index.html".into())
+            && names.contains(&"splits.html".into())
+            && names.contains(&"sprint-12.html".into())
+    );
+    for n in &names {
+        let html = std::fs::read_to_string(out.join(n)).unwrap();
+        // Nothing to fetch: no scripts, stylesheets, images or absolute links.
+        for outside in ["<script", "<link", "src=", "href=\"/", "href=\"http"] {
+            assert!(!html.contains(outside), "{n}: {outside}");
+        }
+        // Every relative link points at a page that was written.
+        for part in html.split("href=\"").skip(1) {
+            let target = part.split('"').next().unwrap();
+            assert!(
+                out.join(target).is_file(),
+                "{n} links {target}, which is missing"
+            );
+        }
+    }
+    let review = std::fs::read_to_string(out.join("sprint-3.html")).unwrap();
+    assert!(review.contains("<b>61</b><span>committed points</span>"));
+    // One sprint only.
+    let one = dir.path().join("one");
+    let r = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "payments",
+            "--sprint",
+            "3",
+            "--out",
+            one.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_dir(&one).unwrap().count(), 3);
+    // Markdown for a wiki: the latest closed sprint by default.
+    let md = sprintlens(
+        &db,
+        &[
+            "--format",
+            "markdown",
+            "report",
+            "--team",
+            "payments",
+            "--as-of",
+            "2025-07-01",
+        ],
+    );
+    assert_eq!(md.code, 0, "{}", md.stderr);
+    assert!(
+        md.stdout
+            .starts_with("## Sprint Review: Payments — PAY Sprint 12\n"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout.contains(
+            "| committed | added | removed | completed | say/do | carry-over items |\n| ---: |"
+        ),
+        "{}",
+        md.stdout
+    );
+    assert!(md.stdout.contains("### What to split next"));
+    // A second report into the same folder replaces its own pages...
+    let again = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "payments",
+            "--sprint",
+            "3",
+            "--out",
+            one.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    // ... but never a file it did not write.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("index.html"), "<h1>my own page</h1>").unwrap();
+    let r = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "payments",
+            "--out",
+            other.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("index.html: the file exists and is not a sprintlens page"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(other.join("index.html")).unwrap(),
+        "<h1>my own page</h1>"
+    );
+    assert_eq!(
+        std::fs::read_dir(&other).unwrap().count(),
+        1,
+        "nothing else written"
+    );
+    // Mistakes are named.
+    let bad = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "payments",
+            "--sprint",
+            "99",
+            "--out",
+            one.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("unknown sprint \"99\" for team \"payments\""),
+        "{}",
+        bad.stderr
+    );
+    let bad = sprintlens(&db, &["report", "--team", "nobody"]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("unknown team \"nobody\""),
+        "{}",
+        bad.stderr
+    );
+}
