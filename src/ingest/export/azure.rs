@@ -52,7 +52,7 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
             missing(file, AZURE.name, n, &records.header, r.problems);
         }
     }
-    let points = points_columns(file, ctx.options, &cols, AZURE.points, r.problems)?;
+    let points = points_columns(file, ctx.options, cols, AZURE.points, r.problems)?;
     let (Some(key), Some(state), Some(path)) = (key, state, path) else {
         return None;
     };

@@ -62,7 +62,7 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
             "the export has no \"Project key\" column to name the team; name it with --team",
         ));
     }
-    let points = points_columns(file, ctx.options, &cols, JIRA.points, r.problems)?;
+    let points = points_columns(file, ctx.options, cols, JIRA.points, r.problems)?;
     let (Some(key), Some(status_col)) = (key, status_col) else {
         return None;
     };

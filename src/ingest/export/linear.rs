@@ -46,7 +46,7 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
     if ctx.team.is_none() && team_col.is_none() {
         missing(file, LINEAR.name, "\"Team\"", &records.header, r.problems);
     }
-    let points = points_columns(file, ctx.options, &cols, LINEAR.points, r.problems)?;
+    let points = points_columns(file, ctx.options, cols, LINEAR.points, r.problems)?;
     let (Some(key), Some(status_col)) = (key, status_col) else {
         return None;
     };
