@@ -9,6 +9,38 @@ use std::path::PathBuf;
 /// How many problems one run reports before it stops listing them.
 pub const MAX_PROBLEMS: usize = 20;
 
+/// The most characters of a user's value a message echoes.
+pub const SHOWN_CHARS: usize = 80;
+
+/// A user's value as a message echoes it: whole when short, else its first 80 characters and
+/// `... (N bytes)`; control characters written as `\u{7}` so a message stays one clean line.
+pub fn shown(v: &str) -> String {
+    let cut = v.char_indices().nth(SHOWN_CHARS).map(|(i, _)| i);
+    let head = &v[..cut.unwrap_or(v.len())];
+    let mut out = String::with_capacity(head.len() + 24);
+    for c in head.chars() {
+        if c.is_control() {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    if cut.is_some() {
+        out.push_str(&format!("... ({} bytes)", v.len()));
+    }
+    out
+}
+
+/// A list of a user's names (columns, cards, ...) as a message echoes it: each capped, and at
+/// most `max` of them, then `... and N more`.
+pub fn shown_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let mut parts: Vec<String> = items.iter().take(max).map(|s| shown(s.as_ref())).collect();
+    if items.len() > max {
+        parts.push(format!("... and {} more", items.len() - max));
+    }
+    parts.join(", ")
+}
+
 /// One thing wrong with one place of one input file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Problem {
@@ -52,7 +84,7 @@ impl fmt::Display for Problem {
             write!(f, ":{line}")?;
         }
         if let Some(col) = &self.column {
-            write!(f, ": column \"{col}\"")?;
+            write!(f, ": column \"{}\"", shown(col))?;
         }
         write!(f, ": {}", self.message)
     }
@@ -218,4 +250,25 @@ pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
         cur = c.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_with_their_size() {
+        assert_eq!(shown("PAY-1"), "PAY-1");
+        let long = "x".repeat(10 * 1024 * 1024);
+        let s = shown(&long);
+        assert_eq!(s, format!("{}... (10485760 bytes)", "x".repeat(80)));
+        assert_eq!(shown("a\u{7}b"), "a\\u{7}b");
+        // Cut on a character, not a byte.
+        let s = shown(&"é".repeat(100));
+        assert!(
+            s.starts_with(&"é".repeat(80)) && s.ends_with("... (200 bytes)"),
+            "{s}"
+        );
+        assert_eq!(shown_list(&["a", "b", "c"], 2), "a, b, ... and 1 more");
+    }
 }

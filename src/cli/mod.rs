@@ -215,10 +215,10 @@ pub struct IngestArgs {
     #[arg(long, value_parser = values::kind)]
     pub kind: Option<Kind>,
     /// The team of rows that do not name one
-    #[arg(long)]
+    #[arg(long, value_parser = values::name)]
     pub team: Option<String>,
     /// The program (group of teams) of rows that do not name one
-    #[arg(long)]
+    #[arg(long, value_parser = values::name)]
     pub program: Option<String>,
     /// The files are tool exports: jira, azure or linear (recognised from the header when
     /// only one fits)
@@ -341,8 +341,8 @@ impl Cli {
                 Command::Ingest(Box::new(IngestCommand {
                     paths: a.paths,
                     kind: a.kind,
-                    team: a.team.filter(|t| !t.trim().is_empty()),
-                    program: a.program.filter(|p| !p.trim().is_empty()),
+                    team: a.team,
+                    program: a.program,
                     import: ImportOptions {
                         from: a.from,
                         points_field: a.points_field,

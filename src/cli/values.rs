@@ -33,8 +33,14 @@ pub fn group_by(s: &str) -> Result<GroupBy, String> {
 }
 
 fn date(flag: &str, value: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{flag} {value}: expected a date YYYY-MM-DD"))
+    crate::domain::parse_day(value).ok_or_else(|| {
+        format!(
+            "{flag} {}: expected a date YYYY-MM-DD between {} and {}",
+            crate::error::shown(value),
+            crate::domain::FIRST_DAY,
+            crate::domain::LAST_DAY
+        )
+    })
 }
 
 pub fn since(s: &str) -> Result<NaiveDate, String> {
@@ -57,11 +63,32 @@ pub fn window(s: &str) -> Result<usize, String> {
     }
 }
 
+/// A strftime format chrono can read: at least one specifier, and no unknown one (`%Q`).
 pub fn date_format(s: &str) -> Result<String, String> {
-    if s.is_empty() || !s.contains('%') {
+    use chrono::format::{Item, StrftimeItems};
+    let items: Vec<Item> = StrftimeItems::new(s).collect();
+    let bad = items.iter().any(|i| matches!(i, Item::Error));
+    let fields = items
+        .iter()
+        .any(|i| matches!(i, Item::Numeric(..) | Item::Fixed(_)));
+    if s.is_empty() || bad || !fields {
         return Err(format!(
-            "--date-format {s:?}: expected a chrono format such as \"%d.%m.%Y %H:%M\""
+            "--date-format {:?}: expected a chrono format such as \"%d.%m.%Y %H:%M\"{}",
+            crate::error::shown(s),
+            if bad {
+                " (it has a specifier chrono does not know)"
+            } else {
+                ""
+            }
         ));
+    }
+    Ok(s.to_string())
+}
+
+/// A team or program named on the command line: not empty.
+pub fn name(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("expected a name, not an empty value".into());
     }
     Ok(s.to_string())
 }

@@ -3,12 +3,14 @@
 //! uses nothing of the others.
 
 pub mod cards;
+pub mod days;
 pub mod kinds;
 pub mod schema;
 pub mod scope;
 pub mod undefined;
 
 pub use cards::{BuiltinDeck, Card, DEFAULT_DECK, Deck, format_number, normalise_card};
+pub use days::{FIRST_DAY, LAST_DAY, parse_day};
 pub use kinds::{ItemStatus, Kind};
 pub use scope::Scope;
 pub use undefined::{Reasons, Undefined};

@@ -510,4 +510,9 @@ pub struct Frame {
     pub present: Vec<&'static str>,
     /// Teams named by the file, with the program the file or `--program` gives them.
     pub teams: BTreeMap<String, Option<String>>,
+    /// The input line of each row (for messages about rows checked against other files and
+    /// the store).
+    pub lines: Vec<u32>,
+    /// Per team, the line that gave its program (else the line that first named it).
+    pub team_lines: BTreeMap<String, usize>,
 }

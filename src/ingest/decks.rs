@@ -4,9 +4,9 @@
 use crate::domain::cards::NON_NUMERIC_CARDS;
 use crate::domain::schema::{Frame, spec};
 use crate::domain::{BuiltinDeck, Card, Deck, Kind, normalise_card};
-use crate::error::{Problem, Problems};
+use crate::error::{Problem, Problems, shown as echo};
 use crate::ingest::read::RawTable;
-use crate::ingest::typing::Typed;
+use crate::ingest::typing::{TeamsNamed, Typed};
 use crate::ingest::values::parse_float;
 use duckdb::arrow::array::{Array, Float64Array, Int32Array, StringArray, StringBuilder};
 use std::collections::{BTreeMap, HashMap};
@@ -24,7 +24,7 @@ struct ListedDeck {
 pub fn decks_frame(
     raw: &RawTable,
     mut t: Typed,
-    teams: BTreeMap<String, Option<String>>,
+    named: TeamsNamed,
     problems: &mut Problems,
 ) -> Option<Frame> {
     let before = problems.total;
@@ -52,8 +52,11 @@ pub fn decks_frame(
                 raw.line(row),
                 Some("deck"),
                 format!(
-                    "team \"{team}\" gets deck \"{}\" on line {} and \"{name}\" here; a team has one deck",
-                    entry.name, entry.line
+                    "team \"{}\" gets deck \"{}\" on line {} and \"{}\" here; a team has one deck",
+                    echo(team),
+                    echo(&entry.name),
+                    entry.line,
+                    echo(name)
                 ),
             ));
             continue;
@@ -65,6 +68,7 @@ pub fn decks_frame(
         }
     }
     let mut team_col = StringBuilder::new();
+    let mut line_col: Vec<u32> = Vec::new();
     let mut pos_col: Vec<Option<i32>> = Vec::new();
     let mut card_col = StringBuilder::new();
     let mut value_col: Vec<Option<f64>> = Vec::new();
@@ -88,7 +92,8 @@ pub fn decks_frame(
                         *line,
                         Some("deck"),
                         format!(
-                            "\"{name}\" is not a deck sprintlens knows ({}); list its cards in the card column",
+                            "\"{}\" is not a deck sprintlens knows ({}); list its cards in the card column",
+                            echo(name),
                             BuiltinDeck::ALL.map(|d| d.name()).join(", ")
                         ),
                     ));
@@ -110,7 +115,10 @@ pub fn decks_frame(
                         &raw.file,
                         *line,
                         Some("card"),
-                        format!("\"{card}\" is always accepted and need not be listed in a deck"),
+                        format!(
+                            "\"{}\" is always accepted and need not be listed in a deck",
+                            echo(card)
+                        ),
                     ));
                     continue;
                 }
@@ -134,7 +142,8 @@ pub fn decks_frame(
                         *line,
                         Some("value"),
                         format!(
-                            "card \"{card}\" is not a number: give its points in the value column"
+                            "card \"{}\" is not a number: give its points in the value column",
+                            echo(card)
                         ),
                     ));
                     continue;
@@ -144,7 +153,11 @@ pub fn decks_frame(
                         &raw.file,
                         *line,
                         Some("card"),
-                        format!("card \"{card}\" is listed twice for team \"{team}\""),
+                        format!(
+                            "card \"{}\" is listed twice for team \"{}\"",
+                            echo(card),
+                            echo(team)
+                        ),
                     ));
                     continue;
                 }
@@ -156,6 +169,9 @@ pub fn decks_frame(
             deck
         };
         for (k, c) in deck.cards.iter().enumerate() {
+            // A listed card's own line (with no problem, every listed card is in the deck,
+            // in order); a named deck's line.
+            line_col.push(listed.get(k).map_or(*line as u32, |l| l.2 as u32));
             team_col.append_value(team);
             pos_col.push(Some(k as i32));
             card_col.append_value(&c.shown);
@@ -179,7 +195,9 @@ pub fn decks_frame(
         file: raw.file.clone(),
         batch,
         present: spec.columns.iter().map(|(c, _)| *c).collect(),
-        teams,
+        teams: named.programs,
+        lines: line_col,
+        team_lines: named.lines,
     })
 }
 

@@ -2,7 +2,7 @@
 //! cells with its hash, and its kind told from the header, `--kind`, or the tool that wrote it.
 
 use crate::domain::Kind;
-use crate::error::{Problem, Problems};
+use crate::error::{Problem, Problems, shown_list};
 use crate::ingest::export;
 use crate::ingest::export::ImportOptions;
 use crate::ingest::read::{RawTable, read_csv, read_ndjson};
@@ -11,40 +11,110 @@ use crate::ingest::typing::detect_kind;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// The data files a path stands for: the file itself, or a folder's CSV and NDJSON files.
-pub fn expand(paths: &[PathBuf], problems: &mut Problems) -> Vec<PathBuf> {
-    let mut out = Vec::new();
+/// The extensions a folder's data files have; other files in a folder are skipped (and named).
+pub const FOLDER_EXTENSIONS: [&str; 3] = ["csv", "ndjson", "jsonl"];
+
+/// The files of a call, and what was left out of its folders.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub files: Vec<PathBuf>,
+    /// Files in the folders given that are not data files, with the reason.
+    pub skipped: Vec<String>,
+}
+
+/// Why a path cannot be read, in words: missing, a link to nothing, a loop of links, ...
+fn unreadable(p: &Path, e: &std::io::Error) -> String {
+    let dangling = std::fs::symlink_metadata(p).is_ok();
+    match e.kind() {
+        std::io::ErrorKind::NotFound if dangling => {
+            "is a link to a file that does not exist".to_string()
+        }
+        std::io::ErrorKind::NotFound => "the file does not exist".to_string(),
+        std::io::ErrorKind::PermissionDenied => "cannot be read: permission denied".to_string(),
+        _ if e.raw_os_error() == Some(40) => {
+            "cannot be read: it is a loop of symbolic links".to_string()
+        }
+        _ => format!("cannot be read: {e}"),
+    }
+}
+
+/// The data files a path stands for: the file itself, or a folder's `.csv`, `.ndjson` and
+/// `.jsonl` files (in name order; anything else in the folder is skipped and named).
+pub fn expand(paths: &[PathBuf], problems: &mut Problems) -> Expanded {
+    let mut out = Expanded::default();
     for p in paths {
-        if p.is_dir() {
-            let mut found: Vec<PathBuf> = match std::fs::read_dir(p) {
-                Ok(rd) => rd
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|f| f.is_file() && format_of(f).is_some())
-                    .collect(),
-                Err(e) => {
+        let name = p.display().to_string();
+        let meta = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                problems.push(Problem::file(&name, unreadable(p, &e)));
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            if meta.is_file() {
+                out.files.push(p.clone());
+            } else {
+                problems.push(Problem::file(
+                    &name,
+                    "is not a file (a device, socket or pipe?); name a file or a folder",
+                ));
+            }
+            continue;
+        }
+        let entries = match std::fs::read_dir(p) {
+            Ok(rd) => rd,
+            Err(e) => {
+                problems.push(Problem::file(&name, format!("cannot read the folder: {e}")));
+                continue;
+            }
+        };
+        let mut found = Vec::new();
+        let mut skipped = Vec::new();
+        for e in entries {
+            let e = match e {
+                Ok(e) => e,
+                Err(err) => {
                     problems.push(Problem::file(
-                        &p.display().to_string(),
-                        format!("cannot read the folder: {e}"),
+                        &name,
+                        format!("cannot read the folder: {err}"),
                     ));
                     continue;
                 }
             };
-            found.sort();
-            if found.is_empty() {
-                problems.push(Problem::file(
-                    &p.display().to_string(),
-                    "the folder holds no .csv, .ndjson or .jsonl files",
-                ));
+            let f = e.path();
+            let ext = f
+                .extension()
+                .and_then(|x| x.to_str())
+                .map(|x| x.to_ascii_lowercase());
+            let data = ext
+                .as_deref()
+                .is_some_and(|x| FOLDER_EXTENSIONS.contains(&x));
+            match std::fs::metadata(&f) {
+                Ok(m) if m.is_file() && data => found.push(f),
+                Ok(m) if m.is_dir() => skipped.push(format!("{} (a folder)", f.display())),
+                Ok(_) if data => skipped.push(format!("{} (not a regular file)", f.display())),
+                Ok(_) => skipped.push(format!(
+                    "{} (not a .csv, .ndjson or .jsonl file)",
+                    f.display()
+                )),
+                Err(err) if data => problems.push(Problem::file(
+                    &f.display().to_string(),
+                    unreadable(&f, &err),
+                )),
+                Err(_) => skipped.push(format!("{} (cannot be read)", f.display())),
             }
-            out.extend(found);
-        } else if !p.exists() {
-            problems.push(Problem::file(
-                &p.display().to_string(),
-                "the file does not exist",
-            ));
-        } else {
-            out.push(p.clone());
         }
+        found.sort();
+        skipped.sort();
+        if found.is_empty() {
+            problems.push(Problem::file(
+                &name,
+                "the folder holds no .csv, .ndjson or .jsonl files",
+            ));
+        }
+        out.files.extend(found);
+        out.skipped.extend(skipped);
     }
     out
 }
@@ -163,7 +233,7 @@ pub fn load(path: &Path, kind: Option<Kind>, problems: &mut Problems) -> Option<
                 None,
                 format!(
                     "cannot tell what this file holds from its header ({}); name it with --kind ({})",
-                    raw.columns.join(", "),
+                    shown_list(&raw.columns, 30),
                     Kind::ALL.map(|k| k.name()).join(", ")
                 ),
             ));

@@ -8,7 +8,7 @@
 
 use crate::domain::schema::{Frame, KindSpec, spec};
 use crate::domain::{Card, Deck, ItemStatus, Kind};
-use crate::error::{Problem, Problems};
+use crate::error::{Problem, Problems, shown};
 use crate::ingest::keys::check_unique_keys;
 use crate::ingest::read::RawTable;
 use crate::ingest::typing::{Defaults, Typed, Values, type_table};
@@ -41,11 +41,11 @@ pub fn to_frame(
 ) -> Option<Frame> {
     let spec = spec(kind);
     let before = problems.total;
-    let (mut t, teams) = type_table(raw, spec, defaults, problems)?;
+    let (mut t, named) = type_table(raw, spec, defaults, problems)?;
     let team: ArrayRef = Arc::new(t.team.clone());
     let (columns, present) = match kind {
-        Kind::Teams => teams_columns(&mut t, team, &teams),
-        Kind::Decks => return crate::ingest::decks::decks_frame(raw, t, teams, problems),
+        Kind::Teams => teams_columns(&mut t, team, &named.programs),
+        Kind::Decks => return crate::ingest::decks::decks_frame(raw, t, named, problems),
         Kind::Votes => votes_columns(raw, &mut t, team, decks, problems),
         Kind::Sprints => sprints_columns(raw, spec, &mut t, team, problems),
         Kind::Stories => stories_columns(spec, &mut t, team),
@@ -65,7 +65,9 @@ pub fn to_frame(
         file: raw.file.clone(),
         batch,
         present,
-        teams,
+        teams: named.programs,
+        lines: raw.lines.clone(),
+        team_lines: named.lines,
     })
 }
 
@@ -134,9 +136,9 @@ fn votes_columns(
                         Some("card"),
                         format!(
                             "unknown card \"{}\" for team \"{}\": its deck ({}) has {}",
-                            c,
-                            tm,
-                            deck.name,
+                            shown(c),
+                            shown(tm),
+                            shown(&deck.name),
                             deck.describe()
                         ),
                     ));
@@ -299,8 +301,9 @@ fn items_columns(
                         let team = if t.team.is_valid(row) { t.team.value(row) } else { "" };
                         let n = &defaults.settings.team(team).statuses;
                         format!(
-                            "unknown status \"{s}\": expected done, not_done or removed \
+                            "unknown status \"{}\": expected done, not_done or removed \
                              (done: {}; not done: {}; removed: {}; set done_statuses in sprintlens.toml)",
+                            shown(s),
                             n.done.join(", "),
                             n.not_done.join(", "),
                             n.removed.join(", ")

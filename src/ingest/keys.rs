@@ -2,8 +2,8 @@
 //! story twice in a sprint, ...). One hash per row, sorted, compared only within equal hashes.
 
 use crate::domain::Kind;
-use crate::domain::schema::KindSpec;
-use crate::error::{Problem, Problems};
+use crate::domain::schema::{Frame, KindSpec, spec};
+use crate::error::{Problem, Problems, shown, shown_list};
 use crate::ingest::read::RawTable;
 use duckdb::arrow::array::{Array, Int32Array, StringArray};
 use duckdb::arrow::record_batch::RecordBatch;
@@ -38,6 +38,124 @@ impl std::hash::Hasher for KeyHasher {
     }
 }
 
+/// The natural-key columns of a frame's batch.
+struct KeyColumns<'a> {
+    cols: Vec<KeyCol<'a>>,
+}
+
+enum KeyCol<'a> {
+    Text(&'a StringArray),
+    Int(&'a Int32Array),
+}
+
+impl<'a> KeyColumns<'a> {
+    fn of(spec: &KindSpec, batch: &'a RecordBatch) -> KeyColumns<'a> {
+        let cols = spec
+            .keys
+            .iter()
+            .map(|k| {
+                let a = batch.column_by_name(k).expect("key column");
+                match a.as_any().downcast_ref::<StringArray>() {
+                    Some(s) => KeyCol::Text(s),
+                    None => KeyCol::Int(
+                        a.as_any()
+                            .downcast_ref::<Int32Array>()
+                            .expect("text or int key"),
+                    ),
+                }
+            })
+            .collect();
+        KeyColumns { cols }
+    }
+
+    fn hash(&self, row: usize) -> u64 {
+        use std::hash::Hasher;
+        let mut h = KeyHasher::default();
+        for k in &self.cols {
+            match k {
+                KeyCol::Text(s) => {
+                    h.write(s.value(row).as_bytes());
+                    h.write_u8(0xff);
+                }
+                KeyCol::Int(i) => h.write_i32(i.value(row)),
+            }
+        }
+        h.finish()
+    }
+
+    fn text(&self, row: usize) -> Vec<String> {
+        self.cols
+            .iter()
+            .map(|k| match k {
+                KeyCol::Text(s) => s.value(row).to_string(),
+                KeyCol::Int(i) => i.value(row).to_string(),
+            })
+            .collect()
+    }
+
+    fn same(&self, a: usize, other: &KeyColumns, b: usize) -> bool {
+        self.cols
+            .iter()
+            .zip(&other.cols)
+            .all(|(x, y)| match (x, y) {
+                (KeyCol::Text(s), KeyCol::Text(t)) => s.value(a) == t.value(b),
+                (KeyCol::Int(i), KeyCol::Int(j)) => i.value(a) == j.value(b),
+                _ => false,
+            })
+    }
+}
+
+/// Rows (frame, row) that share a key with an earlier row, with that earlier row: one hash per
+/// row, sorted, so rows with equal keys end up next to each other and keys are compared only
+/// within a run of equal hashes. (A sort beats a hash table of millions of entries: it walks
+/// memory in order.) Rows are numbered across the frames in order.
+fn repeats(keys: &[KeyColumns], sizes: &[usize]) -> Vec<((usize, usize), (usize, usize))> {
+    let mut hashed: Vec<(u64, u32, u32)> = Vec::with_capacity(sizes.iter().sum());
+    for (f, (k, n)) in keys.iter().zip(sizes).enumerate() {
+        hashed.extend((0..*n).map(|row| (k.hash(row), f as u32, row as u32)));
+    }
+    hashed.sort_unstable();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < hashed.len() {
+        let mut j = i + 1;
+        while j < hashed.len() && hashed[j].0 == hashed[i].0 {
+            j += 1;
+        }
+        // Within the run rows are in order; each row repeats the first earlier row with the
+        // same key.
+        for b in i + 1..j {
+            let (fb, rb) = (hashed[b].1 as usize, hashed[b].2 as usize);
+            if let Some((fa, ra)) = (i..b)
+                .map(|a| (hashed[a].1 as usize, hashed[a].2 as usize))
+                .find(|&(fa, ra)| keys[fa].same(ra, &keys[fb], rb))
+            {
+                out.push(((fb, rb), (fa, ra)));
+            }
+        }
+        i = j;
+    }
+    out.sort_unstable();
+    out
+}
+
+/// A vote's key in words: voter "ann" ... round 2 of story "PAY-1" (in session "s").
+fn vote_words(key: &[String]) -> (String, String) {
+    (
+        shown(&key[4]),
+        format!(
+            "round {} of story \"{}\"{}",
+            key[3],
+            shown(&key[2]),
+            if key[1].is_empty() {
+                String::new()
+            } else {
+                format!(" in session \"{}\"", shown(&key[1]))
+            }
+        ),
+    )
+}
+
 /// Reports rows of one file that share a natural key (the same voter twice in one round, ...).
 pub fn check_unique_keys(
     raw: &RawTable,
@@ -45,102 +163,90 @@ pub fn check_unique_keys(
     batch: &RecordBatch,
     problems: &mut Problems,
 ) {
-    use std::hash::Hasher;
-    enum KeyCol<'a> {
-        Text(&'a StringArray),
-        Int(&'a Int32Array),
-    }
-    let keys: Vec<KeyCol> = spec
-        .keys
-        .iter()
-        .map(|k| {
-            let a = batch.column_by_name(k).expect("key column");
-            match a.as_any().downcast_ref::<StringArray>() {
-                Some(s) => KeyCol::Text(s),
-                None => KeyCol::Int(
-                    a.as_any()
-                        .downcast_ref::<Int32Array>()
-                        .expect("text or int key"),
-                ),
-            }
-        })
-        .collect();
-    let key_text = |row: usize| -> Vec<String> {
-        keys.iter()
-            .map(|k| match k {
-                KeyCol::Text(s) => s.value(row).to_string(),
-                KeyCol::Int(i) => i.value(row).to_string(),
-            })
-            .collect()
-    };
-    let same_key = |a: usize, b: usize| -> bool {
-        keys.iter().all(|k| match k {
-            KeyCol::Text(s) => s.value(a) == s.value(b),
-            KeyCol::Int(i) => i.value(a) == i.value(b),
-        })
-    };
-    // One hash per row, sorted: rows with equal keys end up next to each other, and keys are
-    // compared only within a run of equal hashes. (A sort beats a hash table of millions of
-    // entries: it walks memory in order.)
-    let mut hashed: Vec<(u64, u32)> = (0..batch.num_rows())
-        .map(|row| {
-            let mut h = KeyHasher::default();
-            for k in &keys {
-                match k {
-                    KeyCol::Text(s) => {
-                        h.write(s.value(row).as_bytes());
-                        h.write_u8(0xff);
-                    }
-                    KeyCol::Int(i) => h.write_i32(i.value(row)),
-                }
-            }
-            (h.finish(), row as u32)
-        })
-        .collect();
-    hashed.sort_unstable();
-    let mut dups: Vec<(usize, usize)> = Vec::new();
-    let mut i = 0;
-    while i < hashed.len() {
-        let mut j = i + 1;
-        while j < hashed.len() && hashed[j].0 == hashed[i].0 {
-            j += 1;
-        }
-        // Within the run rows are in file order; each row is a duplicate of the first
-        // earlier row with the same key.
-        for b in i + 1..j {
-            let row = hashed[b].1 as usize;
-            if let Some(a) = (i..b)
-                .map(|a| hashed[a].1 as usize)
-                .find(|&a| same_key(a, row))
-            {
-                dups.push((row, a));
-            }
-        }
-        i = j;
-    }
-    dups.sort_unstable();
-    for (row, r) in dups {
-        let mine = key_text(row);
+    let keys = [KeyColumns::of(spec, batch)];
+    for ((_, row), (_, r)) in repeats(&keys, &[batch.num_rows()]) {
+        let mine = keys[0].text(row);
         let what = match spec.kind {
-            Kind::Votes => format!(
-                "voter \"{}\" voted twice in round {} of story \"{}\"{} (first on line {})",
-                mine[4],
-                mine[3],
-                mine[2],
-                if mine[1].is_empty() {
-                    String::new()
-                } else {
-                    format!(" in session \"{}\"", mine[1])
-                },
-                raw.line(r)
-            ),
+            Kind::Votes => {
+                let (voter, round) = vote_words(&mine);
+                format!(
+                    "voter \"{voter}\" voted twice in {round} (first on line {})",
+                    raw.line(r)
+                )
+            }
             _ => format!(
                 "the same {} ({}) appears twice in the file (first on line {})",
                 spec.keys.join(", "),
-                mine.join(", "),
+                shown_list(&mine, 5),
                 raw.line(r)
             ),
         };
         problems.push(Problem::at(&raw.file, raw.line(row), None, what));
+    }
+}
+
+/// A cell as text for messages, and for comparing two files' values of one column.
+fn cell(a: &dyn Array, row: usize) -> Option<String> {
+    if a.is_null(row) {
+        return None;
+    }
+    let v = duckdb::arrow::util::display::array_value_to_string(a, row).ok()?;
+    Some(v)
+}
+
+/// Across the files of one call, a key must not get two values: whichever file came last would
+/// win, and the result would depend on the order the files were given in. Reports every row
+/// whose key an earlier file of the same kind gave a different value in a column both files
+/// have. (Decks are whole per team; [`crate::ingest::rules`] compares them.)
+pub fn check_across_files(frames: &[&Frame], problems: &mut Problems) {
+    let Some(first) = frames.first() else { return };
+    if frames.len() < 2 {
+        return;
+    }
+    let spec = spec(first.kind);
+    let keys: Vec<KeyColumns> = frames
+        .iter()
+        .map(|f| KeyColumns::of(spec, &f.batch))
+        .collect();
+    let sizes: Vec<usize> = frames.iter().map(|f| f.batch.num_rows()).collect();
+    for ((fb, rb), (fa, ra)) in repeats(&keys, &sizes) {
+        if fa == fb {
+            continue; // within one file: reported by check_unique_keys
+        }
+        let (a, b) = (frames[fa], frames[fb]);
+        let differs = b.present.iter().find(|c| {
+            !spec.keys.contains(c)
+                && a.present.contains(c)
+                && cell(a.batch.column_by_name(c).expect("column").as_ref(), ra)
+                    != cell(b.batch.column_by_name(c).expect("column").as_ref(), rb)
+        });
+        let Some(col) = differs else { continue };
+        let value = |f: &Frame, r: usize| {
+            cell(f.batch.column_by_name(col).expect("column").as_ref(), r)
+                .map(|v| shown(&v))
+                .unwrap_or_else(|| "empty".into())
+        };
+        let key = keys[fb].text(rb);
+        let there = format!("{}:{}", a.file, a.lines[ra]);
+        let what = match spec.kind {
+            Kind::Votes if *col == "card" => {
+                let (voter, round) = vote_words(&key);
+                format!(
+                    "voter \"{voter}\" voted {} in {round} in {there} and {} here; one vote per \
+                     voter and round (the result must not depend on the order of the files)",
+                    value(a, ra),
+                    value(b, rb)
+                )
+            }
+            _ => format!(
+                "the same {} ({}) has {col} {} in {there} and {} here; a key gets one value per \
+                 call (the result must not depend on the order of the files)",
+                spec.keys.join(", "),
+                shown_list(&key, 5),
+                value(a, ra),
+                value(b, rb)
+            ),
+        };
+        problems.push(Problem::at(&b.file, b.lines[rb] as usize, Some(col), what));
     }
 }

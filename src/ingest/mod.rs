@@ -3,7 +3,8 @@
 //! The steps, each in its own module:
 //! [`files`] (which files, their bytes and kind) -> [`read`] (text cells with line numbers,
 //! structure and encoding checked) -> [`typing`] (values typed by the schema) -> [`frames`]
-//! (per-kind checks, one canonical frame per file; [`decks`], [`keys`]) -> the store.
+//! (per-kind checks, one canonical frame per file; [`decks`], [`keys`]) -> [`rules`] (across
+//! rows, files and the stored data) -> the store.
 //! Tool exports go through [`export`] first and join at the typing step.
 //! [`pipeline::ingest`] is the one call that runs them.
 
@@ -15,6 +16,7 @@ pub mod keys;
 pub mod pipeline;
 pub mod progress;
 pub mod read;
+pub mod rules;
 pub mod typing;
 pub mod values;
 

@@ -9,10 +9,11 @@ use crate::domain::{Deck, Kind};
 use crate::error::{Error, Problems, Result};
 use crate::ingest::decks::decks_in_frame;
 use crate::ingest::export::ImportOptions;
-use crate::ingest::files::{expand, read_all};
+use crate::ingest::files::{Expanded, expand, read_all};
 use crate::ingest::frames::{DeckLookup, to_frame};
 use crate::ingest::progress::Progress;
 use crate::ingest::read::RawTable;
+use crate::ingest::rules;
 use crate::ingest::typing::Defaults;
 use crate::settings::Settings;
 use crate::store::{LogEntry, Store, WriteStats};
@@ -55,6 +56,8 @@ pub struct FileOutcome {
 pub struct IngestOutcome {
     pub database: String,
     pub files: Vec<FileOutcome>,
+    /// Files in the folders given that are not data files (not read), with the reason.
+    pub skipped: Vec<String>,
 }
 
 /// Decks as this ingest sees them: the ones in its own decks files, then the store's.
@@ -102,7 +105,7 @@ fn ignored_columns(raw: &RawTable, kind: Kind) -> Vec<String> {
 /// Reads, checks and stores the files of one request, in one transaction.
 pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     let mut problems = Problems::default();
-    let files = expand(&req.paths, &mut problems);
+    let Expanded { files, skipped } = expand(&req.paths, &mut problems);
     if files.is_empty() && problems.is_empty() {
         return Err(Error::Usage(
             "nothing to ingest: name one or more files or folders".into(),
@@ -124,8 +127,10 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
         &mut problems,
     );
     timing("read");
-    // The decks already stored, read without the right to write.
-    let from_store = match Store::open_read_only(db)? {
+    // The store as it is, read without the right to write: its decks, and later what the
+    // rules across files and stored rows need.
+    let stored = Store::open_read_only(db)?;
+    let from_store = match &stored {
         Some(store) => store.decks()?,
         None => HashMap::new(),
     };
@@ -161,6 +166,11 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
             frames.push(frame);
         }
     }
+    if problems.is_empty() {
+        rules::check(&frames, stored.as_ref(), &mut problems)?;
+    }
+    // The read-only connection goes before the one that writes.
+    drop(stored);
     if !problems.is_empty() {
         progress.clear();
         return Err(Error::Input(problems));
@@ -183,6 +193,7 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     progress.clear();
     Ok(IngestOutcome {
         database: db.display().to_string(),
+        skipped,
         files: frames
             .iter()
             .zip(stats)

@@ -144,6 +144,10 @@ fn drop_blank_lines(body: &[u8]) -> Vec<u8> {
 
 /// Checks encoding, quoting and field counts; returns the header and where each record starts.
 fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
+    if let Some(p) = utf16(file, bytes) {
+        problems.push(p);
+        return None;
+    }
     let start = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         3
     } else {
@@ -455,9 +459,50 @@ fn check_utf8(file: &str, data: &[u8], problems: &mut Problems) {
     }
 }
 
+/// A JSON object's members in order, duplicates kept (serde_json's map keeps the last).
+struct Pairs(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Pairs, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Pairs, A::Error> {
+                let mut out = Vec::new();
+                while let Some(kv) = m.next_entry::<String, serde_json::Value>()? {
+                    out.push(kv);
+                }
+                Ok(Pairs(out))
+            }
+        }
+        d.deserialize_map(Members)
+    }
+}
+
+/// A file in UTF-16 (a byte-order mark, or zero bytes between its characters) is named as such
+/// rather than reported byte by byte.
+pub fn utf16(file: &str, bytes: &[u8]) -> Option<Problem> {
+    let bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    let head = &bytes[..bytes.len().min(1024)];
+    let zeros = head.iter().filter(|b| **b == 0).count();
+    (bom || (head.len() >= 4 && zeros * 4 >= head.len())).then(|| {
+        Problem::file(
+            file,
+            "the file is UTF-16 (or another encoding with zero bytes), not UTF-8; save it as UTF-8",
+        )
+    })
+}
+
 /// Reads an NDJSON file (one JSON object per line) into a [`RawTable`] of text cells.
 pub fn read_ndjson(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<RawTable> {
     let before = problems.total;
+    if let Some(p) = utf16(file, bytes) {
+        problems.push(p);
+        return None;
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(_) => {
@@ -482,9 +527,9 @@ pub fn read_ndjson(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<
         if raw.trim().is_empty() {
             continue;
         }
-        let obj: serde_json::Map<String, serde_json::Value> = match serde_json::from_str(raw) {
-            Ok(serde_json::Value::Object(o)) => o,
-            Ok(_) => {
+        let obj = match serde_json::from_str::<Pairs>(raw) {
+            Ok(p) => p.0,
+            Err(e) if e.classify() == serde_json::error::Category::Data => {
                 problems.push(Problem::at(
                     file,
                     ln,
@@ -498,11 +543,45 @@ pub fn read_ndjson(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<
                 continue;
             }
         };
+        // The text rules of CSV: a key once per object (in any case), no control characters.
+        let before_line = problems.total;
+        let mut keys_seen = std::collections::HashSet::new();
+        for (k, v) in &obj {
+            let key = k.trim();
+            if !keys_seen.insert(key.to_lowercase()) {
+                problems.push(Problem::at(
+                    file,
+                    ln,
+                    Some(key),
+                    "the key appears twice in this object",
+                ));
+            }
+            for text in std::iter::once(k.as_str()).chain(v.as_str()) {
+                if let Some(c) = text
+                    .chars()
+                    .find(|c| (*c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+                {
+                    problems.push(Problem::at(
+                        file,
+                        ln,
+                        Some(key),
+                        format!(
+                            "a control character ({}) that has no place in text; was the file cut or damaged?",
+                            describe_byte(c as u8)
+                        ),
+                    ));
+                }
+            }
+        }
+        if problems.total > before_line {
+            continue;
+        }
         let row = lines.len();
         lines.push(ln as u32);
         for (k, v) in obj {
             let key = k.trim().to_string();
-            let col = *index.entry(key.clone()).or_insert_with(|| {
+            // Keys match in any case, as CSV headers do; the first spelling names the column.
+            let col = *index.entry(key.to_lowercase()).or_insert_with(|| {
                 columns.push(key.clone());
                 cells.push(vec![None; row]);
                 columns.len() - 1

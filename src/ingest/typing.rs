@@ -4,7 +4,7 @@
 
 use crate::domain::schema::{FieldSpec, KindSpec, Ty};
 use crate::domain::{Kind, format_number};
-use crate::error::{Problem, Problems};
+use crate::error::{Problem, Problems, shown, shown_list};
 use crate::ingest::read::RawTable;
 use crate::ingest::values::{
     days_since_epoch, parse_bool, parse_date, parse_float, parse_int, parse_timestamp,
@@ -166,7 +166,7 @@ pub fn type_field(
                             bad(
                                 problems,
                                 row,
-                                format!("\"{}\" is not {}", c, field.ty.describe()),
+                                format!("\"{}\" is not {}", shown(c), field.ty.describe()),
                             );
                             out.push(None);
                         }
@@ -244,7 +244,7 @@ pub fn type_table(
     spec: &KindSpec,
     defaults: &Defaults,
     problems: &mut Problems,
-) -> Option<(Typed, BTreeMap<String, Option<String>>)> {
+) -> Option<(Typed, TeamsNamed)> {
     let before = problems.total;
     let mut present = Vec::new();
     let mut headers = Vec::new();
@@ -264,7 +264,7 @@ pub fn type_table(
                         .map(|f| f.name)
                         .collect::<Vec<_>>()
                         .join(", "),
-                    raw.columns.join(", ")
+                    shown_list(&raw.columns, 30)
                 ),
             });
         }
@@ -319,7 +319,8 @@ pub fn type_table(
     let program_cells = program_col.and_then(|c| raw.column(c));
     let mut team = StringBuilder::with_capacity(n, n * 8);
     let mut teams: BTreeMap<String, Option<String>> = BTreeMap::new();
-    let mut program_line: HashMap<String, usize> = HashMap::new();
+    // Where each team's program was given (else where the team was first named).
+    let mut program_line: BTreeMap<String, usize> = BTreeMap::new();
     let mut last_team: Option<(String, Option<String>)> = None;
     for row in 0..n {
         let t = team_cells
@@ -365,12 +366,16 @@ pub fn type_table(
                         raw.line(row),
                         Some("program"),
                         format!(
-                            "team \"{t}\" is in program \"{e}\" on line {} and in \"{p}\" here",
-                            program_line[t]
+                            "team \"{}\" is in program \"{}\" on line {} and in \"{}\" here",
+                            shown(t),
+                            shown(e),
+                            program_line[t],
+                            shown(p)
                         ),
                     ));
                 } else if existing.is_none() && p.is_some() {
                     teams.insert(t.to_string(), p.map(str::to_string));
+                    program_line.insert(t.to_string(), raw.line(row));
                 }
             }
         }
@@ -381,6 +386,16 @@ pub fn type_table(
             present,
             team: team.finish(),
         },
-        teams,
+        TeamsNamed {
+            programs: teams,
+            lines: program_line,
+        },
     ))
+}
+
+/// The teams a file names: each with the program the file or `--program` gives it, and the
+/// line that gave it (else the line that first named the team).
+pub struct TeamsNamed {
+    pub programs: BTreeMap<String, Option<String>>,
+    pub lines: BTreeMap<String, usize>,
 }

@@ -11,8 +11,13 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// A finite number; `-0` is 0 (a value never carries a sign without a size).
 pub fn parse_float(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(|v| if v == 0.0 { 0.0 } else { v })
 }
 
 pub fn parse_int(s: &str) -> Option<i64> {
@@ -84,4 +89,18 @@ pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
 
 pub fn days_since_epoch(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minus_zero_is_zero() {
+        let z = parse_float("-0").unwrap();
+        assert!(z == 0.0 && z.is_sign_positive());
+        assert_eq!(parse_float(" -0.0 ").map(f64::is_sign_positive), Some(true));
+        assert_eq!(parse_float("-2.5"), Some(-2.5));
+        assert_eq!(parse_float("inf"), None);
+    }
 }

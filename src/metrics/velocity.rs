@@ -59,7 +59,8 @@ pub struct SprintVelocity {
     pub sprint_name: Option<String>,
     pub start_date: Option<String>,
     pub end_date: Option<String>,
-    /// `items` (from sprint items) or `summary` (from a sprint summary).
+    /// `items` (from sprint items), `summary` (from a sprint summary), or `none` (a sprint of
+    /// the sprints file with nothing recorded yet).
     pub source: String,
     pub closed: bool,
     pub committed: Option<f64>,
@@ -83,6 +84,51 @@ pub struct SprintVelocity {
 }
 
 impl SprintVelocity {
+    /// A sprint of the sprints file with nothing recorded for it yet (no items, no summary).
+    pub fn nothing_yet(
+        team: &str,
+        program: Option<String>,
+        sprint_id: &str,
+        sprint_name: Option<String>,
+        dates: (NaiveDate, NaiveDate),
+        as_of: NaiveDate,
+    ) -> SprintVelocity {
+        let mut undefined = Reasons::new();
+        for f in [
+            "committed",
+            "added",
+            "removed",
+            "completed",
+            "say_do",
+            "carry_over_items",
+        ] {
+            undefined.insert(f, na("nothing is recorded for this sprint yet"));
+        }
+        SprintVelocity {
+            team: team.to_string(),
+            program,
+            sprint_id: sprint_id.to_string(),
+            sprint_name,
+            start_date: Some(dates.0.to_string()),
+            end_date: Some(dates.1.to_string()),
+            source: "none".to_string(),
+            closed: dates.1 < as_of,
+            committed: None,
+            added: None,
+            removed: None,
+            completed: None,
+            completed_of_committed: None,
+            say_do: None,
+            carry_over_items: None,
+            difference: None,
+            rolling_mean: None,
+            rolling_median: None,
+            rolling_sd: None,
+            rolling_cv: None,
+            undefined,
+        }
+    }
+
     /// The sprint's name, else its id.
     pub fn title(&self) -> String {
         self.sprint_name

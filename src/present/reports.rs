@@ -169,6 +169,9 @@ impl Render for IngestOutcome {
                     ));
                 }
             }
+            for f in &self.skipped {
+                s.push_str(&format!("note: skipped {f}\n"));
+            }
             s.push_str(&format!("into {}\n", self.database));
         }
         Ok(s)

@@ -12,6 +12,7 @@ const TEAM_ADD: &str = include_str!("../../queries/writes/team_add.sql");
 const TEAM_PROGRAM: &str = include_str!("../../queries/writes/team_program.sql");
 const DECK_CARDS_OF_TEAM: &str = include_str!("../../queries/writes/deck_cards_of_team.sql");
 const DECK_CARD_INSERT: &str = include_str!("../../queries/writes/deck_card_insert.sql");
+const VOTES_REVALUE: &str = include_str!("../../queries/writes/votes_revalue.sql");
 
 /// What writing one file changed.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -48,6 +49,14 @@ pub fn write(
     for (k, (frame, entry)) in frames.iter().zip(log).enumerate() {
         let s = merge_frame(&tx, frame)?;
         merge_teams(&tx, frame)?;
+        if frame.kind == Kind::Decks {
+            // Stored votes take their card's points in the new deck (ingest checked that the
+            // deck keeps every card they use).
+            for team in frame.teams.keys() {
+                tx.execute(VOTES_REVALUE, [team])
+                    .map_err(Error::db("revaluing votes by the new deck"))?;
+            }
+        }
         tx.execute(
             INGEST_LOG_INSERT,
             params![

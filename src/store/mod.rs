@@ -27,6 +27,8 @@ pub mod queries {
     pub const TEAMS: &str = include_str!("../../queries/store/teams.sql");
     pub const TABLE_COLUMNS: &str = include_str!("../../queries/store/table_columns.sql");
     pub const SPRINT_IDS: &str = include_str!("../../queries/store/sprint_ids.sql");
+    pub const ITEM_TIMES: &str = include_str!("../../queries/store/item_times.sql");
+    pub const VOTE_CARDS: &str = include_str!("../../queries/store/vote_cards.sql");
     /// Temporary macros every connection gets (the sprint sort key, ...).
     pub const MACROS: &str = include_str!("../../queries/schema/macros.sql");
 }
@@ -34,6 +36,14 @@ pub mod queries {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+}
+
+/// A stored sprint item's times, in microseconds since 1970.
+pub struct StoredTimes {
+    /// (team, sprint, story)
+    pub key: (String, String, String),
+    pub started: Option<i64>,
+    pub completed: Option<i64>,
 }
 
 impl Store {
@@ -46,6 +56,7 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(Error::io(dir, "cannot create the database's folder"))?;
         }
+        refuse_other_files(path)?;
         let conn = Connection::open(path).map_err(|e| open_error(path, e))?;
         migrate::upgrade(&conn, path)?;
         Store::ready(conn, path)
@@ -56,6 +67,7 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
+        refuse_other_files(path)?;
         let config = Config::default()
             .access_mode(AccessMode::ReadOnly)
             .map_err(Error::db("configuring a read-only connection"))?;
@@ -200,6 +212,26 @@ impl Store {
         })
     }
 
+    /// Stored sprint items with a start or completion time: (team, sprint, story) and the
+    /// times in microseconds since 1970.
+    pub fn item_times(&self) -> Result<Vec<StoredTimes>> {
+        let micros = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.and_utc().timestamp_micros());
+        self.query_rows("item_times", queries::ITEM_TIMES, [], |r| {
+            Ok(StoredTimes {
+                key: (r.get(0)?, r.get(1)?, r.get(2)?),
+                started: micros(r.get(3)?),
+                completed: micros(r.get(4)?),
+            })
+        })
+    }
+
+    /// Per team and numeric card: the stored votes using it, and one of their stories.
+    pub fn vote_cards(&self) -> Result<Vec<(String, String, i64, String)>> {
+        self.query_rows("vote_cards", queries::VOTE_CARDS, [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+    }
+
     /// Row counts of every canonical table, for tests and `info`.
     pub fn table_counts(&self) -> Result<Vec<(String, i64)>> {
         let mut out = Vec::new();
@@ -245,17 +277,72 @@ impl Store {
     }
 }
 
+/// What is at `path`, when it is not a database sprintlens can open: a folder, a file of
+/// something else (DuckDB files carry `DUCK` at byte 8), an empty file.
+fn not_a_database(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_dir() {
+        return Some("is a folder, not a database file; pass a file with --db".into());
+    }
+    let mut head = [0u8; 12];
+    let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    if n == 0 {
+        return Some(
+            "is an empty file, not a DuckDB database; remove it or pass another --db".into(),
+        );
+    }
+    (n < 12 || &head[8..12] != b"DUCK").then(|| {
+        "is not a DuckDB database (the file holds other data); pass another --db".to_string()
+    })
+}
+
+/// A file that is not a DuckDB database is refused before DuckDB touches it.
+fn refuse_other_files(path: &Path) -> Result<()> {
+    match path.exists().then(|| not_a_database(path)).flatten() {
+        Some(message) => Err(Error::Store {
+            path: path.to_path_buf(),
+            message,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// DuckDB's reason for not opening a file, in sprintlens's words.
 fn open_error(path: &Path, e: duckdb::Error) -> Error {
     let msg = e.to_string();
-    if msg.contains("lock") {
-        Error::Store {
-            path: path.to_path_buf(),
-            message: format!("the database is in use by another process ({msg})"),
-        }
-    } else {
-        Error::Store {
-            path: path.to_path_buf(),
-            message: format!("cannot be opened as a DuckDB database: {msg}"),
-        }
+    let store = |message: String| Error::Store {
+        path: path.to_path_buf(),
+        message,
+    };
+    if let Some(what) = not_a_database(path) {
+        return store(what);
     }
+    if msg.contains("lock") {
+        // "Conflicting lock is held in /path/to/program (PID 123)"
+        let pid = msg
+            .split("PID ")
+            .nth(1)
+            .map(|p| {
+                p.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+            })
+            .filter(|p| !p.is_empty());
+        return store(format!(
+            "the database is in use by another process{} (a running `sprintlens serve` or \
+             ingest?); wait for it to finish, or stop it, then try again",
+            pid.map(|p| format!(" (PID {p})")).unwrap_or_default()
+        ));
+    }
+    if msg.contains("Permission denied") || msg.contains("permission denied") {
+        return store(
+            "cannot be opened: permission denied (check the file's and its folder's permissions)"
+                .into(),
+        );
+    }
+    store(format!(
+        "cannot be opened as a DuckDB database: {}",
+        crate::error::shown(msg.lines().next().unwrap_or_default())
+    ))
 }

@@ -1,9 +1,11 @@
 //! The routes: every page with its JSON twin under `/api`, query parameters checked (unknown
 //! ones are a 400), and the router built without a socket ([`app`]).
 
+use crate::domain::{FIRST_DAY, LAST_DAY, parse_day};
+use crate::error::shown;
 use crate::present::fmt::enc;
 use crate::present::pages::data::TeamData;
-use crate::present::pages::{index, review, splits, team};
+use crate::present::pages::{review, splits, team};
 use crate::web::error::WebError;
 use crate::web::state::{AppState, Shared, blocking};
 use axum::Router;
@@ -26,12 +28,19 @@ fn params(q: &HashMap<String, String>, extra: &[&str]) -> Result<Params, WebErro
         .keys()
         .find(|k| k.as_str() != "as_of" && !extra.contains(&k.as_str()))
     {
-        return Err(WebError::BadRequest(format!("unknown parameter \"{k}\"")));
+        return Err(WebError::BadRequest(format!(
+            "unknown parameter \"{}\"",
+            shown(k)
+        )));
     }
     let as_of = match q.get("as_of") {
         None => chrono::Local::now().date_naive(),
-        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| WebError::BadRequest(format!("as_of={d}: expected a date YYYY-MM-DD")))?,
+        Some(d) => parse_day(d).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "as_of={}: expected a date YYYY-MM-DD between {FIRST_DAY} and {LAST_DAY}",
+                shown(d)
+            ))
+        })?,
     };
     let program = match q.get("program") {
         Some(p) if p.is_empty() => return Err(WebError::BadRequest("program= is empty".into())),
@@ -60,20 +69,16 @@ type Q = Query<HashMap<String, String>>;
 async fn index(State(state): State<Shared>, Query(q): Q) -> Result<Html<String>, WebError> {
     params(&q, &[])?;
     blocking(&state, move |s| {
-        let m = s.with_store(index::index)?;
-        s.page("index.html", &m, Value::from(()), api("/teams", &q))
+        let m = s.index()?;
+        s.page("index.html", &*m, Value::from(()), api("/teams", &q))
     })
     .await
 }
 
-async fn api_index(
-    State(state): State<Shared>,
-    Query(q): Q,
-) -> Result<Json<index::IndexModel>, WebError> {
+async fn api_index(State(state): State<Shared>, Query(q): Q) -> Result<Response, WebError> {
     params(&q, &[])?;
-    Ok(Json(
-        blocking(&state, |s| s.with_store(index::index)).await?,
-    ))
+    let m = blocking(&state, |s| s.index()).await?;
+    Ok(Json(&*m).into_response())
 }
 
 async fn dashboard(State(state): State<Shared>, Query(q): Q) -> Result<Html<String>, WebError> {

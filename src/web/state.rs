@@ -4,6 +4,7 @@
 
 use crate::error::Error;
 use crate::present::pages::data::{self as pages, TeamData};
+use crate::present::pages::index::{self, IndexModel};
 use crate::present::pages::{dashboard, splits};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -20,6 +21,8 @@ use std::sync::{Arc, Mutex};
 /// when full it starts afresh (the store does not change while serving).
 #[derive(Default)]
 pub struct Cache {
+    /// The teams index (it does not depend on the day).
+    index: Mutex<Option<Arc<IndexModel>>>,
     teams: Mutex<HashMap<(String, NaiveDate), Arc<TeamData>>>,
     dashboards: Mutex<HashMap<(Option<String>, NaiveDate), Rendered>>,
 }
@@ -132,6 +135,18 @@ impl AppState {
         for (t, _) in teams {
             let _ = self.team(&t, today);
         }
+    }
+
+    /// The teams index, computed once.
+    pub fn index(&self) -> Result<Arc<IndexModel>, WebError> {
+        if let Some(i) = self.cache.index.lock().ok().and_then(|c| c.clone()) {
+            return Ok(i);
+        }
+        let i = Arc::new(self.with_store(index::index)?);
+        if let Ok(mut c) = self.cache.index.lock() {
+            *c = Some(i.clone());
+        }
+        Ok(i)
     }
 
     pub fn split_page(&self, team: &str, as_of: NaiveDate) -> Result<splits::SplitPage, WebError> {

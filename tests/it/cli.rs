@@ -99,8 +99,9 @@ fn a_file_that_is_not_a_database_is_refused() {
     let r = sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr
-            .contains("notes.duckdb: cannot be opened as a DuckDB database"),
+        r.stderr.contains(
+            "notes.duckdb: is not a DuckDB database (the file holds other data); pass another --db"
+        ),
         "{}",
         r.stderr
     );

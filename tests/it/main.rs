@@ -10,6 +10,7 @@ mod golden;
 mod import;
 mod ingest;
 mod ingest_errors;
+mod integrity;
 mod metrics;
 mod queries;
 mod web;

@@ -3,7 +3,7 @@
 //! module fills in.
 
 use crate::domain::{ItemStatus, Kind};
-use crate::error::{Problem, Problems};
+use crate::error::{Problem, Problems, shown};
 use crate::ingest::export::records::Records;
 use crate::ingest::read::RawTable;
 use crate::ingest::values::{parse_float, parse_timestamp};
@@ -116,7 +116,10 @@ pub fn points_columns(
                     file,
                     1,
                     None,
-                    format!("--points-field \"{p}\": the export has no such column"),
+                    format!(
+                        "--points-field \"{}\": the export has no such column",
+                        shown(p)
+                    ),
                 ));
                 None
             }
@@ -234,7 +237,8 @@ impl Reader<'_> {
             line,
             col,
             format!(
-                "cannot read \"{v}\" as a date (tried {tried}); name the style with --date-format"
+                "cannot read \"{}\" as a date (tried {tried}); name the style with --date-format",
+                shown(v)
             ),
         );
         None
@@ -254,11 +258,19 @@ impl Reader<'_> {
         match parse_float(v) {
             Some(x) if x.is_finite() && x >= 0.0 => Some(x),
             Some(_) => {
-                self.bad(line, col, format!("\"{v}\": points cannot be negative"));
+                self.bad(
+                    line,
+                    col,
+                    format!("\"{}\": points cannot be negative", shown(v)),
+                );
                 None
             }
             None => {
-                self.bad(line, col, format!("\"{v}\" is not a number of points"));
+                self.bad(
+                    line,
+                    col,
+                    format!("\"{}\" is not a number of points", shown(v)),
+                );
                 None
             }
         }
@@ -359,14 +371,14 @@ impl Cols<'_> {
 }
 
 pub fn missing(file: &str, tool: &str, what: &str, header: &[String], problems: &mut Problems) {
-    let shown: Vec<&str> = header.iter().take(12).map(String::as_str).collect();
+    let first: Vec<String> = header.iter().take(12).map(|h| shown(h)).collect();
     problems.push(Problem::at(
         file,
         1,
         None,
         format!(
             "this {tool} export has no {what} column; its header starts {}{}",
-            shown.join(", "),
+            first.join(", "),
             if header.len() > 12 { ", ..." } else { "" }
         ),
     ));

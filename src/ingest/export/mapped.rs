@@ -3,7 +3,7 @@
 
 use crate::domain::Kind;
 use crate::domain::schema::spec;
-use crate::error::{Problem, Problems};
+use crate::error::{Problem, Problems, shown, shown_list};
 use crate::ingest::export::records::read_records;
 use crate::ingest::read::RawTable;
 use crate::ingest::typing::detect_kind;
@@ -15,12 +15,19 @@ pub fn parse_map(s: &str) -> Result<Vec<(String, String)>, String> {
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (f, c) = part
             .split_once('=')
-            .ok_or_else(|| format!("--map: \"{part}\" is not field=Column"))?;
+            .ok_or_else(|| format!("--map: \"{}\" is not field=Column", shown(part)))?;
         let (f, c) = (f.trim(), c.trim());
         if f.is_empty() || c.is_empty() {
-            return Err(format!("--map: \"{part}\" is not field=Column"));
+            return Err(format!("--map: \"{}\" is not field=Column", shown(part)));
         }
-        out.push((f.to_ascii_lowercase(), c.to_string()));
+        let f = f.to_ascii_lowercase();
+        if out.iter().any(|(g, _)| *g == f) {
+            return Err(format!(
+                "--map: field \"{}\" is mapped twice; map each field once",
+                shown(&f)
+            ));
+        }
+        out.push((f, c.to_string()));
     }
     if out.is_empty() {
         return Err("--map: no field=Column pairs".into());
@@ -57,8 +64,11 @@ pub fn mapped(
                 1,
                 None,
                 format!(
-                    "--map {field}={col}: the file has no column \"{col}\"; it has {}",
-                    header.join(", ")
+                    "--map {}={}: the file has no column \"{}\"; it has {}",
+                    shown(field),
+                    shown(col),
+                    shown(col),
+                    shown_list(header, 30)
                 ),
             )),
         }
@@ -75,33 +85,53 @@ pub fn mapped(
             return None;
         }
     };
+    // Each mapped name stands for one field of the kind (its name or an alias), once.
     let spec = spec(kind);
+    let mut canonical: Vec<String> = Vec::new();
     for f in &names {
-        let known = f == "team"
-            || f == "program"
-            || spec
-                .fields
+        let field = if f == "team" || f == "program" {
+            Some(f.as_str())
+        } else {
+            spec.fields
                 .iter()
-                .any(|s| s.name == f || s.aliases.iter().any(|a| a == f));
-        if !known {
-            let fields: Vec<&str> = spec.fields.iter().map(|s| s.name).collect();
-            problems.push(Problem::at(
-                file,
-                1,
-                None,
-                format!(
-                    "--map {f}=...: {} rows have no field \"{f}\"; they have team, {}",
-                    kind.name(),
-                    fields.join(", ")
-                ),
-            ));
+                .find(|s| s.name == f || s.aliases.iter().any(|a| a == f))
+                .map(|s| s.name)
+        };
+        match field {
+            None => {
+                let fields: Vec<&str> = spec.fields.iter().map(|s| s.name).collect();
+                problems.push(Problem::at(
+                    file,
+                    1,
+                    None,
+                    format!(
+                        "--map {}=...: {} rows have no field \"{}\"; they have team, {}",
+                        shown(f),
+                        kind.name(),
+                        shown(f),
+                        fields.join(", ")
+                    ),
+                ));
+            }
+            Some(name) if canonical.iter().any(|c| c == name) => {
+                problems.push(Problem::at(
+                    file,
+                    1,
+                    None,
+                    format!(
+                        "--map: field \"{name}\" is mapped twice (as {}); map each field once",
+                        shown(f)
+                    ),
+                ));
+            }
+            Some(name) => canonical.push(name.to_string()),
         }
     }
     if problems.total > before {
         return None;
     }
     let lines: Vec<u32> = records.rows.iter().map(|r| r.0).collect();
-    let columns: Vec<Column> = names
+    let columns: Vec<Column> = canonical
         .iter()
         .zip(&picks)
         .map(|(n, c)| {
@@ -113,12 +143,18 @@ pub fn mapped(
             Column::new(n.as_str().into(), cells)
         })
         .collect();
-    let frame = DataFrame::new(columns).ok()?;
+    let frame = match DataFrame::new(columns) {
+        Ok(f) => f,
+        Err(e) => {
+            problems.push(Problem::file(file, format!("cannot be read: {e}")));
+            return None;
+        }
+    };
     Some((
         kind,
         RawTable {
             file: file.to_string(),
-            columns: names,
+            columns: canonical,
             frame,
             lines,
         },

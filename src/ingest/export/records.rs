@@ -22,6 +22,10 @@ pub fn read_records(
     keep: &dyn Fn(&[String]) -> Vec<bool>,
     problems: &mut Problems,
 ) -> Option<Records> {
+    if let Some(p) = crate::ingest::read::utf16(file, bytes) {
+        problems.push(p);
+        return None;
+    }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let before = problems.total;
     let mut header: Option<Vec<String>> = None;

@@ -16,6 +16,16 @@ use std::collections::{BTreeMap, HashMap};
 pub const TEAM_ITEMS: &str = include_str!("../../../queries/pages/team_items.sql");
 pub const STORY_CARDS: &str = include_str!("../../../queries/pages/story_cards.sql");
 pub const TEAM_CARD: &str = include_str!("../../../queries/pages/team_card.sql");
+pub const TEAM_SPRINTS: &str = include_str!("../../../queries/pages/team_sprints.sql");
+
+/// A sprint of the sprints file: id, name, first and last day.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedSprint {
+    pub sprint_id: String,
+    pub name: Option<String>,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+}
 
 /// Sprints ahead in the page forecasts.
 pub const FORECAST_SPRINTS: usize = 3;
@@ -45,6 +55,9 @@ pub struct TeamData {
     pub splits: splits::SplitReport,
     pub forecast: TeamForecast,
     pub items: Vec<Item>,
+    /// Every sprint of the sprints file, recorded items or not.
+    #[serde(skip)]
+    pub planned: Vec<PlannedSprint>,
     /// Cards per round of the split candidates, read when the split page first needs them.
     #[serde(skip)]
     pub candidate_cards: std::sync::OnceLock<BTreeMap<String, Vec<String>>>,
@@ -170,6 +183,14 @@ pub fn team_data(
         splits: c.backlog_splits.expect(computed),
         forecast,
         items: team_items(store, team)?,
+        planned: store.query_rows("team_sprints", TEAM_SPRINTS, [team], |r| {
+            Ok(PlannedSprint {
+                sprint_id: r.get(0)?,
+                name: r.get(1)?,
+                start_date: r.get(2)?,
+                end_date: r.get(3)?,
+            })
+        })?,
         candidate_cards: std::sync::OnceLock::new(),
     }))
 }

@@ -2,7 +2,8 @@
 
 use crate::error::Result;
 use crate::store::Store;
-use crate::store::info::{Info, info_from};
+use crate::store::info::{Info, Totals, info_from};
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -20,16 +21,23 @@ pub struct IndexTeam {
     pub latest_name: Option<String>,
 }
 
+/// What the index shows: what the store holds, without the database's path or the files
+/// ingested (a visitor has no business with the server's file system).
 #[derive(Serialize)]
 pub struct IndexModel {
-    pub info: Info,
+    pub totals: Totals,
+    /// The first and last day any sprint or vote covers.
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
+    /// When data last arrived (UTC), if ever.
+    pub last_ingest_at: Option<NaiveDateTime>,
     pub programs: Vec<String>,
     pub teams: Vec<IndexTeam>,
 }
 
 /// The index of what the store holds.
 pub fn index(store: &Store) -> Result<IndexModel> {
-    let info = info_from(store, 5)?;
+    let info = info_from(store, 1)?;
     let latest: HashMap<String, (String, String)> = store
         .query_rows("latest_sprints", LATEST_SPRINTS, [], |r| {
             Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
@@ -51,8 +59,18 @@ pub fn index(store: &Store) -> Result<IndexModel> {
         })
         .collect();
     let programs = info.programs.iter().map(|p| p.program.clone()).collect();
+    let Info {
+        totals,
+        first_day,
+        last_day,
+        ingests,
+        ..
+    } = info;
     Ok(IndexModel {
-        info,
+        totals,
+        first_day,
+        last_day,
+        last_ingest_at: ingests.first().map(|i| i.ingested_at),
         programs,
         teams,
     })

@@ -60,8 +60,44 @@ pub struct SprintReview {
 /// The Sprint Review of `sprint`, or `None` when the team has no such sprint.
 pub fn sprint_review(d: &TeamData, sprint: &str) -> Option<SprintReview> {
     let sprints = &d.velocity.sprints;
-    let idx = sprints.iter().position(|s| s.sprint_id == sprint)?;
-    let s = &sprints[idx];
+    let idx = sprints.iter().position(|s| s.sprint_id == sprint);
+    let planned;
+    let s = match idx {
+        Some(i) => &sprints[i],
+        // A sprint of the sprints file with nothing recorded yet has a page that says so.
+        None => {
+            let p = d.planned.iter().find(|p| p.sprint_id == sprint)?;
+            planned = velocity::SprintVelocity::nothing_yet(
+                &d.team,
+                d.program.clone(),
+                &p.sprint_id,
+                p.name.clone(),
+                (p.start_date, p.end_date),
+                d.as_of,
+            );
+            &planned
+        }
+    };
+    // Its neighbours in the team's history: by position, or for a sprint with nothing
+    // recorded, by start day.
+    let start = s.start_date.clone();
+    let (previous, next) = match idx {
+        Some(i) => (
+            i.checked_sub(1).map(|i| sprints[i].sprint_id.clone()),
+            sprints.get(i + 1).map(|x| x.sprint_id.clone()),
+        ),
+        None => (
+            sprints
+                .iter()
+                .rev()
+                .find(|x| x.start_date.is_some() && x.start_date < start)
+                .map(|x| x.sprint_id.clone()),
+            sprints
+                .iter()
+                .find(|x| x.start_date.is_some() && x.start_date > start)
+                .map(|x| x.sprint_id.clone()),
+        ),
+    };
     let by_story = d.story_spread();
     let stories: Vec<ReviewStory> = d
         .items
@@ -104,8 +140,8 @@ pub fn sprint_review(d: &TeamData, sprint: &str) -> Option<SprintReview> {
         head: d.head(),
         sprint: s.clone(),
         title: s.title(),
-        previous: idx.checked_sub(1).map(|i| sprints[i].sprint_id.clone()),
-        next: sprints.get(idx + 1).map(|x| x.sprint_id.clone()),
+        previous,
+        next,
         team_summary: d.summary().cloned(),
         estimation,
         stories,
