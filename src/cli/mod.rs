@@ -19,7 +19,7 @@ use crate::ingest::export::{ImportOptions, Source};
 use crate::metrics::forecast::{DEFAULT_HISTORY, DEFAULT_SEED, DEFAULT_TRIALS};
 use crate::metrics::points::GroupBy;
 use crate::metrics::team::{ForecastParams, StoryFilter};
-use crate::present::table::Format;
+use crate::present::table::{Format, Json};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -43,6 +43,10 @@ pub struct Cli {
     /// Output format: table, json, csv or markdown
     #[arg(long, global = true, env = "SPRINTLENS_FORMAT", value_name = "FORMAT", value_parser = values::format)]
     pub format: Option<Format>,
+
+    /// Indent JSON (the default on a terminal; piped JSON is compact)
+    #[arg(long, global = true)]
+    pub pretty: bool,
 
     #[command(subcommand)]
     pub command: Cmd,
@@ -327,6 +331,12 @@ fn today_or(d: Option<NaiveDate>) -> NaiveDate {
 impl Cli {
     /// Resolves the parsed flags into the settings every module uses.
     pub fn into_config(self) -> Result<Config> {
+        use std::io::IsTerminal;
+        let json = if self.pretty || std::io::stdout().is_terminal() {
+            Json::Pretty
+        } else {
+            Json::Compact
+        };
         let db = self.db.clone();
         let db_or = |default: &str| db.clone().unwrap_or_else(|| PathBuf::from(default));
         let command = match self.command {
@@ -472,6 +482,7 @@ impl Cli {
                     db: db_or(DEMO_DB),
                     settings_path: self.config,
                     format: self.format.unwrap_or_default(),
+                    json,
                     command: Command::Demo(DemoArgs {
                         data,
                         serve: (!no_serve).then_some(bind),
@@ -497,6 +508,7 @@ impl Cli {
             db: db_or(DEFAULT_DB),
             settings_path: self.config,
             format: self.format.unwrap_or_default(),
+            json,
             command,
         })
     }

@@ -1,6 +1,6 @@
 //! `ingest` and `demo`: data into the store.
 
-use crate::commands::{Config, report, write};
+use crate::commands::{Config, report};
 use crate::error::{Error, Result};
 use crate::ingest::export::ImportOptions;
 use crate::ingest::typing::Defaults;
@@ -57,7 +57,7 @@ pub fn ingest(c: &Config, a: &IngestArgs, out: &mut dyn Write) -> Result<()> {
         timing: timing(),
     };
     let outcome = run_ingest(&c.db, &req)?;
-    write(out, &outcome.render(c.format)?)
+    outcome.write_to(c.format, c.json, out)
 }
 
 pub fn demo(c: &Config, a: &DemoArgs, out: &mut dyn Write) -> Result<()> {
@@ -78,8 +78,8 @@ pub fn demo(c: &Config, a: &DemoArgs, out: &mut dyn Write) -> Result<()> {
         ..Default::default()
     };
     let outcome = run_ingest(&c.db, &req)?;
-    write(out, &outcome.render(c.format)?)?;
-    write(out, &info(&c.db, 10)?.render(c.format)?)?;
+    outcome.write_to(c.format, c.json, out)?;
+    info(&c.db, 10)?.write_to(c.format, c.json, out)?;
     match &a.serve {
         Some(bind) => report::serve_store(Store::open_existing(&c.db)?, c, bind, out),
         None => Ok(()),

@@ -46,16 +46,15 @@ pub fn generate(a: &GenerateArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 pub fn bench(c: &Config, a: &BenchArgs, out: &mut dyn Write) -> Result<()> {
-    let text = match a {
-        BenchArgs::Metrics(b) => bench::metrics(b)?.render(c.format)?,
-        BenchArgs::Ingest(b) => bench::ingest(b)?.render(c.format)?,
-        BenchArgs::Serve(b) => loadbench::serve(b)?.render(c.format)?,
+    match a {
+        BenchArgs::Metrics(b) => bench::metrics(b)?.write_to(c.format, c.json, out),
+        BenchArgs::Ingest(b) => bench::ingest(b)?.write_to(c.format, c.json, out),
+        BenchArgs::Serve(b) => loadbench::serve(b)?.write_to(c.format, c.json, out),
         BenchArgs::Import {
             rows,
             seed,
             dir,
             keep,
-        } => bench::import(*rows, *seed, dir, *keep)?.render(c.format)?,
-    };
-    write(out, &text)
+        } => bench::import(*rows, *seed, dir, *keep)?.write_to(c.format, c.json, out),
+    }
 }

@@ -1,6 +1,6 @@
 //! The metric commands: `points`, `velocity`, `spread`, `forecast`, `accuracy`, `splits`.
 
-use crate::commands::{Config, write};
+use crate::commands::Config;
 use crate::domain::Scope;
 use crate::error::{Error, Result};
 use crate::metrics::points::{GroupBy, PointFilter, point_distribution};
@@ -69,19 +69,39 @@ pub fn open_scoped(c: &Config, scope: &Scope) -> Result<Store> {
     Ok(store)
 }
 
+/// What the database has instead of `wanted`: the same name in another case first, then at
+/// most ten names (the rest counted).
+fn known_names(names: &[&str], wanted: &str, what: &str) -> String {
+    if names.is_empty() {
+        return "the database has none".to_string();
+    }
+    let lower = wanted.to_lowercase();
+    if let Some(same) = names.iter().find(|n| n.to_lowercase() == lower) {
+        return format!("did you mean \"{}\"?", crate::error::shown(same));
+    }
+    let plural = if names.len() == 1 { "" } else { "s" };
+    let mut out = format!(
+        "the database has {} {what}{plural}: {}",
+        names.len(),
+        crate::error::shown_list(names, 10)
+    );
+    if names.len() > 10 {
+        out.push_str(" (`sprintlens info` lists them all)");
+    }
+    out
+}
+
 /// A team or program the user named must exist.
 fn check_scope(store: &Store, scope: &Scope) -> Result<()> {
     let teams = store.teams()?;
     if let Some(t) = &scope.team
         && !teams.iter().any(|(k, _)| k == t)
     {
+        let names: Vec<&str> = teams.iter().map(|(k, _)| k.as_str()).collect();
         return Err(Error::Usage(format!(
-            "unknown team \"{t}\"; the database has {}",
-            teams
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "unknown team \"{}\"; {}",
+            crate::error::shown(t),
+            known_names(&names, t, "team")
         )));
     }
     if let Some(p) = &scope.program
@@ -91,12 +111,9 @@ fn check_scope(store: &Store, scope: &Scope) -> Result<()> {
         programs.sort();
         programs.dedup();
         return Err(Error::Usage(format!(
-            "unknown program \"{p}\"; the database has {}",
-            if programs.is_empty() {
-                "none".to_string()
-            } else {
-                programs.join(", ")
-            }
+            "unknown program \"{}\"; {}",
+            crate::error::shown(p),
+            known_names(&programs, p, "program")
         )));
     }
     Ok(())
@@ -115,7 +132,7 @@ pub fn points(c: &Config, a: &PointsArgs, out: &mut dyn Write) -> Result<()> {
         a.by,
         filter,
     )?;
-    write(out, &d.render(c.format)?)
+    d.write_to(c.format, c.json, out)
 }
 
 pub fn velocity(c: &Config, a: &VelocityArgs, out: &mut dyn Write) -> Result<()> {
@@ -147,7 +164,7 @@ pub fn velocity(c: &Config, a: &VelocityArgs, out: &mut dyn Write) -> Result<()>
             "unknown sprint \"{s}\" for the teams chosen"
         )));
     }
-    write(out, &report.render(c.format)?)
+    report.write_to(c.format, c.json, out)
 }
 
 pub fn spread(c: &Config, a: &SpreadArgs, out: &mut dyn Write) -> Result<()> {
@@ -160,20 +177,21 @@ pub fn spread(c: &Config, a: &SpreadArgs, out: &mut dyn Write) -> Result<()> {
             sprint: a.sprint.as_deref(),
             since: a.since,
             show_names: a.show_names,
+            stories_only: false,
         },
     )?;
     let tables = SpreadTables {
         report: &report,
         rounds: a.rounds,
     };
-    write(out, &tables.render(c.format)?)
+    tables.write_to(c.format, c.json, out)
 }
 
 pub fn forecast(c: &Config, a: &ForecastArgs, out: &mut dyn Write) -> Result<()> {
     let store = open_scoped(c, &a.scope)?;
     let settings = c.settings()?;
     let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of);
-    write(out, &m.forecast(&a.params)?.render(c.format)?)
+    m.forecast(&a.params)?.write_to(c.format, c.json, out)
 }
 
 pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()> {
@@ -181,13 +199,16 @@ pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()>
     let settings = c.settings()?;
     // Accuracy reads done items: the day decides nothing here.
     let today = chrono::Local::now().date_naive();
-    let m = Metrics::new(&store, &settings, a.scope.clone(), today).with_filter(a.filter.clone());
-    write(out, &m.accuracy()?.render(c.format)?)
+    let m = Metrics::new(&store, &settings, a.scope.clone(), today)
+        .with_filter(a.filter.clone())
+        .stories_only();
+    m.accuracy()?.write_to(c.format, c.json, out)
 }
 
 pub fn splits(c: &Config, a: &SplitsArgs, out: &mut dyn Write) -> Result<()> {
     let settings = c.settings()?;
     let store = open_scoped(c, &a.scope)?;
-    let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of);
-    write(out, &m.splits(a.sprint.as_deref())?.render(c.format)?)
+    let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of).stories_only();
+    m.splits(a.sprint.as_deref())?
+        .write_to(c.format, c.json, out)
 }

@@ -7,7 +7,7 @@ pub mod metrics;
 pub mod report;
 
 use crate::error::{Error, Result};
-use crate::present::table::Format;
+use crate::present::table::{Format, Json};
 use crate::settings::Settings;
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,6 +24,8 @@ pub struct Config {
     /// `--config` / `SPRINTLENS_CONFIG`; else `sprintlens.toml` next to the database.
     pub settings_path: Option<PathBuf>,
     pub format: Format,
+    /// How JSON is written: compact, or indented on a terminal and with `--pretty`.
+    pub json: Json,
     pub command: Command,
 }
 

@@ -22,7 +22,7 @@ pub struct ReportArgs {
 }
 
 pub fn info(c: &Config, ingests: usize, out: &mut dyn Write) -> Result<()> {
-    write(out, &store_info(&c.db, ingests)?.render(c.format)?)
+    store_info(&c.db, ingests)?.write_to(c.format, c.json, out)
 }
 
 pub fn serve(c: &Config, bind: &str, out: &mut dyn Write) -> Result<()> {
@@ -62,7 +62,7 @@ pub fn report(c: &Config, a: &ReportArgs, out: &mut dyn Write) -> Result<()> {
             let d = data::team_data(&store, &settings, &a.team, a.as_of)?
                 .ok_or_else(|| Error::Internal(format!("team {} vanished", a.team)))?;
             let r = review::review_of(&d, a.sprint.as_deref())?;
-            write(out, &r.render(c.format)?)
+            r.write_to(c.format, c.json, out)
         }
     }
 }

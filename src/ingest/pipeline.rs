@@ -178,6 +178,7 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     timing("checked");
     progress.step(&format!("writing {}", db.display()));
     let mut store = Store::open(db)?;
+    timing("opened");
     // Teams that voted without a deck of their own get their default deck recorded.
     let mut default_decks: Vec<(String, Deck)> = frames
         .iter()

@@ -310,7 +310,10 @@ pub fn reestimation(spread: &crate::metrics::spread::SpreadReport) -> Vec<Reesti
             continue;
         }
         if let (Some(f), Some(first)) = (s.final_estimate, s.first_suggested_value) {
-            per_team.entry(s.team.clone()).or_default().push(f - first);
+            per_team
+                .entry(s.team.to_string())
+                .or_default()
+                .push(f - first);
         }
     }
     per_team

@@ -4,15 +4,16 @@
 
 use crate::domain::undefined::{Reasons, na, unknown};
 use crate::error::Result;
-use crate::metrics::rng::Rng;
-use crate::metrics::{frame, velocity};
+use crate::metrics::rng::{Modulus, Rng};
+use crate::metrics::{frame, par, velocity};
 use crate::store::Store;
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// The probabilities a forecast reports.
-pub const LEVELS: [f64; 4] = [0.50, 0.70, 0.85, 0.95];
+/// The probabilities a forecast reports, in whole percent (ranks are computed from them in
+/// integers: 85% of 10,000 trials is rank 8,500 exactly, never 8,501 by rounding).
+pub const LEVELS: [u32; 4] = [50, 70, 85, 95];
 pub const DEFAULT_TRIALS: usize = 10_000;
 pub const DEFAULT_HISTORY: usize = 10;
 pub const DEFAULT_SEED: u64 = 42;
@@ -55,16 +56,17 @@ pub fn lower_quantile(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[rank - 1])
 }
 
+/// The 1-based rank ceil(percent * n / 100), in integers, kept within 1..=n (n > 0).
+pub fn percent_rank(percent: u32, n: usize) -> usize {
+    (percent as usize * n).div_ceil(100).clamp(1, n)
+}
+
 /// Totals of `sprints` draws with replacement, one per trial.
 pub fn simulate_totals(history: &[f64], sprints: usize, trials: usize, seed: u64) -> Vec<f64> {
     let mut rng = Rng::new(seed);
-    let n = history.len() as i64;
+    let n = Modulus::new(history.len() as u64);
     let mut totals: Vec<f64> = (0..trials)
-        .map(|_| {
-            (0..sprints)
-                .map(|_| history[rng.range(0, n - 1) as usize])
-                .sum()
-        })
+        .map(|_| (0..sprints).map(|_| history[rng.below(&n)]).sum())
         .collect();
     totals.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
     totals
@@ -78,12 +80,12 @@ pub fn simulate_sprints(
     seed: u64,
 ) -> Vec<Option<usize>> {
     let mut rng = Rng::new(seed);
-    let n = history.len() as i64;
+    let n = Modulus::new(history.len() as u64);
     let mut out: Vec<Option<usize>> = (0..trials)
         .map(|_| {
             let mut sum = 0.0;
             for k in 1..=MAX_SPRINTS {
-                sum += history[rng.range(0, n - 1) as usize];
+                sum += history[rng.below(&n)];
                 if sum >= target {
                     return Some(k);
                 }
@@ -105,7 +107,7 @@ pub fn forecast_team(
     target: Option<(f64, &str)>,
     trials: usize,
     seed: u64,
-    calendar: Option<(NaiveDate, i64)>,
+    calendar: Option<(NaiveDate, f64)>,
 ) -> TeamForecast {
     let mut undefined = Reasons::new();
     let mut f = TeamForecast {
@@ -132,9 +134,9 @@ pub fn forecast_team(
     f.how_much = LEVELS
         .iter()
         .map(|&p| Level {
-            probability: p,
+            probability: probability(p),
             // Reached with probability p: P(total >= v) >= p, the (1-p) lower quantile.
-            value: lower_quantile(&totals, 1.0 - p),
+            value: Some(totals[percent_rank(100 - p, totals.len()) - 1]),
             date: None,
         })
         .collect();
@@ -143,14 +145,14 @@ pub fn forecast_team(
         f.when = LEVELS
             .iter()
             .map(|&p| {
-                let rank = ((p * counts.len() as f64).ceil() as usize).clamp(1, counts.len());
-                let c = counts[rank - 1];
+                let c = counts[percent_rank(p, counts.len()) - 1];
                 Level {
-                    probability: p,
+                    probability: probability(p),
                     value: c.map(|c| c as f64),
                     date: match (c, calendar) {
+                        // c sprints of the median length after the last one, to the day.
                         (Some(c), Some((last_end, len))) => {
-                            Some(last_end + Duration::days(c as i64 * len))
+                            Some(last_end + Duration::days((c as f64 * len).round() as i64))
                         }
                         _ => None,
                     },
@@ -171,6 +173,11 @@ pub fn forecast_team(
     }
     f.undefined = undefined;
     f
+}
+
+/// A whole percent as the probability reported (85 -> 0.85).
+pub fn probability(percent: u32) -> f64 {
+    f64::from(percent) / 100.0
 }
 
 pub const BACKLOG_POINTS: &str = include_str!("../../queries/metrics/backlog_points.sql");
@@ -227,29 +234,27 @@ pub fn forecast_from(
             }
         }
     }
-    let mut teams = Vec::new();
-    for t in &v.teams {
-        let rows: Vec<&velocity::SprintVelocity> =
-            v.sprints.iter().filter(|s| s.team == t.team).collect();
-        let closed: Vec<&&velocity::SprintVelocity> = rows
-            .iter()
-            .filter(|s| s.closed && s.completed.is_some())
-            .collect();
-        let history: Vec<f64> = closed[closed.len().saturating_sub(q.history)..]
-            .iter()
-            .filter_map(|s| s.completed)
-            .collect();
-        let calendar = t.last_closed_end.zip(t.sprint_days);
+    // Each team's closed sprints, then the trials of every team on every core.
+    let mut closed: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for s in &v.sprints {
+        if let (true, Some(c)) = (s.closed, s.completed) {
+            closed.entry(s.team.as_str()).or_default().push(c);
+        }
+    }
+    let teams = par::map(&v.teams, |t| {
+        let all = closed.get(t.team.as_str()).map_or(&[][..], Vec::as_slice);
+        let history = all[all.len().saturating_sub(q.history)..].to_vec();
         let target = match q.points {
             Some(x) => Some((x, "--points")),
             None => backlog.get(&t.team).map(|x| (*x, "remaining backlog")),
         };
-        teams.push(forecast_team(
+        let calendar = t.last_closed_end.zip(t.sprint_days);
+        forecast_team(
             &t.team, history, q.sprints, target, q.trials, q.seed, calendar,
-        ));
-    }
+        )
+    });
     Ok(ForecastReport {
-        levels: LEVELS.to_vec(),
+        levels: LEVELS.iter().map(|&p| probability(p)).collect(),
         history_limit: q.history,
         teams,
     })
@@ -269,12 +274,51 @@ mod tests {
             Some((25.0, "--points")),
             1000,
             1,
-            Some((d, 14)),
+            Some((d, 14.0)),
         );
         assert!(f.how_much.iter().all(|l| l.value == Some(30.0)));
         assert!(f.when.iter().all(|l| l.value == Some(3.0)));
         // Three sprints after the one ending 2 March: 16 March, 30 March, 13 April.
         assert_eq!(f.when[0].date, NaiveDate::from_ymd_opt(2025, 4, 13));
+    }
+
+    #[test]
+    fn ranks_are_exact_integers() {
+        // In floating point ceil((1 - 0.85) * 10000) is 1501; the rank wanted is 1500.
+        assert_eq!(((1.0 - 0.85) * 10_000.0_f64).ceil(), 1501.0);
+        assert_eq!(percent_rank(100 - 85, 10_000), 1500);
+        assert_eq!(percent_rank(85, 10_000), 8500);
+        assert_eq!(percent_rank(95, 10), 10);
+        assert_eq!(percent_rank(50, 3), 2);
+        assert_eq!(percent_rank(5, 3), 1);
+        assert_eq!(percent_rank(0, 3), 1);
+    }
+
+    #[test]
+    fn dates_from_a_median_sprint_of_half_days() {
+        // Sprints of 10 and 11 days: median 10.5; 2 sprints -> 21 days, 3 -> 31.5 -> 32.
+        let d = NaiveDate::from_ymd_opt(2025, 3, 2).unwrap();
+        let f = forecast_team(
+            "t",
+            vec![5.0],
+            1,
+            Some((15.0, "--points")),
+            10,
+            1,
+            Some((d, 10.5)),
+        );
+        assert_eq!(f.when[0].value, Some(3.0));
+        assert_eq!(f.when[0].date, NaiveDate::from_ymd_opt(2025, 4, 3));
+        let f = forecast_team(
+            "t",
+            vec![5.0],
+            1,
+            Some((10.0, "--points")),
+            10,
+            1,
+            Some((d, 10.5)),
+        );
+        assert_eq!(f.when[0].date, NaiveDate::from_ymd_opt(2025, 3, 23));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod accuracy;
 pub mod forecast;
 pub mod frame;
+pub mod par;
 pub mod points;
 pub mod rng;
 pub mod splits;

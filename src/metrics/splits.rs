@@ -131,7 +131,7 @@ pub fn splits(
         .iter()
         .filter_map(|t| t.rolling_mean.map(|m| (t.team.as_str(), m)))
         .collect();
-    let lengths: HashMap<&str, i64> = vel
+    let lengths: HashMap<&str, f64> = vel
         .teams
         .iter()
         .filter_map(|t| t.sprint_days.map(|d| (t.team.as_str(), d)))
@@ -140,7 +140,7 @@ pub fn splits(
         lengths
             .get(team)
             .copied()
-            .unwrap_or(settings.team(team).sprint_days) as f64
+            .unwrap_or(settings.team(team).sprint_days as f64)
     };
     // Per team and point value: 85th-percentile cycle time, carry-over rate.
     let p85: HashMap<(String, u64), f64> = acc
@@ -186,7 +186,7 @@ pub fn splits(
     let mut by_story: HashMap<(String, String), Vec<&spread::StorySpread>> = HashMap::new();
     for s in &sp.stories {
         by_story
-            .entry((s.team.clone(), s.story.clone()))
+            .entry((s.team.to_string(), s.story.to_string()))
             .or_default()
             .push(s);
     }

@@ -1,16 +1,26 @@
 //! Spread and consensus per story and round, convergence per story, and voter calibration.
-//! Voters are pseudonymised ("voter 1", "voter 2", ... per team) unless names are asked for.
+//! Voters are pseudonymised ("voter 1", "voter 2", ... numbering each team's voters) unless names
+//! are asked for.
+//!
+//! Read from the round figures the store keeps (`round_stats`, computed by DuckDB at ingest):
+//! per round its votes per deck step and the voters at the lowest and the highest step. A
+//! round's values follow from its steps and the deck; no vote is read one by one.
 
 use crate::domain::undefined::{Reasons, na};
 use crate::error::Result;
 use crate::metrics::frame;
-use crate::metrics::stats::{mean, mode_sorted, quantile_sorted, sorted, variance};
+use crate::metrics::par;
+use crate::metrics::stats::{mean, mode_sorted, quantile_sorted, variance};
 use crate::store::Store;
 use chrono::NaiveDate;
+use duckdb::arrow::array::{Array, AsArray, Float64Array, Int32Array, ListArray};
+use duckdb::arrow::datatypes::Int32Type;
+use duckdb::arrow::record_batch::RecordBatch;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-pub const VOTE_ROUNDS: &str = include_str!("../../queries/metrics/vote_rounds.sql");
+pub const ROUND_STATS: &str = include_str!("../../queries/metrics/round_stats.sql");
+pub const TEAM_VOTERS: &str = include_str!("../../queries/metrics/team_voters.sql");
 pub const TEAM_DECKS: &str = include_str!("../../queries/metrics/team_decks.sql");
 
 #[derive(Debug, Clone, Default)]
@@ -20,13 +30,20 @@ pub struct SpreadQuery<'a> {
     pub sprint: Option<&'a str>,
     pub since: Option<NaiveDate>,
     pub show_names: bool,
+    /// Only the stories: no rounds, no voters, no calibration (what accuracy and split
+    /// candidates read).
+    pub stories_only: bool,
 }
+
+/// A name shared by every row that carries it (a team, a session, a story, a card, a voter's
+/// pseudonym): hundreds of thousands of rounds name a few thousand things.
+pub type Name = std::sync::Arc<str>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RoundSpread {
-    pub team: String,
-    pub session: String,
-    pub story: String,
+    pub team: Name,
+    pub session: Name,
+    pub story: Name,
     pub round: i64,
     /// Every vote cast, numeric or not.
     pub votes: usize,
@@ -48,14 +65,14 @@ pub struct RoundSpread {
     /// Spread of at most one step.
     pub near_consensus: bool,
     /// The median snapped to the nearest card of the deck.
-    pub suggested_card: Option<String>,
+    pub suggested_card: Option<Name>,
     /// The suggested card's points.
     pub suggested_value: Option<f64>,
     pub median: Option<f64>,
     pub mean: Option<f64>,
     /// The voters at the lowest and highest card when the spread is above zero.
-    pub low_voters: Vec<String>,
-    pub high_voters: Vec<String>,
+    pub low_voters: Vec<Name>,
+    pub high_voters: Vec<Name>,
     /// Spread of this round minus spread of the round before.
     pub spread_change: Option<i64>,
     pub undefined: Reasons,
@@ -63,16 +80,16 @@ pub struct RoundSpread {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StorySpread {
-    pub team: String,
-    pub session: String,
-    pub story: String,
+    pub team: Name,
+    pub session: Name,
+    pub story: Name,
     pub rounds: i64,
     /// The first round with a spread of at most one step and no `?`; null if never.
     pub rounds_to_consensus: Option<i64>,
     pub first_spread: Option<i64>,
     pub last_spread: Option<i64>,
     pub question_share: f64,
-    pub suggested_card: Option<String>,
+    pub suggested_card: Option<Name>,
     /// Points of the first round's suggested card.
     pub first_suggested_value: Option<f64>,
     pub final_estimate: Option<f64>,
@@ -90,6 +107,7 @@ pub struct VoterCalibration {
     pub mean_signed_steps: Option<f64>,
 }
 
+/// Rounds and voters are empty for a stories-only query.
 #[derive(Debug, Clone, Serialize)]
 pub struct SpreadReport {
     pub pseudonymised: bool,
@@ -109,10 +127,10 @@ fn fnv(s: &str) -> u64 {
 }
 
 /// One team's deck: cards in order with their values.
-type DeckCards = Vec<(String, Option<f64>)>;
+type DeckCards = Vec<(Name, Option<f64>)>;
 
 /// The deck card whose value is nearest to `v` (ties to the smaller card).
-pub fn snap(deck: &DeckCards, v: f64) -> Option<(usize, &str)> {
+pub fn snap(deck: &DeckCards, v: f64) -> Option<(usize, &Name)> {
     let mut best: Option<(usize, f64)> = None;
     for (k, (_, value)) in deck.iter().enumerate() {
         if let Some(x) = value {
@@ -122,44 +140,70 @@ pub fn snap(deck: &DeckCards, v: f64) -> Option<(usize, &str)> {
             }
         }
     }
-    best.map(|(k, _)| (k, deck[k].0.as_str()))
+    best.map(|(k, _)| (k, &deck[k].0))
 }
 
 /// Per team, each voter's pseudonym ("voter 3"); empty when names are shown.
-type Pseudonyms<'a> = HashMap<&'a str, HashMap<&'a str, String>>;
+type Pseudonyms<'a> = HashMap<&'a str, HashMap<&'a str, Name>>;
 
-fn shown_name(names: &Pseudonyms, team: &str, voter: &str) -> String {
+fn shown_name(names: &Pseudonyms, team: &str, voter: &str) -> Name {
     names
         .get(team)
         .and_then(|m| m.get(voter))
         .cloned()
-        .unwrap_or_else(|| voter.to_string())
+        .unwrap_or_else(|| Name::from(voter))
 }
 
-struct Vote<'a> {
-    voter: &'a str,
-    card: &'a str,
-    value: Option<f64>,
-    step: Option<i64>,
+/// One round as the store keeps it: its votes, per deck step the numeric votes, and the
+/// voters at the lowest and the highest step.
+pub struct Round<'a> {
+    pub votes: usize,
+    pub numeric_votes: usize,
+    pub question_votes: usize,
+    /// (step, numeric votes at it), in any order.
+    pub steps: Vec<(i64, usize)>,
+    pub low_voters: Vec<&'a str>,
+    pub high_voters: Vec<&'a str>,
+}
+
+/// Buffers one thread reuses from round to round.
+#[derive(Default)]
+struct Scratch {
+    steps: Vec<(i64, usize)>,
+    values: Vec<f64>,
+    sorted: Vec<f64>,
+    logs: Vec<f64>,
 }
 
 fn round_spread(
-    key: &(String, String, String, i64),
-    votes: &[Vote],
+    key: (&Name, &Name, &Name, i64),
+    round: &Round,
     deck: Option<&DeckCards>,
-    names: &Pseudonyms,
+    names: Option<&HashMap<&str, Name>>,
+    x: &mut Scratch,
 ) -> RoundSpread {
-    let (team, session, story, round) = key.clone();
-    let numeric: Vec<&Vote> = votes
-        .iter()
-        .filter(|v| v.value.is_some() && v.step.is_some())
-        .collect();
-    let question = votes.iter().filter(|v| v.card == "?").count();
-    let other = votes.len() - numeric.len() - question;
-    let steps: Vec<i64> = numeric.iter().filter_map(|v| v.step).collect();
-    let values: Vec<f64> = numeric.iter().filter_map(|v| v.value).collect();
-    let sv = sorted(&values);
-    let (kmin, kmax) = (steps.iter().min().copied(), steps.iter().max().copied());
+    let (team, session, story, number) = key;
+    x.steps.clear();
+    x.steps.extend_from_slice(&round.steps);
+    x.steps.sort_unstable();
+    // The numeric votes' values, step by step.
+    x.values.clear();
+    for &(k, n) in &x.steps {
+        if let Some(v) = deck.and_then(|d| d.get(k as usize)).and_then(|c| c.1) {
+            x.values.extend(std::iter::repeat_n(v, n));
+        }
+    }
+    let values = &x.values;
+    let question = round.question_votes;
+    let numeric = round.numeric_votes;
+    let other = round.votes - numeric - question;
+    x.sorted.clear();
+    x.sorted
+        .extend(values.iter().copied().filter(|v| v.is_finite()));
+    x.sorted
+        .sort_by(|a, b| a.partial_cmp(b).expect("finite values compare"));
+    let sv = &x.sorted;
+    let (kmin, kmax) = (x.steps.first().map(|s| s.0), x.steps.last().map(|s| s.0));
     let spread = kmin.zip(kmax).map(|(a, b)| b - a);
     let mut undefined = Reasons::new();
     let ratio = match (sv.first(), sv.last()) {
@@ -170,23 +214,21 @@ fn round_spread(
         }
         _ => None,
     };
-    let logs: Vec<f64> = values
-        .iter()
-        .filter(|v| **v > 0.0)
-        .map(|v| v.log2())
-        .collect();
-    let sd_log2 = variance(&logs).map(f64::sqrt);
+    x.logs.clear();
+    x.logs
+        .extend(values.iter().filter(|v| **v > 0.0).map(|v| v.log2()));
+    let sd_log2 = variance(&x.logs).map(f64::sqrt);
     if sd_log2.is_none() {
         undefined.insert("sd_log2", na("needs two votes above zero"));
     }
     let mode_share =
-        mode_sorted(&sv).map(|m| sv.iter().filter(|v| **v == m).count() as f64 / sv.len() as f64);
-    let median = quantile_sorted(&sv, 0.5);
+        mode_sorted(sv).map(|m| sv.iter().filter(|v| **v == m).count() as f64 / sv.len() as f64);
+    let median = quantile_sorted(sv, 0.5);
     let suggested = match (median, deck) {
-        (Some(m), Some(d)) => snap(d, m).map(|(k, c)| (c.to_string(), d[k].1)),
+        (Some(m), Some(d)) => snap(d, m).map(|(k, c)| (c.clone(), d[k].1)),
         _ => None,
     };
-    if numeric.is_empty() {
+    if numeric == 0 {
         for f in [
             "spread_steps",
             "ratio_spread",
@@ -198,46 +240,43 @@ fn round_spread(
             undefined.insert(f, na("no numeric votes in this round"));
         }
     }
-    let pseudo = |v: &Vote| -> String { shown_name(names, &team, v.voter) };
+    let shown = |v: &&str| -> Name {
+        names
+            .and_then(|m| m.get(*v))
+            .cloned()
+            .unwrap_or_else(|| Name::from(*v))
+    };
     let (mut low, mut high) = (Vec::new(), Vec::new());
-    if let (Some(a), Some(b)) = (kmin, kmax)
-        && b > a
-    {
-        for v in &numeric {
-            if v.step == Some(a) {
-                low.push(pseudo(v));
-            }
-            if v.step == Some(b) {
-                high.push(pseudo(v));
-            }
-        }
+    if spread.is_some_and(|s| s > 0) {
+        low = round.low_voters.iter().map(shown).collect();
+        high = round.high_voters.iter().map(shown).collect();
         low.sort();
         high.sort();
     }
     RoundSpread {
-        team,
-        session,
-        story,
-        round,
-        votes: votes.len(),
-        numeric_votes: numeric.len(),
+        team: team.clone(),
+        session: session.clone(),
+        story: story.clone(),
+        round: number,
+        votes: round.votes,
+        numeric_votes: numeric,
         question_votes: question,
         other_votes: other,
-        question_share: if votes.is_empty() {
+        question_share: if round.votes == 0 {
             0.0
         } else {
-            question as f64 / votes.len() as f64
+            question as f64 / round.votes as f64
         },
         spread_steps: spread,
         ratio_spread: ratio,
         sd_log2,
         mode_share,
-        unanimous: numeric.len() >= 2 && question == 0 && spread == Some(0),
+        unanimous: numeric >= 2 && question == 0 && spread == Some(0),
         near_consensus: spread.is_some_and(|s| s <= 1),
         suggested_card: suggested.as_ref().map(|s| s.0.clone()),
         suggested_value: suggested.and_then(|s| s.1),
         median,
-        mean: mean(&values),
+        mean: mean(values),
         low_voters: low,
         high_voters: high,
         spread_change: None,
@@ -245,13 +284,8 @@ fn round_spread(
     }
 }
 
-pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
-    let since = q.since.map(|d| d.to_string());
-    let df = store.query_frame(
-        "vote_rounds",
-        VOTE_ROUNDS,
-        duckdb::params![q.team, q.program, q.sprint, since],
-    )?;
+/// Every team's deck, cards in order.
+fn decks(store: &Store) -> Result<HashMap<String, DeckCards>> {
     let decks_df = store.query_frame("team_decks", TEAM_DECKS, [])?;
     let mut decks: HashMap<String, DeckCards> = HashMap::new();
     if decks_df.height() > 0 {
@@ -262,101 +296,211 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
             decks
                 .entry(t[i].clone().unwrap_or_default())
                 .or_default()
-                .push((c[i].clone().unwrap_or_default(), v[i]));
+                .push((Name::from(c[i].as_deref().unwrap_or_default()), v[i]));
         }
     }
+    Ok(decks)
+}
+
+/// Per team, each voter's pseudonym, in an order that does not follow the names.
+fn pseudonyms(voters: &[(String, String)]) -> Pseudonyms<'_> {
+    let mut per_team: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (t, v) in voters {
+        per_team.entry(t).or_default().push(v);
+    }
+    let mut names: Pseudonyms = HashMap::new();
+    for (t, mut vs) in per_team {
+        vs.sort_by_key(|v| (fnv(&format!("{t}\u{0}{v}")), *v));
+        let m = names.entry(t).or_default();
+        for (k, v) in vs.into_iter().enumerate() {
+            m.insert(v, Name::from(format!("voter {}", k + 1)));
+        }
+    }
+    names
+}
+
+/// The text cells of a list-of-text column's row.
+fn texts(list: &ListArray, row: usize) -> Vec<&str> {
+    if list.is_null(row) {
+        return Vec::new();
+    }
+    let offsets = list.value_offsets();
+    let values = list.values().as_string::<i32>();
+    (offsets[row] as usize..offsets[row + 1] as usize)
+        .filter(|&i| values.is_valid(i))
+        .map(|i| values.value(i))
+        .collect()
+}
+
+/// Rows of the round_stats query as read, side by side: each round's figures, its story's
+/// final estimate and, for a round 1, each numeric vote as (deck step, voter as stored).
+#[derive(Default)]
+struct ReadRounds {
+    spreads: Vec<RoundSpread>,
+    estimates: Vec<Option<f64>>,
+    round1: Vec<Vec<(i32, Name)>>,
+}
+
+impl ReadRounds {
+    fn with_capacity(n: usize) -> ReadRounds {
+        ReadRounds {
+            spreads: Vec::with_capacity(n),
+            estimates: Vec::with_capacity(n),
+            round1: Vec::with_capacity(n),
+        }
+    }
+}
+
+/// The rounds of some batches of the round_stats query, in the batches' order (the query's).
+fn read_rounds(
+    batches: &[RecordBatch],
+    decks: &HashMap<String, DeckCards>,
+    names: &Pseudonyms,
+) -> ReadRounds {
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let mut out = ReadRounds::with_capacity(rows);
+    let mut scratch = Scratch::default();
+    // Names are shared: the team, session and story of the row before are reused, and a
+    // voter of round 1 with its name of the round before.
+    let mut last: (Name, Name, Name) = (Name::from(""), Name::from(""), Name::from(""));
+    let mut deck: Option<&DeckCards> = None;
+    let mut team_names: Option<&HashMap<&str, Name>> = None;
+    let mut voters: HashMap<&str, Name> = HashMap::new();
+    for b in batches {
+        let col = |i: usize| b.column(i);
+        let text = |i: usize| col(i).as_string::<i32>();
+        let int = |i: usize| col(i).as_primitive::<Int32Type>();
+        let (team, session, story) = (text(0), text(1), text(2));
+        let (number, votes, numeric, question) = (int(3), int(4), int(5), int(6));
+        let steps = col(9).as_list::<i32>();
+        let step_fields = steps.values().as_struct();
+        let (step_k, step_n): (&Int32Array, &Int32Array) = (
+            step_fields.column(0).as_primitive::<Int32Type>(),
+            step_fields.column(1).as_primitive::<Int32Type>(),
+        );
+        let (low, high) = (col(10).as_list::<i32>(), col(11).as_list::<i32>());
+        let firsts = col(12).as_list::<i32>();
+        let first_fields = firsts.values().as_struct();
+        let (first_k, first_voter): (&Int32Array, _) = (
+            first_fields.column(0).as_primitive::<Int32Type>(),
+            first_fields.column(1).as_string::<i32>(),
+        );
+        let estimate: &Float64Array = col(13).as_primitive();
+        let offsets = steps.value_offsets();
+        let first_offsets = firsts.value_offsets();
+        for row in 0..b.num_rows() {
+            let t = team.value(row);
+            if *last.0 != *t {
+                last.0 = Name::from(t);
+                deck = decks.get(t);
+                team_names = names.get(t);
+                voters.clear();
+            }
+            if *last.1 != *session.value(row) {
+                last.1 = Name::from(session.value(row));
+            }
+            if *last.2 != *story.value(row) {
+                last.2 = Name::from(story.value(row));
+            }
+            let round = Round {
+                votes: votes.value(row) as usize,
+                numeric_votes: numeric.value(row) as usize,
+                question_votes: question.value(row) as usize,
+                steps: if steps.is_null(row) {
+                    Vec::new()
+                } else {
+                    (offsets[row] as usize..offsets[row + 1] as usize)
+                        .map(|i| (step_k.value(i) as i64, step_n.value(i) as usize))
+                        .collect()
+                },
+                low_voters: texts(low, row),
+                high_voters: texts(high, row),
+            };
+            let round1 = if firsts.is_null(row) {
+                Vec::new()
+            } else {
+                (first_offsets[row] as usize..first_offsets[row + 1] as usize)
+                    .map(|i| {
+                        let v = first_voter.value(i);
+                        let name = voters.entry(v).or_insert_with(|| Name::from(v));
+                        (first_k.value(i), name.clone())
+                    })
+                    .collect()
+            };
+            let key = (&last.0, &last.1, &last.2, number.value(row) as i64);
+            out.spreads
+                .push(round_spread(key, &round, deck, team_names, &mut scratch));
+            out.estimates
+                .push(estimate.is_valid(row).then(|| estimate.value(row)));
+            out.round1.push(round1);
+        }
+    }
+    out
+}
+
+/// Per voter (as stored): round-1 numeric votes with a known final card, and the sums of
+/// |k(vote) - k(final)| and k(vote) - k(final).
+type Calibration = HashMap<Name, (usize, i64, i64)>;
+
+pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
+    let decks = decks(store)?;
+    let voters: Vec<(String, String)> = if q.show_names || q.stories_only {
+        Vec::new()
+    } else {
+        store.query_rows(
+            "team_voters",
+            TEAM_VOTERS,
+            duckdb::params![q.team, q.program],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+    };
+    let names = pseudonyms(&voters);
+
+    // Every round in order (team, story, session, round), read on every core batch by batch
+    // as DuckDB hands them over (the rounds are kept, the batches are not).
+    let since = q.since.map(|d| d.to_string());
+    // Room for every stored round up front (pages not written to cost no memory).
+    let mut read = ReadRounds::with_capacity(store.round_count()?);
+    par::map_fed(
+        |push| {
+            store.each_arrow_batch(
+                "round_stats",
+                ROUND_STATS,
+                duckdb::params![q.team, q.program, q.sprint, since, !q.stories_only],
+                push,
+            )
+        },
+        |batch| read_rounds(std::slice::from_ref(&batch), &decks, &names),
+        |mut part| {
+            read.spreads.append(&mut part.spreads);
+            read.estimates.append(&mut part.estimates);
+            read.round1.append(&mut part.round1);
+        },
+    )?;
+    let ReadRounds {
+        spreads: rounds,
+        estimates,
+        round1,
+    } = read;
     let mut report = SpreadReport {
         pseudonymised: !q.show_names,
-        rounds: Vec::new(),
+        rounds,
         stories: Vec::new(),
         voters: Vec::new(),
     };
-    if df.height() == 0 {
-        return Ok(report);
-    }
-    // Millions of votes: text cells are borrowed from the frame, not copied.
-    let (team_ca, session_ca, story_ca, voter_ca, card_ca) = (
-        frame::text_column(&df, "team")?,
-        frame::text_column(&df, "session")?,
-        frame::text_column(&df, "story")?,
-        frame::text_column(&df, "voter")?,
-        frame::text_column(&df, "card")?,
-    );
-    let team = frame::text_cells(&team_ca);
-    let session = frame::text_cells(&session_ca);
-    let story = frame::text_cells(&story_ca);
-    let voter = frame::text_cells(&voter_ca);
-    let card = frame::text_cells(&card_ca);
-    let round = frame::ints(&df, "round")?;
-    let value = frame::floats(&df, "value")?;
-    let step = frame::ints(&df, "step")?;
-    let estimate = frame::floats(&df, "estimate")?;
-
-    // Pseudonyms per team, in an order that does not follow the names.
-    let mut names: Pseudonyms = HashMap::new();
-    if !q.show_names {
-        let mut pairs: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
-        for (t, v) in team.iter().zip(&voter) {
-            pairs.insert((t.unwrap_or_default(), v.unwrap_or_default()));
-        }
-        let mut per_team: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (t, v) in pairs {
-            per_team.entry(t).or_default().push(v);
-        }
-        for (t, mut vs) in per_team {
-            vs.sort_by_key(|v| (fnv(&format!("{t}\u{0}{v}")), *v));
-            let m = names.entry(t).or_default();
-            for (k, v) in vs.into_iter().enumerate() {
-                m.insert(v, format!("voter {}", k + 1));
-            }
-        }
-    }
-
-    // Rounds in order: rows come sorted by team, story, session, round.
-    let mut i = 0;
-    let n = df.height();
-    // Per round: the rows of its votes; the story's final estimate rides along.
-    let mut round_votes: Vec<(usize, usize)> = Vec::new();
-    let mut round_estimate: Vec<Option<f64>> = Vec::new();
-    while i < n {
-        let key = (
-            team[i].unwrap_or_default().to_string(),
-            session[i].unwrap_or_default().to_string(),
-            story[i].unwrap_or_default().to_string(),
-            round[i].unwrap_or(0),
-        );
-        let mut j = i;
-        let mut votes = Vec::new();
-        while j < n
-            && team[j] == Some(key.0.as_str())
-            && session[j] == Some(key.1.as_str())
-            && story[j] == Some(key.2.as_str())
-            && round[j] == Some(key.3)
-        {
-            votes.push(Vote {
-                voter: voter[j].unwrap_or_default(),
-                card: card[j].unwrap_or_default(),
-                value: value[j],
-                step: step[j],
-            });
-            j += 1;
-        }
-        round_estimate.push(estimate[i]);
-        let mut r = round_spread(&key, &votes, decks.get(&key.0), &names);
-        if let Some(prev) = report.rounds.last()
-            && prev.team == r.team
-            && prev.session == r.session
-            && prev.story == r.story
-        {
+    // Each round's change of spread from the round before it of the same story.
+    for i in 1..report.rounds.len() {
+        let (a, b) = report.rounds.split_at_mut(i);
+        let (prev, r) = (&a[i - 1], &mut b[0]);
+        if prev.team == r.team && prev.session == r.session && prev.story == r.story {
             r.spread_change = r.spread_steps.zip(prev.spread_steps).map(|(a, b)| a - b);
         }
-        report.rounds.push(r);
-        round_votes.push((i, j));
-        i = j;
     }
-
-    // Per story (and session): rounds, consensus, convergence.
-    let mut story_rounds: Vec<(usize, usize)> = Vec::new();
+    // Per story (and session): rounds, consensus, convergence; and the card it settled on (the
+    // final estimate snapped to the deck, else the last round's suggested card), against which
+    // each voter's round-1 vote is calibrated.
+    // Stories come team by team: one team's voters are summed, then kept.
+    let mut calibration: Vec<(Name, Calibration)> = Vec::new();
     let mut k = 0;
     while k < report.rounds.len() {
         let mut m = k;
@@ -367,81 +511,91 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
         {
             m += 1;
         }
-        let rs = &report.rounds[k..m];
-        let first = &rs[0];
-        let last = &rs[rs.len() - 1];
-        let all_votes: usize = rs.iter().map(|r| r.votes).sum();
-        let questions: usize = rs.iter().map(|r| r.question_votes).sum();
-        report.stories.push(StorySpread {
-            team: first.team.clone(),
-            session: first.session.clone(),
-            story: first.story.clone(),
-            rounds: rs.len() as i64,
-            rounds_to_consensus: rs
-                .iter()
-                .find(|r| r.near_consensus && r.question_votes == 0)
-                .map(|r| r.round),
-            first_spread: first.spread_steps,
-            last_spread: last.spread_steps,
-            question_share: if all_votes == 0 {
-                0.0
-            } else {
-                questions as f64 / all_votes as f64
-            },
-            suggested_card: last.suggested_card.clone(),
-            first_suggested_value: first.suggested_value,
-            final_estimate: round_estimate[k],
-        });
-        story_rounds.push((k, m));
-        k = m;
-    }
-
-    // Voter calibration: round-1 votes against the final card (the story's final estimate
-    // snapped to the deck, else the last round's suggested card).
-    let mut per_voter: BTreeMap<(&str, &str), Vec<i64>> = BTreeMap::new();
-    for (s, &(k, _)) in report.stories.iter().zip(&story_rounds) {
-        let deck = decks.get(&s.team);
-        let final_step = match (s.final_estimate, deck) {
+        let story = story_spread(&report.rounds[k..m], estimates[k]);
+        let deck = decks.get(&*story.team);
+        let final_step = match (story.final_estimate, deck) {
             (Some(e), Some(d)) => snap(d, e).map(|(k, _)| k as i64),
             _ => deck.and_then(|d| {
-                s.suggested_card
+                story
+                    .suggested_card
                     .as_ref()
                     .and_then(|c| d.iter().position(|(x, _)| x == c))
                     .map(|k| k as i64)
             }),
         };
         // The story's first round is its round 1 when the votes have one.
-        let (Some(fs), true) = (final_step, report.rounds[k].round == 1) else {
-            continue;
-        };
-        let (a, b) = round_votes[k];
-        for row in a..b {
-            if let (Some(st), Some(_)) = (step[row], value[row]) {
-                per_voter
-                    .entry((
-                        team[row].unwrap_or_default(),
-                        voter[row].unwrap_or_default(),
-                    ))
-                    .or_default()
-                    .push(st - fs);
+        if let (Some(fs), 1) = (final_step, report.rounds[k].round) {
+            if calibration.last().is_none_or(|(t, _)| *t != story.team) {
+                calibration.push((story.team.clone(), Calibration::new()));
+            }
+            let team = &mut calibration.last_mut().expect("pushed above").1;
+            for (step, voter) in &round1[k] {
+                let d = i64::from(*step) - fs;
+                let c = match team.get_mut(voter) {
+                    Some(c) => c,
+                    None => team.entry(voter.clone()).or_default(),
+                };
+                *c = (c.0 + 1, c.1 + d.abs(), c.2 + d);
             }
         }
+        report.stories.push(story);
+        k = m;
     }
-    let mut voters: Vec<VoterCalibration> = per_voter
+    report.voters = voter_calibration(calibration, &names);
+    if q.stories_only {
+        report.rounds = Vec::new();
+    }
+    Ok(report)
+}
+
+/// One story's figures from its rounds (in order) and its final estimate.
+fn story_spread(rs: &[RoundSpread], final_estimate: Option<f64>) -> StorySpread {
+    let first = &rs[0];
+    let last = &rs[rs.len() - 1];
+    let all_votes: usize = rs.iter().map(|r| r.votes).sum();
+    let questions: usize = rs.iter().map(|r| r.question_votes).sum();
+    StorySpread {
+        team: first.team.clone(),
+        session: first.session.clone(),
+        story: first.story.clone(),
+        rounds: rs.len() as i64,
+        rounds_to_consensus: rs
+            .iter()
+            .find(|r| r.near_consensus && r.question_votes == 0)
+            .map(|r| r.round),
+        first_spread: first.spread_steps,
+        last_spread: last.spread_steps,
+        question_share: if all_votes == 0 {
+            0.0
+        } else {
+            questions as f64 / all_votes as f64
+        },
+        suggested_card: last.suggested_card.clone(),
+        first_suggested_value: first.suggested_value,
+        final_estimate,
+    }
+}
+
+/// Each voter's calibration, by team and then pseudonym ("voter 10" after "voter 9"), or by
+/// name when names are shown.
+fn voter_calibration(
+    calibration: Vec<(Name, Calibration)>,
+    names: &Pseudonyms,
+) -> Vec<VoterCalibration> {
+    let mut voters: Vec<VoterCalibration> = calibration
         .into_iter()
-        .map(|((t, v), d)| {
-            let abs: Vec<f64> = d.iter().map(|x| x.abs() as f64).collect();
-            let signed: Vec<f64> = d.iter().map(|x| *x as f64).collect();
-            VoterCalibration {
-                team: t.to_string(),
-                voter: shown_name(&names, t, v),
-                votes: d.len(),
-                mean_abs_steps: mean(&abs),
-                mean_signed_steps: mean(&signed),
-            }
+        .flat_map(|(team, voters)| {
+            voters
+                .into_iter()
+                .map(move |(voter, (n, abs, signed))| VoterCalibration {
+                    voter: shown_name(names, &team, &voter).to_string(),
+                    team: team.to_string(),
+                    votes: n,
+                    mean_abs_steps: Some(abs as f64 / n as f64),
+                    mean_signed_steps: Some(signed as f64 / n as f64),
+                })
         })
         .collect();
-    // "voter 10" after "voter 9".
     voters.sort_by(|a, b| {
         let num = |s: &str| s.strip_prefix("voter ").and_then(|n| n.parse::<u64>().ok());
         a.team
@@ -451,8 +605,7 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
                 _ => a.voter.cmp(&b.voter),
             })
     });
-    report.voters = voters;
-    Ok(report)
+    voters
 }
 
 #[cfg(test)]
@@ -462,31 +615,56 @@ mod tests {
     fn deck() -> DeckCards {
         ["0", "1", "2", "3", "5", "8", "13", "21"]
             .iter()
-            .map(|c| (c.to_string(), c.parse::<f64>().ok()))
+            .map(|c| (Name::from(*c), c.parse::<f64>().ok()))
             .collect()
     }
 
-    fn v<'a>(voter: &'a str, card: &'a str, d: &DeckCards) -> Vote<'a> {
-        let step = d.iter().position(|(c, _)| c == card).map(|k| k as i64);
-        Vote {
-            voter,
-            card,
-            value: step.and_then(|k| d[k as usize].1),
-            step,
+    /// The spread of one round of team t, session s.
+    fn spread_of(story: &str, number: i64, round: &Round, d: &DeckCards) -> RoundSpread {
+        let (t, s, st) = (Name::from("t"), Name::from("s"), Name::from(story));
+        round_spread(
+            (&t, &s, &st, number),
+            round,
+            Some(d),
+            None,
+            &mut Scratch::default(),
+        )
+    }
+
+    /// A round of the votes (voter, card) as the store keeps it.
+    fn round_of<'a>(votes: &[(&'a str, &'a str)], d: &DeckCards) -> Round<'a> {
+        let mut steps: BTreeMap<i64, usize> = BTreeMap::new();
+        let mut numeric: Vec<(i64, &str)> = Vec::new();
+        for (voter, card) in votes {
+            if let Some(k) = d.iter().position(|(c, _)| **c == **card) {
+                *steps.entry(k as i64).or_default() += 1;
+                numeric.push((k as i64, voter));
+            }
+        }
+        let (lo, hi) = (steps.keys().next().copied(), steps.keys().last().copied());
+        Round {
+            votes: votes.len(),
+            numeric_votes: numeric.len(),
+            question_votes: votes.iter().filter(|v| v.1 == "?").count(),
+            steps: steps.into_iter().collect(),
+            low_voters: numeric
+                .iter()
+                .filter(|n| Some(n.0) == lo)
+                .map(|n| n.1)
+                .collect(),
+            high_voters: numeric
+                .iter()
+                .filter(|n| Some(n.0) == hi)
+                .map(|n| n.1)
+                .collect(),
         }
     }
 
     #[test]
     fn five_and_thirteen_on_fibonacci_spread_two_steps() {
         let d = deck();
-        let key = ("t".to_string(), "s".to_string(), "T-1".to_string(), 1);
-        let votes = vec![
-            v("a", "5", &d),
-            v("b", "13", &d),
-            v("c", "8", &d),
-            v("e", "?", &d),
-        ];
-        let r = round_spread(&key, &votes, Some(&d), &HashMap::new());
+        let votes = round_of(&[("a", "5"), ("b", "13"), ("c", "8"), ("e", "?")], &d);
+        let r = spread_of("T-1", 1, &votes, &d);
         assert_eq!(r.spread_steps, Some(2));
         assert!((r.ratio_spread.unwrap() - 2.6).abs() < 1e-12);
         // log2 5, 8, 13: sd (n-1).
@@ -499,7 +677,7 @@ mod tests {
         assert_eq!(r.suggested_card.as_deref(), Some("8"));
         assert_eq!(
             (r.low_voters.clone(), r.high_voters.clone()),
-            (vec!["a".to_string()], vec!["b".to_string()])
+            (vec![Name::from("a")], vec![Name::from("b")])
         );
         assert_eq!((r.question_votes, r.question_share), (1, 0.25));
     }
@@ -507,30 +685,19 @@ mod tests {
     #[test]
     fn unanimous_needs_two_votes_and_no_question_mark() {
         let d = deck();
-        let key = ("t".to_string(), "s".to_string(), "T-1".to_string(), 2);
-        let r = round_spread(
-            &key,
-            &[v("a", "3", &d), v("b", "3", &d)],
-            Some(&d),
-            &HashMap::new(),
-        );
+        let r = spread_of("T-1", 2, &round_of(&[("a", "3"), ("b", "3")], &d), &d);
         assert!(r.unanimous && r.near_consensus);
         assert!(r.low_voters.is_empty());
-        let r = round_spread(&key, &[v("a", "3", &d)], Some(&d), &HashMap::new());
+        let r = spread_of("T-1", 2, &round_of(&[("a", "3")], &d), &d);
         assert!(!r.unanimous);
-        let r = round_spread(
-            &key,
-            &[v("a", "3", &d), v("b", "3", &d), v("c", "?", &d)],
-            Some(&d),
-            &HashMap::new(),
+        let r = spread_of(
+            "T-1",
+            2,
+            &round_of(&[("a", "3"), ("b", "3"), ("c", "?")], &d),
+            &d,
         );
         assert!(!r.unanimous && r.near_consensus);
-        let r = round_spread(
-            &key,
-            &[v("a", "?", &d), v("b", "☕", &d)],
-            Some(&d),
-            &HashMap::new(),
-        );
+        let r = spread_of("T-1", 2, &round_of(&[("a", "?"), ("b", "☕")], &d), &d);
         assert_eq!(
             (r.spread_steps, r.numeric_votes, r.other_votes),
             (None, 0, 1)
@@ -545,9 +712,9 @@ mod tests {
     fn median_snaps_to_the_nearest_card() {
         let d = deck();
         // 3 and 8: median 5.5 -> 5 (nearer than 8).
-        assert_eq!(snap(&d, 5.5).map(|x| x.1), Some("5"));
+        assert_eq!(snap(&d, 5.5).map(|x| &**x.1), Some("5"));
         // 6.5 is 1.5 from both 5 and 8: ties go to the smaller card.
-        assert_eq!(snap(&d, 6.5).map(|x| x.1), Some("5"));
-        assert_eq!(snap(&d, 40.0).map(|x| x.1), Some("21"));
+        assert_eq!(snap(&d, 6.5).map(|x| &**x.1), Some("5"));
+        assert_eq!(snap(&d, 40.0).map(|x| &**x.1), Some("21"));
     }
 }

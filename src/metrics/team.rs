@@ -60,6 +60,7 @@ pub struct Metrics<'a> {
     scope: Scope,
     as_of: NaiveDate,
     filter: StoryFilter,
+    stories_only: bool,
     spread: OnceCell<SpreadReport>,
     velocity: OnceCell<VelocityReport>,
     accuracy: OnceCell<AccuracyReport>,
@@ -91,6 +92,7 @@ impl<'a> Metrics<'a> {
             scope,
             as_of,
             filter: StoryFilter::default(),
+            stories_only: false,
             spread: OnceCell::new(),
             velocity: OnceCell::new(),
             accuracy: OnceCell::new(),
@@ -104,6 +106,13 @@ impl<'a> Metrics<'a> {
         self
     }
 
+    /// The spread is needed only for its stories (accuracy, split candidates): its rounds,
+    /// voters and calibration are neither read nor kept.
+    pub fn stories_only(mut self) -> Self {
+        self.stories_only = true;
+        self
+    }
+
     pub fn scope(&self) -> &Scope {
         &self.scope
     }
@@ -112,7 +121,8 @@ impl<'a> Metrics<'a> {
         self.as_of
     }
 
-    /// Spread and consensus, voters pseudonymised.
+    /// Spread and consensus, voters pseudonymised (only the stories after
+    /// [`Metrics::stories_only`]).
     pub fn spread(&self) -> Result<&SpreadReport> {
         once(&self.spread, || {
             spread::spread(
@@ -123,6 +133,7 @@ impl<'a> Metrics<'a> {
                     sprint: self.filter.sprint.as_deref(),
                     since: self.filter.since,
                     show_names: false,
+                    stories_only: self.stories_only,
                 },
             )
         })

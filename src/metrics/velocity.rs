@@ -49,6 +49,11 @@ impl<'a> VelocityQuery<'a> {
             group_by: GroupBy::Team,
         }
     }
+
+    /// The rolling window of this team: its own from the settings, else the default.
+    pub fn window_of(&self, team: &str) -> usize {
+        self.team_windows.get(team).copied().unwrap_or(self.window)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -150,15 +155,20 @@ pub struct TeamVelocity {
     pub rolling_median: Option<f64>,
     pub sd: Option<f64>,
     pub cv: Option<f64>,
+    /// Mean, sample sd and CV of completed points over every closed sprint (all history).
+    pub all_mean: Option<f64>,
+    pub all_sd: Option<f64>,
+    pub all_cv: Option<f64>,
     /// Mean say/do over the closed sprints where it is defined.
     pub say_do: Option<f64>,
     /// OLS slope of completed points per sprint over all closed sprints, with its 95% CI.
     pub trend_slope: Option<f64>,
     pub trend_ci_low: Option<f64>,
     pub trend_ci_high: Option<f64>,
-    /// The team's sprint calendar: the median length of its dated sprints in days, and the
-    /// last closed sprint's end.
-    pub sprint_days: Option<i64>,
+    /// The team's sprint calendar: the median length of its dated sprints in days (the mean
+    /// of the two middle lengths for an even count, as every median here), and the last
+    /// closed sprint's end.
+    pub sprint_days: Option<f64>,
     pub last_closed_end: Option<NaiveDate>,
     pub undefined: Reasons,
 }
@@ -282,17 +292,13 @@ pub fn velocity(store: &Store, q: &VelocityQuery) -> Result<VelocityReport> {
         while end < rows.len() && rows[end].team == rows[start].team {
             end += 1;
         }
+        let window = q.window_of(&rows[start].team);
         let mut history: Vec<f64> = Vec::new();
         let mut say_dos: Vec<f64> = Vec::new();
         for r in &mut rows[start..end] {
-            fill_sprint(r, &mut history, &mut say_dos, q.window);
+            fill_sprint(r, &mut history, &mut say_dos, window);
         }
-        teams.push(team_summary(
-            &rows[start..end],
-            &history,
-            &say_dos,
-            q.window,
-        ));
+        teams.push(team_summary(&rows[start..end], &history, &say_dos, window));
         start = end;
     }
 
@@ -409,13 +415,13 @@ fn team_summary(
         d.as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
     };
-    let mut lengths: Vec<i64> = rows
+    let lengths: Vec<f64> = rows
         .iter()
-        .filter_map(|r| Some((day(&r.end_date)? - day(&r.start_date)?).num_days() + 1))
+        .filter_map(|r| Some(((day(&r.end_date)? - day(&r.start_date)?).num_days() + 1) as f64))
         .collect();
-    lengths.sort_unstable();
     let w = &history[history.len().saturating_sub(window)..];
     let (m, med, sd, cv) = window_stats(w);
+    let (all_mean, _, all_sd, all_cv) = window_stats(history);
     let trend = ols_trend(history);
     let mut undefined = Reasons::new();
     if sd.is_none() {
@@ -423,6 +429,12 @@ fn team_summary(
     }
     if cv.is_none() {
         undefined.insert("cv", na("needs a sd and a mean above zero"));
+    }
+    if all_sd.is_none() {
+        undefined.insert("all_sd", na("needs at least two closed sprints"));
+    }
+    if all_cv.is_none() {
+        undefined.insert("all_cv", na("needs a sd and a mean above zero"));
     }
     if trend.is_none() {
         undefined.insert("trend_slope", na("needs at least three closed sprints"));
@@ -440,11 +452,14 @@ fn team_summary(
         rolling_median: med,
         sd,
         cv,
+        all_mean,
+        all_sd,
+        all_cv,
         say_do: mean(say_dos),
         trend_slope: trend.map(|t| t.0),
         trend_ci_low: trend.map(|t| t.1),
         trend_ci_high: trend.map(|t| t.2),
-        sprint_days: lengths.get(lengths.len().saturating_sub(1) / 2).copied(),
+        sprint_days: quantile_sorted(&sorted(&lengths), 0.5),
         last_closed_end: rows
             .iter()
             .rev()

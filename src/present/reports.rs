@@ -10,7 +10,7 @@ use crate::metrics::spread::SpreadReport;
 use crate::metrics::stats::Summary;
 use crate::metrics::velocity::{SprintVelocity, VelocityReport};
 use crate::present::fmt::{count, known, num, opt, pct, steps};
-use crate::present::table::{Format, Render, Table, heading};
+use crate::present::table::{Format, Json, Render, Table, heading, json_array};
 use crate::store::info::Info;
 use serde::Serialize;
 
@@ -304,16 +304,21 @@ impl Render for VelocityReport {
                 "team",
                 "program",
                 "closed sprints",
-                "mean",
-                "median",
-                "sd",
-                "CV",
+                "window",
+                "rolling mean",
+                "rolling median",
+                "rolling sd",
+                "rolling CV",
+                "mean (all)",
+                "sd (all)",
+                "CV (all)",
                 "say/do",
                 "trend / sprint",
                 "95% CI",
             ],
             &[
-                false, false, true, true, true, true, true, true, true, false,
+                false, false, true, true, true, true, true, true, true, true, true, true, true,
+                false,
             ],
         );
         for t in &self.teams {
@@ -321,10 +326,14 @@ impl Render for VelocityReport {
                 t.team.clone(),
                 t.program.clone().unwrap_or_else(|| "-".into()),
                 t.closed_sprints.to_string(),
+                t.window.to_string(),
                 num(t.rolling_mean, 1),
                 num(t.rolling_median, 1),
                 num(t.sd, 1),
                 num(t.cv, 2),
+                num(t.all_mean, 1),
+                num(t.all_sd, 1),
+                num(t.all_cv, 2),
                 pct(t.say_do),
                 num(t.trend_slope, 2),
                 match (t.trend_ci_low, t.trend_ci_high) {
@@ -340,12 +349,18 @@ impl Render for VelocityReport {
             self.difference.iter().map(|d| (&d.group, &d.summary)),
         );
         let mut out = String::new();
+        let one_window = self.teams.iter().all(|t| t.window == self.window);
         out.push_str(&heading(
             format,
-            &format!(
-                "Velocity per sprint (rolling over the last {} closed sprints)",
-                self.window
-            ),
+            &if one_window {
+                format!(
+                    "Velocity per sprint (rolling over the last {} closed sprints)",
+                    self.window
+                )
+            } else {
+                "Velocity per sprint (rolling over each team's window, see the team table)"
+                    .to_string()
+            },
         ));
         out.push_str(&sprints.render(format));
         out.push_str(&heading(
@@ -374,6 +389,22 @@ pub struct SpreadTables<'a> {
 }
 
 impl Render for SpreadTables<'_> {
+    /// Compact JSON writes the long lists on every core (the same bytes as serde_json).
+    fn write_json(&self, json: Json, w: &mut dyn std::io::Write) -> serde_json::Result<()> {
+        if json == Json::Pretty {
+            return serde_json::to_writer_pretty(w, self);
+        }
+        let r = self.report;
+        let io = serde_json::Error::io;
+        write!(w, "{{\"pseudonymised\":{},\"rounds\":", r.pseudonymised).map_err(io)?;
+        json_array(&r.rounds, w)?;
+        w.write_all(b",\"stories\":").map_err(io)?;
+        json_array(&r.stories, w)?;
+        w.write_all(b",\"voters\":").map_err(io)?;
+        json_array(&r.voters, w)?;
+        w.write_all(b"}").map_err(io)
+    }
+
     fn tables(&self, format: Format) -> Result<String> {
         let r = self.report;
         let mut rounds = Table::new(
@@ -401,9 +432,9 @@ impl Render for SpreadTables<'_> {
         );
         for x in &r.rounds {
             rounds.row(vec![
-                x.team.clone(),
-                x.story.clone(),
-                x.session.clone(),
+                x.team.to_string(),
+                x.story.to_string(),
+                x.session.to_string(),
                 x.round.to_string(),
                 x.votes.to_string(),
                 x.question_votes.to_string(),
@@ -418,7 +449,9 @@ impl Render for SpreadTables<'_> {
                 } else {
                     "no".into()
                 },
-                x.suggested_card.clone().unwrap_or_else(|| "n/a".into()),
+                x.suggested_card
+                    .as_deref()
+                    .map_or_else(|| "n/a".into(), str::to_string),
                 num(x.mean, 1),
                 x.low_voters.join(", "),
                 x.high_voters.join(", "),
@@ -446,9 +479,9 @@ impl Render for SpreadTables<'_> {
         );
         for s in &r.stories {
             stories.row(vec![
-                s.team.clone(),
-                s.story.clone(),
-                s.session.clone(),
+                s.team.to_string(),
+                s.story.to_string(),
+                s.session.to_string(),
                 s.rounds.to_string(),
                 s.rounds_to_consensus
                     .map(|x| format!("round {x}"))
@@ -456,7 +489,9 @@ impl Render for SpreadTables<'_> {
                 steps(s.first_spread),
                 steps(s.last_spread),
                 pct(Some(s.question_share)),
-                s.suggested_card.clone().unwrap_or_else(|| "n/a".into()),
+                s.suggested_card
+                    .as_deref()
+                    .map_or_else(|| "n/a".into(), str::to_string),
                 num(s.final_estimate, 1),
             ]);
         }

@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::present::fmt::csv_field;
 use serde::Serialize;
+use std::io::Write as _;
 
 /// The output formats of the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -152,6 +153,14 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
         .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))
 }
 
+/// How JSON is written: indented (on a terminal, or asked for with `--pretty`) or compact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Json {
+    #[default]
+    Compact,
+    Pretty,
+}
+
 /// A report the CLI prints: JSON is the model itself; the other formats are its tables.
 pub trait Render: Serialize {
     /// The report as tables (text, Markdown or CSV).
@@ -163,6 +172,72 @@ pub trait Render: Serialize {
             other => self.tables(other),
         }
     }
+
+    /// Writes the report to `out`: JSON straight from the model through a buffer (a report
+    /// of millions of rounds is never held as one string), the other formats as tables.
+    fn write_to(&self, format: Format, json: Json, out: &mut dyn std::io::Write) -> Result<()> {
+        match format {
+            Format::Json => {
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
+                self.write_json(json, &mut w).map_err(json_failed)?;
+                w.write_all(b"\n").map_err(stdout_failed)?;
+                w.flush().map_err(stdout_failed)
+            }
+            other => out
+                .write_all(self.tables(other)?.as_bytes())
+                .map_err(stdout_failed),
+        }
+    }
+
+    /// The report as JSON (without the closing newline); a report with long lists writes
+    /// them with [`json_array`].
+    fn write_json(&self, json: Json, w: &mut dyn std::io::Write) -> serde_json::Result<()> {
+        match json {
+            Json::Pretty => serde_json::to_writer_pretty(w, self),
+            Json::Compact => serde_json::to_writer(w, self),
+        }
+    }
+}
+
+fn stdout_failed(e: std::io::Error) -> Error {
+    Error::io("<stdout>", "cannot write the output")(e)
+}
+
+fn json_failed(e: serde_json::Error) -> Error {
+    match e.io_error_kind() {
+        Some(io) => stdout_failed(std::io::Error::from(io)),
+        None => Error::Internal(format!("cannot write JSON: {e}")),
+    }
+}
+
+/// Writes `items` as a compact JSON array, the same bytes as serde_json's, serialized on every
+/// core a block at a time (memory stays a few blocks, whatever the length).
+pub fn json_array<T: Serialize + Sync>(
+    items: &[T],
+    w: &mut dyn std::io::Write,
+) -> serde_json::Result<()> {
+    const BLOCK: usize = 4096;
+    let per_step = BLOCK * crate::metrics::par::threads();
+    w.write_all(b"[").map_err(serde_json::Error::io)?;
+    for (i, step) in items.chunks(per_step).enumerate() {
+        let parts = crate::metrics::par::map_runs(step, |run| {
+            let mut buf = Vec::with_capacity(run.len() * 512);
+            for (k, item) in run.iter().enumerate() {
+                if k > 0 {
+                    buf.push(b',');
+                }
+                serde_json::to_writer(&mut buf, item)?;
+            }
+            Ok::<_, serde_json::Error>(buf)
+        });
+        for (k, part) in parts.into_iter().enumerate() {
+            if i > 0 || k > 0 {
+                w.write_all(b",").map_err(serde_json::Error::io)?;
+            }
+            w.write_all(&part?).map_err(serde_json::Error::io)?;
+        }
+    }
+    w.write_all(b"]").map_err(serde_json::Error::io)
 }
 
 /// A section heading: `## h` in Markdown, the bare line in the terminal.
@@ -177,6 +252,26 @@ pub fn heading(format: Format, h: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_arrays_are_serde_json_s_bytes() {
+        #[derive(Serialize)]
+        struct Row {
+            name: String,
+            value: Option<f64>,
+        }
+        for n in [0, 1, 2, 4095, 4096, 4097, 20_000] {
+            let rows: Vec<Row> = (0..n)
+                .map(|i| Row {
+                    name: format!("r\"{i}"),
+                    value: (i % 3 != 0).then_some(i as f64 / 7.0),
+                })
+                .collect();
+            let mut got = Vec::new();
+            json_array(&rows, &mut got).unwrap();
+            assert_eq!(got, serde_json::to_vec(&rows).unwrap(), "{n} rows");
+        }
+    }
 
     #[test]
     fn tables_align_and_escape() {

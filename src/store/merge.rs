@@ -4,15 +4,21 @@
 use crate::domain::schema::{Frame, KindSpec, spec};
 use crate::domain::{Deck, Kind};
 use crate::error::{Error, Result};
+use crate::store::migrate::ROUND_STATS_REFRESH;
+use crate::store::scan::{self, Registered};
+use duckdb::arrow::array::{ArrayRef, StringArray};
+use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::{Connection, params};
+use std::sync::Arc;
 
 const INGEST_LOG_INSERT: &str = include_str!("../../queries/writes/ingest_log_insert.sql");
 const INGEST_LOG_NEXT_ID: &str = include_str!("../../queries/writes/ingest_log_next_id.sql");
-const TEAM_ADD: &str = include_str!("../../queries/writes/team_add.sql");
-const TEAM_PROGRAM: &str = include_str!("../../queries/writes/team_program.sql");
+const TEAMS_ADD: &str = include_str!("../../queries/writes/teams_add.sql");
+const TEAMS_PROGRAM: &str = include_str!("../../queries/writes/teams_program.sql");
 const DECK_CARDS_OF_TEAM: &str = include_str!("../../queries/writes/deck_cards_of_team.sql");
 const DECK_CARD_INSERT: &str = include_str!("../../queries/writes/deck_card_insert.sql");
 const VOTES_REVALUE: &str = include_str!("../../queries/writes/votes_revalue.sql");
+const VOTERS_ADD: &str = include_str!("../../queries/writes/voters_add.sql");
 
 /// What writing one file changed.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -38,25 +44,60 @@ pub fn write(
     log: &[LogEntry],
     default_decks: &[(String, Deck)],
 ) -> Result<Vec<WriteStats>> {
+    // Rows need not keep the order of the files: DuckDB may insert on every core. The
+    // connection is given back as it was, whatever happened.
+    conn.execute_batch("set preserve_insertion_order = false")
+        .map_err(Error::db("preparing the ingest"))?;
+    let written = write_in_order(conn, frames, log, default_decks);
+    let reset = conn
+        .execute_batch("reset preserve_insertion_order")
+        .map_err(Error::db("finishing the ingest"));
+    let stats = written?;
+    reset?;
+    Ok(stats)
+}
+
+fn write_in_order(
+    conn: &mut Connection,
+    frames: &[Frame],
+    log: &[LogEntry],
+    default_decks: &[(String, Deck)],
+) -> Result<Vec<WriteStats>> {
     let tx = conn
         .transaction()
         .map_err(Error::db("starting the ingest transaction"))?;
-    let mut stats = Vec::with_capacity(frames.len());
     let now = chrono::Utc::now().naive_utc();
     let first_id: i64 = tx
         .query_row(INGEST_LOG_NEXT_ID, [], |r| r.get(0))
         .map_err(Error::db("reading the ingest log"))?;
-    for (k, (frame, entry)) in frames.iter().zip(log).enumerate() {
-        let s = merge_frame(&tx, frame)?;
+    // Everything but the votes first, then the round figures from the decks as they now are
+    // and the incoming votes as checked, then the votes themselves.
+    let (votes, others): (Vec<usize>, Vec<usize>) =
+        (0..frames.len()).partition(|k| frames[*k].kind == Kind::Votes);
+    let mut stats: Vec<Option<WriteStats>> = vec![None; frames.len()];
+    let mut merge = |k: usize| -> Result<()> {
+        let frame = &frames[k];
+        stats[k] = Some(merge_frame(&tx, frame)?);
         merge_teams(&tx, frame)?;
         if frame.kind == Kind::Decks {
             // Stored votes take their card's points in the new deck (ingest checked that the
             // deck keeps every card they use).
-            for team in frame.teams.keys() {
-                tx.execute(VOTES_REVALUE, [team])
-                    .map_err(Error::db("revaluing votes by the new deck"))?;
-            }
+            let teams = team_list(frame.teams.keys().map(String::as_str))?;
+            tx.execute(&VOTES_REVALUE.replace("$teams", &teams.source()), [])
+                .map_err(Error::db("revaluing votes by the new deck"))?;
         }
+        Ok(())
+    };
+    for k in others {
+        merge(k)?;
+    }
+    store_default_decks(&tx, default_decks)?;
+    refresh_round_stats(&tx, frames, default_decks)?;
+    for k in votes {
+        merge(k)?;
+    }
+    let stats: Vec<WriteStats> = stats.into_iter().flatten().collect();
+    for (k, (frame, (entry, s))) in frames.iter().zip(log.iter().zip(&stats)).enumerate() {
         tx.execute(
             INGEST_LOG_INSERT,
             params![
@@ -72,9 +113,7 @@ pub fn write(
             ],
         )
         .map_err(Error::db("writing the ingest log"))?;
-        stats.push(s);
     }
-    store_default_decks(&tx, default_decks)?;
     tx.commit().map_err(Error::db("committing the ingest"))?;
     Ok(stats)
 }
@@ -101,14 +140,17 @@ fn merge_frame(tx: &duckdb::Transaction<'_>, frame: &Frame) -> Result<WriteStats
             |r| r.get(0),
         )
         .map_err(Error::db(ctx("reading")))?;
+    // DuckDB reads the checked frame itself, on every core.
+    let rows = scan::register(vec![frame.batch.clone()]);
     if existing == 0 {
         // An empty table: every row is new (keys are unique within a frame), so the rows go
         // straight in without a staging table and a merge.
-        let mut app = tx.appender(table).map_err(Error::db(ctx("inserting")))?;
-        app.append_record_batch(frame.batch.clone())
+        let n = tx
+            .execute(
+                &format!("insert into main.{table} select * from {}", rows.source()),
+                [],
+            )
             .map_err(Error::db(ctx("inserting")))?;
-        app.flush().map_err(Error::db(ctx("inserting")))?;
-        let n = frame.batch.num_rows();
         return Ok(WriteStats {
             rows: n,
             inserted: n,
@@ -117,17 +159,10 @@ fn merge_frame(tx: &duckdb::Transaction<'_>, frame: &Frame) -> Result<WriteStats
         });
     }
     tx.execute_batch(&format!(
-        "create or replace temp table {stage} as select * from main.{table} limit 0"
+        "create or replace temp table {stage} as select * from {}",
+        rows.source()
     ))
     .map_err(Error::db(ctx("staging")))?;
-    {
-        let mut app = tx
-            .appender_to_catalog_and_db(&stage, "temp", "main")
-            .map_err(Error::db(ctx("staging")))?;
-        app.append_record_batch(frame.batch.clone())
-            .map_err(Error::db(ctx("staging")))?;
-        app.flush().map_err(Error::db(ctx("staging")))?;
-    }
     let values: Vec<&str> = frame
         .present
         .iter()
@@ -209,18 +244,97 @@ fn store_default_decks(tx: &duckdb::Transaction<'_>, decks: &[(String, Deck)]) -
     Ok(())
 }
 
-/// Adds the teams a frame names and sets their program where the file or flags give one.
+/// Adds the teams a frame names and sets their program where the file or flags give one: one
+/// statement each for the whole file.
 fn merge_teams(tx: &duckdb::Transaction<'_>, frame: &Frame) -> Result<()> {
-    if frame.kind == Kind::Teams {
+    if frame.kind == Kind::Teams || frame.teams.is_empty() {
         return Ok(());
     }
-    for (team, program) in &frame.teams {
-        tx.execute(TEAM_ADD, params![team, program])
-            .map_err(Error::db("adding teams"))?;
-        if let Some(p) = program {
-            tx.execute(TEAM_PROGRAM, params![team, p])
-                .map_err(Error::db("setting programs"))?;
-        }
-    }
+    let team: StringArray = frame.teams.keys().map(|t| Some(t.as_str())).collect();
+    let program: StringArray = frame.teams.values().map(|p| p.as_deref()).collect();
+    let batch = RecordBatch::try_from_iter([
+        ("team", Arc::new(team) as ArrayRef),
+        ("program", Arc::new(program) as ArrayRef),
+    ])
+    .map_err(|e| Error::Internal(format!("listing the teams of {}: {e}", frame.file)))?;
+    let named = scan::register(vec![batch]);
+    let source = named.source();
+    tx.execute(&TEAMS_ADD.replace("$named", &source), [])
+        .map_err(Error::db("adding teams"))?;
+    tx.execute(&TEAMS_PROGRAM.replace("$named", &source), [])
+        .map_err(Error::db("setting programs"))?;
     Ok(())
+}
+
+/// Recomputes the round figures of every story whose votes the ingest brings, and of every
+/// story of a team whose deck it gives or changes (its cards' steps may have moved), from the
+/// votes as they will be: run before the incoming votes are written, reading them straight
+/// from the checked frames.
+fn refresh_round_stats(
+    tx: &duckdb::Transaction<'_>,
+    frames: &[Frame],
+    default_decks: &[(String, Deck)],
+) -> Result<()> {
+    let votes: Vec<RecordBatch> = frames
+        .iter()
+        .filter(|f| f.kind == Kind::Votes)
+        .map(|f| f.batch.clone())
+        .collect();
+    let several = votes.len() > 1;
+    let deck_teams: Vec<&str> = frames
+        .iter()
+        .filter(|f| f.kind == Kind::Decks)
+        .flat_map(|f| f.teams.keys().map(String::as_str))
+        .chain(default_decks.iter().map(|(t, _)| t.as_str()))
+        .collect();
+    if votes.is_empty() && deck_teams.is_empty() {
+        return Ok(());
+    }
+    let mut keep: Vec<Registered> = Vec::new();
+    // The incoming votes: every file's (keys agree across files: ingest refused any that did
+    // not), each key once.
+    let incoming = if votes.is_empty() {
+        "(select * from votes where false)".to_string()
+    } else {
+        let r = scan::register(votes);
+        let s = if several {
+            format!(
+                "(select distinct on (team, session, story, round, voter) * from {})",
+                r.source()
+            )
+        } else {
+            r.source()
+        };
+        keep.push(r);
+        s
+    };
+    let mut touched = vec![format!("select team, session, story from {incoming}")];
+    if !deck_teams.is_empty() {
+        let r = team_list(deck_teams.iter().copied())?;
+        touched.push(format!(
+            "select team, session, story from votes where team in (select team from {})",
+            r.source()
+        ));
+        keep.push(r);
+    }
+    tx.execute_batch(&format!(
+        "create or replace temp table touched_stories as \
+         select distinct team, session, story from ({}); \
+         set preserve_insertion_order = true; {}; set preserve_insertion_order = false; \
+         drop table touched_stories; {};",
+        touched.join(" union all "),
+        ROUND_STATS_REFRESH.replace("$incoming", &incoming),
+        VOTERS_ADD.replace("$incoming", &incoming)
+    ))
+    .map_err(Error::db("computing the round figures"))?;
+    drop(keep);
+    Ok(())
+}
+
+/// Teams as a table DuckDB can read: `select team from <source>`.
+fn team_list<'a>(teams: impl Iterator<Item = &'a str>) -> Result<Registered> {
+    let team: StringArray = teams.map(Some).collect();
+    let batch = RecordBatch::try_from_iter([("team", Arc::new(team) as ArrayRef)])
+        .map_err(|e| Error::Internal(format!("listing teams: {e}")))?;
+    Ok(scan::register(vec![batch]))
 }

@@ -5,11 +5,35 @@ use crate::error::{Error, Result};
 use duckdb::Connection;
 use std::path::Path;
 
-/// Schema migrations in order; the store's version is the number of the last one applied.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../queries/schema/001_init.sql"))];
+/// The rounds of the stories in `touched_stories`, recomputed (also the ingest's last step).
+pub const ROUND_STATS_REFRESH: &str = include_str!("../../queries/writes/round_stats_refresh.sql");
+
+/// Schema migrations in order, each a list of statements run in one transaction; the store's
+/// version is the number of the last one applied.
+fn migrations() -> Vec<(i64, Vec<String>)> {
+    vec![
+        (
+            1,
+            vec![include_str!("../../queries/schema/001_init.sql").into()],
+        ),
+        (
+            2,
+            vec![
+                include_str!("../../queries/schema/002_round_stats.sql").into(),
+                // Every round already stored, from the stored votes alone.
+                "create temp table touched_stories as \
+                 select distinct team, session, story from votes"
+                    .into(),
+                ROUND_STATS_REFRESH.replace("$incoming", "(select * from votes where false)"),
+                "drop table touched_stories".into(),
+                "insert into voters select distinct team, voter from votes".into(),
+            ],
+        ),
+    ]
+}
 
 /// The newest schema this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA_TABLES: &str = include_str!("../../queries/store/schema_tables.sql");
 const SCHEMA_VERSION_SQL: &str = include_str!("../../queries/store/schema_version.sql");
@@ -35,6 +59,11 @@ pub fn version(conn: &Connection, path: &Path) -> Result<i64> {
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
+/// Whether the file needs a migration this build has.
+pub fn needs_upgrade(version: i64) -> bool {
+    (1..SCHEMA_VERSION).contains(&version)
+}
+
 /// A file written by a newer sprintlens is refused.
 pub fn check_version(version: i64, path: &Path) -> Result<()> {
     if version > SCHEMA_VERSION {
@@ -51,13 +80,22 @@ pub fn check_version(version: i64, path: &Path) -> Result<()> {
 pub fn upgrade(conn: &Connection, path: &Path) -> Result<()> {
     let version = version(conn, path)?;
     check_version(version, path)?;
-    for (v, sql) in MIGRATIONS {
-        if *v > version {
-            conn.execute_batch(&format!(
-                "begin; {sql}; delete from meta where key = 'schema_version'; \
-                 insert into meta values ('schema_version', '{v}'); commit;"
-            ))
-            .map_err(Error::db(format!("applying schema migration {v}")))?;
+    for (v, statements) in migrations() {
+        if v > version {
+            let run = || -> duckdb::Result<()> {
+                conn.execute_batch("begin")?;
+                for sql in &statements {
+                    conn.execute_batch(sql)?;
+                }
+                conn.execute_batch(&format!(
+                    "delete from meta where key = 'schema_version'; \
+                     insert into meta values ('schema_version', '{v}'); commit;"
+                ))
+            };
+            if let Err(e) = run() {
+                let _ = conn.execute_batch("rollback");
+                return Err(Error::db(format!("applying schema migration {v}"))(e));
+            }
         }
     }
     Ok(())

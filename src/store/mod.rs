@@ -2,12 +2,14 @@
 //! DuckDB. Below it: the domain; above it: ingest (writes) and the reports (reads).
 //!
 //! - [`migrate`]: schema versions, upgraded in place;
-//! - [`merge`]: one ingest's frames written in one transaction;
+//! - [`merge`]: one ingest's frames written in one transaction, handed to DuckDB in bulk
+//!   through [`scan`];
 //! - [`info`]: what the store holds (`sprintlens info`, the index page).
 
 pub mod info;
 pub mod merge;
 pub mod migrate;
+pub mod scan;
 
 use crate::domain::schema::{Frame, SPECS};
 use crate::domain::{Card, Deck};
@@ -29,6 +31,7 @@ pub mod queries {
     pub const SPRINT_IDS: &str = include_str!("../../queries/store/sprint_ids.sql");
     pub const ITEM_TIMES: &str = include_str!("../../queries/store/item_times.sql");
     pub const VOTE_CARDS: &str = include_str!("../../queries/store/vote_cards.sql");
+    pub const ROUND_COUNT: &str = include_str!("../../queries/store/round_count.sql");
     /// Temporary macros every connection gets (the sprint sort key, ...).
     pub const MACROS: &str = include_str!("../../queries/schema/macros.sql");
 }
@@ -74,6 +77,19 @@ impl Store {
         let conn = Connection::open_with_flags(path, config).map_err(|e| open_error(path, e))?;
         let version = migrate::version(&conn, path)?;
         migrate::check_version(version, path)?;
+        if migrate::needs_upgrade(version) {
+            // A file of an earlier sprintlens is upgraded in place (once), then read.
+            drop(conn);
+            drop(Store::open(path).map_err(|e| Error::Store {
+                path: path.to_path_buf(),
+                message: format!(
+                    "was written by an earlier sprintlens (schema version {version}) and could not \
+                     be upgraded to version {SCHEMA_VERSION}: {}",
+                    crate::error::cause_chain(&e)
+                ),
+            })?);
+            return Store::open_read_only(path);
+        }
         if version == 0 {
             return Err(Error::Store {
                 path: path.to_path_buf(),
@@ -93,8 +109,15 @@ impl Store {
         })
     }
 
-    /// A connection with the shared macros defined.
+    /// A connection with the shared macros and the frame scan defined.
+    /// A connection to a newly opened database: the temporary macros (per connection) and
+    /// the frame scan (per database: connections cloned from this one share it).
     fn ready(conn: Connection, path: &Path) -> Result<Store> {
+        scan::install(&conn).map_err(Error::db("defining the frame scan"))?;
+        Store::with_macros(conn, path)
+    }
+
+    fn with_macros(conn: Connection, path: &Path) -> Result<Store> {
         conn.execute_batch(queries::MACROS)
             .map_err(Error::db("defining the query macros"))?;
         Ok(Store {
@@ -113,7 +136,7 @@ impl Store {
             .conn
             .try_clone()
             .map_err(Error::db("opening another connection"))?;
-        Store::ready(conn, &self.path)
+        Store::with_macros(conn, &self.path)
     }
 
     /// The schema version recorded in the file; 0 for a file without sprintlens tables.
@@ -200,6 +223,28 @@ impl Store {
         Ok(df)
     }
 
+    /// Runs a query of `queries/` and hands its Arrow record batches (column by column, no
+    /// row copies) to `each` as DuckDB makes them.
+    pub fn each_arrow_batch<P: duckdb::Params>(
+        &self,
+        name: &str,
+        sql: &str,
+        params: P,
+        each: &mut dyn FnMut(duckdb::arrow::record_batch::RecordBatch),
+    ) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .map_err(Error::db(format!("preparing {name}")))?;
+        for batch in stmt
+            .query_arrow(params)
+            .map_err(Error::db(format!("running {name}")))?
+        {
+            each(batch);
+        }
+        Ok(())
+    }
+
     /// Every team with its program.
     pub fn teams(&self) -> Result<Vec<(String, Option<String>)>> {
         self.query_rows("teams", queries::TEAMS, [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -223,6 +268,12 @@ impl Store {
                 completed: micros(r.get(4)?),
             })
         })
+    }
+
+    /// How many rounds the store keeps.
+    pub fn round_count(&self) -> Result<usize> {
+        let n: Vec<i64> = self.query_rows("round_count", queries::ROUND_COUNT, [], |r| r.get(0))?;
+        Ok(n.first().map_or(0, |&n| n.max(0) as usize))
     }
 
     /// Per team and numeric card: the stored votes using it, and one of their stories.
@@ -345,4 +396,32 @@ fn open_error(path: &Path, e: duckdb::Error) -> Error {
         "cannot be opened as a DuckDB database: {}",
         crate::error::shown(msg.lines().next().unwrap_or_default())
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_only_store_gives_more_connections_that_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.duckdb");
+        drop(Store::open(&path).unwrap());
+        let store = Store::open_read_only(&path).unwrap().unwrap();
+        // The server opens one connection per core from the first: each has the macros.
+        let other = store.try_clone().unwrap();
+        for s in [&store, &other] {
+            assert_eq!(s.round_count().unwrap(), 0);
+            assert_eq!(s.teams().unwrap(), Vec::new());
+            let n: Vec<i64> = s
+                .query_rows(
+                    "key",
+                    "select sprint_sort_key('Sprint 12').number",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, vec![12]);
+        }
+    }
 }

@@ -170,3 +170,18 @@ pub fn fetch(addr: &str, path: &str) -> String {
     s.read_to_string(&mut out).expect("read");
     out
 }
+
+/// Every row of `sql` as text: the cells' DuckDB values, `" | "` between them.
+pub fn rows_as_text(conn: &duckdb::Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().unwrap() {
+        let n = r.as_ref().column_count();
+        let cells: Vec<String> = (0..n)
+            .map(|i| format!("{:?}", r.get::<_, duckdb::types::Value>(i).unwrap()))
+            .collect();
+        out.push(cells.join(" | "));
+    }
+    out
+}

@@ -66,6 +66,30 @@ fn masked(text: &str, dir: &Path) -> String {
     out
 }
 
+/// JSON without the whitespace between tokens (strings kept as they are), ending in a newline.
+fn minified(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.trim_end().chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out.push('\n');
+    out
+}
+
 #[test]
 fn every_command_in_every_format_matches_its_snapshot() {
     let dir = scratch();
@@ -93,7 +117,14 @@ fn every_command_in_every_format_matches_its_snapshot() {
         let fresh = dir.path().join(format!("ingest-{format}.duckdb"));
         let r = sprintlens(
             &fresh,
-            &["--format", format, "ingest", "-q", sample.to_str().unwrap()],
+            &[
+                "--format",
+                format,
+                "--pretty",
+                "ingest",
+                "-q",
+                sample.to_str().unwrap(),
+            ],
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
         check(format!("ingest.{format}"), masked(&r.stdout, dir.path()));
@@ -102,10 +133,19 @@ fn every_command_in_every_format_matches_its_snapshot() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     for (name, args) in commands() {
         for format in FORMATS {
-            let mut all = vec!["--format", format];
+            // JSON indented, as a person reads it (piped JSON is compact).
+            let mut all = vec!["--format", format, "--pretty"];
             all.extend(&args);
             let r = sprintlens(&db, &all);
             assert_eq!(r.code, 0, "{name} {format}: {}", r.stderr);
+            if format == "json" {
+                // Piped, the same JSON comes compact: one line, the same bytes without the
+                // indentation (spread writes its lists on every core: the bytes must agree).
+                let compact = sprintlens(&db, &[&["--format", "json"], &args[..]].concat());
+                assert_eq!(compact.code, 0, "{name}: {}", compact.stderr);
+                assert_eq!(compact.stdout.lines().count(), 1, "{name}");
+                assert_eq!(compact.stdout, minified(&r.stdout), "{name}");
+            }
             check(format!("{name}.{format}"), masked(&r.stdout, dir.path()));
         }
     }
@@ -113,6 +153,14 @@ fn every_command_in_every_format_matches_its_snapshot() {
         failures.is_empty(),
         "{}\n(SPRINTLENS_UPDATE_SNAPSHOTS=1 rewrites them; read the diff)",
         failures.join("\n")
+    );
+}
+
+#[test]
+fn minifying_keeps_strings() {
+    assert_eq!(
+        minified("{\n  \"a b\": [1, 2],\n  \"c\": \"x \\\" y\"\n}\n"),
+        "{\"a b\":[1,2],\"c\":\"x \\\" y\"}\n"
     );
 }
 

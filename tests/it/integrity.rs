@@ -588,14 +588,8 @@ fn dump(db: &Path) -> Vec<String> {
         "sprint_items",
         "sprint_summaries",
     ] {
-        let mut stmt = conn.prepare(&format!("select * from {t}")).unwrap();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(r) = rows.next().unwrap() {
-            let n = r.as_ref().column_count();
-            let cells: Vec<String> = (0..n)
-                .map(|i| format!("{:?}", r.get::<_, duckdb::types::Value>(i).unwrap()))
-                .collect();
-            out.push(format!("{t}: {}", cells.join(" | ")));
+        for row in rows_as_text(&conn, &format!("select * from {t}")) {
+            out.push(format!("{t}: {row}"));
         }
     }
     out.sort();

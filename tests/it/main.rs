@@ -12,5 +12,6 @@ mod ingest;
 mod ingest_errors;
 mod integrity;
 mod metrics;
+mod migration;
 mod queries;
 mod web;

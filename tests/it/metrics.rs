@@ -70,7 +70,15 @@ fn points_of_an_unknown_team_or_program_are_refused() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("unknown team \"nobody\"; the database has pay"),
+            .contains("unknown team \"nobody\"; the database has 1 team: pay"),
+        "{}",
+        r.stderr
+    );
+    // Another case of a name is pointed at.
+    let r = sprintlens(&db, &["points", "--team", "PAY"]);
+    assert!(
+        r.stderr
+            .contains("unknown team \"PAY\"; did you mean \"pay\"?"),
         "{}",
         r.stderr
     );
@@ -273,6 +281,90 @@ a,4,A-7,true,5,5,not_done\n",
     let r = sprintlens(&db, &["velocity", "--sprint", "99"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("unknown sprint \"99\""), "{}", r.stderr);
+}
+
+#[test]
+fn velocity_window_per_team_all_history_and_median_sprint_length() {
+    let dir = scratch();
+    let db = dir.path().join("w.duckdb");
+    // Teams a and b have the same four closed sprints of 14, 14, 10 and 7 days, completing
+    // 10, 20, 30 and 40 points.
+    let mut sprints = String::from("team,sprint_id,start_date,end_date\n");
+    let mut items = String::from("team,sprint_id,story,committed,points_start,points_end,status\n");
+    let days = [
+        ("2025-01-01", "2025-01-14"),
+        ("2025-01-15", "2025-01-28"),
+        ("2025-01-29", "2025-02-07"),
+        ("2025-02-08", "2025-02-14"),
+    ];
+    for team in ["a", "b"] {
+        for (i, (start, end)) in days.iter().enumerate() {
+            let p = 10 * (i + 1);
+            sprints.push_str(&format!("{team},{i},{start},{end}\n"));
+            items.push_str(&format!("{team},{i},{team}-{i},true,{p},{p},done\n"));
+        }
+    }
+    let sprints = write(dir.path(), "sprints.csv", sprints.as_bytes());
+    let items = write(dir.path(), "items.csv", items.as_bytes());
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            sprints.to_str().unwrap(),
+            items.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Team a's own window is 2; team b keeps the default 3.
+    write(dir.path(), "sprintlens.toml", b"[teams.a]\nwindow = 2\n");
+    let r = sprintlens(
+        &db,
+        &["--format", "json", "velocity", "--as-of", "2025-03-01"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let (a, b) = (&v["teams"][0], &v["teams"][1]);
+    assert_eq!(
+        (a["team"].as_str(), a["window"].as_u64()),
+        (Some("a"), Some(2))
+    );
+    assert_eq!(
+        (b["team"].as_str(), b["window"].as_u64()),
+        (Some("b"), Some(3))
+    );
+    // Rolling: a over 30, 40 -> 35; b over 20, 30, 40 -> 30. Sprint 3 of a: 20, 30 -> 25.
+    assert_eq!(num(&a["rolling_mean"]), 35.0);
+    assert_eq!(num(&b["rolling_mean"]), 30.0);
+    assert_eq!(num(&v["sprints"][2]["rolling_mean"]), 25.0);
+    assert_eq!(num(&v["sprints"][6]["rolling_mean"]), 20.0);
+    // All history, both teams: mean 25, sd sqrt(500/3) = 12.9099, CV 0.5164.
+    for t in [a, b] {
+        assert_eq!(num(&t["all_mean"]), 25.0);
+        assert!((num(&t["all_sd"]) - (500.0f64 / 3.0).sqrt()).abs() < 1e-9);
+        assert!((num(&t["all_cv"]) - (500.0f64 / 3.0).sqrt() / 25.0).abs() < 1e-9);
+        // Lengths 7, 10, 14, 14: the median is (10 + 14) / 2 = 12, as every median here.
+        assert_eq!(num(&t["sprint_days"]), 12.0);
+    }
+    // The table names each team's window when they differ.
+    let r = sprintlens(&db, &["velocity", "--as-of", "2025-03-01"]);
+    assert!(r.stdout.contains("each team's window"), "{}", r.stdout);
+    // A --window on the command line is for every team.
+    let r = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "velocity",
+            "--as-of",
+            "2025-03-01",
+            "--window",
+            "4",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(num(&v["teams"][0]["rolling_mean"]), 25.0);
+    assert_eq!(v["teams"][0]["window"], 4);
 }
 
 #[test]

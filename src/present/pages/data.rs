@@ -223,7 +223,7 @@ impl TeamData {
     pub fn story_spread(&self) -> HashMap<&str, &spread::StorySpread> {
         let mut m: HashMap<&str, &spread::StorySpread> = HashMap::new();
         for s in &self.spread.stories {
-            let e = m.entry(s.story.as_str()).or_insert(s);
+            let e = m.entry(&*s.story).or_insert(s);
             if s.rounds > e.rounds {
                 *e = s;
             }

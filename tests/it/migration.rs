@@ -1,0 +1,247 @@
+//! Schema migrations on files made by earlier versions: upgraded in place, nothing lost, and
+//! the same figures as a fresh ingest of the same data.
+
+use crate::common::*;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The version-1 file of the fixtures, unpacked into `dir`.
+fn version_1_file(dir: &Path) -> PathBuf {
+    let packed = std::fs::File::open(project_root().join("tests/fixtures/v1-search.duckdb.gz"))
+        .expect("the fixture is there");
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(packed)
+        .read_to_end(&mut bytes)
+        .expect("the fixture unpacks");
+    write(dir, "old.duckdb", &bytes)
+}
+
+/// The rows the fixture was made from: the search team's lines of each sample file.
+fn search_rows(dir: &Path) -> PathBuf {
+    let folder = dir.join("search");
+    std::fs::create_dir(&folder).unwrap();
+    for name in [
+        "teams",
+        "decks",
+        "sprints",
+        "stories",
+        "sprint_items",
+        "votes",
+    ] {
+        let text = std::fs::read_to_string(project_root().join(format!("sample-data/{name}.csv")))
+            .unwrap();
+        let mut lines = text.lines();
+        let mut out = format!("{}\n", lines.next().unwrap());
+        for l in lines.filter(|l| l.starts_with("search,")) {
+            out.push_str(l);
+            out.push('\n');
+        }
+        write(&folder, &format!("{name}.csv"), out.as_bytes());
+    }
+    folder
+}
+
+fn json(db: &Path, args: &[&str]) -> serde_json::Value {
+    let r = sprintlens(db, &[&["--format", "json"], args].concat());
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+#[test]
+fn a_version_1_file_is_upgraded_in_place_to_what_a_fresh_ingest_gives() {
+    let dir = scratch();
+    let old = version_1_file(dir.path());
+    let fresh = dir.path().join("fresh.duckdb");
+    let rows = search_rows(dir.path());
+    let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // A read-only command upgrades the file in place: version 2, the same rows, the ingest log
+    // of version 1 kept.
+    let info = json(&old, &["info"]);
+    assert_eq!(info["schema_version"], 2);
+    assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
+    assert_eq!(info["totals"]["votes"], 1024);
+    let log = info["ingests"].as_array().unwrap();
+    assert_eq!(log.len(), 6);
+    assert_eq!(log[0]["file"], "./votes.csv");
+    assert_eq!(log[0]["inserted"], 1024);
+
+    // The round figures kept at the upgrade are those a fresh ingest keeps: every report that
+    // reads them agrees, names shown or not.
+    for args in [
+        vec!["spread", "--show-names"],
+        vec!["spread"],
+        vec!["accuracy"],
+        vec!["splits", "--as-of", "2025-07-01"],
+    ] {
+        assert_eq!(json(&old, &args), json(&fresh, &args), "{args:?}");
+    }
+    let spread = json(&old, &["spread"]);
+    assert_eq!(spread["rounds"].as_array().unwrap().len(), 256);
+
+    // The upgraded file takes new rounds like any other: a round 2 for a story voted XXL.
+    let more = write(
+        dir.path(),
+        "more.csv",
+        b"team,session,story,round,voter,card\nsearch,SEA-R1,SEA-106,2,lena.c,L\nsearch,SEA-R1,SEA-106,2,sven.c,XXL\n",
+    );
+    for db in [&old, &fresh] {
+        let r = sprintlens(db, &["ingest", "-q", more.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let (a, b) = (json(&old, &["spread"]), json(&fresh, &["spread"]));
+    assert_eq!(a, b);
+    let rounds = a["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 257);
+    let added = rounds
+        .iter()
+        .find(|r| r["story"] == "SEA-106" && r["round"] == 2)
+        .unwrap();
+    // L is step 3 of the deck, XXL step 5: two steps apart, up from 0 in round 1.
+    assert_eq!(
+        (added["votes"].as_u64(), added["spread_steps"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(added["spread_change"], 2);
+
+    // Opening it again changes nothing more.
+    let before = fingerprint(&old);
+    assert_eq!(json(&old, &["info"])["schema_version"], 2);
+    assert_eq!(fingerprint(&old), before);
+}
+
+/// The round figures of a store, and its voters, as text: lists in a fixed order.
+fn round_figures(conn: &duckdb::Connection) -> Vec<String> {
+    let mut out = Vec::new();
+    for sql in [
+        "select team, session, story, round, votes, numeric_votes, question_votes, min_step, \
+         max_step, steps, first_voted_at, low_voters, high_voters, list_sort(round1_votes) \
+         from round_stats order by all",
+        "select 'voter', team, voter from voters order by all",
+    ] {
+        out.extend(rows_as_text(conn, sql));
+    }
+    out
+}
+
+/// The round figures computed afresh from every stored vote (every story touched, nothing
+/// incoming), on a copy of the store.
+fn recomputed(db: &Path, dir: &Path) -> Vec<String> {
+    let copy = dir.join("recomputed.duckdb");
+    std::fs::copy(db, &copy).unwrap();
+    let conn = duckdb::Connection::open(&copy).unwrap();
+    let refresh =
+        std::fs::read_to_string(project_root().join("queries/writes/round_stats_refresh.sql"))
+            .unwrap()
+            .replace("$incoming", "(select * from votes where false)");
+    conn.execute_batch(&format!(
+        "delete from round_stats; delete from voters; \
+         create temp table touched_stories as select distinct team, session, story from votes; \
+         {refresh}; insert into voters select distinct team, voter from votes;"
+    ))
+    .unwrap();
+    let figures = round_figures(&conn);
+    drop(conn);
+    std::fs::remove_file(&copy).unwrap();
+    figures
+}
+
+/// SplitMix64, as the product's generator.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
+
+// The property: after any sequence of ingests (new votes, votes cast again with another card,
+// the same vote in two files of one call, a team changing its deck so that every card moves to
+// another step), the round figures kept incrementally are those computed afresh from every
+// stored vote.
+#[test]
+fn incremental_round_figures_equal_a_full_recompute_after_random_ingests() {
+    let cards = ["1", "2", "3", "5", "8", "13", "?", "coffee"];
+    // Each deck holds every card above, at different steps.
+    let decks = [
+        "fibonacci,,",
+        "modified-fibonacci,,",
+        "big,1,1\n{team},big,2,2\n{team},big,3,3\n{team},big,5,5\n{team},big,8,8\n{team},big,13,13\n{team},big,100,100",
+    ];
+    // (calls that changed a deck, calls that stored votes, calls refused, rounds kept at the end)
+    let mut seen = (0, 0, 0, 0);
+    for seed in 1..=8u64 {
+        let mut rng = Rng(seed);
+        let dir = scratch();
+        let db = dir.path().join("inc.duckdb");
+        let teams = write(dir.path(), "teams.csv", b"team,name\npay,Pay\nweb,Web\n");
+        let r = sprintlens(&db, &["ingest", "-q", teams.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        for call in 0..8 {
+            let mut files = Vec::new();
+            let mut with_deck = false;
+            for f in 0..1 + rng.below(2) {
+                let name = format!("c{call}-{f}.csv");
+                let text = if rng.below(4) == 0 {
+                    let team = ["pay", "web"][rng.below(2)];
+                    let deck = decks[rng.below(decks.len())].replace("{team}", team);
+                    with_deck = true;
+                    format!("team,deck,card,value\n{team},{deck}\n")
+                } else {
+                    let mut t = String::from("team,session,story,round,voter,card,voted_at\n");
+                    for _ in 0..1 + rng.below(12) {
+                        let team = ["pay", "web"][rng.below(2)];
+                        t.push_str(&format!(
+                            "{team},s{},{team}-{},{},{},{},2025-02-{:02}T10:00:00\n",
+                            rng.below(2),
+                            rng.below(4),
+                            1 + rng.below(3),
+                            ["ann", "bo", "cy", "di"][rng.below(4)],
+                            cards[rng.below(cards.len())],
+                            1 + rng.below(28),
+                        ));
+                    }
+                    t
+                };
+                files.push(write(dir.path(), &name, text.as_bytes()));
+            }
+            let mut args = vec!["ingest".to_string(), "-q".to_string()];
+            args.extend(files.iter().map(|p| p.display().to_string()));
+            let r = sprintlens(&db, &args.iter().map(String::as_str).collect::<Vec<_>>());
+            // A call may be refused (one vote, two cards in the call; a decks file and votes
+            // of another deck): then nothing changes, which the comparison checks as well.
+            if r.code != 0 {
+                assert!(
+                    r.stderr.contains("error"),
+                    "seed {seed} call {call}: {}",
+                    r.stderr
+                );
+                seen.2 += 1;
+            } else if with_deck {
+                seen.0 += 1;
+            } else {
+                seen.1 += 1;
+            }
+            let conn = duckdb::Connection::open(&db).unwrap();
+            let kept = round_figures(&conn);
+            drop(conn);
+            assert_eq!(
+                kept,
+                recomputed(&db, dir.path()),
+                "seed {seed}, after call {call}: the kept round figures differ"
+            );
+            if call == 7 {
+                seen.3 += kept
+                    .iter()
+                    .filter(|l| !l.starts_with("Text(\"voter\")"))
+                    .count();
+            }
+        }
+    }
+    // The sequences did what they are for.
+    assert!(seen.0 >= 5 && seen.1 >= 20 && seen.3 >= 100, "{seen:?}");
+}
