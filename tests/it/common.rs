@@ -11,7 +11,16 @@ pub struct Run {
 
 /// Runs the real `sprintlens` binary with a database of its own and no inherited settings.
 pub fn sprintlens(db: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+    sprintlens_in(None, db, args)
+}
+
+/// Like [`sprintlens`], in the folder `cwd` when given (for relative paths in the output).
+pub fn sprintlens_in(cwd: Option<&Path>, db: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sprintlens"));
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    let out = cmd
         .arg("--db")
         .arg(db)
         .args(args)
