@@ -42,7 +42,7 @@ pub fn shown_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
 }
 
 /// One thing wrong with one place of one input file.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     pub file: String,
     /// 1-based line of the file; `None` when the problem is the whole file.
@@ -154,6 +154,15 @@ pub enum Error {
     #[error("{path}: {message}")]
     Store { path: PathBuf, message: String },
 
+    /// Another process holds the database (DuckDB lets one process write, or several read).
+    #[error(
+        "{}: the database is in use by another process{} (a running `sprintlens serve` or \
+         ingest?); wait for it to finish, or stop it, then try again",
+        path.display(),
+        pid.as_ref().map(|p| format!(" (PID {p})")).unwrap_or_default()
+    )]
+    Busy { path: PathBuf, pid: Option<String> },
+
     #[error("database error while {context}")]
     Db {
         context: String,
@@ -208,7 +217,8 @@ impl Error {
             Error::Input(_)
             | Error::Usage(_)
             | Error::SchemaTooNew { .. }
-            | Error::Store { .. } => 1,
+            | Error::Store { .. }
+            | Error::Busy { .. } => 1,
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 1,
             _ => 2,
         }

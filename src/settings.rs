@@ -17,6 +17,41 @@ struct SettingsFile {
     defaults: TeamSettingsFile,
     #[serde(default)]
     teams: BTreeMap<String, TeamSettingsFile>,
+    #[serde(default)]
+    server: ServerFile,
+}
+
+/// How request logs are written on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(s: &str) -> Option<LogFormat> {
+        match s.to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// `[server]` in `sprintlens.toml`: every field optional, flags win.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFile {
+    pub bind: Option<String>,
+    pub public: Option<bool>,
+    pub max_upload_mib: Option<u64>,
+    pub cache_mib: Option<u64>,
+    pub header_timeout_secs: Option<u64>,
+    pub request_timeout_secs: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub log_format: Option<LogFormat>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -168,6 +203,8 @@ pub struct Settings {
     pub file: Option<std::path::PathBuf>,
     pub defaults: TeamSettings,
     pub teams: BTreeMap<String, TeamSettings>,
+    /// `[server]`: how `sprintlens serve` runs (flags win).
+    pub server: ServerFile,
 }
 
 impl Settings {
@@ -215,6 +252,7 @@ impl Settings {
         }
         Ok(Settings {
             file: Some(path.to_path_buf()),
+            server: file.server.clone(),
             defaults,
             teams,
         })

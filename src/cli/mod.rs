@@ -173,11 +173,11 @@ pub enum Cmd {
         as_of: Option<NaiveDate>,
     },
     /// Serve the report pages (Sprint Review, team, split candidates, dashboard; JSON under /api)
-    Serve {
-        /// Address to listen on; loopback unless you say otherwise
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        bind: String,
-    },
+    /// as a team service: data over HTTP, tokens, live refresh ([server] in sprintlens.toml)
+    Serve(ServeArgs),
+    /// Access tokens of the server: add (prints the secret once), list, revoke
+    #[command(subcommand)]
+    Token(TokenCmd),
     /// A team's report pages as static HTML (--out DIR), or a Sprint Review summary
     /// (--format markdown|json) to paste into a wiki or chat
     Report {
@@ -207,6 +207,42 @@ pub struct ScopeArgs {
     /// Only the teams of this program
     #[arg(long)]
     pub program: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on [default: [server] bind, else 127.0.0.1:8080]; on a
+    /// non-loopback address pages need a read token unless --public
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Pages readable without a token on a non-loopback address (sending data still needs one)
+    #[arg(long)]
+    pub public: bool,
+    /// The largest body POST /api/v1/ingest takes, MiB [default: 64]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_upload_mib: Option<u64>,
+    /// The report cache's bound, MiB [default: 256]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub cache_mib: Option<u64>,
+    /// Request logs on stderr: text or json [default: text]
+    #[arg(long, value_parser = values::log_format)]
+    pub log_format: Option<crate::settings::LogFormat>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCmd {
+    /// Make a token and print its secret (once: only its hash is kept)
+    Add {
+        /// A name to know it by (letters, digits, - _ .)
+        name: String,
+        /// What it may do: read (pages), ingest (send data; reads too), admin (everything)
+        #[arg(long, value_parser = values::scope)]
+        scope: crate::web::tokens::Scope,
+    },
+    /// The tokens: name, scope, made when (never the secrets)
+    List,
+    /// Remove a token; a running server refuses it from its next request on
+    Revoke { name: String },
 }
 
 #[derive(Args, Debug)]
@@ -240,6 +276,21 @@ pub struct IngestArgs {
     /// No progress bar
     #[arg(long, short)]
     pub quiet: bool,
+    /// Send the files to this running sprintlens (http://host:port) instead of opening the
+    /// database [default: the server serving --db, found by its address file]
+    #[arg(long, env = "SPRINTLENS_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// The ingest token for --server
+    #[arg(
+        long,
+        env = "SPRINTLENS_TOKEN",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// How long to wait for another process that holds the database, seconds
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub wait: u64,
 }
 
 #[derive(Args, Debug)]
@@ -360,6 +411,9 @@ impl Cli {
                         map,
                     },
                     progress: !a.quiet,
+                    server: a.server,
+                    token: a.token,
+                    wait: std::time::Duration::from_secs(a.wait),
                 }))
             }
             Cmd::Generate(g) => Command::Generate(GenerateCommand {
@@ -461,7 +515,20 @@ impl Cli {
                 sprint,
                 as_of: today_or(as_of),
             }),
-            Cmd::Serve { bind } => Command::Serve { bind },
+            Cmd::Serve(a) => Command::Serve(crate::commands::report::ServeArgs {
+                bind: a.bind,
+                public: a.public,
+                max_upload_mib: a.max_upload_mib,
+                cache_mib: a.cache_mib,
+                log_format: a.log_format,
+            }),
+            Cmd::Token(TokenCmd::Add { name, scope }) => {
+                Command::Token(crate::commands::token::TokenArgs::Add { name, scope })
+            }
+            Cmd::Token(TokenCmd::List) => Command::Token(crate::commands::token::TokenArgs::List),
+            Cmd::Token(TokenCmd::Revoke { name }) => {
+                Command::Token(crate::commands::token::TokenArgs::Revoke { name })
+            }
             Cmd::Report {
                 team,
                 sprint,

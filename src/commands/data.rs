@@ -1,6 +1,6 @@
 //! `ingest` and `demo`: data into the store.
 
-use crate::commands::{Config, report};
+use crate::commands::{Config, handoff, report};
 use crate::error::{Error, Result};
 use crate::ingest::export::ImportOptions;
 use crate::ingest::typing::Defaults;
@@ -20,6 +20,11 @@ pub struct IngestArgs {
     pub program: Option<String>,
     pub import: ImportOptions,
     pub progress: bool,
+    /// A running server to send the files to (else the one serving the database, if any).
+    pub server: Option<String>,
+    pub token: Option<String>,
+    /// How long to wait for another process holding the database.
+    pub wait: std::time::Duration,
 }
 
 /// `sprintlens demo`.
@@ -55,9 +60,55 @@ pub fn ingest(c: &Config, a: &IngestArgs, out: &mut dyn Write) -> Result<()> {
         progress: a.progress,
         import: a.import.clone(),
         timing: timing(),
+        labels: Default::default(),
     };
-    let outcome = run_ingest(&c.db, &req)?;
+    // A running server owns the database: the files go to it. Without one, the database is
+    // opened here, waiting while another process holds it (a server may start meanwhile).
+    let outcome = handoff::when_free(&c.db, a.wait, || {
+        match handoff::server_for(&c.db, a.server.as_deref(), a.token.as_deref())? {
+            Some(server) => handoff::send(&server, &a.paths, &handoff_query(a), a.progress, &c.db),
+            None => run_ingest(&c.db, &req),
+        }
+    })?;
     outcome.write_to(c.format, c.json, out)
+}
+
+/// The query that carries the ingest flags.
+fn handoff_query(a: &IngestArgs) -> String {
+    let enc = crate::present::fmt::enc;
+    let mut q: Vec<String> = Vec::new();
+    if let Some(k) = a.kind {
+        q.push(format!("kind={}", k.name()));
+    }
+    if let Some(t) = &a.team {
+        q.push(format!("team={}", enc(t)));
+    }
+    if let Some(p) = &a.program {
+        q.push(format!("program={}", enc(p)));
+    }
+    if let Some(f) = a.import.from {
+        q.push(format!("from={}", f.name()));
+    }
+    if let Some(p) = &a.import.points_field {
+        q.push(format!("points_field={}", enc(p)));
+    }
+    if let Some(d) = &a.import.date_format {
+        q.push(format!("date_format={}", enc(d)));
+    }
+    if !a.import.map.is_empty() {
+        let m: Vec<String> = a
+            .import
+            .map
+            .iter()
+            .map(|(f, c)| format!("{f}={c}"))
+            .collect();
+        q.push(format!("map={}", enc(&m.join(","))));
+    }
+    if q.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", q.join("&"))
+    }
 }
 
 pub fn demo(c: &Config, a: &DemoArgs, out: &mut dyn Write) -> Result<()> {
@@ -81,7 +132,15 @@ pub fn demo(c: &Config, a: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     outcome.write_to(c.format, c.json, out)?;
     info(&c.db, 10)?.write_to(c.format, c.json, out)?;
     match &a.serve {
-        Some(bind) => report::serve_store(Store::open_existing(&c.db)?, c, bind, out),
+        Some(bind) => report::serve_store(
+            Store::open(&c.db)?,
+            c,
+            &report::ServeArgs {
+                bind: Some(bind.clone()),
+                ..Default::default()
+            },
+            out,
+        ),
         None => Ok(()),
     }
 }

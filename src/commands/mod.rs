@@ -3,8 +3,10 @@
 
 pub mod data;
 pub mod devtools;
+pub mod handoff;
 pub mod metrics;
 pub mod report;
+pub mod token;
 
 use crate::error::{Error, Result};
 use crate::present::table::{Format, Json};
@@ -41,7 +43,8 @@ pub enum Command {
     Ingest(Box<data::IngestArgs>),
     Demo(data::DemoArgs),
     Info { ingests: usize },
-    Serve { bind: String },
+    Serve(report::ServeArgs),
+    Token(token::TokenArgs),
     Points(metrics::PointsArgs),
     Velocity(metrics::VelocityArgs),
     Spread(metrics::SpreadArgs),
@@ -60,7 +63,8 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
         Command::Ingest(a) => data::ingest(c, a, out),
         Command::Demo(a) => data::demo(c, a, out),
         Command::Info { ingests } => report::info(c, *ingests, out),
-        Command::Serve { bind } => report::serve(c, bind, out),
+        Command::Serve(a) => report::serve(c, a, out),
+        Command::Token(a) => token::token(c, a, out),
         Command::Points(a) => metrics::points(c, a, out),
         Command::Velocity(a) => metrics::velocity(c, a, out),
         Command::Spread(a) => metrics::spread(c, a, out),

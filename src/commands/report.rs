@@ -25,13 +25,49 @@ pub fn info(c: &Config, ingests: usize, out: &mut dyn Write) -> Result<()> {
     store_info(&c.db, ingests)?.write_to(c.format, c.json, out)
 }
 
-pub fn serve(c: &Config, bind: &str, out: &mut dyn Write) -> Result<()> {
-    serve_store(Store::open_existing(&c.db)?, c, bind, out)
+/// `sprintlens serve`: flags over `[server]` in the settings.
+#[derive(Debug, Clone, Default)]
+pub struct ServeArgs {
+    pub bind: Option<String>,
+    pub public: bool,
+    pub max_upload_mib: Option<u64>,
+    pub cache_mib: Option<u64>,
+    pub log_format: Option<crate::settings::LogFormat>,
 }
 
-/// Serves an open store until interrupted.
-pub fn serve_store(store: Store, c: &Config, bind: &str, out: &mut dyn Write) -> Result<()> {
-    crate::web::serve(store, c.settings()?, bind, out)
+pub fn serve(c: &Config, a: &ServeArgs, out: &mut dyn Write) -> Result<()> {
+    if !c.db.exists() {
+        return Err(Error::Usage(format!(
+            "{}: no database here yet; load data with `sprintlens ingest FILE...` (or pass --db)",
+            c.db.display()
+        )));
+    }
+    serve_store(
+        crate::commands::handoff::open_for_writing(&c.db)?,
+        c,
+        a,
+        out,
+    )
+}
+
+/// Serves a store opened for writing until interrupted.
+pub fn serve_store(store: Store, c: &Config, a: &ServeArgs, out: &mut dyn Write) -> Result<()> {
+    let settings = c.settings()?;
+    let mut options = crate::web::ServeOptions::from_settings(&settings.server)?;
+    if let Some(b) = &a.bind {
+        options.bind = b.clone();
+    }
+    options.public |= a.public;
+    if let Some(m) = a.max_upload_mib {
+        options.max_upload = (m as usize) << 20;
+    }
+    if let Some(m) = a.cache_mib {
+        options.cache_bytes = (m as usize) << 20;
+    }
+    if let Some(f) = a.log_format {
+        options.log_format = f;
+    }
+    crate::web::serve(store, settings, options, out)
 }
 
 pub fn report(c: &Config, a: &ReportArgs, out: &mut dyn Write) -> Result<()> {

@@ -182,9 +182,14 @@ pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
         .build()
         .map_err(Error::io("<runtime>", "cannot start the server runtime"))?;
     let (listener, addr) = rt.block_on(crate::web::listen("127.0.0.1:0"))?;
-    let app = crate::web::app(crate::web::AppState::new(store, Settings::default()));
+    let app = crate::web::app(crate::web::AppState::new(
+        store,
+        Settings::default(),
+        crate::web::cache::DEFAULT_CACHE_BYTES,
+    )?);
     rt.spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let options = crate::web::ServeOptions::default();
+        crate::web::server::run(listener, app, &options, std::future::pending()).await;
     });
     let mut rng = Rng::new(b.params.seed);
     let review = |rng: &mut Rng, i: Option<usize>| -> String {

@@ -168,16 +168,16 @@ pub fn sniff(path: &Path) -> Option<export::Source> {
 /// Reads a tool export or a mapped CSV into canonical tables.
 pub fn load_import(
     path: &Path,
+    name: &str,
     import: &ImportOptions,
     kind: Option<Kind>,
     defaults: &Defaults,
     problems: &mut Problems,
 ) -> Vec<Loaded> {
-    let name = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            problems.push(Problem::file(&name, format!("cannot be read: {e}")));
+            problems.push(Problem::file(name, format!("cannot be read: {e}")));
             return Vec::new();
         }
     };
@@ -188,9 +188,9 @@ pub fn load_import(
             team: defaults.team.as_deref(),
             settings: &defaults.settings,
         };
-        export::import(&name, &bytes, &ctx, problems).unwrap_or_default()
+        export::import(name, &bytes, &ctx, problems).unwrap_or_default()
     } else {
-        export::mapped(&name, &bytes, &import.map, kind, problems)
+        export::mapped(name, &bytes, &import.map, kind, problems)
             .into_iter()
             .collect()
     };
@@ -205,12 +205,16 @@ pub fn load_import(
         .collect()
 }
 
-pub fn load(path: &Path, kind: Option<Kind>, problems: &mut Problems) -> Option<Loaded> {
-    let name = path.display().to_string();
+pub fn load(
+    path: &Path,
+    name: &str,
+    kind: Option<Kind>,
+    problems: &mut Problems,
+) -> Option<Loaded> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            problems.push(Problem::file(&name, format!("cannot be read: {e}")));
+            problems.push(Problem::file(name, format!("cannot be read: {e}")));
             return None;
         }
     };
@@ -218,8 +222,8 @@ pub fn load(path: &Path, kind: Option<Kind>, problems: &mut Problems) -> Option<
     let (sha256, raw) = std::thread::scope(|scope| {
         let hash = scope.spawn(|| format!("{:x}", Sha256::digest(&bytes)));
         let raw = match format_of(path).unwrap_or(Format::Csv) {
-            Format::Csv => read_csv(&name, &bytes, problems),
-            Format::Ndjson => read_ndjson(&name, &bytes, problems),
+            Format::Csv => read_csv(name, &bytes, problems),
+            Format::Ndjson => read_ndjson(name, &bytes, problems),
         };
         (hash.join().expect("hashing does not panic"), raw)
     });
@@ -228,7 +232,7 @@ pub fn load(path: &Path, kind: Option<Kind>, problems: &mut Problems) -> Option<
         Some(k) => k,
         None => {
             problems.push(Problem::at(
-                &name,
+                name,
                 1,
                 None,
                 format!(
@@ -254,6 +258,7 @@ pub fn load(path: &Path, kind: Option<Kind>, problems: &mut Problems) -> Option<
 /// the rest in the order given.
 pub fn read_all(
     files: &[PathBuf],
+    label: &dyn Fn(&Path) -> String,
     kind: Option<Kind>,
     defaults: &Defaults,
     import: &ImportOptions,
@@ -262,14 +267,15 @@ pub fn read_all(
 ) -> Vec<Loaded> {
     let mut loaded: Vec<Loaded> = Vec::new();
     for f in files {
-        progress(&format!("reading {}", f.display()));
+        let name = label(f);
+        progress(&format!("reading {name}"));
         if import.active() {
-            loaded.extend(load_import(f, import, kind, defaults, problems));
+            loaded.extend(load_import(f, &name, import, kind, defaults, problems));
         } else if let Some(source) = kind.is_none().then(|| sniff(f)).flatten() {
             let mut sniffed = import.clone();
             sniffed.from = Some(source);
-            loaded.extend(load_import(f, &sniffed, kind, defaults, problems));
-        } else if let Some(l) = load(f, kind, problems) {
+            loaded.extend(load_import(f, &name, &sniffed, kind, defaults, problems));
+        } else if let Some(l) = load(f, &name, kind, problems) {
             loaded.push(l);
         }
     }

@@ -11,6 +11,7 @@
 pub mod decks;
 pub mod export;
 pub mod files;
+pub mod flags;
 pub mod frames;
 pub mod keys;
 pub mod pipeline;
@@ -20,4 +21,4 @@ pub mod rules;
 pub mod typing;
 pub mod values;
 
-pub use pipeline::{FileOutcome, IngestOutcome, IngestRequest, ingest};
+pub use pipeline::{FileOutcome, IngestOutcome, IngestRequest, ingest, ingest_into};

@@ -36,10 +36,23 @@ pub struct IngestRequest {
     /// Tool exports (`--from`) or a column mapping (`--map`).
     pub import: ImportOptions,
     pub timing: Option<Timing>,
+    /// Names to show (in problems, the summary and the ingest log) for files read from
+    /// elsewhere than the user gave them, e.g. uploads kept in a scratch folder.
+    pub labels: HashMap<PathBuf, String>,
+}
+
+impl IngestRequest {
+    /// The name a file is shown by.
+    pub fn label(&self, path: &Path) -> String {
+        self.labels
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| path.display().to_string())
+    }
 }
 
 /// What one file brought.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileOutcome {
     pub file: String,
     pub kind: Kind,
@@ -52,7 +65,7 @@ pub struct FileOutcome {
     pub ignored_columns: Vec<String>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct IngestOutcome {
     pub database: String,
     pub files: Vec<FileOutcome>,
@@ -102,8 +115,29 @@ fn ignored_columns(raw: &RawTable, kind: Kind) -> Vec<String> {
         .collect()
 }
 
-/// Reads, checks and stores the files of one request, in one transaction.
+/// Reads, checks and stores the files of one request, in one transaction, opening the store
+/// at `db` (read-only while checking, for writing only once everything is clean).
 pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
+    run(Target::Path(db), req)
+}
+
+/// The same into a store that is already open for writing (the server's one writer).
+pub fn ingest_into(store: &mut Store, req: &IngestRequest) -> Result<IngestOutcome> {
+    run(Target::Open(store), req)
+}
+
+/// Where an ingest writes.
+enum Target<'a> {
+    Path(&'a Path),
+    Open(&'a mut Store),
+}
+
+fn run(mut target: Target, req: &IngestRequest) -> Result<IngestOutcome> {
+    let db: PathBuf = match &target {
+        Target::Path(p) => p.to_path_buf(),
+        Target::Open(s) => s.path().to_path_buf(),
+    };
+    let db = db.as_path();
     let mut problems = Problems::default();
     let Expanded { files, skipped } = expand(&req.paths, &mut problems);
     if files.is_empty() && problems.is_empty() {
@@ -118,8 +152,10 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
             t(phase, t0.elapsed());
         }
     };
+    let label = |p: &Path| req.label(p);
     let loaded = read_all(
         &files,
+        &label,
         req.kind,
         &req.defaults,
         &req.import,
@@ -129,8 +165,15 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     timing("read");
     // The store as it is, read without the right to write: its decks, and later what the
     // rules across files and stored rows need.
-    let stored = Store::open_read_only(db)?;
-    let from_store = match &stored {
+    let opened = match &target {
+        Target::Path(p) => Store::open_read_only(p)?,
+        Target::Open(_) => None,
+    };
+    let stored: Option<&Store> = match &target {
+        Target::Open(s) => Some(&**s),
+        Target::Path(_) => opened.as_ref(),
+    };
+    let from_store = match stored {
         Some(store) => store.decks()?,
         None => HashMap::new(),
     };
@@ -167,17 +210,25 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
         }
     }
     if problems.is_empty() {
-        rules::check(&frames, stored.as_ref(), &mut problems)?;
+        rules::check(&frames, stored, &mut problems)?;
     }
     // The read-only connection goes before the one that writes.
-    drop(stored);
+    drop(opened);
     if !problems.is_empty() {
         progress.clear();
         return Err(Error::Input(problems));
     }
     timing("checked");
     progress.step(&format!("writing {}", db.display()));
-    let mut store = Store::open(db)?;
+    let mut fresh = match &target {
+        Target::Path(p) => Some(Store::open(p)?),
+        Target::Open(_) => None,
+    };
+    let store: &mut Store = match (&mut target, fresh.as_mut()) {
+        (Target::Open(s), _) => s,
+        (Target::Path(_), Some(s)) => s,
+        (Target::Path(_), None) => unreachable!("opened above"),
+    };
     timing("opened");
     // Teams that voted without a deck of their own get their default deck recorded.
     let mut default_decks: Vec<(String, Deck)> = frames

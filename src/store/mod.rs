@@ -32,6 +32,7 @@ pub mod queries {
     pub const ITEM_TIMES: &str = include_str!("../../queries/store/item_times.sql");
     pub const VOTE_CARDS: &str = include_str!("../../queries/store/vote_cards.sql");
     pub const ROUND_COUNT: &str = include_str!("../../queries/store/round_count.sql");
+    pub const GENERATION: &str = include_str!("../../queries/store/generation.sql");
     /// Temporary macros every connection gets (the sprint sort key, ...).
     pub const MACROS: &str = include_str!("../../queries/schema/macros.sql");
 }
@@ -142,6 +143,29 @@ impl Store {
     /// The schema version recorded in the file; 0 for a file without sprintlens tables.
     pub fn schema_version(&self) -> Result<i64> {
         migrate::version(&self.conn, &self.path)
+    }
+
+    /// The store's generation: the id of its last ingest (0 before the first). Every ingest
+    /// commits a higher one, so a page computed at one generation is valid until it changes.
+    pub fn generation(&self) -> Result<u64> {
+        let rows = self.query_rows("generation", queries::GENERATION, [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        Ok(rows.first().copied().unwrap_or(0).max(0) as u64)
+    }
+
+    /// Runs `f` on one snapshot of the store: every query inside sees the same committed
+    /// data, whatever other connections commit meanwhile. `f` gets the snapshot's generation.
+    pub fn snapshot<T>(&self, f: impl FnOnce(&Store, u64) -> Result<T>) -> Result<T> {
+        self.conn
+            .execute_batch("begin transaction")
+            .map_err(Error::db("starting a read snapshot"))?;
+        let out = self.generation().and_then(|g| f(self, g));
+        // A read transaction has nothing to keep; ending it cannot lose data.
+        let end = self.conn.execute_batch("rollback");
+        let out = out?;
+        end.map_err(Error::db("ending a read snapshot"))?;
+        Ok(out)
     }
 
     /// The decks stored per team.
@@ -380,11 +404,10 @@ fn open_error(path: &Path, e: duckdb::Error) -> Error {
                     .collect::<String>()
             })
             .filter(|p| !p.is_empty());
-        return store(format!(
-            "the database is in use by another process{} (a running `sprintlens serve` or \
-             ingest?); wait for it to finish, or stop it, then try again",
-            pid.map(|p| format!(" (PID {p})")).unwrap_or_default()
-        ));
+        return Error::Busy {
+            path: path.to_path_buf(),
+            pid,
+        };
     }
     if msg.contains("Permission denied") || msg.contains("permission denied") {
         return store(

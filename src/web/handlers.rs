@@ -7,11 +7,14 @@ use crate::present::fmt::enc;
 use crate::present::pages::data::TeamData;
 use crate::present::pages::{review, splits, team};
 use crate::web::error::WebError;
+use crate::web::server::{self, Access, ServeOptions};
 use crate::web::state::{AppState, Shared, blocking};
+use crate::web::tokens::Keyring;
+use crate::web::upload;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Json, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::NaiveDate;
 use minijinja::Value;
 use std::collections::HashMap;
@@ -210,11 +213,47 @@ async fn not_found() -> WebError {
     WebError::NotFound("There is no such page.".into())
 }
 
-/// The whole application, without a socket (tests drive it directly).
+async fn readyz(State(state): State<Shared>) -> Response {
+    let ready = state.ready.load(std::sync::atomic::Ordering::Acquire);
+    let (cache_bytes, cache_entries) = state.cache_usage();
+    let last = state.last_ingest.lock().ok().and_then(|t| *t);
+    let body = Json(serde_json::json!({
+        "ready": ready,
+        "generation": state.generation(),
+        "cache_bytes": cache_bytes,
+        "cache_entries": cache_entries,
+        "last_ingest_here": last.map(|t| t.to_rfc3339()),
+    }));
+    if ready {
+        body.into_response()
+    } else {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    }
+}
+
+/// The whole application with reads open and the default limits, without a socket (tests
+/// drive it directly).
 pub fn app(state: Shared) -> Router {
+    let access = Access {
+        keyring: Keyring::new(state.db(), None),
+        reads_open: true,
+    };
+    router(state, access, &ServeOptions::default())
+}
+
+/// The application: every route, who may use it, limits and request logs.
+pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
+    let access = Arc::new(access);
+    let ingest = Router::new()
+        .route("/api/v1/ingest", post(upload::ingest))
+        .layer(axum::extract::DefaultBodyLimit::max(options.max_upload));
+    let sign_in = Router::new()
+        .route("/sign-in", get(server::sign_in_form).post(server::sign_in))
+        .with_state(access.clone());
     Router::new()
         .route("/", get(index))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/dashboard", get(dashboard))
         .route("/teams/{team}", get(team_page))
         .route("/teams/{team}/splits", get(splits_page))
@@ -224,8 +263,15 @@ pub fn app(state: Shared) -> Router {
         .route("/api/teams/{team}", get(api_team))
         .route("/api/teams/{team}/splits", get(api_splits))
         .route("/api/teams/{team}/sprints/{sprint}", get(api_sprint))
+        .merge(ingest)
         .fallback(not_found)
-        // No route takes a body; refuse large ones early.
+        // Page routes take no body; refuse large ones early.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
+        .merge(sign_in)
+        .layer(axum::middleware::from_fn_with_state(access, server::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            options.request_timeout,
+            server::log_and_limit,
+        ))
 }

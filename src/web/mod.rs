@@ -1,18 +1,25 @@
 //! The report server, a thin face over the page models in [`crate::present::pages`]: axum
 //! routes ([`handlers`]), minijinja pages ([`templates`], autoescaped), a JSON twin under `/api`
 //! for every page, shared state and the report cache ([`state`]), error pages ([`error`]), and
-//! the same pages as static files ([`site`]).
+//! the same pages as static files ([`site`]); as a team service: data sent over HTTP
+//! ([`upload`]), tokens ([`tokens`]), the bounded report cache ([`cache`]) and the hardened
+//! accept loop, access rules and request logs ([`server`]).
 
+pub mod cache;
 pub mod error;
 pub mod handlers;
+pub mod server;
 pub mod site;
 pub mod state;
 pub mod templates;
+pub mod tokens;
+pub mod upload;
 
 use crate::error::Error;
 use crate::settings::Settings;
 use crate::store::Store;
 pub use handlers::app;
+pub use server::ServeOptions;
 pub use state::AppState;
 
 /// Binds `bind` (refusing what cannot be bound) and returns the listener and its address.
@@ -28,32 +35,45 @@ pub async fn listen(
     Ok((listener, addr))
 }
 
-/// Serves on `bind` until interrupted, printing the URL.
+/// Serves the store (opened for writing: the server is its one writer) until interrupted,
+/// printing the URL. Writes the address file a local `sprintlens ingest` finds it by.
 pub fn serve(
     store: Store,
     settings: Settings,
-    bind: &str,
+    options: ServeOptions,
     out: &mut dyn std::io::Write,
 ) -> crate::error::Result<()> {
+    server::start_logs(options.log_format);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(Error::io("<runtime>", "cannot start the server runtime"))?;
     rt.block_on(async {
-        let (listener, addr) = listen(bind).await?;
+        let (listener, addr) = listen(&options.bind).await?;
+        let db = store.path().to_path_buf();
+        let local = tokens::new_secret()?;
+        let _address = server::AddressFile::write(&db, addr, &local)?;
+        let state = AppState::new(store, settings, options.cache_bytes)?;
+        let access = server::Access {
+            keyring: tokens::Keyring::new(&db, Some(local)),
+            reads_open: options.public || server::is_loopback(addr),
+        };
         let _ = writeln!(
             out,
-            "sprintlens serving on http://{addr}/ (Ctrl-C stops it)"
+            "sprintlens serving on http://{addr}/ (Ctrl-C stops it): {}{}",
+            db.display(),
+            if access.reads_open {
+                ""
+            } else {
+                "; pages need a read token (sign in at /sign-in)"
+            }
         );
         let _ = out.flush();
-        let state = AppState::new(store, settings);
         let warming = state.clone();
         tokio::task::spawn_blocking(move || warming.warm());
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(Error::io(bind, "the server stopped"))
+        let app = handlers::router(state, access, &options);
+        server::run(listener, app, &options, server::stop_signal()).await;
+        tracing::info!("stopped");
+        Ok(())
     })
 }

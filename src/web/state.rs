@@ -1,6 +1,9 @@
-//! What every handler shares: connections to the store (read-only, one per core), settings,
-//! templates, and the reports kept while serving. DuckDB work runs off the async runtime on one
-//! of the connections, each behind a mutex (a DuckDB connection is `Send`, not `Sync`).
+//! What every handler shares: the store's one writing connection and its reading connections
+//! (one per core), the store generation, settings, templates, and the reports kept while
+//! serving. DuckDB work runs off the async runtime on one of the connections, each behind a
+//! mutex (a DuckDB connection is `Send`, not `Sync`). Every page is computed on one snapshot
+//! of the store and cached under that snapshot's generation, so an ingest shows on the next
+//! request and no page mixes data from before and after it.
 
 use crate::error::Error;
 use crate::present::pages::data::{self as pages, TeamData};
@@ -8,69 +11,152 @@ use crate::present::pages::index::{self, IndexModel};
 use crate::present::pages::{dashboard, splits};
 use crate::settings::Settings;
 use crate::store::Store;
+use crate::web::cache::{Lru, json_size};
 use crate::web::error::WebError;
 use crate::web::templates::{Links, render_page, templates};
 use axum::response::Html;
 use chrono::NaiveDate;
 use minijinja::{Environment, Value};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Reports kept while serving: per team and day, and per dashboard scope and day. Bounded:
-/// when full it starts afresh (the store does not change while serving).
-#[derive(Default)]
-pub struct Cache {
-    /// The teams index (it does not depend on the day).
-    index: Mutex<Option<Arc<IndexModel>>>,
-    teams: Mutex<HashMap<(String, NaiveDate), Arc<TeamData>>>,
-    dashboards: Mutex<HashMap<(Option<String>, NaiveDate), Rendered>>,
+/// A cached report's key: what it is about, its day, and the store generation it was
+/// computed at.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Team(String, NaiveDate, u64),
+    Dashboard(Option<String>, NaiveDate, u64),
+}
+
+/// A cached report.
+enum Report {
+    Team(Arc<TeamData>),
+    Dashboard(Rendered),
 }
 
 /// A dashboard and its small multiples.
 type Rendered = Arc<(dashboard::Dashboard, Vec<String>)>;
 
-/// Teams kept at most; a full cache is cleared.
-pub const CACHE_TEAMS: usize = 512;
-
-/// What every handler shares: connections to the store (read-only), settings, templates and
-/// the cache.
+/// How the server runs: the store's connections, its generation, the caches.
 pub struct AppState {
-    /// One connection per core, so that cold pages of different teams compute in parallel.
-    stores: Vec<Mutex<Store>>,
+    db: std::path::PathBuf,
+    /// The one connection that writes (ingests go through it, one at a time).
+    writer: Mutex<Store>,
+    /// Connections for reading, one per core (up to 4), so that cold pages of different
+    /// teams compute in parallel; each read runs on one snapshot of the store.
+    readers: Vec<Mutex<Store>>,
     next: std::sync::atomic::AtomicUsize,
+    /// The generation of the last commit: the caches' key.
+    generation: AtomicU64,
     settings: Settings,
     templates: Environment<'static>,
-    cache: Cache,
+    index: Mutex<Option<(u64, Arc<IndexModel>)>>,
+    reports: Mutex<Lru<Key, Report>>,
+    /// Set once the warm-up has computed every team's reports (`/readyz`).
+    pub ready: AtomicBool,
+    /// When the last ingest (through this server) committed.
+    pub last_ingest: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 pub type Shared = Arc<AppState>;
 
 impl AppState {
-    pub fn new(store: Store, settings: Settings) -> Shared {
+    /// The state over a store opened for writing; `cache_bytes` bounds the report cache.
+    pub fn new(
+        store: Store,
+        settings: Settings,
+        cache_bytes: usize,
+    ) -> crate::error::Result<Shared> {
         let n = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .clamp(1, 4);
-        let mut stores = Vec::with_capacity(n);
-        for _ in 1..n {
+        let mut readers = Vec::with_capacity(n);
+        for _ in 0..n {
             match store.try_clone() {
-                Ok(s) => stores.push(Mutex::new(s)),
-                Err(e) => {
-                    eprintln!("note: serving on one connection: {e}");
+                Ok(s) => readers.push(Mutex::new(s)),
+                Err(e) if !readers.is_empty() => {
+                    eprintln!("note: reading on {} connections: {e}", readers.len());
                     break;
                 }
+                Err(e) => return Err(e),
             }
         }
-        stores.push(Mutex::new(store));
-        Arc::new(AppState {
-            stores,
+        let generation = store.generation()?;
+        Ok(Arc::new(AppState {
+            db: store.path().to_path_buf(),
+            writer: Mutex::new(store),
+            readers,
             next: std::sync::atomic::AtomicUsize::new(0),
+            generation: AtomicU64::new(generation),
             settings,
             templates: templates(Links::Server),
-            cache: Cache::default(),
+            index: Mutex::new(None),
+            reports: Mutex::new(Lru::new(cache_bytes)),
+            ready: AtomicBool::new(false),
+            last_ingest: Mutex::new(None),
+        }))
+    }
+
+    /// The database served.
+    pub fn db(&self) -> &std::path::Path {
+        &self.db
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The generation of the last commit.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Estimated bytes and entries in the report cache.
+    pub fn cache_usage(&self) -> (usize, usize) {
+        self.reports.lock().map(|c| c.usage()).unwrap_or((0, 0))
+    }
+
+    /// Runs `f` with the writing connection (one writer at a time), then takes the store's
+    /// new generation: pages asked for after this returns show what `f` committed.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> crate::error::Result<T>,
+    ) -> crate::error::Result<T> {
+        let mut w = self
+            .writer
+            .lock()
+            .map_err(|_| Error::Internal("the writer lock is poisoned".into()))?;
+        let out = f(&mut w);
+        // Whatever happened, the generation is what is committed now.
+        let g = w.generation()?;
+        if g != self.generation.swap(g, Ordering::AcqRel)
+            && let Ok(mut t) = self.last_ingest.lock()
+        {
+            *t = Some(chrono::Utc::now());
+        }
+        out
+    }
+
+    fn cached(&self, key: &Key) -> Option<Report> {
+        let mut c = self.reports.lock().ok()?;
+        c.get(key).map(|r| match &*r {
+            Report::Team(d) => Report::Team(d.clone()),
+            Report::Dashboard(d) => Report::Dashboard(d.clone()),
         })
     }
+
+    fn keep(&self, key: Key, report: Report, bytes: usize, generation: u64) {
+        if let Ok(mut c) = self.reports.lock() {
+            c.insert(key, Arc::new(report), bytes, generation);
+        }
+    }
+}
+
+/// A team's cached reports at `generation`.
+fn team_key(team: &str, as_of: NaiveDate, generation: u64) -> Key {
+    Key::Team(team.to_string(), as_of, generation)
 }
 
 /// Runs blocking work (store queries, page assembly) on the blocking pool.
@@ -85,78 +171,100 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 impl AppState {
+    /// Runs `f` on a reading connection (a free one if there is one, else the next in turn),
+    /// on one snapshot of the store; `f` gets the snapshot's generation.
     pub fn with_store<T>(
         &self,
-        f: impl FnOnce(&Store) -> crate::error::Result<T>,
+        f: impl FnOnce(&Store, u64) -> crate::error::Result<T>,
     ) -> Result<T, WebError> {
-        // A free connection if there is one, else wait for the next in turn.
-        let guard = match self.stores.iter().find_map(|m| m.try_lock().ok()) {
+        let guard = match self.readers.iter().find_map(|m| m.try_lock().ok()) {
             Some(g) => g,
             None => {
-                let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                self.stores[i % self.stores.len()]
+                let i = self.next.fetch_add(1, Ordering::Relaxed);
+                self.readers[i % self.readers.len()]
                     .lock()
                     .map_err(|_| Error::Internal("a store lock is poisoned".into()))?
             }
         };
-        f(&guard).map_err(WebError::from)
+        guard.snapshot(f).map_err(WebError::from)
     }
 
-    /// A team's reports, computed on first use for that day.
+    /// A team's reports at `generation`, from the cache or computed on this snapshot.
+    fn team_at(
+        &self,
+        store: &Store,
+        generation: u64,
+        team: &str,
+        as_of: NaiveDate,
+    ) -> crate::error::Result<Option<Arc<TeamData>>> {
+        let key = team_key(team, as_of, generation);
+        if let Some(Report::Team(d)) = self.cached(&key) {
+            return Ok(Some(d));
+        }
+        let Some(data) = pages::team_data(store, &self.settings, team, as_of)? else {
+            return Ok(None);
+        };
+        let data = Arc::new(data);
+        let bytes = json_size(&*data, data.planned.len() * 96);
+        self.keep(key, Report::Team(data.clone()), bytes, generation);
+        Ok(Some(data))
+    }
+
+    /// A team's reports for that day, as of the last commit.
     pub fn team(&self, team: &str, as_of: NaiveDate) -> Result<Arc<TeamData>, WebError> {
-        let key = (team.to_string(), as_of);
-        if let Some(d) = self
-            .cache
-            .teams
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&key).cloned())
-        {
+        if let Some(Report::Team(d)) = self.cached(&team_key(team, as_of, self.generation())) {
             return Ok(d);
         }
-        let data = self.with_store(|store| pages::team_data(store, &self.settings, team, as_of))?;
-        let data = Arc::new(
-            data.ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))?,
-        );
-        if let Ok(mut c) = self.cache.teams.lock() {
-            if c.len() >= CACHE_TEAMS {
-                c.clear();
-            }
-            c.insert(key, data.clone());
-        }
-        Ok(data)
+        self.with_store(|store, g| self.team_at(store, g, team, as_of))?
+            .ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
     }
 
     /// Computes every team's reports for today, one team at a time (requests interleave),
-    /// so first visits find them ready. Failures are left for the page to report.
+    /// so first visits find them ready; then marks the server ready. Failures are left for
+    /// the page to report.
     pub fn warm(&self) {
         let today = chrono::Local::now().date_naive();
-        let teams = self.with_store(|store| store.teams()).unwrap_or_default();
+        let teams = self
+            .with_store(|store, _| store.teams())
+            .unwrap_or_default();
         for (t, _) in teams {
             let _ = self.team(&t, today);
         }
+        self.ready.store(true, Ordering::Release);
     }
 
-    /// The teams index, computed once.
+    /// The teams index at the last commit.
     pub fn index(&self) -> Result<Arc<IndexModel>, WebError> {
-        if let Some(i) = self.cache.index.lock().ok().and_then(|c| c.clone()) {
+        let g = self.generation();
+        if let Some((at, i)) = self.index.lock().ok().and_then(|c| c.clone())
+            && at == g
+        {
             return Ok(i);
         }
-        let i = Arc::new(self.with_store(index::index)?);
-        if let Ok(mut c) = self.cache.index.lock() {
-            *c = Some(i.clone());
+        let (at, i) = self.with_store(|store, g| Ok((g, Arc::new(index::index(store)?))))?;
+        if let Ok(mut c) = self.index.lock()
+            && c.as_ref().is_none_or(|(old, _)| *old <= at)
+        {
+            *c = Some((at, i.clone()));
         }
         Ok(i)
     }
 
+    /// The split page: the team's reports and the candidates' cards from one snapshot.
     pub fn split_page(&self, team: &str, as_of: NaiveDate) -> Result<splits::SplitPage, WebError> {
-        let d = self.team(team, as_of)?;
-        // Read once per team; later visits take no connection and copy nothing.
-        let cards = match d.candidate_cards.get() {
-            Some(c) => c,
-            None => self.with_store(|store| pages::candidate_cards(store, &d))?,
-        };
-        Ok(splits::split_page(&d, &self.settings, cards))
+        if let Some(Report::Team(d)) = self.cached(&team_key(team, as_of, self.generation()))
+            && let Some(cards) = d.candidate_cards.get()
+        {
+            return Ok(splits::split_page(&d, &self.settings, cards));
+        }
+        self.with_store(|store, g| {
+            let Some(d) = self.team_at(store, g, team, as_of)? else {
+                return Ok(None);
+            };
+            let cards = pages::candidate_cards(store, &d)?;
+            Ok(Some(splits::split_page(&d, &self.settings, cards)))
+        })?
+        .ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
     }
 
     pub fn dashboard(
@@ -164,18 +272,15 @@ impl AppState {
         program: Option<String>,
         as_of: NaiveDate,
     ) -> Result<Rendered, WebError> {
-        let key = (program.clone(), as_of);
-        if let Some(d) = self
-            .cache
-            .dashboards
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&key).cloned())
-        {
+        let key = Key::Dashboard(program.clone(), as_of, self.generation());
+        if let Some(Report::Dashboard(d)) = self.cached(&key) {
             return Ok(d);
         }
-        let d = self.with_store(|store| {
-            dashboard::dashboard(store, &self.settings, program.as_deref(), as_of)
+        let (g, d) = self.with_store(|store, g| {
+            Ok((
+                g,
+                dashboard::dashboard(store, &self.settings, program.as_deref(), as_of)?,
+            ))
         })?;
         let d = d.ok_or_else(|| {
             WebError::NotFound(format!(
@@ -184,13 +289,14 @@ impl AppState {
             ))
         })?;
         let charts = dashboard::dashboard_charts(&d)?;
-        let d = Arc::new((d, charts));
-        if let Ok(mut c) = self.cache.dashboards.lock() {
-            if c.len() >= 64 {
-                c.clear();
-            }
-            c.insert(key, d.clone());
-        }
+        let bytes = json_size(&d, charts.iter().map(String::len).sum());
+        let d: Rendered = Arc::new((d, charts));
+        self.keep(
+            Key::Dashboard(program, as_of, g),
+            Report::Dashboard(d.clone()),
+            bytes,
+            g,
+        );
         Ok(d)
     }
 

@@ -94,6 +94,7 @@ pub fn templates(links: Links) -> Environment<'static> {
             include_str!("../../templates/forecast.html"),
         ),
         ("error.html", include_str!("../../templates/error.html")),
+        ("sign_in.html", include_str!("../../templates/sign_in.html")),
     ] {
         env.add_template(name, src).expect("the templates parse");
     }

@@ -14,4 +14,5 @@ mod integrity;
 mod metrics;
 mod migration;
 mod queries;
+mod service;
 mod web;

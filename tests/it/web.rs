@@ -18,7 +18,7 @@ fn app_for(db: &std::path::Path) -> axum::Router {
         .unwrap()
         .unwrap();
     let settings = sprintlens::settings::Settings::load(None, db).unwrap();
-    sprintlens::web::app(sprintlens::web::AppState::new(store, settings))
+    sprintlens::web::app(sprintlens::web::AppState::new(store, settings, 256 << 20).unwrap())
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String) {

@@ -1,0 +1,90 @@
+//! `token add|list|revoke`: the server's access tokens (see [`crate::web::tokens`]).
+
+use crate::commands::{Config, write};
+use crate::error::Result;
+use crate::present::table::{Format, Render, Table};
+use crate::web::tokens::{self, Scope, Token};
+use std::io::Write;
+
+#[derive(Debug, Clone)]
+pub enum TokenArgs {
+    Add { name: String, scope: Scope },
+    List,
+    Revoke { name: String },
+}
+
+/// The tokens as `token list` shows them: never a secret, nor its hash.
+#[derive(serde::Serialize)]
+struct TokenList {
+    file: String,
+    tokens: Vec<Listed>,
+}
+
+#[derive(serde::Serialize)]
+struct Listed {
+    name: String,
+    scope: Scope,
+    created: String,
+}
+
+impl Render for TokenList {
+    fn tables(&self, format: Format) -> Result<String> {
+        let mut t = Table::new(&["name", "scope", "created"], &[false, false, false]);
+        for k in &self.tokens {
+            t.row(vec![
+                k.name.clone(),
+                k.scope.name().into(),
+                k.created.clone(),
+            ]);
+        }
+        let mut s = t.render(format);
+        if format == Format::Table && self.tokens.is_empty() {
+            s.push_str(&format!(
+                "no tokens in {} (add one: sprintlens token add NAME --scope read|ingest|admin)\n",
+                self.file
+            ));
+        }
+        Ok(s)
+    }
+}
+
+pub fn token(c: &Config, a: &TokenArgs, out: &mut dyn Write) -> Result<()> {
+    match a {
+        TokenArgs::Add { name, scope } => {
+            let secret = tokens::add(&c.db, name, *scope)?;
+            let _ = writeln!(
+                std::io::stderr(),
+                "token \"{name}\" ({}) added to {}; its secret follows, shown this once:",
+                scope.name(),
+                tokens::tokens_path(&c.db).display()
+            );
+            write(out, &format!("{secret}\n"))
+        }
+        TokenArgs::List => {
+            let path = tokens::tokens_path(&c.db);
+            let list = TokenList {
+                file: path.display().to_string(),
+                tokens: tokens::load(&path)?
+                    .into_iter()
+                    .map(
+                        |Token {
+                             name,
+                             scope,
+                             created,
+                             ..
+                         }| Listed {
+                            name,
+                            scope,
+                            created,
+                        },
+                    )
+                    .collect(),
+            };
+            list.write_to(c.format, c.json, out)
+        }
+        TokenArgs::Revoke { name } => {
+            tokens::revoke(&c.db, name)?;
+            write(out, &format!("token \"{name}\" revoked\n"))
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! The ingest flags' values, typed the same way on the command line (`sprintlens ingest`)
+//! and in the query of `POST /api/v1/ingest`: each parser returns the value or the message a
+//! user reads.
+
+use crate::domain::Kind;
+use crate::ingest::export::Source;
+
+pub fn kind(s: &str) -> Result<Kind, String> {
+    Kind::parse(s).ok_or_else(|| {
+        format!(
+            "--kind {s}: expected one of {}",
+            Kind::ALL.map(|k| k.name()).join(", ")
+        )
+    })
+}
+
+pub fn source(s: &str) -> Result<Source, String> {
+    Source::parse(s).ok_or_else(|| format!("--from {s}: expected jira, azure or linear"))
+}
+
+/// A strftime format chrono can read: at least one specifier, and no unknown one (`%Q`).
+pub fn date_format(s: &str) -> Result<String, String> {
+    use chrono::format::{Item, StrftimeItems};
+    let items: Vec<Item> = StrftimeItems::new(s).collect();
+    let bad = items.iter().any(|i| matches!(i, Item::Error));
+    let fields = items
+        .iter()
+        .any(|i| matches!(i, Item::Numeric(..) | Item::Fixed(_)));
+    if s.is_empty() || bad || !fields {
+        return Err(format!(
+            "--date-format {:?}: expected a chrono format such as \"%d.%m.%Y %H:%M\"{}",
+            crate::error::shown(s),
+            if bad {
+                " (it has a specifier chrono does not know)"
+            } else {
+                ""
+            }
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// A team or program named on the command line: not empty.
+pub fn name(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("expected a name, not an empty value".into());
+    }
+    Ok(s.to_string())
+}

@@ -1,0 +1,790 @@
+//! sprintlens as an always-on team service, through the real binary: a CLI ingest while the
+//! server runs goes through the server and shows within 2 s; pages stay consistent while
+//! ingests run; HTTP ingest refuses bad input with line numbers and leaves the database as it
+//! was; tokens and scopes; reads on a non-loopback address; slow clients; a kill -9 during an
+//! ingest; the report cache's bound.
+
+use crate::common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The sample data split in two: everything but the payments team's sprint 12 (`old/`), and
+/// that sprint with its items (`new/`).
+fn split_sample(dir: &Path) -> (PathBuf, PathBuf) {
+    let sample = project_root().join("sample-data");
+    let old = dir.join("old");
+    let new = dir.join("new");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::create_dir_all(&new).unwrap();
+    for f in std::fs::read_dir(&sample).unwrap() {
+        let f = f.unwrap().path();
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap().to_string();
+        let sprint_col = header.split(',').position(|c| c == "sprint_id");
+        let (mut a, mut b) = (vec![header.clone()], vec![header.clone()]);
+        for l in lines {
+            let cells: Vec<&str> = l.split(',').collect();
+            let late = sprint_col.is_some_and(|i| cells[0] == "payments" && cells[i] == "12");
+            if late {
+                b.push(l.to_string())
+            } else {
+                a.push(l.to_string())
+            }
+        }
+        std::fs::write(old.join(&name), a.join("\n") + "\n").unwrap();
+        if b.len() > 1 {
+            std::fs::write(new.join(&name), b.join("\n") + "\n").unwrap();
+        }
+    }
+    (old, new)
+}
+
+/// A server on a port the system picks, with extra flags; the process and host:port.
+fn serve_with(db: &Path, extra: &[&str]) -> (Reap, String) {
+    let mut child = Reap(
+        Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+            .arg("--db")
+            .arg(db)
+            .arg("serve")
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts"),
+    );
+    let addr = served_address(&mut child.0);
+    (child, addr)
+}
+
+/// One request on a fresh connection: status and body.
+fn call(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn get_json(addr: &str, path: &str) -> serde_json::Value {
+    let (status, body) = call(addr, "GET", path, &[], b"");
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+}
+
+fn token(db: &Path, name: &str, scope: &str) -> String {
+    let run = sprintlens(db, &["token", "add", name, "--scope", scope]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout.trim().to_string()
+}
+
+const AS_OF: &str = "as_of=2025-07-01";
+
+#[test]
+fn a_cli_ingest_while_serving_goes_through_the_server_and_shows_within_two_seconds() {
+    let dir = scratch();
+    let (old, new) = split_sample(dir.path());
+    let db = dir.path().join("team.duckdb");
+    let run = sprintlens(&db, &["ingest", "-q", old.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let before = get_json(&addr, &format!("/api/teams/payments/sprints/11?{AS_OF}"));
+    let (status, _) = call(
+        &addr,
+        "GET",
+        &format!("/api/teams/payments/sprints/12?{AS_OF}"),
+        &[],
+        b"",
+    );
+    assert_eq!(status, 404, "sprint 12 is not there yet");
+
+    // Another process ingests the new sprint into the same database.
+    let run = sprintlens(
+        &db,
+        &["--format", "json", "ingest", "-q", new.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let committed = Instant::now();
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        summary["database"]
+            .as_str()
+            .unwrap()
+            .contains("through the server"),
+        "{summary}"
+    );
+    let files = summary["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{summary}");
+    let items = files.iter().find(|f| f["kind"] == "sprint_items").unwrap();
+    // The sample has 8 items in payments' sprint 12 (wc of new/sprint_items.csv - header).
+    let expected = std::fs::read_to_string(new.join("sprint_items.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(items["inserted"], expected as u64, "{summary}");
+    assert!(
+        items["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("sprint_items.csv")
+    );
+
+    let mut page = None;
+    while committed.elapsed() < Duration::from_secs(2) {
+        let (status, body) = call(
+            &addr,
+            "GET",
+            &format!("/api/teams/payments/sprints/12?{AS_OF}"),
+            &[],
+            b"",
+        );
+        if status == 200 {
+            page = Some(body);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let page: serde_json::Value =
+        serde_json::from_str(&page.expect("sprint 12 within 2 s")).unwrap();
+    assert_eq!(page["sprint"]["sprint_id"], "12", "{page}");
+    let after = get_json(&addr, &format!("/api/teams/payments/sprints/11?{AS_OF}"));
+    for k in ["committed", "completed", "added", "removed", "say_do"] {
+        assert_eq!(
+            before["sprint"][k], after["sprint"][k],
+            "sprint 11 {k} changed"
+        );
+    }
+    // The index says data arrived, and counts the new sprint.
+    let index = get_json(&addr, "/api/teams");
+    assert!(index["last_ingest_at"].is_string(), "{index}");
+    let pay = index["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["team"] == "payments")
+        .unwrap();
+    assert_eq!(pay["latest"], "12");
+}
+
+#[test]
+fn pages_stay_consistent_while_ingests_run() {
+    let dir = scratch();
+    let db = dir.path().join("busy.duckdb");
+    let data = dir.path().join("gen");
+    let run = sprintlens(
+        &db,
+        &[
+            "generate",
+            "--teams",
+            "3",
+            "--sprints",
+            "8",
+            "--out",
+            data.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = sprintlens(&db, &["ingest", "-q", data.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let teams: Vec<String> = get_teams(&db);
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let completed = |v: &serde_json::Value| -> Vec<f64> {
+        v["velocity"]["sprints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["completed"].as_f64().unwrap_or(0.0))
+            .collect()
+    };
+    let base0 = completed(&get_json(&addr, &format!("/api/teams/{}", teams[0])));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for i in 0..8 {
+        let addr = addr.clone();
+        let team = teams[i % teams.len()].clone();
+        let base = completed(&get_json(&addr, &format!("/api/teams/{team}")));
+        assert!(base.iter().any(|c| *c > 0.0));
+        let stop = stop.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut n = 0;
+            let mut factors = std::collections::BTreeSet::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 3 {
+                let (status, body) = call(&addr, "GET", &format!("/api/teams/{team}"), &[], b"");
+                assert!(status < 500, "{status}: {body}");
+                assert_eq!(status, 200, "{body}");
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                // One generation: every sprint's completed points carry the same factor.
+                let now = completed(&v);
+                let ratios: std::collections::BTreeSet<u64> = now
+                    .iter()
+                    .zip(&base)
+                    .filter(|(_, b)| **b > 0.0)
+                    .map(|(c, b)| (c / b * 1000.0).round() as u64)
+                    .collect();
+                assert_eq!(
+                    ratios.len(),
+                    1,
+                    "sprints of different generations: {ratios:?}"
+                );
+                factors.extend(ratios);
+                n += 1;
+            }
+            (n, factors)
+        }));
+    }
+    // Three ingests re-send the sprint items with every completed point doubled.
+    let items = std::fs::read_to_string(data.join("sprint_items.csv")).unwrap();
+    for round in 0..3 {
+        let doubled = scale_points(&items, 2u32.pow(round + 1) as f64);
+        let f = write(dir.path(), &format!("items{round}.csv"), doubled.as_bytes());
+        let run = sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut loads = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    for r in readers {
+        let (n, f) = r.join().expect("no reader failed");
+        loads += n;
+        seen.extend(f);
+    }
+    assert!(loads >= 24, "{loads}");
+    // Every factor a page showed is one the store held: 1, 2, 4 or 8.
+    assert!(
+        seen.iter().all(|f| [1000, 2000, 4000, 8000].contains(f)),
+        "{seen:?}"
+    );
+    // The last ingest shows: every sprint at 8 times its first points.
+    let last = completed(&get_json(&addr, &format!("/api/teams/{}", teams[0])));
+    let want: Vec<f64> = base0.iter().map(|c| c * 8.0).collect();
+    assert_eq!(last, want);
+}
+
+fn get_teams(db: &Path) -> Vec<String> {
+    let run = sprintlens(db, &["--format", "json", "info"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    v["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["team"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The sprint items with points_start and points_end multiplied.
+fn scale_points(csv: &str, by: f64) -> String {
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    let cols: Vec<&str> = header.split(',').collect();
+    let idx: Vec<usize> = ["points_start", "points_end"]
+        .iter()
+        .filter_map(|c| cols.iter().position(|x| x == c))
+        .collect();
+    let mut out = vec![header.to_string()];
+    for l in lines {
+        let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+        for &i in &idx {
+            if let Ok(v) = cells[i].parse::<f64>() {
+                cells[i] = format!("{}", v * by);
+            }
+        }
+        out.push(cells.join(","));
+    }
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn http_ingest_takes_files_refuses_bad_ones_with_lines_and_needs_an_ingest_token() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let ingest = token(&db, "nightly", "ingest");
+    let reader = token(&db, "wall", "read");
+    let revoked = token(&db, "old", "ingest");
+    let run = sprintlens(&db, &["token", "revoke", "old"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let list = sprintlens(&db, &["--format", "json", "token", "list"]);
+    assert!(
+        !list.stdout.contains(&ingest) && !list.stdout.contains("sha256"),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("nightly") && !list.stdout.contains("\"old\""),
+        "{}",
+        list.stdout
+    );
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0", "--max-upload-mib", "1"]);
+    let csv = "text/csv";
+    let good = b"team,session,story,round,voter,card\npay,s2,PAY-2,1,ann,3\npay,s2,PAY-2,1,bob,3\n";
+    let bearer = |t: &str| format!("Bearer {t}");
+    // No token, an unknown one, a revoked one, a read token.
+    let (s, _) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[("Content-Type", csv)],
+        good,
+    );
+    assert_eq!(s, 401);
+    let (s, _) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[("Content-Type", csv), ("Authorization", "Bearer sl_nope")],
+        good,
+    );
+    assert_eq!(s, 401);
+    let (s, _) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[("Content-Type", csv), ("Authorization", &bearer(&revoked))],
+        good,
+    );
+    assert_eq!(s, 401);
+    let (s, body) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[("Content-Type", csv), ("Authorization", &bearer(&reader))],
+        good,
+    );
+    assert_eq!(s, 403, "{body}");
+    // Unknown content type; too big.
+    let (s, _) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[
+            ("Content-Type", "image/png"),
+            ("Authorization", &bearer(&ingest)),
+        ],
+        good,
+    );
+    assert_eq!(s, 415);
+    let big = vec![b'a'; (1 << 20) + 10];
+    let (s, _) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[("Content-Type", csv), ("Authorization", &bearer(&ingest))],
+        &big,
+    );
+    assert_eq!(s, 413);
+    // A bad file: 400 with its lines, nothing stored.
+    let before = get_json(&addr, "/api/teams");
+    let bad = b"team,session,story,round,voter,card\npay,s3,PAY-3,1,ann,3\npay,s3,PAY-3,x,bob,3\npay,s3,PAY-3,1,cy,\n";
+    let (s, body) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest?name=tonight.csv",
+        &[("Content-Type", csv), ("Authorization", &bearer(&ingest))],
+        bad,
+    );
+    assert_eq!(s, 400, "{body}");
+    let refusal: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let problems = refusal["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["file"] == "tonight.csv" && p["line"] == 3 && p["column"] == "round"),
+        "{body}"
+    );
+    assert!(
+        refusal["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was written"),
+        "{body}"
+    );
+    assert_eq!(before, get_json(&addr, "/api/teams"), "nothing stored");
+    // A good file is stored and answered with the CLI's summary.
+    let (s, body) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest?name=tonight.csv",
+        &[("Content-Type", csv), ("Authorization", &bearer(&ingest))],
+        good,
+    );
+    assert_eq!(s, 200, "{body}");
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(summary["files"][0]["file"], "tonight.csv");
+    assert_eq!(summary["files"][0]["kind"], "votes");
+    assert_eq!(summary["files"][0]["inserted"], 2);
+    let index = get_json(&addr, "/api/teams");
+    assert_eq!(index["totals"]["votes"], 4, "{index}");
+    // Unknown parameters are named.
+    let (s, body) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest?colour=red",
+        &[("Content-Type", csv), ("Authorization", &bearer(&ingest))],
+        good,
+    );
+    assert_eq!(s, 400);
+    assert!(body.contains("colour"), "{body}");
+}
+
+#[test]
+fn a_bad_http_ingest_leaves_the_database_file_byte_identical() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let ingest = token(&db, "nightly", "ingest");
+    let before = fingerprint(&db);
+    {
+        let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+        let bad =
+            b"team,session,story,round,voter,card\npay,s3,PAY-3,1,ann,3\npay,s3,PAY-3,0,bob,3\n";
+        let (s, body) = call(
+            &addr,
+            "POST",
+            "/api/v1/ingest",
+            &[
+                ("Content-Type", "text/csv"),
+                ("Authorization", &format!("Bearer {ingest}")),
+            ],
+            bad,
+        );
+        assert_eq!(s, 400, "{body}");
+        assert!(body.contains("\"line\":3"), "{body}");
+    }
+    let after: Vec<(String, Vec<u8>)> = fingerprint(&db)
+        .into_iter()
+        .filter(|(n, _)| !n.ends_with(".server") && !n.ends_with(".tokens"))
+        .collect();
+    let before: Vec<(String, Vec<u8>)> = before
+        .into_iter()
+        .filter(|(n, _)| !n.ends_with(".tokens"))
+        .collect();
+    assert_eq!(
+        before, after,
+        "the database changed after a refused HTTP ingest"
+    );
+}
+
+#[test]
+fn reads_need_a_token_off_loopback_unless_public() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let reader = token(&db, "wall", "read");
+    let ingest = token(&db, "nightly", "ingest");
+    // 0.0.0.0 is not loopback: pages need a read token.
+    let (_server, addr) = serve_with(&db, &["--bind", "0.0.0.0:0"]);
+    let addr = addr.replace("0.0.0.0", "127.0.0.1");
+    let (s, body) = call(&addr, "GET", "/teams/pay", &[], b"");
+    assert_eq!(s, 401);
+    assert!(
+        body.contains("action=\"/sign-in\""),
+        "the sign-in form: {body}"
+    );
+    assert_eq!(call(&addr, "GET", "/api/teams", &[], b"").0, 401);
+    assert_eq!(call(&addr, "GET", "/healthz", &[], b"").0, 200);
+    assert_eq!(
+        call(
+            &addr,
+            "GET",
+            "/api/teams",
+            &[("Authorization", &format!("Bearer {reader}"))],
+            b""
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        call(
+            &addr,
+            "GET",
+            "/api/teams",
+            &[("Authorization", &format!("Bearer {ingest}"))],
+            b""
+        )
+        .0,
+        200,
+        "ingest includes read"
+    );
+    assert_eq!(
+        call(
+            &addr,
+            "GET",
+            "/api/teams",
+            &[("Authorization", "Bearer sl_bad")],
+            b""
+        )
+        .0,
+        401
+    );
+    // The sign-in form sets a cookie that lets the browser read.
+    let form = format!("token={reader}");
+    let mut s = TcpStream::connect(&addr).unwrap();
+    write!(s, "POST /sign-in HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}", form.len()).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    let cookie = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .expect("a cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(answer.to_ascii_lowercase().contains("httponly"));
+    assert_eq!(
+        call(&addr, "GET", "/teams/pay", &[("Cookie", &cookie)], b"").0,
+        200
+    );
+    // A cookie does not send data.
+    let (s, _) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[("Content-Type", "text/csv"), ("Cookie", &cookie)],
+        b"x",
+    );
+    assert_eq!(s, 401);
+    drop(_server);
+    let (_public, addr) = serve_with(&db, &["--bind", "0.0.0.0:0", "--public"]);
+    let addr = addr.replace("0.0.0.0", "127.0.0.1");
+    assert_eq!(call(&addr, "GET", "/teams/pay", &[], b"").0, 200);
+    assert_eq!(
+        call(
+            &addr,
+            "POST",
+            "/api/v1/ingest",
+            &[("Content-Type", "text/csv")],
+            b"x"
+        )
+        .0,
+        401
+    );
+}
+
+#[test]
+fn slow_clients_are_dropped_and_do_not_starve_others() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let mut slow = Vec::new();
+    for _ in 0..500 {
+        if let Ok(mut s) = TcpStream::connect(&addr) {
+            let _ = s.write_all(b"GET /heal");
+            slow.push(s);
+        }
+    }
+    assert!(slow.len() >= 400, "{} slow clients connected", slow.len());
+    let t0 = Instant::now();
+    let (status, body) = call(&addr, "GET", "/healthz", &[], b"");
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "healthz took {:?}",
+        t0.elapsed()
+    );
+    // The half-sent requests are closed after the header timeout (5 s).
+    std::thread::sleep(Duration::from_secs(7));
+    let closed = slow
+        .iter_mut()
+        .map(|s| {
+            s.set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+            let mut buf = [0u8; 512];
+            loop {
+                match s.read(&mut buf) {
+                    Ok(0) => return true,
+                    Ok(_) => continue,
+                    Err(e) => return e.kind() == std::io::ErrorKind::ConnectionReset,
+                }
+            }
+        })
+        .filter(|c| *c)
+        .count();
+    assert_eq!(closed, slow.len(), "every slow client was closed");
+}
+
+#[test]
+fn a_server_killed_during_an_ingest_leaves_the_state_before_or_after() {
+    let dir = scratch();
+    let db = dir.path().join("kill.duckdb");
+    let data = dir.path().join("gen");
+    let run = sprintlens(
+        &db,
+        &[
+            "generate",
+            "--teams",
+            "4",
+            "--sprints",
+            "10",
+            "--out",
+            data.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let teams = data.join("teams.csv");
+    let run = sprintlens(&db, &["ingest", "-q", teams.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ingest = token(&db, "nightly", "ingest");
+    let votes = std::fs::read(data.join("votes.csv")).unwrap();
+    let expected_votes = String::from_utf8_lossy(&votes).lines().count() as i64 - 1;
+    for delay_ms in [30u64, 150, 400] {
+        let (mut server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+        let body = votes.clone();
+        let addr2 = addr.clone();
+        let auth = format!("Bearer {ingest}");
+        let sender = std::thread::spawn(move || {
+            call(
+                &addr2,
+                "POST",
+                "/api/v1/ingest",
+                &[("Content-Type", "text/csv"), ("Authorization", &auth)],
+                &body,
+            )
+        });
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        server.0.kill().unwrap();
+        server.0.wait().unwrap();
+        let _ = sender.join();
+        let info = sprintlens(&db, &["--format", "json", "info"]);
+        assert_eq!(info.code, 0, "{}", info.stderr);
+        let v: serde_json::Value = serde_json::from_str(&info.stdout).unwrap();
+        let n = v["totals"]["votes"].as_i64().unwrap();
+        assert!(
+            n == 0 || n == expected_votes,
+            "after kill at {delay_ms} ms: {n} votes of {expected_votes}"
+        );
+        if n == expected_votes {
+            break;
+        }
+    }
+}
+
+#[test]
+fn the_report_cache_stays_within_its_bound() {
+    let dir = scratch();
+    let db = dir.path().join("cache.duckdb");
+    let run = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            project_root().join("sample-data").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0", "--cache-mib", "1"]);
+    let mut day = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    for _ in 0..60 {
+        let (s, _) = call(
+            &addr,
+            "GET",
+            &format!("/api/teams/payments?as_of={day}"),
+            &[],
+            b"",
+        );
+        assert_eq!(s, 200);
+        day = day.succ_opt().unwrap();
+    }
+    let ready = get_json(&addr, "/readyz");
+    let bytes = ready["cache_bytes"].as_u64().unwrap();
+    assert!(bytes <= 1 << 20, "{ready}");
+    assert!(ready["cache_entries"].as_u64().unwrap() >= 2, "{ready}");
+}
+
+#[test]
+fn an_ingest_waits_for_a_busy_database_then_gives_up_clearly() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    // Another process holds the database for writing (not a sprintlens server).
+    let holder = Reap(
+        Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+            .arg("--db")
+            .arg(&db)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut holder = holder;
+    let _ = served_address(&mut holder.0);
+    // Hide the address file: the ingest cannot hand off and must wait.
+    let address = PathBuf::from(format!("{}.server", db.display()));
+    std::fs::remove_file(&address).unwrap();
+    let votes = write(
+        dir.path(),
+        "v.csv",
+        b"team,session,story,round,voter,card\npay,s9,PAY-9,1,ann,3\n",
+    );
+    let t0 = Instant::now();
+    let run = sprintlens(
+        &db,
+        &["ingest", "-q", "--wait", "2", votes.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(t0.elapsed() >= Duration::from_secs(2));
+    assert!(run.stderr.contains("waiting up to 2 s"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("gave up, nothing was written"),
+        "{}",
+        run.stderr
+    );
+    drop(holder);
+    let run = sprintlens(&db, &["ingest", "-q", votes.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "after the holder is gone: {}", run.stderr);
+}
+
+#[test]
+fn sprints_known_only_from_their_items_count_and_the_latest_is_by_number() {
+    let dir = scratch();
+    let db = dir.path().join("items.duckdb");
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,committed,points_end,status\npay,Sprint 3,PAY-1,true,3,done\npay,Sprint 10,PAY-2,true,5,done\npay,Sprint 10,PAY-3,true,2,not_done\n",
+    );
+    let run = sprintlens(&db, &["ingest", "-q", items.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = sprintlens(&db, &["--format", "json", "info"]);
+    let info: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(info["totals"]["sprints"], 2, "{info}");
+    assert_eq!(info["teams"][0]["sprints"], 2, "{info}");
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let index = get_json(&addr, "/api/teams");
+    assert_eq!(index["teams"][0]["latest"], "Sprint 10", "{index}");
+    assert!(index["last_ingest_at"].is_string(), "{index}");
+    let (status, page) = call(&addr, "GET", "/", &[], b"");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("2 sprints") && page.contains("Data last arrived"),
+        "{page}"
+    );
+}
