@@ -642,21 +642,29 @@ fn a_server_killed_during_an_ingest_leaves_the_state_before_or_after() {
         &[
             "generate",
             "--teams",
-            "4",
+            "12",
             "--sprints",
-            "10",
+            "30",
             "--out",
             data.to_str().unwrap(),
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let teams = data.join("teams.csv");
-    let run = sprintlens(&db, &["ingest", "-q", teams.to_str().unwrap()]);
+    let (teams, decks) = (data.join("teams.csv"), data.join("decks.csv"));
+    let run = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            teams.to_str().unwrap(),
+            decks.to_str().unwrap(),
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let ingest = token(&db, "nightly", "ingest");
     let votes = std::fs::read(data.join("votes.csv")).unwrap();
     let expected_votes = String::from_utf8_lossy(&votes).lines().count() as i64 - 1;
-    for delay_ms in [30u64, 150, 400] {
+    for delay_ms in [100u64, 150, 200, 250, 300, 400, 600] {
         let (mut server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
         let body = votes.clone();
         let addr2 = addr.clone();
@@ -678,14 +686,30 @@ fn a_server_killed_during_an_ingest_leaves_the_state_before_or_after() {
         assert_eq!(info.code, 0, "{}", info.stderr);
         let v: serde_json::Value = serde_json::from_str(&info.stdout).unwrap();
         let n = v["totals"]["votes"].as_i64().unwrap();
+        eprintln!("killed {delay_ms} ms into the ingest: {n} of {expected_votes} votes stored");
         assert!(
             n == 0 || n == expected_votes,
             "after kill at {delay_ms} ms: {n} votes of {expected_votes}"
         );
         if n == expected_votes {
-            break;
+            return;
         }
     }
+    // Killed before the commit every time: the same file, left to finish, is whole.
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let (status, body) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[
+            ("Content-Type", "text/csv"),
+            ("Authorization", &format!("Bearer {ingest}")),
+        ],
+        &votes,
+    );
+    assert_eq!(status, 200, "{body}");
+    let v = get_json(&addr, "/api/teams");
+    assert_eq!(v["totals"]["votes"], expected_votes);
 }
 
 #[test]
@@ -787,4 +811,160 @@ fn sprints_known_only_from_their_items_count_and_the_latest_is_by_number() {
         page.contains("2 sprints") && page.contains("Data last arrived"),
         "{page}"
     );
+}
+
+/// A server whose stderr (the request log) goes to `log`.
+fn serve_logged(db: &Path, log: &Path, extra: &[&str]) -> (Reap, String) {
+    let mut child = Reap(
+        Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+            .arg("--db")
+            .arg(db)
+            .arg("serve")
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .expect("the server starts"),
+    );
+    let addr = served_address(&mut child.0);
+    (child, addr)
+}
+
+#[test]
+fn request_logs_are_json_lines_without_queries_or_secrets() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let secret = token(&db, "nightly", "ingest");
+    let log = dir.path().join("log.txt");
+    let (server, addr) = serve_logged(
+        &db,
+        &log,
+        &["--bind", "127.0.0.1:0", "--log-format", "json"],
+    );
+    assert_eq!(
+        call(&addr, "GET", "/teams/pay?as_of=2025-07-01", &[], b"").0,
+        200
+    );
+    let wrong = format!("{secret}x");
+    let (s, _) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[
+            ("Content-Type", "text/csv"),
+            ("Authorization", &format!("Bearer {wrong}")),
+        ],
+        b"x",
+    );
+    assert_eq!(s, 401);
+    // Ask the server to stop (SIGTERM) and read what it wrote.
+    unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) };
+    let mut server = server;
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let page = lines
+        .iter()
+        .find(|l| l["path"] == "/teams/pay")
+        .expect("the page's line");
+    assert_eq!(page["method"], "GET");
+    assert_eq!(page["status"], 200);
+    assert!(page["ms"].as_f64().unwrap() >= 0.0);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["status"] == 401 && l["path"] == "/api/v1/ingest")
+    );
+    assert!(
+        lines.iter().any(|l| l["level"] == "WARN"),
+        "the refused token is logged: {text}"
+    );
+    assert!(
+        !text.contains("as_of") && !text.contains(&secret[3..20]),
+        "{text}"
+    );
+    assert!(
+        !std::path::PathBuf::from(format!("{}.server", db.display())).exists(),
+        "the address file is removed"
+    );
+}
+
+#[test]
+fn a_stopping_server_finishes_the_ingest_in_flight() {
+    let dir = scratch();
+    let db = dir.path().join("stop.duckdb");
+    let data = dir.path().join("gen");
+    let run = sprintlens(
+        &db,
+        &[
+            "generate",
+            "--teams",
+            "6",
+            "--sprints",
+            "20",
+            "--out",
+            data.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (teams, decks) = (data.join("teams.csv"), data.join("decks.csv"));
+    let run = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            teams.to_str().unwrap(),
+            decks.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let secret = token(&db, "nightly", "ingest");
+    let votes = std::fs::read(data.join("votes.csv")).unwrap();
+    let expected = String::from_utf8_lossy(&votes).lines().count() as i64 - 1;
+    let log = dir.path().join("log.txt");
+    let (server, addr) = serve_logged(&db, &log, &["--bind", "127.0.0.1:0"]);
+    let auth = format!("Bearer {secret}");
+    let a = addr.clone();
+    // Half the body is sent, then the server is asked to stop, then the rest follows: the
+    // request in flight is served to its end.
+    let (half_sent, stop_sent) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let sender = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(&a).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        write!(
+            s,
+            "POST /api/v1/ingest HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/csv\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n",
+            votes.len()
+        )
+        .unwrap();
+        let (first, rest) = votes.split_at(votes.len() / 2);
+        s.write_all(first).unwrap();
+        half_sent.0.send(()).unwrap();
+        stop_sent.1.recv().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        s.write_all(rest).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        let status: u16 = out
+            .split_whitespace()
+            .nth(1)
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0);
+        (status, out)
+    });
+    half_sent.1.recv().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) };
+    stop_sent.0.send(()).unwrap();
+    let (status, body) = sender.join().unwrap();
+    assert_eq!(status, 200, "the ingest in flight finished: {body}");
+    let mut server = server;
+    assert!(server.0.wait().unwrap().success());
+    let info = sprintlens(&db, &["--format", "json", "info"]);
+    let v: serde_json::Value = serde_json::from_str(&info.stdout).unwrap();
+    assert_eq!(v["totals"]["votes"], expected);
 }
