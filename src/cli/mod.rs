@@ -178,6 +178,10 @@ pub enum Cmd {
     /// Access tokens of the server: add (prints the secret once), list, revoke
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Poker tools that sign their round events (POST /api/v1/rounds): add (prints the
+    /// secret once), list, remove
+    #[command(subcommand)]
+    Source(SourceCmd),
     /// A team's report pages as static HTML (--out DIR), or a Sprint Review summary
     /// (--format markdown|json) to paste into a wiki or chat
     Report {
@@ -221,7 +225,7 @@ pub struct ServeArgs {
     /// The largest body POST /api/v1/ingest takes, MiB [default: 64]
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_upload_mib: Option<u64>,
-    /// The report cache's bound, MiB [default: 256]
+    /// The report cache's bound, MiB [default: 512]
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
     pub cache_mib: Option<u64>,
     /// Request logs on stderr: text or json [default: text]
@@ -243,6 +247,19 @@ pub enum TokenCmd {
     List,
     /// Remove a token; a running server refuses it from its next request on
     Revoke { name: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SourceCmd {
+    /// Make a signing secret for a tool and print it (once; it signs X-Sprintlens-Signature)
+    Add {
+        /// The name the tool sends in X-Sprintlens-Source (letters, digits, - _ .)
+        name: String,
+    },
+    /// The sources: name and when made (never the secrets)
+    List,
+    /// Remove a source; its events are refused from the next one on
+    Remove { name: String },
 }
 
 #[derive(Args, Debug)]
@@ -524,6 +541,15 @@ impl Cli {
             }),
             Cmd::Token(TokenCmd::Add { name, scope }) => {
                 Command::Token(crate::commands::token::TokenArgs::Add { name, scope })
+            }
+            Cmd::Source(SourceCmd::Add { name }) => {
+                Command::Token(crate::commands::token::TokenArgs::AddSource { name })
+            }
+            Cmd::Source(SourceCmd::List) => {
+                Command::Token(crate::commands::token::TokenArgs::ListSources)
+            }
+            Cmd::Source(SourceCmd::Remove { name }) => {
+                Command::Token(crate::commands::token::TokenArgs::RemoveSource { name })
             }
             Cmd::Token(TokenCmd::List) => Command::Token(crate::commands::token::TokenArgs::List),
             Cmd::Token(TokenCmd::Revoke { name }) => {

@@ -61,6 +61,7 @@ pub fn ingest(c: &Config, a: &IngestArgs, out: &mut dyn Write) -> Result<()> {
         import: a.import.clone(),
         timing: timing(),
         labels: Default::default(),
+        inline: Vec::new(),
     };
     // A running server owns the database: the files go to it. Without one, the database is
     // opened here, waiting while another process holds it (a server may start meanwhile).

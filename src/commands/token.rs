@@ -1,8 +1,11 @@
-//! `token add|list|revoke`: the server's access tokens (see [`crate::web::tokens`]).
+//! `token add|list|revoke`: the server's access tokens (see [`crate::web::tokens`]); and
+//! `source add|list|remove`: the poker tools that sign their round events
+//! (see [`crate::web::sources`]).
 
 use crate::commands::{Config, write};
 use crate::error::Result;
 use crate::present::table::{Format, Render, Table};
+use crate::web::sources;
 use crate::web::tokens::{self, Scope, Token};
 use std::io::Write;
 
@@ -11,6 +14,9 @@ pub enum TokenArgs {
     Add { name: String, scope: Scope },
     List,
     Revoke { name: String },
+    AddSource { name: String },
+    ListSources,
+    RemoveSource { name: String },
 }
 
 /// The tokens as `token list` shows them: never a secret, nor its hash.
@@ -85,6 +91,36 @@ pub fn token(c: &Config, a: &TokenArgs, out: &mut dyn Write) -> Result<()> {
         TokenArgs::Revoke { name } => {
             tokens::revoke(&c.db, name)?;
             write(out, &format!("token \"{name}\" revoked\n"))
+        }
+        TokenArgs::AddSource { name } => {
+            let secret = sources::add(&c.db, name)?;
+            let _ = writeln!(
+                std::io::stderr(),
+                "source \"{name}\" added to {}; its signing secret follows, shown this once \
+                 (the tool sends X-Sprintlens-Source: {name} and X-Sprintlens-Signature: \
+                 sha256=<hex of HMAC-SHA256 of the body with this secret>):",
+                sources::sources_path(&c.db).display()
+            );
+            write(out, &format!("{secret}\n"))
+        }
+        TokenArgs::ListSources => {
+            let path = sources::sources_path(&c.db);
+            let list = TokenList {
+                file: path.display().to_string(),
+                tokens: sources::load(&path)?
+                    .into_iter()
+                    .map(|s| Listed {
+                        name: s.name,
+                        scope: Scope::Ingest,
+                        created: s.created,
+                    })
+                    .collect(),
+            };
+            list.write_to(c.format, c.json, out)
+        }
+        TokenArgs::RemoveSource { name } => {
+            sources::remove(&c.db, name)?;
+            write(out, &format!("source \"{name}\" removed\n"))
         }
     }
 }

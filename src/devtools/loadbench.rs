@@ -18,11 +18,15 @@ use crate::store::Store;
 use serde::Serialize;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Connections of the load generator.
 pub const CONNECTIONS: usize = 4;
+
+/// Round events posted in the live-capture phase, and the poker tools posting them at once.
+const ROUND_EVENTS: usize = 3000;
+const ROUND_CONNECTIONS: usize = 32;
 
 #[derive(Debug, Serialize)]
 pub struct PageLoad {
@@ -44,6 +48,57 @@ pub struct ServeBench {
     pub cores: usize,
     pub setup_seconds: f64,
     pub pages: Vec<PageLoad>,
+    pub ingest: IngestLoad,
+}
+
+/// Votes of more teams sent while pages are read: over HTTP to the server, and the same
+/// files through the CLI's ingest into a copy of the database, for comparison.
+#[derive(Debug, Serialize)]
+pub struct IngestLoad {
+    pub teams: usize,
+    pub requests: usize,
+    pub votes: usize,
+    pub http_seconds: f64,
+    pub http_votes_per_second: f64,
+    pub cli_seconds: f64,
+    pub cli_votes_per_second: f64,
+}
+
+/// The files of `dir` with every team key prefixed (column 1 of every generated file).
+fn prefix_teams(dir: &std::path::Path, prefix: &str) -> Result<()> {
+    for e in std::fs::read_dir(dir).map_err(Error::io(dir, "cannot list"))? {
+        let path = e.map_err(Error::io(dir, "cannot list"))?.path();
+        let text = std::fs::read_to_string(&path).map_err(Error::io(&path, "cannot read"))?;
+        let mut out = String::with_capacity(text.len() + text.len() / 8);
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 && !line.is_empty() {
+                out.push_str(prefix);
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        std::fs::write(&path, out).map_err(Error::io(&path, "cannot write"))?;
+    }
+    Ok(())
+}
+
+/// The votes file split by team (the header on each): (team, CSV).
+fn votes_by_team(path: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path).map_err(Error::io(path, "cannot read"))?;
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        let team = line.split(',').next().unwrap_or_default();
+        if out.last().is_none_or(|(t, _)| t != team) {
+            out.push((team.to_string(), format!("{header}\n")));
+        }
+        if let Some((_, csv)) = out.last_mut() {
+            csv.push_str(line);
+            csv.push('\n');
+        }
+    }
+    Ok(out)
 }
 
 /// One keep-alive connection; `get` returns the status and body length.
@@ -65,6 +120,21 @@ impl Client {
 
     fn get(&mut self, path: &str) -> std::io::Result<(u16, usize)> {
         write!(self.writer, "GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n")?;
+        self.answer()
+    }
+
+    /// A JSON body posted with a bearer token.
+    fn post(&mut self, path: &str, token: &str, body: &str) -> std::io::Result<(u16, usize)> {
+        write!(
+            self.writer,
+            "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n\
+             Authorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        self.answer()
+    }
+
+    fn answer(&mut self) -> std::io::Result<(u16, usize)> {
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
         let status: u16 = line
@@ -95,6 +165,17 @@ impl Client {
 
 /// Fetches `paths` over `connections` connections; every answer must be 200.
 fn drive(addr: SocketAddr, page: &str, paths: &[String], connections: usize) -> Result<PageLoad> {
+    drive_while(addr, page, paths, connections, None)
+}
+
+/// Like [`drive`]; with `busy`, goes round `paths` again and again while it is set.
+fn drive_while(
+    addr: SocketAddr,
+    page: &str,
+    paths: &[String],
+    connections: usize,
+    busy: Option<&AtomicBool>,
+) -> Result<PageLoad> {
     let next = AtomicUsize::new(0);
     let t0 = Instant::now();
     let results: Vec<std::io::Result<Vec<(f64, usize)>>> = std::thread::scope(|s| {
@@ -105,11 +186,23 @@ fn drive(addr: SocketAddr, page: &str, paths: &[String], connections: usize) -> 
                     let mut out = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(p) = paths.get(i) else {
-                            return Ok(out);
+                        let p = match busy {
+                            Some(b) if b.load(Ordering::Acquire) => &paths[i % paths.len()],
+                            Some(_) => return Ok(out),
+                            None => match paths.get(i) {
+                                Some(p) => p,
+                                None => return Ok(out),
+                            },
                         };
                         let t = Instant::now();
-                        let (status, n) = c.get(p)?;
+                        let (status, n) = match p.strip_prefix("POST ") {
+                            Some(rest) => {
+                                let (path, rest) = rest.split_once('\n').unwrap_or((rest, ""));
+                                let (token, body) = rest.split_once('\n').unwrap_or(("", rest));
+                                c.post(path, token, body)?
+                            }
+                            None => c.get(p)?,
+                        };
                         if status != 200 {
                             return Err(std::io::Error::other(format!("{p}: HTTP {status}")));
                         }
@@ -164,8 +257,57 @@ pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
         },
     )?;
     let setup_seconds = t0.elapsed().as_secs_f64();
-    let store = Store::open_read_only(&db)?
-        .ok_or_else(|| Error::Internal("bench database vanished".into()))?;
+    // More teams to send while pages are read: 20 (or fewer) with keys of their own.
+    let extra = dir.path.join("extra");
+    let extra_teams = b.params.teams.min(20);
+    generate::generate(
+        &generate::GenParams {
+            teams: extra_teams,
+            seed: b.params.seed + 1,
+            ..b.params.clone()
+        },
+        &extra,
+    )?;
+    prefix_teams(&extra, "x-")?;
+    let base: Vec<std::path::PathBuf> = ["teams", "decks", "sprints", "stories"]
+        .iter()
+        .map(|k| extra.join(format!("{k}.csv")))
+        .collect();
+    let extra_by_team = votes_by_team(&extra.join("votes.csv"))?;
+    let extra_votes: usize = extra_by_team
+        .iter()
+        .map(|(_, csv)| csv.lines().count() - 1)
+        .sum();
+    // The CLI's ingest of the same files into a copy, for comparison.
+    let copy = dir.path.join("cli.duckdb");
+    std::fs::copy(&db, &copy).map_err(Error::io(&copy, "cannot copy the database"))?;
+    let ingest_files = |db: &std::path::Path, paths: Vec<std::path::PathBuf>| {
+        run_ingest(
+            db,
+            &IngestRequest {
+                paths,
+                ..Default::default()
+            },
+        )
+    };
+    ingest_files(&copy, base.clone())?;
+    let votes_dir = dir.path.join("extra-votes");
+    std::fs::create_dir_all(&votes_dir).map_err(Error::io(&votes_dir, "cannot create"))?;
+    let mut team_files = Vec::new();
+    for (team, csv) in &extra_by_team {
+        let f = votes_dir.join(format!("{team}.csv"));
+        std::fs::write(&f, csv).map_err(Error::io(&f, "cannot write"))?;
+        team_files.push(f);
+    }
+    let t = Instant::now();
+    for f in &team_files {
+        ingest_files(&copy, vec![f.clone()])?;
+    }
+    let cli_seconds = t.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&copy);
+    ingest_files(&db, base)?;
+    let secret = crate::web::tokens::add(&db, "bench", crate::web::tokens::Scope::Ingest)?;
+    let store = Store::open(&db)?;
     let teams: Vec<String> = store.teams()?.into_iter().map(|(t, _)| t).collect();
     let sprints: Vec<(String, String)> = store.sprint_ids()?;
     let by_team = |t: &str| -> Vec<&str> {
@@ -182,6 +324,7 @@ pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
         .build()
         .map_err(Error::io("<runtime>", "cannot start the server runtime"))?;
     let (listener, addr) = rt.block_on(crate::web::listen("127.0.0.1:0"))?;
+    let decks = store.decks()?;
     let app = crate::web::app(crate::web::AppState::new(
         store,
         Settings::default(),
@@ -234,6 +377,84 @@ pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
         &vec!["/dashboard".to_string(); 200],
         CONNECTIONS,
     )?);
+    // Sprint Reviews while the extra teams' votes arrive over HTTP, one request per team;
+    // every ingest raises the generation, so pages are computed afresh after each.
+    let busy = AtomicBool::new(true);
+    let url = format!("http://{addr}");
+    let auth = format!("Bearer {secret}");
+    let warm: Vec<String> = (0..4000).map(|_| review(&mut rng, None)).collect();
+    let (during, http_seconds) = std::thread::scope(|s| -> Result<(PageLoad, f64)> {
+        let sender = s.spawn(|| -> Result<f64> {
+            let t = Instant::now();
+            let out = (|| {
+                for (team, csv) in &extra_by_team {
+                    let (status, body) = crate::web::client::request(
+                        &url,
+                        "POST",
+                        &format!("/api/v1/ingest?name={}.csv", enc(team)),
+                        &[("Content-Type", "text/csv"), ("Authorization", &auth)],
+                        csv.as_bytes(),
+                        Duration::from_secs(600),
+                    )?;
+                    if status != 200 {
+                        return Err(Error::Internal(format!(
+                            "bench ingest of {team}: HTTP {status}: {}",
+                            String::from_utf8_lossy(&body)
+                        )));
+                    }
+                }
+                Ok(())
+            })();
+            busy.store(false, Ordering::Release);
+            out.map(|_| t.elapsed().as_secs_f64())
+        });
+        let during = drive_while(
+            addr,
+            "Sprint Review, while votes arrive over HTTP",
+            &warm,
+            CONNECTIONS,
+            Some(&busy),
+        );
+        let seconds = sender
+            .join()
+            .map_err(|_| Error::Internal("the bench sender failed".into()))??;
+        Ok((during?, seconds))
+    })?;
+    pages.push(during);
+    // Live round capture: events of 8 votes each, 3 rounds per story, posted as a poker tool
+    // would at each reveal.
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let events: Vec<String> = (0..ROUND_EVENTS)
+        .map(|i| {
+            let (story, round) = (i / 3, i % 3 + 1);
+            let team = &teams[story % teams.len()];
+            let mut cards: Vec<&str> = decks
+                .get(team)
+                .map(|d| d.cards.iter().take(6).map(|c| c.shown.as_str()).collect())
+                .unwrap_or_default();
+            cards.extend(["?", "☕"]);
+            let votes: Vec<String> = (0..8)
+                .map(|v| {
+                    let card = cards[(v + round + story) % cards.len()];
+                    format!(r#"{{"voter":"v{v}","card":"{card}","voted_at":"{now}"}}"#)
+                })
+                .collect();
+            format!(
+                "POST /api/v1/rounds\n{secret}\n{{\"event\":\"round.revealed\",\"schema_version\":1,\
+                 \"team\":\"{}\",\"session\":\"live\",\"story\":\"LIVE-{story}\",\"round\":{round},\
+                 \"revealed_at\":\"{now}\",\"votes\":[{}]}}",
+                team,
+                votes.join(",")
+            )
+        })
+        .collect();
+    // Many tools at once: events that arrive together are stored in one transaction.
+    pages.push(drive(
+        addr,
+        "round events (8 votes each), POST /api/v1/rounds",
+        &events,
+        ROUND_CONNECTIONS,
+    )?);
     pages.push(drive(addr, "/healthz (after)", &health, CONNECTIONS)?);
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(ServeBench {
@@ -245,6 +466,15 @@ pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
             .unwrap_or(1),
         setup_seconds,
         pages,
+        ingest: IngestLoad {
+            teams: extra_teams,
+            requests: extra_by_team.len(),
+            votes: extra_votes,
+            http_seconds,
+            http_votes_per_second: extra_votes as f64 / http_seconds.max(1e-9),
+            cli_seconds,
+            cli_votes_per_second: extra_votes as f64 / cli_seconds.max(1e-9),
+        },
     })
 }
 
@@ -286,6 +516,19 @@ impl Render for ServeBench {
             r.setup_seconds
         );
         s.push_str(&t.render(format));
+        let i = &r.ingest;
+        s.push_str(&format!(
+            "\nvotes of {} more teams ({} votes) in {} requests: over HTTP {:.2} s ({} votes/s, \
+             while the pages above were read); the CLI's ingest of the same files into a copy \
+             {:.2} s ({} votes/s)\n",
+            i.teams,
+            count(i.votes as i64),
+            i.requests,
+            i.http_seconds,
+            count(i.http_votes_per_second as i64),
+            i.cli_seconds,
+            count(i.cli_votes_per_second as i64),
+        ));
         s.push_str(
         "\ntargets: Sprint Review p99 < 50 ms and >= 200 pages/s; dashboard for all teams < 500 ms\n",
     );

@@ -119,7 +119,7 @@ pub fn expand(paths: &[PathBuf], problems: &mut Problems) -> Expanded {
     out
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
     Ndjson,
@@ -218,12 +218,29 @@ pub fn load(
             return None;
         }
     };
+    load_bytes(
+        name,
+        &bytes,
+        format_of(path).unwrap_or(Format::Csv),
+        kind,
+        problems,
+    )
+}
+
+/// A native file's bytes, read as `format` (a file or data sent in a request).
+pub fn load_bytes(
+    name: &str,
+    bytes: &[u8],
+    format: Format,
+    kind: Option<Kind>,
+    problems: &mut Problems,
+) -> Option<Loaded> {
     // The hash is taken beside the parse, on the other core.
     let (sha256, raw) = std::thread::scope(|scope| {
-        let hash = scope.spawn(|| format!("{:x}", Sha256::digest(&bytes)));
-        let raw = match format_of(path).unwrap_or(Format::Csv) {
-            Format::Csv => read_csv(name, &bytes, problems),
-            Format::Ndjson => read_ndjson(name, &bytes, problems),
+        let hash = scope.spawn(|| format!("{:x}", Sha256::digest(bytes)));
+        let raw = match format {
+            Format::Csv => read_csv(name, bytes, problems),
+            Format::Ndjson => read_ndjson(name, bytes, problems),
         };
         (hash.join().expect("hashing does not panic"), raw)
     });
@@ -279,10 +296,16 @@ pub fn read_all(
             loaded.push(l);
         }
     }
+    in_order(&mut loaded);
+    loaded
+}
+
+/// Teams first (they name the teams the other files refer to), then decks (votes in the same
+/// run are checked against them), then the rest in the order given.
+pub fn in_order(loaded: &mut [Loaded]) {
     loaded.sort_by_key(|l| match l.kind {
         Kind::Teams => 0,
         Kind::Decks => 1,
         _ => 2,
     });
-    loaded
 }

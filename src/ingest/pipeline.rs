@@ -9,7 +9,7 @@ use crate::domain::{Deck, Kind};
 use crate::error::{Error, Problems, Result};
 use crate::ingest::decks::decks_in_frame;
 use crate::ingest::export::ImportOptions;
-use crate::ingest::files::{Expanded, expand, read_all};
+use crate::ingest::files::{Expanded, expand, in_order, load_bytes, read_all};
 use crate::ingest::frames::{DeckLookup, to_frame};
 use crate::ingest::progress::Progress;
 use crate::ingest::read::RawTable;
@@ -36,9 +36,21 @@ pub struct IngestRequest {
     /// Tool exports (`--from`) or a column mapping (`--map`).
     pub import: ImportOptions,
     pub timing: Option<Timing>,
+    /// Data sent in a request rather than named as files (e.g. a live round event), read
+    /// after the files and checked and stored with them.
+    pub inline: Vec<Inline>,
     /// Names to show (in problems, the summary and the ingest log) for files read from
     /// elsewhere than the user gave them, e.g. uploads kept in a scratch folder.
     pub labels: HashMap<PathBuf, String>,
+}
+
+/// Native data in memory: its name in messages, kind, format and bytes.
+#[derive(Debug, Clone)]
+pub struct Inline {
+    pub name: String,
+    pub kind: Kind,
+    pub format: crate::ingest::files::Format,
+    pub bytes: Vec<u8>,
 }
 
 impl IngestRequest {
@@ -140,7 +152,7 @@ fn run(mut target: Target, req: &IngestRequest) -> Result<IngestOutcome> {
     let db = db.as_path();
     let mut problems = Problems::default();
     let Expanded { files, skipped } = expand(&req.paths, &mut problems);
-    if files.is_empty() && problems.is_empty() {
+    if files.is_empty() && req.inline.is_empty() && problems.is_empty() {
         return Err(Error::Usage(
             "nothing to ingest: name one or more files or folders".into(),
         ));
@@ -153,7 +165,7 @@ fn run(mut target: Target, req: &IngestRequest) -> Result<IngestOutcome> {
         }
     };
     let label = |p: &Path| req.label(p);
-    let loaded = read_all(
+    let mut loaded = read_all(
         &files,
         &label,
         req.kind,
@@ -162,6 +174,18 @@ fn run(mut target: Target, req: &IngestRequest) -> Result<IngestOutcome> {
         &mut |what| progress.step(what),
         &mut problems,
     );
+    if !req.inline.is_empty() {
+        for i in &req.inline {
+            loaded.extend(load_bytes(
+                &i.name,
+                &i.bytes,
+                i.format,
+                Some(i.kind),
+                &mut problems,
+            ));
+        }
+        in_order(&mut loaded);
+    }
     timing("read");
     // The store as it is, read without the right to write: its decks, and later what the
     // rules across files and stored rows need.

@@ -33,6 +33,7 @@ pub mod queries {
     pub const VOTE_CARDS: &str = include_str!("../../queries/store/vote_cards.sql");
     pub const ROUND_COUNT: &str = include_str!("../../queries/store/round_count.sql");
     pub const GENERATION: &str = include_str!("../../queries/store/generation.sql");
+    pub const ROUND_VOTES: &str = include_str!("../../queries/store/round_votes.sql");
     /// Temporary macros every connection gets (the sprint sort key, ...).
     pub const MACROS: &str = include_str!("../../queries/schema/macros.sql");
 }
@@ -152,6 +153,22 @@ impl Store {
             r.get::<_, i64>(0)
         })?;
         Ok(rows.first().copied().unwrap_or(0).max(0) as u64)
+    }
+
+    /// The stored votes of one round: (voter, card, voted_at).
+    pub fn round_votes(
+        &self,
+        team: &str,
+        session: &str,
+        story: &str,
+        round: i64,
+    ) -> Result<Vec<(String, String, Option<chrono::NaiveDateTime>)>> {
+        self.query_rows(
+            "round_votes",
+            queries::ROUND_VOTES,
+            duckdb::params![team, session, story, round],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
     }
 
     /// Runs `f` on one snapshot of the store: every query inside sees the same committed

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-/// The default bound: 256 MiB of reports.
-pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
+/// The default bound: 512 MiB of reports (a team of 52 sprints takes about 1 MiB per day
+/// asked for, so every team of a 400-team store for today).
+pub const DEFAULT_CACHE_BYTES: usize = 512 << 20;
 
 struct Entry<V> {
     value: Arc<V>,

@@ -10,7 +10,7 @@ use crate::web::error::WebError;
 use crate::web::server::{self, Access, ServeOptions};
 use crate::web::state::{AppState, Shared, blocking};
 use crate::web::tokens::Keyring;
-use crate::web::upload;
+use crate::web::{rounds, upload};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Json, Response};
@@ -247,6 +247,10 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
     let ingest = Router::new()
         .route("/api/v1/ingest", post(upload::ingest))
         .layer(axum::extract::DefaultBodyLimit::max(options.max_upload));
+    let rounds = Router::new()
+        .route("/api/v1/rounds", post(rounds::post_round))
+        .route("/api/v1/rounds/schema", get(rounds::schema))
+        .with_state(rounds::Rounds::start(state.clone()));
     let sign_in = Router::new()
         .route("/sign-in", get(server::sign_in_form).post(server::sign_in))
         .with_state(access.clone());
@@ -269,6 +273,7 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
         .merge(sign_in)
+        .merge(rounds)
         .layer(axum::middleware::from_fn_with_state(access, server::guard))
         .layer(axum::middleware::from_fn_with_state(
             options.request_timeout,

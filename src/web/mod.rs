@@ -6,10 +6,13 @@
 //! accept loop, access rules and request logs ([`server`]).
 
 pub mod cache;
+pub mod client;
 pub mod error;
 pub mod handlers;
+pub mod rounds;
 pub mod server;
 pub mod site;
+pub mod sources;
 pub mod state;
 pub mod templates;
 pub mod tokens;

@@ -132,7 +132,7 @@ pub fn find<'a>(tokens: &'a [Token], secret: &str) -> Option<&'a Token> {
     found
 }
 
-fn check_name(name: &str) -> Result<()> {
+pub fn check_name(name: &str) -> Result<()> {
     if name.is_empty()
         || name.len() > 64
         || !name

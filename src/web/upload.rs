@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_MAX_UPLOAD: usize = 64 << 20;
 
 /// What a refused ingest answers: the message, and the problems of the input.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Refusal {
     pub error: String,
     #[serde(default)]
@@ -49,28 +49,41 @@ fn refuse(status: StatusCode, error: impl Into<String>) -> Response {
 }
 
 impl Refusal {
-    /// The answer for an ingest that failed.
-    fn of(e: Error) -> Response {
+    /// The status and body for an ingest that failed; internals go to the log only.
+    pub fn from_error(e: Error) -> (StatusCode, Refusal) {
+        let plain = |error: String| Refusal {
+            error,
+            problems: Vec::new(),
+            total: 0,
+        };
         match e {
             Error::Input(p) => (
                 StatusCode::BAD_REQUEST,
-                Json(Refusal {
+                Refusal {
                     error: Error::Input(p.clone()).to_string(),
                     total: p.total,
                     problems: p.list,
-                }),
-            )
-                .into_response(),
-            Error::Usage(m) => refuse(StatusCode::BAD_REQUEST, m),
+                },
+            ),
+            Error::Usage(m) => (StatusCode::BAD_REQUEST, plain(m)),
             other => {
                 tracing::error!(error = %crate::error::cause_chain(&other), "ingest failed");
-                refuse(
+                (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "the ingest failed on the server; nothing was stored (the details are in \
-                     the server's log)",
+                    plain(
+                        "the ingest failed on the server; nothing was stored (the details are \
+                         in the server's log)"
+                            .into(),
+                    ),
                 )
             }
         }
+    }
+
+    /// The answer for an ingest that failed.
+    fn of(e: Error) -> Response {
+        let (status, r) = Refusal::from_error(e);
+        (status, Json(r)).into_response()
     }
 }
 

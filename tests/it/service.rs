@@ -968,3 +968,375 @@ fn a_stopping_server_finishes_the_ingest_in_flight() {
     let v: serde_json::Value = serde_json::from_str(&info.stdout).unwrap();
     assert_eq!(v["totals"]["votes"], expected);
 }
+
+/// A poker tool's round events: team `web`, a T-shirt deck, 3 stories, up to 3 rounds.
+fn round_event(
+    story: &str,
+    round: u32,
+    cards: &[(&str, &str)],
+    fin: Option<&str>,
+    at: &str,
+) -> String {
+    let votes: Vec<String> = cards
+        .iter()
+        .map(|(v, c)| format!(r#"{{"voter":"{v}","card":"{c}","voted_at":"{at}"}}"#))
+        .collect();
+    let deck = r#"[{"card":"XS","value":1},{"card":"S","value":2},{"card":"M","value":3},{"card":"L","value":5},{"card":"XL","value":8},{"card":"XXL","value":13},{"card":"?"},{"card":"☕️"}]"#;
+    let fin = fin
+        .map(|f| format!(r#","final_estimate":{{"card":"{f}"}}"#))
+        .unwrap_or_default();
+    format!(
+        r#"{{"event":"round.revealed","schema_version":1,"source":"testpoker/1","team":"web","session":"g1","story":"{story}","story_title":"Story {story}","round":{round},"revealed_at":"{at}","deck":{deck},"votes":[{}]{fin}}}"#,
+        votes.join(",")
+    )
+}
+
+fn the_session(at: &str) -> Vec<String> {
+    vec![
+        round_event(
+            "WEB-1",
+            1,
+            &[("ann", "S"), ("bob", "L"), ("cy", "?")],
+            None,
+            at,
+        ),
+        round_event(
+            "WEB-1",
+            2,
+            &[("ann", "M"), ("bob", "M"), ("cy", "M")],
+            Some("M"),
+            at,
+        ),
+        round_event(
+            "WEB-2",
+            1,
+            &[("ann", "XS"), ("bob", "XXL"), ("cy", "☕️")],
+            None,
+            at,
+        ),
+        round_event(
+            "WEB-2",
+            2,
+            &[("ann", "M"), ("bob", "XL"), ("cy", "L")],
+            None,
+            at,
+        ),
+        round_event(
+            "WEB-2",
+            3,
+            &[("ann", "L"), ("bob", "L"), ("cy", "L")],
+            Some("L"),
+            at,
+        ),
+        round_event(
+            "WEB-3",
+            1,
+            &[("ann", "M"), ("bob", "M"), ("cy", "M")],
+            Some("M"),
+            at,
+        ),
+    ]
+}
+
+#[test]
+fn a_poker_tool_posts_its_rounds_live_and_every_round_is_kept() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let ingest = token(&db, "nightly", "ingest");
+    let reader = token(&db, "wall", "read");
+    let run = sprintlens(&db, &["source", "add", "testpoker"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let secret = run.stdout.trim().to_string();
+    let (server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let post_signed = |body: &str, source: &str, key: &str| {
+        let sig = sprintlens::web::sources::signature(key, body.as_bytes());
+        call(
+            &addr,
+            "POST",
+            "/api/v1/rounds",
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Sprintlens-Source", source),
+                ("X-Sprintlens-Signature", &sig),
+            ],
+            body.as_bytes(),
+        )
+    };
+    let post_token = |body: &str, token: &str| {
+        call(
+            &addr,
+            "POST",
+            "/api/v1/rounds",
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", &format!("Bearer {token}")),
+            ],
+            body.as_bytes(),
+        )
+    };
+    let votes_now = || {
+        get_json(&addr, "/api/teams")["totals"]["votes"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(votes_now(), 2, "the seed's votes");
+
+    // Refused, nothing stored: bad signature, unknown source, stale timestamp, read token,
+    // no auth, unknown card, a voter twice, not JSON.
+    let session = the_session(&now);
+    let first = &session[0];
+    assert_eq!(post_signed(first, "testpoker", "sl_wrong").0, 401);
+    assert_eq!(post_signed(first, "othertool", &secret).0, 401);
+    let stale = round_event("WEB-1", 1, &[("ann", "S")], None, "2026-01-01T00:00:00Z");
+    let (s, body) = post_signed(&stale, "testpoker", &secret);
+    assert_eq!(s, 401, "{body}");
+    assert!(body.contains("within 300 s"), "{body}");
+    assert_eq!(post_token(first, &reader).0, 403);
+    assert_eq!(
+        call(
+            &addr,
+            "POST",
+            "/api/v1/rounds",
+            &[("Content-Type", "application/json")],
+            first.as_bytes()
+        )
+        .0,
+        401
+    );
+    let unknown_card = round_event("WEB-1", 1, &[("ann", "XXXL")], None, &now);
+    let (s, body) = post_token(&unknown_card, &ingest);
+    assert_eq!(s, 400, "{body}");
+    assert!(
+        body.contains("the card \\\"XXXL\\\" is not in the event's deck"),
+        "{body}"
+    );
+    let twice = round_event("WEB-1", 1, &[("ann", "S"), ("ann", "M")], None, &now);
+    let (s, body) = post_token(&twice, &ingest);
+    assert_eq!(s, 400, "{body}");
+    assert!(body.contains("votes twice"), "{body}");
+    assert_eq!(post_token("{not json", &ingest).0, 400);
+    assert_eq!(
+        call(
+            &addr,
+            "POST",
+            "/api/v1/rounds",
+            &[
+                ("Content-Type", "text/plain"),
+                ("Authorization", &format!("Bearer {ingest}"))
+            ],
+            first.as_bytes()
+        )
+        .0,
+        415
+    );
+    assert_eq!(votes_now(), 2, "nothing stored by refused events");
+
+    // The session, signed; then replayed with a token: the replay changes nothing.
+    for e in &session {
+        let (s, body) = post_signed(e, "testpoker", &secret);
+        assert_eq!(s, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["inserted"], 3, "{body}");
+    }
+    assert_eq!(votes_now(), 2 + 18);
+    for e in &session {
+        let (s, body) = post_token(e, &ingest);
+        assert_eq!(s, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (
+                v["inserted"].as_u64(),
+                v["updated"].as_u64(),
+                v["unchanged"].as_u64()
+            ),
+            (Some(0), Some(0), Some(3)),
+            "{body}"
+        );
+    }
+    assert_eq!(votes_now(), 2 + 18);
+    // A changed replay is an update.
+    let changed = round_event(
+        "WEB-3",
+        1,
+        &[("ann", "M"), ("bob", "M"), ("cy", "L")],
+        None,
+        &now,
+    );
+    let (s, body) = post_token(&changed, &ingest);
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("\"updated\":1"), "{body}");
+    let (s, _) = post_token(&session[5], &ingest);
+    assert_eq!(s, 200);
+
+    // Voter calibration on the team page, by hand (T-shirt steps XS 0, S 1, M 2, L 3, XL 4,
+    // XXL 5; final WEB-1 M, WEB-2 L, WEB-3 M): ann |1-2|,|0-3|,|2-2| -> mean 4/3, signed
+    // -4/3; bob |3-2|,|5-3|,0 -> 1, +1; cy only WEB-3 numeric in round 1 -> 0.
+    let team = get_json(&addr, "/api/teams/web");
+    let mut cal: Vec<(f64, f64)> = team["voters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["mean_abs_steps"].as_f64().unwrap(),
+                v["mean_signed_steps"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    cal.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let want = [(0.0, 0.0), (1.0, 1.0), (4.0 / 3.0, -4.0 / 3.0)];
+    assert_eq!(cal.len(), 3, "{}", team["voters"]);
+    for (got, want) in cal.iter().zip(want) {
+        assert!(
+            (got.0 - want.0).abs() < 1e-12 && (got.1 - want.1).abs() < 1e-12,
+            "{cal:?}"
+        );
+    }
+    assert!(
+        !team.to_string().contains("\"ann\""),
+        "voters are pseudonymised"
+    );
+    // Split candidates: WEB-1 (round-1 spread 2 steps, ? share) and WEB-2 (spread 5, three
+    // rounds); WEB-3 agreed at once.
+    let splits = get_json(&addr, "/api/teams/web/splits");
+    let stories: Vec<&str> = splits["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["story"].as_str().unwrap())
+        .collect();
+    assert!(
+        stories.contains(&"WEB-1") && stories.contains(&"WEB-2") && !stories.contains(&"WEB-3"),
+        "{splits}"
+    );
+    drop(server);
+
+    // Every round is there, with the figures computed by hand.
+    let run = sprintlens(
+        &db,
+        &["--format", "json", "spread", "--team", "web", "--rounds"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let rounds: Vec<(String, i64, i64, i64)> = v["rounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["story"].as_str().unwrap().to_string(),
+                r["round"].as_i64().unwrap(),
+                r["votes"].as_i64().unwrap(),
+                r["spread_steps"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rounds,
+        vec![
+            ("WEB-1".to_string(), 1, 3, 2),
+            ("WEB-1".to_string(), 2, 3, 0),
+            ("WEB-2".to_string(), 1, 3, 5),
+            ("WEB-2".to_string(), 2, 3, 2),
+            ("WEB-2".to_string(), 3, 3, 0),
+            ("WEB-3".to_string(), 1, 3, 0),
+        ]
+    );
+    let story = |s: &str| {
+        v["stories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["story"] == s)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(story("WEB-1")["rounds_to_consensus"], 2);
+    assert_eq!(story("WEB-2")["rounds_to_consensus"], 3);
+    assert_eq!(story("WEB-3")["rounds_to_consensus"], 1);
+    // The final estimates and titles reached the stories.
+    let conn = duckdb::Connection::open(&db).unwrap();
+    assert_eq!(
+        rows_as_text(
+            &conn,
+            "select story, title, estimate from stories where team = 'web' order by story"
+        ),
+        vec![
+            "Text(\"WEB-1\") | Text(\"Story WEB-1\") | Double(3.0)",
+            "Text(\"WEB-2\") | Text(\"Story WEB-2\") | Double(5.0)",
+            "Text(\"WEB-3\") | Text(\"Story WEB-3\") | Double(3.0)",
+        ]
+    );
+}
+
+#[test]
+fn round_events_posted_at_once_are_stored_together_and_counted_each() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let ingest = token(&db, "nightly", "ingest");
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let events: Vec<String> = (0..48)
+        .map(|i| {
+            let votes: Vec<String> = (0..8)
+                .map(|v| format!(r#"{{"voter":"v{v}","card":"{}","voted_at":"{now}"}}"#, ["1", "2", "3", "5", "8", "?"][(i + v) % 6]))
+                .collect();
+            format!(
+                r#"{{"event":"round.revealed","schema_version":1,"team":"pay","session":"live","story":"LIVE-{}","round":{},"revealed_at":"{now}","votes":[{}]}}"#,
+                i / 3,
+                i % 3 + 1,
+                votes.join(",")
+            )
+        })
+        .collect();
+    let send_all = |events: &[String]| -> Vec<serde_json::Value> {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = events
+                .chunks(6)
+                .map(|chunk| {
+                    let addr = addr.clone();
+                    let auth = format!("Bearer {ingest}");
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|e| {
+                                let (status, body) = call(
+                                    &addr,
+                                    "POST",
+                                    "/api/v1/rounds",
+                                    &[
+                                        ("Content-Type", "application/json"),
+                                        ("Authorization", &auth),
+                                    ],
+                                    e.as_bytes(),
+                                );
+                                assert_eq!(status, 200, "{body}");
+                                serde_json::from_str::<serde_json::Value>(&body).unwrap()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        })
+    };
+    let first = send_all(&events);
+    assert_eq!(first.len(), 48);
+    assert!(
+        first.iter().all(|v| v["inserted"] == 8 && v["votes"] == 8),
+        "{first:?}"
+    );
+    assert_eq!(get_json(&addr, "/api/teams")["totals"]["votes"], 2 + 48 * 8);
+    let again = send_all(&events);
+    assert!(
+        again
+            .iter()
+            .all(|v| v["unchanged"] == 8 && v["inserted"] == 0),
+        "{again:?}"
+    );
+    assert_eq!(get_json(&addr, "/api/teams")["totals"]["votes"], 2 + 48 * 8);
+}
