@@ -54,6 +54,19 @@ impl Render for TokenList {
     }
 }
 
+fn list(
+    path: &std::path::Path,
+    tokens: Vec<Listed>,
+    c: &Config,
+    out: &mut dyn Write,
+) -> Result<()> {
+    TokenList {
+        file: path.display().to_string(),
+        tokens,
+    }
+    .write_to(c.format, c.json, out)
+}
+
 pub fn token(c: &Config, a: &TokenArgs, out: &mut dyn Write) -> Result<()> {
     match a {
         TokenArgs::Add { name, scope } => {
@@ -105,18 +118,12 @@ pub fn token(c: &Config, a: &TokenArgs, out: &mut dyn Write) -> Result<()> {
         }
         TokenArgs::ListSources => {
             let path = sources::sources_path(&c.db);
-            let list = TokenList {
-                file: path.display().to_string(),
-                tokens: sources::load(&path)?
-                    .into_iter()
-                    .map(|s| Listed {
-                        name: s.name,
-                        scope: Scope::Ingest,
-                        created: s.created,
-                    })
-                    .collect(),
-            };
-            list.write_to(c.format, c.json, out)
+            let listed = sources::load(&path)?.into_iter().map(|s| Listed {
+                name: s.name,
+                scope: Scope::Ingest,
+                created: s.created,
+            });
+            list(&path, listed.collect(), c, out)
         }
         TokenArgs::RemoveSource { name } => {
             sources::remove(&c.db, name)?;

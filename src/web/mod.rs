@@ -9,6 +9,7 @@ pub mod cache;
 pub mod client;
 pub mod error;
 pub mod handlers;
+pub mod keyfile;
 pub mod rounds;
 pub mod server;
 pub mod site;

@@ -21,7 +21,7 @@ use crate::ingest::typing::Defaults;
 use crate::ingest::{IngestRequest, Inline, ingest_into};
 use crate::web::sources::{Refused, Signers};
 use crate::web::state::Shared;
-use crate::web::upload::Refusal;
+use crate::web::upload::{Refusal, refuse};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -486,18 +486,6 @@ fn stored_of(
         story_written: e.story_row.is_some(),
         deck_recorded: deck,
     }
-}
-
-fn refuse(status: StatusCode, error: impl Into<String>) -> Response {
-    (
-        status,
-        Json(Refusal {
-            error: error.into(),
-            problems: Vec::new(),
-            total: 0,
-        }),
-    )
-        .into_response()
 }
 
 /// The header that carries a source's signature.

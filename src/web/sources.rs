@@ -6,11 +6,11 @@
 //! `X-Sprintlens-Signature: sha256=<hex of HMAC-SHA256(secret, body)>`.
 
 use crate::error::{Error, Result};
-use crate::web::tokens::{constant_time_eq, new_secret, write_private};
+use crate::web::keyfile::{self, Watched, beside};
+use crate::web::tokens::{constant_time_eq, new_secret};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Source {
@@ -20,28 +20,15 @@ pub struct Source {
 }
 
 pub fn sources_path(db: &Path) -> PathBuf {
-    let mut p = db.as_os_str().to_owned();
-    p.push(".sources");
-    PathBuf::from(p)
+    beside(db, ".sources")
 }
 
 pub fn load(path: &Path) -> Result<Vec<Source>> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Store {
-            path: path.to_path_buf(),
-            message: format!("is not a sprintlens sources file: {e}"),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(Error::io(path, "cannot read the sources file")(e)),
-    }
+    keyfile::load(path, "sources")
 }
 
 fn save(path: &Path, sources: &[Source]) -> Result<()> {
-    let json = serde_json::to_vec_pretty(sources)
-        .map_err(|e| Error::Internal(format!("writing sources: {e}")))?;
-    let tmp = path.with_extension("sources.new");
-    write_private(&tmp, &json)?;
-    std::fs::rename(&tmp, path).map_err(Error::io(path, "cannot replace the sources file"))
+    keyfile::save(path, sources, "sources")
 }
 
 /// Adds a source; returns its secret.
@@ -108,8 +95,7 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 
 /// The sources as the server sees them: the file, re-read when it changes.
 pub struct Signers {
-    path: PathBuf,
-    seen: Mutex<(Option<std::time::SystemTime>, u64, Arc<Vec<Source>>)>,
+    sources: Watched<Source>,
 }
 
 /// Why a signed request is refused.
@@ -122,29 +108,8 @@ pub enum Refused {
 impl Signers {
     pub fn new(db: &Path) -> Signers {
         Signers {
-            path: sources_path(db),
-            seen: Mutex::new((None, 0, Default::default())),
+            sources: Watched::new(sources_path(db), "sources"),
         }
-    }
-
-    fn current(&self) -> Arc<Vec<Source>> {
-        let meta = std::fs::metadata(&self.path).ok();
-        let stamp = (
-            meta.as_ref().and_then(|m| m.modified().ok()),
-            meta.as_ref().map(|m| m.len()).unwrap_or(0),
-        );
-        let mut seen = match self.seen.lock() {
-            Ok(s) => s,
-            Err(p) => p.into_inner(),
-        };
-        if (seen.0, seen.1) != stamp {
-            let sources = load(&self.path).unwrap_or_else(|e| {
-                tracing::error!(error = %e, "cannot read the sources file; refusing signed events");
-                Vec::new()
-            });
-            *seen = (stamp.0, stamp.1, Arc::new(sources));
-        }
-        seen.2.clone()
     }
 
     /// Checks that `source` exists and signed `body` with `signature` (`sha256=<hex>`).
@@ -154,7 +119,7 @@ impl Signers {
         signature: &str,
         body: &[u8],
     ) -> std::result::Result<(), Refused> {
-        let sources = self.current();
+        let sources = self.sources.current();
         let s = sources
             .iter()
             .find(|s| s.name == source)

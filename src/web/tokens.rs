@@ -4,6 +4,8 @@
 //! working at once without a restart. The secret itself is never stored or logged.
 
 use crate::error::{Error, Result};
+pub use crate::web::keyfile::write_private;
+use crate::web::keyfile::{self, Watched, beside};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -50,48 +52,16 @@ pub struct Token {
 
 /// The tokens file of a database.
 pub fn tokens_path(db: &Path) -> PathBuf {
-    let mut p = db.as_os_str().to_owned();
-    p.push(".tokens");
-    PathBuf::from(p)
+    beside(db, ".tokens")
 }
 
 /// The tokens in the file (none when there is no file).
 pub fn load(path: &Path) -> Result<Vec<Token>> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Store {
-            path: path.to_path_buf(),
-            message: format!("is not a sprintlens tokens file: {e}"),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(Error::io(path, "cannot read the tokens file")(e)),
-    }
+    keyfile::load(path, "tokens")
 }
 
-/// Writes the tokens file whole (a new file renamed over the old one), owner-only.
 fn save(path: &Path, tokens: &[Token]) -> Result<()> {
-    let json = serde_json::to_vec_pretty(tokens)
-        .map_err(|e| Error::Internal(format!("writing tokens: {e}")))?;
-    let tmp = path.with_extension("tokens.new");
-    write_private(&tmp, &json)?;
-    std::fs::rename(&tmp, path).map_err(Error::io(path, "cannot replace the tokens file"))
-}
-
-/// Writes a file only its owner can read.
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .map_err(Error::io(path, "cannot write the file"))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(Error::io(path, "cannot write the file"))
+    keyfile::save(path, tokens, "tokens")
 }
 
 /// A new random secret: 32 bytes from the operating system, as 64 hex digits after a prefix
@@ -197,12 +167,7 @@ pub fn revoke(db: &Path, name: &str) -> Result<()> {
 
 /// The tokens as the server sees them: the file, re-read when it changes.
 pub struct Keyring {
-    path: PathBuf,
-    seen: std::sync::Mutex<(
-        Option<std::time::SystemTime>,
-        u64,
-        std::sync::Arc<Vec<Token>>,
-    )>,
+    tokens: Watched<Token>,
     /// The server's own secret for a local `sprintlens ingest` (in the address file).
     local: Option<String>,
 }
@@ -210,39 +175,14 @@ pub struct Keyring {
 impl Keyring {
     pub fn new(db: &Path, local: Option<String>) -> Keyring {
         Keyring {
-            path: tokens_path(db),
-            seen: std::sync::Mutex::new((None, 0, Default::default())),
+            tokens: Watched::new(tokens_path(db), "tokens"),
             local,
         }
     }
 
-    fn current(&self) -> std::sync::Arc<Vec<Token>> {
-        let meta = std::fs::metadata(&self.path).ok();
-        let stamp = (
-            meta.as_ref().and_then(|m| m.modified().ok()),
-            meta.as_ref().map(|m| m.len()).unwrap_or(0),
-        );
-        let mut seen = match self.seen.lock() {
-            Ok(s) => s,
-            Err(p) => p.into_inner(),
-        };
-        if (seen.0, seen.1) != stamp || (meta.is_some() && seen.0.is_none()) {
-            let tokens = match load(&self.path) {
-                Ok(t) => t,
-                Err(e) => {
-                    // A broken file lets nobody in rather than everybody.
-                    tracing::error!(error = %e, "cannot read the tokens file; refusing tokens");
-                    Vec::new()
-                }
-            };
-            *seen = (stamp.0, stamp.1, std::sync::Arc::new(tokens));
-        }
-        seen.2.clone()
-    }
-
     /// The scope and name a secret grants, if any.
     pub fn check(&self, secret: &str) -> Option<(Scope, String)> {
-        let tokens = self.current();
+        let tokens = self.tokens.current();
         let stored = find(&tokens, secret).map(|t| (t.scope, t.name.clone()));
         let local = self
             .local

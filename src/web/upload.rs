@@ -36,7 +36,8 @@ pub struct Refusal {
     pub total: usize,
 }
 
-fn refuse(status: StatusCode, error: impl Into<String>) -> Response {
+/// A refusal without input problems, as JSON.
+pub fn refuse(status: StatusCode, error: impl Into<String>) -> Response {
     (
         status,
         Json(Refusal {

@@ -632,23 +632,21 @@ fn slow_clients_are_dropped_and_do_not_starve_others() {
     assert_eq!(closed, slow.len(), "every slow client was closed");
 }
 
-#[test]
-fn a_server_killed_during_an_ingest_leaves_the_state_before_or_after() {
-    let dir = scratch();
-    let db = dir.path().join("kill.duckdb");
-    let data = dir.path().join("gen");
-    let run = sprintlens(
-        &db,
-        &[
-            "generate",
-            "--teams",
-            "12",
-            "--sprints",
-            "30",
-            "--out",
-            data.to_str().unwrap(),
-        ],
-    );
+/// A generated data set's teams and decks in a new database, and its votes file's bytes.
+fn teams_and_their_votes(dir: &Path, teams: usize, sprints: usize) -> (PathBuf, Vec<u8>) {
+    let db = dir.join("gen.duckdb");
+    let data = dir.join("gen");
+    let (t, s) = (teams.to_string(), sprints.to_string());
+    let args = [
+        "generate",
+        "--teams",
+        &t,
+        "--sprints",
+        &s,
+        "--out",
+        data.to_str().unwrap(),
+    ];
+    let run = sprintlens(&db, &args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (teams, decks) = (data.join("teams.csv"), data.join("decks.csv"));
     let run = sprintlens(
@@ -661,8 +659,14 @@ fn a_server_killed_during_an_ingest_leaves_the_state_before_or_after() {
         ],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
+    (db, std::fs::read(data.join("votes.csv")).unwrap())
+}
+
+#[test]
+fn a_server_killed_during_an_ingest_leaves_the_state_before_or_after() {
+    let dir = scratch();
+    let (db, votes) = teams_and_their_votes(dir.path(), 12, 30);
     let ingest = token(&db, "nightly", "ingest");
-    let votes = std::fs::read(data.join("votes.csv")).unwrap();
     let expected_votes = String::from_utf8_lossy(&votes).lines().count() as i64 - 1;
     for delay_ms in [100u64, 150, 200, 250, 300, 400, 600] {
         let (mut server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
@@ -896,34 +900,8 @@ fn request_logs_are_json_lines_without_queries_or_secrets() {
 #[test]
 fn a_stopping_server_finishes_the_ingest_in_flight() {
     let dir = scratch();
-    let db = dir.path().join("stop.duckdb");
-    let data = dir.path().join("gen");
-    let run = sprintlens(
-        &db,
-        &[
-            "generate",
-            "--teams",
-            "6",
-            "--sprints",
-            "20",
-            "--out",
-            data.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let (teams, decks) = (data.join("teams.csv"), data.join("decks.csv"));
-    let run = sprintlens(
-        &db,
-        &[
-            "ingest",
-            "-q",
-            teams.to_str().unwrap(),
-            decks.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (db, votes) = teams_and_their_votes(dir.path(), 6, 20);
     let secret = token(&db, "nightly", "ingest");
-    let votes = std::fs::read(data.join("votes.csv")).unwrap();
     let expected = String::from_utf8_lossy(&votes).lines().count() as i64 - 1;
     let log = dir.path().join("log.txt");
     let (server, addr) = serve_logged(&db, &log, &["--bind", "127.0.0.1:0"]);
