@@ -83,6 +83,9 @@ pub struct IngestOutcome {
     pub files: Vec<FileOutcome>,
     /// Files in the folders given that are not data files (not read), with the reason.
     pub skipped: Vec<String>,
+    /// The teams whose rows the ingest wrote (for the server: which teams' pages to recompute).
+    #[serde(skip)]
+    pub teams: Vec<String>,
 }
 
 /// Decks as this ingest sees them: the ones in its own decks files, then the store's.
@@ -267,9 +270,17 @@ fn run(mut target: Target, req: &IngestRequest) -> Result<IngestOutcome> {
     let stats = store.write(&frames, &log, &default_decks)?;
     timing("written");
     progress.clear();
+    let mut teams: Vec<String> = frames
+        .iter()
+        .flat_map(|f| f.teams.keys().cloned())
+        .chain(default_decks.iter().map(|(t, _)| t.clone()))
+        .collect();
+    teams.sort();
+    teams.dedup();
     Ok(IngestOutcome {
         database: db.display().to_string(),
         skipped,
+        teams,
         files: frames
             .iter()
             .zip(stats)

@@ -1,7 +1,7 @@
 //! The server's report cache: computed reports kept by key, bounded in bytes. Every key carries
-//! the store generation it was computed at, so an ingest makes older entries unreachable; they
-//! go first when room is needed, then the least recently used. What is evicted is recomputed
-//! on the next request.
+//! the store generation it was computed at, so an ingest makes older entries unreachable (they
+//! are never read again, so they are the first the least-recently-used order evicts). What is
+//! evicted is recomputed on the next request.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -14,7 +14,6 @@ pub const DEFAULT_CACHE_BYTES: usize = 512 << 20;
 struct Entry<V> {
     value: Arc<V>,
     bytes: usize,
-    generation: u64,
     used: u64,
 }
 
@@ -45,28 +44,20 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         })
     }
 
-    /// Keeps `value` (of about `bytes`), computed at `generation`; entries of older
-    /// generations, then the least recently used, make room. A value larger than the whole
-    /// bound is not kept.
-    pub fn insert(&mut self, key: K, value: Arc<V>, bytes: usize, generation: u64) {
+    /// Keeps `value` (of about `bytes`); the least recently used make room. A value larger
+    /// than the whole bound is not kept.
+    pub fn insert(&mut self, key: K, value: Arc<V>, bytes: usize) {
         if bytes > self.cap {
             return;
         }
         if let Some(old) = self.map.remove(&key) {
             self.bytes -= old.bytes;
         }
-        if self.map.values().any(|e| e.generation < generation) {
-            let before = self.map.len();
-            self.map.retain(|_, e| e.generation >= generation);
-            if self.map.len() != before {
-                self.bytes = self.map.values().map(|e| e.bytes).sum();
-            }
-        }
         while self.bytes + bytes > self.cap {
             let Some(oldest) = self
                 .map
                 .iter()
-                .min_by_key(|(_, e)| (e.generation, e.used))
+                .min_by_key(|(_, e)| e.used)
                 .map(|(k, _)| k.clone())
             else {
                 break;
@@ -82,7 +73,6 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
             Entry {
                 value,
                 bytes,
-                generation,
                 used: self.tick,
             },
         );
@@ -119,25 +109,25 @@ mod tests {
     #[test]
     fn the_bound_holds_and_the_least_recently_used_goes_first() {
         let mut c: Lru<&str, u32> = Lru::new(100);
-        c.insert("a", Arc::new(1), 40, 1);
-        c.insert("b", Arc::new(2), 40, 1);
+        c.insert("a", Arc::new(1), 40);
+        c.insert("b", Arc::new(2), 40);
         assert_eq!(c.get(&"a").as_deref(), Some(&1));
         // 120 > 100: b (used before a's last read) goes.
-        c.insert("c", Arc::new(3), 40, 1);
+        c.insert("c", Arc::new(3), 40);
         assert_eq!(c.usage(), (80, 2));
         assert!(c.get(&"b").is_none());
         assert_eq!(c.get(&"a").as_deref(), Some(&1));
         // Too big for the whole bound: not kept, nothing evicted.
-        c.insert("d", Arc::new(4), 101, 1);
+        c.insert("d", Arc::new(4), 101);
         assert_eq!(c.usage(), (80, 2));
-        // A newer generation drops the older entries at once.
-        c.insert("e", Arc::new(5), 10, 2);
-        assert_eq!(c.usage(), (10, 1));
-        assert!(c.get(&"a").is_none());
         // The same key again replaces its size.
-        c.insert("e", Arc::new(6), 30, 2);
-        assert_eq!(c.usage(), (30, 1));
-        assert_eq!(c.get(&"e").as_deref(), Some(&6));
+        c.insert("a", Arc::new(6), 30);
+        assert_eq!(c.usage(), (70, 2));
+        assert_eq!(c.get(&"a").as_deref(), Some(&6));
+        // c was read last before a's replacement: a 40 needs room, c goes.
+        c.insert("e", Arc::new(5), 40);
+        assert_eq!(c.usage(), (70, 2));
+        assert!(c.get(&"c").is_none());
     }
 
     #[test]

@@ -355,74 +355,78 @@ fn commit(state: &Shared, batch: Vec<Job>) {
     let mut decks_taken: Vec<bool> = Vec::new();
     let mut counts: Vec<(usize, usize, usize)> = Vec::new();
     let single = batch.len() == 1;
-    let result = state.write(|store| {
-        let stored_decks: HashMap<String, Deck> = store.decks()?;
-        let mut given: HashSet<&str> = HashSet::new();
-        decks_taken = batch
-            .iter()
-            .map(|j| {
-                j.event.deck.is_some()
-                    && !stored_decks.contains_key(&j.event.team)
-                    && given.insert(j.event.team.as_str())
-            })
-            .collect();
-        let events: Vec<&Checked> = batch.iter().map(|j| &j.event).collect();
-        let inline = if single {
-            // One event: its own names in every message and in the ingest log.
-            let e = events[0];
-            let mut v = Vec::new();
-            if decks_taken[0]
-                && let Some(d) = &e.deck
-            {
-                v.push(d.clone());
-            }
-            v.push(e.votes.clone());
-            v.extend(e.story_row.clone());
-            v
-        } else {
-            // Several: one file per kind, so the batch costs about what one event does.
-            counts = events
+    let result = state.write(
+        |store| {
+            let stored_decks: HashMap<String, Deck> = store.decks()?;
+            let mut given: HashSet<&str> = HashSet::new();
+            decks_taken = batch
                 .iter()
-                .map(|e| classify(store, e))
-                .collect::<crate::error::Result<_>>()?;
-            let joined = |name: &str, kind: Kind, parts: Vec<&Inline>| -> Option<Inline> {
-                let bytes: Vec<u8> = parts.iter().flat_map(|p| p.bytes.iter().copied()).collect();
-                (!bytes.is_empty()).then(|| Inline {
-                    name: format!("round.revealed events ({name})"),
-                    kind,
-                    format: Format::Ndjson,
-                    bytes,
+                .map(|j| {
+                    j.event.deck.is_some()
+                        && !stored_decks.contains_key(&j.event.team)
+                        && given.insert(j.event.team.as_str())
                 })
-            };
-            let decks = events
-                .iter()
-                .zip(&decks_taken)
-                .filter(|(_, t)| **t)
-                .filter_map(|(e, _)| e.deck.as_ref())
                 .collect();
-            let votes = events.iter().map(|e| &e.votes).collect();
-            let stories = events.iter().filter_map(|e| e.story_row.as_ref()).collect();
-            [
-                joined("decks", Kind::Decks, decks),
-                joined("votes", Kind::Votes, votes),
-                joined("stories", Kind::Stories, stories),
-            ]
-            .into_iter()
-            .flatten()
-            .collect()
-        };
-        ingest_into(
-            store,
-            &IngestRequest {
-                inline,
-                defaults: Defaults {
-                    settings: state.settings().clone(),
+            let events: Vec<&Checked> = batch.iter().map(|j| &j.event).collect();
+            let inline = if single {
+                // One event: its own names in every message and in the ingest log.
+                let e = events[0];
+                let mut v = Vec::new();
+                if decks_taken[0]
+                    && let Some(d) = &e.deck
+                {
+                    v.push(d.clone());
+                }
+                v.push(e.votes.clone());
+                v.extend(e.story_row.clone());
+                v
+            } else {
+                // Several: one file per kind, so the batch costs about what one event does.
+                counts = events
+                    .iter()
+                    .map(|e| classify(store, e))
+                    .collect::<crate::error::Result<_>>()?;
+                let joined = |name: &str, kind: Kind, parts: Vec<&Inline>| -> Option<Inline> {
+                    let bytes: Vec<u8> =
+                        parts.iter().flat_map(|p| p.bytes.iter().copied()).collect();
+                    (!bytes.is_empty()).then(|| Inline {
+                        name: format!("round.revealed events ({name})"),
+                        kind,
+                        format: Format::Ndjson,
+                        bytes,
+                    })
+                };
+                let decks = events
+                    .iter()
+                    .zip(&decks_taken)
+                    .filter(|(_, t)| **t)
+                    .filter_map(|(e, _)| e.deck.as_ref())
+                    .collect();
+                let votes = events.iter().map(|e| &e.votes).collect();
+                let stories = events.iter().filter_map(|e| e.story_row.as_ref()).collect();
+                [
+                    joined("decks", Kind::Decks, decks),
+                    joined("votes", Kind::Votes, votes),
+                    joined("stories", Kind::Stories, stories),
+                ]
+                .into_iter()
+                .flatten()
+                .collect()
+            };
+            ingest_into(
+                store,
+                &IngestRequest {
+                    inline,
+                    defaults: Defaults {
+                        settings: state.settings().clone(),
+                        ..Default::default()
+                    },
                     ..Default::default()
                 },
-                ..Default::default()
-            },
-        )
-    });
+            )
+        },
+        |o| Some(o.teams.clone()),
+    );
     match result {
         Ok(outcome) => {
             for (k, (j, deck)) in batch.into_iter().zip(decks_taken).enumerate() {

@@ -47,8 +47,12 @@ pub struct AppState {
     /// teams compute in parallel; each read runs on one snapshot of the store.
     readers: Vec<Mutex<Store>>,
     next: std::sync::atomic::AtomicUsize,
-    /// The generation of the last commit: the caches' key.
+    /// The generation of the last commit: the key of the index and dashboard caches.
     generation: AtomicU64,
+    /// Per team, the generation of the last commit that wrote its rows: the key of its
+    /// reports, so an ingest of one team leaves the others' pages as they are. A team not
+    /// listed was last written at or before `base`.
+    team_generations: Mutex<(u64, std::collections::HashMap<String, u64>)>,
     settings: Settings,
     templates: Environment<'static>,
     index: Mutex<Option<(u64, Arc<IndexModel>)>>,
@@ -90,6 +94,7 @@ impl AppState {
             readers,
             next: std::sync::atomic::AtomicUsize::new(0),
             generation: AtomicU64::new(generation),
+            team_generations: Mutex::new((generation, Default::default())),
             settings,
             templates: templates(Links::Server),
             index: Mutex::new(None),
@@ -119,24 +124,46 @@ impl AppState {
     }
 
     /// Runs `f` with the writing connection (one writer at a time), then takes the store's
-    /// new generation: pages asked for after this returns show what `f` committed.
+    /// new generation: pages asked for after this returns show what `f` committed. `teams`
+    /// says which teams `f` wrote (`None`: any of them).
     pub fn write<T>(
         &self,
         f: impl FnOnce(&mut Store) -> crate::error::Result<T>,
+        teams: impl FnOnce(&T) -> Option<Vec<String>>,
     ) -> crate::error::Result<T> {
         let mut w = self
             .writer
             .lock()
-            .map_err(|_| Error::Internal("the writer lock is poisoned".into()))?;
+            .map_err(|_| Error::Internal("a store lock is poisoned".into()))?;
         let out = f(&mut w);
         // Whatever happened, the generation is what is committed now.
         let g = w.generation()?;
-        if g != self.generation.swap(g, Ordering::AcqRel)
-            && let Ok(mut t) = self.last_ingest.lock()
-        {
-            *t = Some(chrono::Utc::now());
+        if g != self.generation.load(Ordering::Acquire) {
+            // The teams' marks first: a page looked up from now on is computed afresh.
+            if let Ok(mut tg) = self.team_generations.lock() {
+                match out.as_ref().ok().and_then(teams) {
+                    Some(list) => {
+                        for t in list {
+                            tg.1.insert(t, g);
+                        }
+                    }
+                    None => *tg = (g, Default::default()),
+                }
+            }
+            self.generation.store(g, Ordering::Release);
+            if let Ok(mut t) = self.last_ingest.lock() {
+                *t = Some(chrono::Utc::now());
+            }
         }
         out
+    }
+
+    /// The generation a team's reports are keyed by: the last commit that wrote its rows.
+    fn team_generation(&self, team: &str) -> u64 {
+        match self.team_generations.lock() {
+            Ok(tg) => tg.1.get(team).copied().unwrap_or(tg.0),
+            Err(_) => self.generation(),
+        }
     }
 
     fn cached(&self, key: &Key) -> Option<Report> {
@@ -147,9 +174,9 @@ impl AppState {
         })
     }
 
-    fn keep(&self, key: Key, report: Report, bytes: usize, generation: u64) {
+    fn keep(&self, key: Key, report: Report, bytes: usize) {
         if let Ok(mut c) = self.reports.lock() {
-            c.insert(key, Arc::new(report), bytes, generation);
+            c.insert(key, Arc::new(report), bytes);
         }
     }
 }
@@ -206,16 +233,18 @@ impl AppState {
         };
         let data = Arc::new(data);
         let bytes = json_size(&*data, data.planned.len() * 96);
-        self.keep(key, Report::Team(data.clone()), bytes, generation);
+        self.keep(key, Report::Team(data.clone()), bytes);
         Ok(Some(data))
     }
 
     /// A team's reports for that day, as of the last commit.
     pub fn team(&self, team: &str, as_of: NaiveDate) -> Result<Arc<TeamData>, WebError> {
-        if let Some(Report::Team(d)) = self.cached(&team_key(team, as_of, self.generation())) {
+        // Read before the snapshot: a commit after this makes the key older, never the data.
+        let tg = self.team_generation(team);
+        if let Some(Report::Team(d)) = self.cached(&team_key(team, as_of, tg)) {
             return Ok(d);
         }
-        self.with_store(|store, g| self.team_at(store, g, team, as_of))?
+        self.with_store(|store, _| self.team_at(store, tg, team, as_of))?
             .ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
     }
 
@@ -252,13 +281,14 @@ impl AppState {
 
     /// The split page: the team's reports and the candidates' cards from one snapshot.
     pub fn split_page(&self, team: &str, as_of: NaiveDate) -> Result<splits::SplitPage, WebError> {
-        if let Some(Report::Team(d)) = self.cached(&team_key(team, as_of, self.generation()))
+        let tg = self.team_generation(team);
+        if let Some(Report::Team(d)) = self.cached(&team_key(team, as_of, tg))
             && let Some(cards) = d.candidate_cards.get()
         {
             return Ok(splits::split_page(&d, &self.settings, cards));
         }
-        self.with_store(|store, g| {
-            let Some(d) = self.team_at(store, g, team, as_of)? else {
+        self.with_store(|store, _| {
+            let Some(d) = self.team_at(store, tg, team, as_of)? else {
                 return Ok(None);
             };
             let cards = pages::candidate_cards(store, &d)?;
@@ -295,7 +325,6 @@ impl AppState {
             Key::Dashboard(program, as_of, g),
             Report::Dashboard(d.clone()),
             bytes,
-            g,
         );
         Ok(d)
     }

@@ -311,7 +311,10 @@ pub async fn ingest(
     let writing = state.clone();
     // The ingest runs to its end even if the client goes away or the server is stopping.
     let done = tokio::task::spawn_blocking(move || {
-        let out = writing.write(|store| ingest_into(store, &request));
+        let out = writing.write(
+            |store| ingest_into(store, &request),
+            |o| Some(o.teams.clone()),
+        );
         drop(scratch);
         out
     })

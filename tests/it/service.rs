@@ -1318,3 +1318,47 @@ fn round_events_posted_at_once_are_stored_together_and_counted_each() {
     );
     assert_eq!(get_json(&addr, "/api/teams")["totals"]["votes"], 2 + 48 * 8);
 }
+
+#[test]
+fn an_ingest_of_one_team_leaves_the_other_teams_pages_computed() {
+    let dir = scratch();
+    let db = dir.path().join("teams.duckdb");
+    let sample = project_root().join("sample-data");
+    let run = sprintlens(&db, &["ingest", "-q", sample.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ingest = token(&db, "nightly", "ingest");
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let entries = || -> u64 {
+        loop {
+            let (s, body) = call(&addr, "GET", "/readyz", &[], b"");
+            if s == 200 {
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                return v["cache_entries"].as_u64().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let before = entries();
+    assert_eq!(before, 3, "the warm-up computed the three teams");
+    get_json(&addr, "/api/teams/checkout");
+    assert_eq!(entries(), 3);
+    // New votes of payments only.
+    let votes = b"team,session,story,round,voter,card\npayments,new,PAY-900,1,ann,3\n";
+    let (s, body) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[
+            ("Content-Type", "text/csv"),
+            ("Authorization", &format!("Bearer {ingest}")),
+        ],
+        votes,
+    );
+    assert_eq!(s, 200, "{body}");
+    // checkout's reports are still the ones computed: no new entry.
+    get_json(&addr, "/api/teams/checkout");
+    assert_eq!(entries(), 3);
+    // payments' are computed afresh at the new generation.
+    get_json(&addr, "/api/teams/payments");
+    assert_eq!(entries(), 4);
+}
