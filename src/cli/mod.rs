@@ -277,11 +277,12 @@ pub struct IngestArgs {
     /// The program (group of teams) of rows that do not name one
     #[arg(long, value_parser = values::name)]
     pub program: Option<String>,
-    /// The files are tool exports: jira, azure or linear (recognised from the header when
+    /// The files are tool exports: jira, azure, linear or parabol (recognised from the header when
     /// only one fits)
     #[arg(long, value_parser = values::source)]
     pub from: Option<Source>,
-    /// The export column holding story points (default: the tool's usual names)
+    /// The export column holding story points (default: the tool's usual names); for a
+    /// Parabol summary, the dimension that is the estimate
     #[arg(long)]
     pub points_field: Option<String>,
     /// The export's date style, chrono strftime (e.g. "%d.%m.%Y %H:%M"), tried first

@@ -777,3 +777,142 @@ fn an_export_does_not_blank_what_it_has_no_column_for() {
         "new title | bug | 2025-12-01 08:00 | 3.0"
     );
 }
+
+/// Parabol's poker summary as its CSV export writes it: a byte-order mark, `KEY: title` or a
+/// bare title, several dimensions, `?` and a T-shirt label.
+const PARABOL_SUMMARY: &str = "\u{feff}story,dimension,finalScore,voteCount\n\
+\"PAY-1: Refund by card\",Story Points,5,4\n\
+\"PAY-1: Refund by card\",Complexity,3,4\n\
+Write the onboarding doc,Story Points,?,3\n\
+\"PAY-2: Export, with \"\"quotes\"\"\",Story Points,8,2\n\
+PAY-3: Size it,Story Points,XL,3\n";
+
+#[test]
+fn parabol_summary_gives_stories_and_final_estimates_only() {
+    let dir = scratch();
+    let db = dir.path().join("p.duckdb");
+    // T-shirt sizes take their points from the team's deck.
+    write(
+        dir.path(),
+        "sprintlens.toml",
+        b"[teams.payments]\ndeck = \"tshirt\"\n",
+    );
+    let f = write(
+        dir.path(),
+        "ParabolPoker_pay_2026-11-27.csv",
+        PARABOL_SUMMARY.as_bytes(),
+    );
+    let path = f.to_str().unwrap();
+    // It names no team.
+    let r = sprintlens(&db, &["ingest", "-q", path]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(":1: a Parabol summary names no team; say which with --team"),
+        "{}",
+        r.stderr
+    );
+    // Recognised from its header; the story-points dimension is the estimate.
+    let r = sprintlens(
+        &db,
+        &[
+            "--format", "json", "ingest", "-q", "--team", "payments", path,
+        ],
+    );
+    ok(&r);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["files"][0]["kind"], "stories");
+    assert_eq!(v["files"][0]["inserted"], 4);
+    assert_eq!(
+        table(
+            &db,
+            "select story, title, estimate, type from stories order by story"
+        ),
+        "PAY-1 | Refund by card | 5 | NULL\n\
+         PAY-2 | Export, with \"quotes\" | 8 | NULL\n\
+         PAY-3 | Size it | 8 | NULL\n\
+         Write the onboarding doc | Write the onboarding doc | NULL | NULL"
+    );
+    assert_eq!(
+        table(&db, "select count(*) from votes"),
+        "BigInt(0)",
+        "no votes from a summary"
+    );
+    // Again: nothing changes.
+    let r = sprintlens(
+        &db,
+        &[
+            "--format", "json", "ingest", "-q", "--team", "payments", path,
+        ],
+    );
+    ok(&r);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (
+            v["files"][0]["unchanged"].as_u64(),
+            v["files"][0]["updated"].as_u64()
+        ),
+        (Some(4), Some(0))
+    );
+    // Another dimension, named; one that is not there is an error naming the ones that are.
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--team",
+            "payments",
+            "--points-field",
+            "complexity",
+            path,
+        ],
+    );
+    ok(&r);
+    assert_eq!(
+        table(&db, "select estimate from stories where story = 'PAY-1'"),
+        "3"
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--team",
+            "payments",
+            "--points-field",
+            "Risk",
+            path,
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("no such dimension (it has \"Complexity\", \"Story Points\")"),
+        "{}",
+        r.stderr
+    );
+    // A label the deck does not have is named with its line.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let f2 = write(&other, "parabol.csv", PARABOL_SUMMARY.as_bytes());
+    let r = sprintlens(
+        &other.join("o.duckdb"),
+        &[
+            "ingest",
+            "-q",
+            "--from",
+            "parabol",
+            "--team",
+            "payments",
+            f2.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "parabol.csv:6: column \"finalScore\": \"XL\" is neither a number nor a card"
+        ),
+        "{}",
+        r.stderr
+    );
+}

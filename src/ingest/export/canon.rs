@@ -18,6 +18,8 @@ pub enum Source {
     Jira,
     Azure,
     Linear,
+    /// Parabol's poker summary CSV (final estimates only).
+    Parabol,
 }
 
 impl Source {
@@ -26,6 +28,7 @@ impl Source {
             "jira" => Some(Source::Jira),
             "azure" | "azure-devops" | "ado" => Some(Source::Azure),
             "linear" => Some(Source::Linear),
+            "parabol" => Some(Source::Parabol),
             _ => None,
         }
     }
@@ -35,6 +38,7 @@ impl Source {
             Source::Jira => "jira",
             Source::Azure => "azure",
             Source::Linear => "linear",
+            Source::Parabol => "parabol",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod canon;
 pub mod jira;
 pub mod linear;
 pub mod mapped;
+pub mod parabol;
 pub mod records;
 pub mod source;
 

@@ -9,14 +9,16 @@ use crate::ingest::export::canon::{
 };
 use crate::ingest::export::jira::JIRA;
 use crate::ingest::export::linear::LINEAR;
+use crate::ingest::export::parabol::PARABOL;
 use crate::ingest::export::records::read_records;
 use crate::ingest::read::RawTable;
 
 /// Every tool sprintlens imports, in the order `--from` lists them.
-pub const TOOLS: [(Source, &Tool); 3] = [
+pub const TOOLS: [(Source, &Tool); 4] = [
     (Source::Jira, &JIRA),
     (Source::Azure, &AZURE),
     (Source::Linear, &LINEAR),
+    (Source::Parabol, &PARABOL),
 ];
 
 /// The importer of a source.
@@ -68,7 +70,7 @@ pub fn import(
             Some(s) => s,
             None => {
                 *header_problem.borrow_mut() = Some(
-                    "cannot tell which tool wrote this export from its header; say --from jira, azure or linear (or use --map with --kind)"
+                    "cannot tell which tool wrote this export from its header; say --from jira, azure, linear or parabol (or use --map with --kind)"
                         .to_string(),
                 );
                 return vec![false; header.len()];

@@ -1,0 +1,218 @@
+//! Parabol's poker summary CSV (`ParabolPoker_<team>_<date>.csv`, from a meeting's summary):
+//! one row per story and dimension with the final score and how many voted. It holds no
+//! per-voter cards, so it gives stories and their final estimates only, never votes.
+//!
+//! - `story` is `KEY-123: title` for a story of an integration (Jira, Azure DevOps, GitHub,
+//!   GitLab, Linear), or a bare title for a Parabol task (the title is then its key);
+//! - one dimension is the estimate: `--points-field DIMENSION`, else the only one, else the one
+//!   named like story points; the others are left out;
+//! - `finalScore` `?`, `Pass` or empty leaves the estimate unknown; a label that is not a number
+//!   (a T-shirt size) takes its points from the team's deck;
+//! - the file names no team: `--team` says it.
+
+use crate::domain::Kind;
+use crate::error::shown;
+use crate::ingest::export::canon::{Canon, Import, Reader, Tool, missing, story_cells};
+use std::collections::BTreeSet;
+
+pub const PARABOL: Tool = Tool {
+    name: "parabol",
+    columns: &["story", "dimension", "finalScore", "voteCount"],
+    points: &[],
+    date_formats: &[],
+    header: &["story", "dimension", "finalScore", "voteCount"],
+    read,
+};
+
+/// `KEY-123: title` -> (key, title); anything else is its own key and title.
+fn key_and_title(story: &str) -> (String, String) {
+    if let Some((key, title)) = story.split_once(": ") {
+        let looks_like_key = !key.is_empty()
+            && !key.contains(char::is_whitespace)
+            && key.chars().any(|c| c.is_ascii_digit());
+        if looks_like_key {
+            return (key.to_string(), title.trim().to_string());
+        }
+    }
+    (story.trim().to_string(), story.trim().to_string())
+}
+
+/// The dimension that is the estimate, or why none can be chosen.
+fn dimension(given: Option<&str>, seen: &BTreeSet<String>) -> Result<String, String> {
+    let list = || {
+        seen.iter()
+            .map(|d| format!("\"{}\"", shown(d)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(d) = given {
+        return seen
+            .iter()
+            .find(|s| s.eq_ignore_ascii_case(d))
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "--points-field \"{}\": the export has no such dimension (it has {})",
+                    shown(d),
+                    list()
+                )
+            });
+    }
+    if seen.len() == 1 {
+        return Ok(seen.iter().next().cloned().unwrap_or_default());
+    }
+    let pointy: Vec<&String> = seen
+        .iter()
+        .filter(|d| d.to_ascii_lowercase().contains("point"))
+        .collect();
+    match pointy.as_slice() {
+        [one] => Ok((*one).clone()),
+        _ => Err(format!(
+            "the export estimates several dimensions ({}); name the one that is the estimate \
+             with --points-field DIMENSION",
+            list()
+        )),
+    }
+}
+
+fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
+    let (file, records, ctx, cols) = (imp.file, imp.records, imp.ctx, &imp.cols);
+    let story_col = cols.find(&["story"]);
+    let dim_col = cols.find(&["dimension"]);
+    let score_col = cols.find(&["finalScore"]);
+    for (c, n) in [
+        (story_col, "\"story\""),
+        (dim_col, "\"dimension\""),
+        (score_col, "\"finalScore\""),
+    ] {
+        if c.is_none() {
+            missing(file, PARABOL.name, n, &records.header, r.problems);
+        }
+    }
+    let Some(team) = ctx.team else {
+        r.problems.push(crate::error::Problem::at(
+            file,
+            1,
+            None,
+            "a Parabol summary names no team; say which with --team",
+        ));
+        return None;
+    };
+    let (Some(story_col), Some(dim_col), Some(score_col)) = (story_col, dim_col, score_col) else {
+        return None;
+    };
+    let seen: BTreeSet<String> = records
+        .rows
+        .iter()
+        .map(|(_, row)| row[dim_col].trim().to_string())
+        .collect();
+    if records.rows.is_empty() {
+        return Some(());
+    }
+    let chosen = match dimension(ctx.options.points_field.as_deref(), &seen) {
+        Ok(d) => d,
+        Err(m) => {
+            r.problems
+                .push(crate::error::Problem::at(file, 1, Some("dimension"), m));
+            return None;
+        }
+    };
+    let deck = ctx.settings.team(team).deck.deck();
+    // No type or creation time in the summary: those columns are left as they are.
+    canon.source(Kind::Stories, "type", false);
+    canon.source(Kind::Stories, "created_at", false);
+    for (line, row) in &records.rows {
+        if row[dim_col].trim() != chosen {
+            continue;
+        }
+        let text = row[story_col].trim();
+        if text.is_empty() {
+            r.bad(*line, story_col, "the story is empty".into());
+            continue;
+        }
+        let (key, title) = key_and_title(text);
+        let score = row[score_col].trim();
+        let estimate = match score.to_ascii_lowercase().as_str() {
+            "" | "?" | "pass" => None,
+            _ => match crate::ingest::values::parse_float(score) {
+                Some(v) if v.is_finite() && v >= 0.0 => Some(v),
+                Some(_) => {
+                    r.bad(
+                        *line,
+                        score_col,
+                        format!("\"{}\": points cannot be negative", shown(score)),
+                    );
+                    continue;
+                }
+                None => match deck.card(score).and_then(|c| c.value) {
+                    Some(v) => Some(v),
+                    None => {
+                        r.bad(
+                            *line,
+                            score_col,
+                            format!(
+                                "\"{}\" is neither a number nor a card of team \"{}\"'s deck ({}); \
+                                 give the team a deck with that card (deck in sprintlens.toml or \
+                                 a decks file)",
+                                shown(score),
+                                shown(team),
+                                deck.describe()
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            },
+        };
+        canon.push(
+            Kind::Stories,
+            *line,
+            story_cells(team, &key, Some(title), None, None, estimate),
+        );
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_come_from_the_integration_prefix() {
+        assert_eq!(
+            key_and_title("PAY-142: Refund by card"),
+            ("PAY-142".into(), "Refund by card".into())
+        );
+        assert_eq!(
+            key_and_title("#12: Fix it"),
+            ("#12".into(), "Fix it".into())
+        );
+        assert_eq!(
+            key_and_title("Write the doc: part one"),
+            (
+                "Write the doc: part one".into(),
+                "Write the doc: part one".into()
+            )
+        );
+    }
+
+    #[test]
+    fn the_estimate_dimension_is_chosen_or_asked_for() {
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(dimension(None, &set(&["Effort"])).unwrap(), "Effort");
+        assert_eq!(
+            dimension(None, &set(&["Story Points", "Complexity"])).unwrap(),
+            "Story Points"
+        );
+        assert!(
+            dimension(None, &set(&["Effort", "Complexity"]))
+                .unwrap_err()
+                .contains("--points-field")
+        );
+        assert_eq!(
+            dimension(Some("complexity"), &set(&["Story Points", "Complexity"])).unwrap(),
+            "Complexity"
+        );
+        assert!(dimension(Some("Risk"), &set(&["Effort"])).is_err());
+    }
+}
