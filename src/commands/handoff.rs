@@ -204,6 +204,28 @@ pub fn when_free<T>(db: &Path, wait: Duration, mut f: impl FnMut() -> Result<T>)
     }
 }
 
+/// A database held by a running server: say where its reports are instead.
+pub fn served_elsewhere(e: Error) -> Error {
+    let Error::Busy { path, pid } = e else {
+        return e;
+    };
+    match std::fs::read(address_path(&path))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Address>(&b).ok())
+    {
+        Some(a) => Error::Store {
+            message: format!(
+                "is served by sprintlens at {} (PID {}), which alone may open it: read the \
+                 reports there (the pages, or their JSON under {}/api/), send data with \
+                 `sprintlens ingest` (it goes through the server), or stop the server",
+                a.url, a.pid, a.url
+            ),
+            path,
+        },
+        None => Error::Busy { path, pid },
+    }
+}
+
 /// The store opened for writing by a server; a database another server serves is named.
 pub fn open_for_writing(db: &Path) -> Result<Store> {
     Store::open(db).map_err(|e| match e {

@@ -59,7 +59,7 @@ pub enum Command {
 /// Runs one command; what it prints goes to `out`.
 pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
     let c = &config;
-    match &config.command {
+    let done = match &config.command {
         Command::Ingest(a) => data::ingest(c, a, out),
         Command::Demo(a) => data::demo(c, a, out),
         Command::Info { ingests } => report::info(c, *ingests, out),
@@ -74,7 +74,8 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
         Command::Report(a) => report::report(c, a, out),
         Command::Generate(a) => devtools::generate(a, out),
         Command::Bench(a) => devtools::bench(c, a, out),
-    }
+    };
+    done.map_err(handoff::served_elsewhere)
 }
 
 /// Writes a command's output.

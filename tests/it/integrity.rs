@@ -375,7 +375,8 @@ fn store_errors_speak_sprintlens() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("the database is in use by another process"),
+            .contains("is served by sprintlens at http://127.0.0.1:")
+            && r.stderr.contains("read the reports there"),
         "{}",
         r.stderr
     );
