@@ -9,14 +9,16 @@
 --          min_step, max_step (integer, NULL without numeric votes), steps (list of
 --          (step, votes): numeric votes per deck step), low_voters, high_voters (lists of
 --          voters at the lowest and highest step), round1_votes (round 1 only: list of
---          (step, voter), each numeric vote), estimate (double: the story's final estimate,
+--          (step, voter), each numeric vote), last_round_only (boolean: the source keeps only
+--          the story's last round), estimate (double: the story's final estimate,
 --          NULL when unknown)
 with chosen as (
     select r.team, r.session, r.story, r.round, r.votes, r.numeric_votes, r.question_votes,
            r.min_step, r.max_step, r.steps,
            case when $5::boolean then r.low_voters end as low_voters,
            case when $5::boolean then r.high_voters end as high_voters,
-           case when $5::boolean then r.round1_votes end as round1_votes
+           case when $5::boolean then r.round1_votes end as round1_votes,
+           coalesce(r.last_round_only, false) as last_round_only
     from round_stats r
     join teams t using (team)
     where ($1::varchar is null or r.team = $1::varchar)

@@ -5,8 +5,8 @@
 -- the checked frames, on every core) and after the ingest's decks, so steps are the decks' now.
 -- Per round: the votes, the numeric ones (a value and a step in the deck), the `?` ones, the
 -- first vote's time, the numeric votes per step, and the voters at the lowest and the highest
--- step when they differ, and in round 1 each numeric vote (for calibrating voters); the values'
--- figures (median, mode, mean, sd of log2) follow from the steps and the deck. One pass over
+-- step when they differ, in round 1 each numeric vote (for calibrating voters), and whether the
+-- round came from a source that keeps only the last round (schema 3); the values' figures (median, mode, mean, sd of log2) follow from the steps and the deck. One pass over
 -- the votes. Rows go in in team order (with insertion order kept), so that a team's rounds sit
 -- together in the file and a one-team query reads only theirs.
 -- parameters: $incoming = the incoming votes (a table of the votes table's columns, each key
@@ -30,6 +30,7 @@ stored as (
 ),
 chosen as (
     select m.team, m.session, m.story, m.round, m.voter, m.card, m.voted_at,
+           m.last_round_only,
            case when m.value is not null then d.position end as step
     from (select * from stored union all select * from incoming) m
     left join decks d on d.team = m.team and d.card = m.card
@@ -42,6 +43,7 @@ per_round as (
            min(step) as min_step,
            max(step) as max_step,
            min(voted_at) as first_voted_at,
+           bool_or(coalesce(last_round_only, false)) as last_round_only,
            coalesce(list({'step': step, 'voter': voter}) filter (where step is not null), [])
                as numeric
     from chosen
@@ -60,7 +62,8 @@ final as (
            case when max_step > min_step
                 then list_sort([x.voter for x in numeric if x.step = max_step]) else [] end
                as high_voters,
-           case when round = 1 then numeric end as round1_votes
+           case when round = 1 then numeric end as round1_votes,
+           last_round_only
     from per_round
 )
 select * from final order by team, story, session, round;

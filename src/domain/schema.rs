@@ -245,6 +245,13 @@ const VOTE_FIELDS: &[FieldSpec] = &[
         false,
         "when the vote was cast",
     ),
+    f(
+        "last_round_only",
+        Ty::Bool,
+        false,
+        "true when the source keeps only this story's last round in the session (every poker \
+         tool's export): figures that need earlier rounds are then unknown",
+    ),
 ];
 const ITEM_FIELDS: &[FieldSpec] = &[
     fa(
@@ -443,6 +450,7 @@ pub const SPECS: &[KindSpec] = &[
             ("card", Ty::Text),
             ("value", Ty::Float),
             ("voted_at", Ty::Timestamp),
+            ("last_round_only", Ty::Bool),
         ],
         keys: &["team", "session", "story", "round", "voter"],
     },

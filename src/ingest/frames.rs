@@ -175,6 +175,9 @@ fn votes_columns(
     if t.has("voted_at") {
         present.push("voted_at");
     }
+    if t.has("last_round_only") {
+        present.push("last_round_only");
+    }
     (
         vec![
             team,
@@ -185,6 +188,7 @@ fn votes_columns(
             text(card_shown.finish()),
             Arc::new(Float64Array::from(value)),
             t.take("voted_at").into_array(),
+            t.take("last_round_only").into_array(),
         ],
         present,
     )

@@ -83,6 +83,9 @@ pub struct SplitCandidate {
     pub last_spread: Option<i64>,
     pub question_share: Option<f64>,
     pub signals: Vec<Signal>,
+    /// Signals that cannot be told (the votes hold only the last round), with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_signals: Vec<Signal>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,6 +94,10 @@ pub struct SplitReport {
     pub scope: String,
     pub stories_checked: usize,
     pub candidates: Vec<SplitCandidate>,
+    /// Stories checked that trip no signal that can be told, while signals 1-3 cannot be
+    /// (their votes hold only the last round): not candidates, not cleared either.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undecided: Vec<SplitCandidate>,
 }
 
 fn pts(v: f64) -> String {
@@ -191,6 +198,7 @@ pub fn splits(
             .push(s);
     }
     let mut candidates = Vec::new();
+    let mut undecided = Vec::new();
     let mut checked = 0;
     if st.height() > 0 {
         let team = frame::strings(&st, "team")?;
@@ -221,10 +229,26 @@ pub fn splits(
                 s.iter().map(|x| x.question_share).sum::<f64>() / n
             });
             let last_spread = last.and_then(|l| l.last_spread);
+            // Votes that hold only the last round cannot tell signals 1 to 3.
+            let last_only = sessions.is_some_and(|s| s.iter().any(|x| x.last_round_only));
+            let rounds = if last_only { None } else { rounds };
+            let unknown_signals: Vec<Signal> = if last_only {
+                [
+                    SignalKind::Round1Spread,
+                    SignalKind::LastRound,
+                    SignalKind::Unsure,
+                ]
+                .into_iter()
+                .map(|k| Signal::new(k, spread::LAST_ROUND_ONLY.to_string()))
+                .collect()
+            } else {
+                Vec::new()
+            };
+            let told = |s: Option<Signal>| if last_only { None } else { s };
             let signals: Vec<Signal> = [
-                round1_spread(first, th),
-                last_round(last_spread, rounds, th),
-                unsure(questions, th),
+                told(round1_spread(first, th)),
+                told(last_round(last_spread, rounds, th)),
+                told(unsure(questions, th)),
                 estimate[i].and_then(|e| large(e, th)),
                 estimate[i].and_then(|e| velocity_share(e, rolling.get(t.as_str()).copied(), th)),
                 estimate[i].and_then(|e| {
@@ -241,18 +265,22 @@ pub fn splits(
             .into_iter()
             .flatten()
             .collect();
-            if !signals.is_empty() {
-                candidates.push(SplitCandidate {
-                    team: t.clone(),
-                    story: key.clone(),
-                    title: title[i].clone(),
-                    estimate: estimate[i],
-                    rounds,
-                    first_spread: first.and_then(|f| f.first_spread),
-                    last_spread,
-                    question_share: questions,
-                    signals,
-                });
+            let row = SplitCandidate {
+                team: t.clone(),
+                story: key.clone(),
+                title: title[i].clone(),
+                estimate: estimate[i],
+                rounds,
+                first_spread: first.and_then(|f| f.first_spread),
+                last_spread,
+                question_share: questions,
+                signals,
+                unknown_signals,
+            };
+            if !row.signals.is_empty() {
+                candidates.push(row);
+            } else if !row.unknown_signals.is_empty() {
+                undecided.push(row);
             }
         }
     }
@@ -275,6 +303,7 @@ pub fn splits(
         },
         stories_checked: checked,
         candidates,
+        undecided,
     })
 }
 

@@ -6,7 +6,7 @@
 //! per round its votes per deck step and the voters at the lowest and the highest step. A
 //! round's values follow from its steps and the deck; no vote is read one by one.
 
-use crate::domain::undefined::{Reasons, na};
+use crate::domain::undefined::{Reasons, na, unknown};
 use crate::error::Result;
 use crate::metrics::frame;
 use crate::metrics::par;
@@ -75,8 +75,14 @@ pub struct RoundSpread {
     pub high_voters: Vec<Name>,
     /// Spread of this round minus spread of the round before.
     pub spread_change: Option<i64>,
+    /// The source keeps only the story's last round: the rounds before it are unknown.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub last_round_only: bool,
     pub undefined: Reasons,
 }
+
+/// Why figures that need a story's earlier rounds are unknown for a last-round-only source.
+pub const LAST_ROUND_ONLY: &str = "unknown: the source keeps only the last round";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StorySpread {
@@ -93,6 +99,12 @@ pub struct StorySpread {
     /// Points of the first round's suggested card.
     pub first_suggested_value: Option<f64>,
     pub final_estimate: Option<f64>,
+    /// The source keeps only the last round: rounds, rounds to consensus, the first round's
+    /// figures and convergence are unknown (its last round is all there is).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub last_round_only: bool,
+    #[serde(skip_serializing_if = "Reasons::is_empty")]
+    pub undefined: Reasons,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -280,6 +292,7 @@ fn round_spread(
         low_voters: low,
         high_voters: high,
         spread_change: None,
+        last_round_only: false,
         undefined,
     }
 }
@@ -385,7 +398,8 @@ fn read_rounds(
             first_fields.column(0).as_primitive::<Int32Type>(),
             first_fields.column(1).as_string::<i32>(),
         );
-        let estimate: &Float64Array = col(13).as_primitive();
+        let last_only = col(13).as_boolean();
+        let estimate: &Float64Array = col(14).as_primitive();
         let offsets = steps.value_offsets();
         let first_offsets = firsts.value_offsets();
         for row in 0..b.num_rows() {
@@ -428,8 +442,9 @@ fn read_rounds(
                     .collect()
             };
             let key = (&last.0, &last.1, &last.2, number.value(row) as i64);
-            out.spreads
-                .push(round_spread(key, &round, deck, team_names, &mut scratch));
+            let mut spread = round_spread(key, &round, deck, team_names, &mut scratch);
+            spread.last_round_only = last_only.is_valid(row) && last_only.value(row);
+            out.spreads.push(spread);
             out.estimates
                 .push(estimate.is_valid(row).then(|| estimate.value(row)));
             out.round1.push(round1);
@@ -496,6 +511,11 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
             r.spread_change = r.spread_steps.zip(prev.spread_steps).map(|(a, b)| a - b);
         }
     }
+    for r in report.rounds.iter_mut().filter(|r| r.last_round_only) {
+        r.spread_change = None;
+        r.undefined
+            .insert("spread_change", unknown(LAST_ROUND_ONLY));
+    }
     // Per story (and session): rounds, consensus, convergence; and the card it settled on (the
     // final estimate snapped to the deck, else the last round's suggested card), against which
     // each voter's round-1 vote is calibrated.
@@ -524,7 +544,7 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
             }),
         };
         // The story's first round is its round 1 when the votes have one.
-        if let (Some(fs), 1) = (final_step, report.rounds[k].round) {
+        if let (Some(fs), 1, false) = (final_step, report.rounds[k].round, story.last_round_only) {
             if calibration.last().is_none_or(|(t, _)| *t != story.team) {
                 calibration.push((story.team.clone(), Calibration::new()));
             }
@@ -554,7 +574,7 @@ fn story_spread(rs: &[RoundSpread], final_estimate: Option<f64>) -> StorySpread 
     let last = &rs[rs.len() - 1];
     let all_votes: usize = rs.iter().map(|r| r.votes).sum();
     let questions: usize = rs.iter().map(|r| r.question_votes).sum();
-    StorySpread {
+    let mut story = StorySpread {
         team: first.team.clone(),
         session: first.session.clone(),
         story: first.story.clone(),
@@ -573,7 +593,23 @@ fn story_spread(rs: &[RoundSpread], final_estimate: Option<f64>) -> StorySpread 
         suggested_card: last.suggested_card.clone(),
         first_suggested_value: first.suggested_value,
         final_estimate,
+        last_round_only: false,
+        undefined: Reasons::new(),
+    };
+    if rs.iter().any(|r| r.last_round_only) {
+        story.last_round_only = true;
+        story.rounds_to_consensus = None;
+        story.first_spread = None;
+        story.first_suggested_value = None;
+        for f in [
+            "rounds_to_consensus",
+            "first_spread",
+            "first_suggested_value",
+        ] {
+            story.undefined.insert(f, unknown(LAST_ROUND_ONLY));
+        }
     }
+    story
 }
 
 /// Each voter's calibration, by team and then pseudonym ("voter 10" after "voter 9"), or by

@@ -482,11 +482,21 @@ impl Render for SpreadTables<'_> {
                 s.team.to_string(),
                 s.story.to_string(),
                 s.session.to_string(),
-                s.rounds.to_string(),
-                s.rounds_to_consensus
-                    .map(|x| format!("round {x}"))
-                    .unwrap_or_else(|| "never".into()),
-                steps(s.first_spread),
+                if s.last_round_only {
+                    "last only".into()
+                } else {
+                    s.rounds.to_string()
+                },
+                match (s.rounds_to_consensus, s.last_round_only) {
+                    (_, true) => "unknown".into(),
+                    (Some(x), false) => format!("round {x}"),
+                    (None, false) => "never".into(),
+                },
+                if s.last_round_only {
+                    "unknown".into()
+                } else {
+                    steps(s.first_spread)
+                },
                 steps(s.last_spread),
                 pct(Some(s.question_share)),
                 s.suggested_card

@@ -24,16 +24,21 @@ fn migrations() -> Vec<(i64, Vec<String>)> {
                 "create temp table touched_stories as \
                  select distinct team, session, story from votes"
                     .into(),
-                ROUND_STATS_REFRESH.replace("$incoming", "(select * from votes where false)"),
+                include_str!("../../queries/schema/002_round_stats_backfill.sql")
+                    .replace("$incoming", "(select * from votes where false)"),
                 "drop table touched_stories".into(),
                 "insert into voters select distinct team, voter from votes".into(),
             ],
+        ),
+        (
+            3,
+            vec![include_str!("../../queries/schema/003_round_basis.sql").into()],
         ),
     ]
 }
 
 /// The newest schema this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA_TABLES: &str = include_str!("../../queries/store/schema_tables.sql");
 const SCHEMA_VERSION_SQL: &str = include_str!("../../queries/store/schema_version.sql");

@@ -221,6 +221,8 @@ fn check(body: &[u8]) -> Result<Checked, Vec<String>> {
             "team": e.team, "session": e.session, "story": e.story, "round": e.round,
             "voter": v.voter, "card": normalise_card(&v.card),
             "voted_at": at.map(|t| t.to_rfc3339()),
+            // Captured at the reveal: a complete round.
+            "last_round_only": false,
         }));
     }
     let mut story = serde_json::Map::new();

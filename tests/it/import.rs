@@ -704,7 +704,7 @@ fn bad_exports_are_named_and_nothing_is_written() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("--from asana: expected jira, azure or linear"),
+            .contains("--from asana: expected jira, azure, linear or parabol"),
         "{}",
         r.stderr
     );

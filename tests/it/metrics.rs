@@ -681,3 +681,142 @@ fn points_of_one_sprint_or_since_a_day() {
         (Some(1), 8.0)
     );
 }
+
+#[test]
+fn votes_of_the_last_round_only_leave_earlier_round_figures_unknown() {
+    let dir = scratch();
+    let db = dir.path().join("last.duckdb");
+    // PAY-1 from an export (last round only): 3, 8 and ? on modified Fibonacci (steps 4 and
+    // 6: spread 2, ? share 1/3). PAY-2 captured live: 3 and 3 in round 1.
+    let votes = write(
+        dir.path(),
+        "votes.csv",
+        b"team,session,story,round,voter,card,last_round_only\n\
+pay,export,PAY-1,1,ann,3,true\n\
+pay,export,PAY-1,1,bob,8,true\n\
+pay,export,PAY-1,1,cy,?,true\n\
+pay,live,PAY-2,1,ann,3,\n\
+pay,live,PAY-2,1,bob,3,\n",
+    );
+    let stories = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,title,estimate\npay,PAY-1,Refund,5\npay,PAY-2,Export,3\n",
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            votes.to_str().unwrap(),
+            stories.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sprintlens(
+        &db,
+        &["--format", "json", "spread", "--rounds", "--show-names"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let why = "unknown: the source keeps only the last round";
+    let round = &v["rounds"][0];
+    assert_eq!(round["story"], "PAY-1");
+    assert_eq!(round["spread_steps"], 2);
+    assert!((round["question_share"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12);
+    assert_eq!(round["last_round_only"], true);
+    assert_eq!(round["spread_change"], serde_json::Value::Null);
+    assert_eq!(round["undefined"]["spread_change"], why);
+    assert!(
+        v["rounds"][1].get("last_round_only").is_none(),
+        "live rounds are complete"
+    );
+    let s1 = &v["stories"][0];
+    assert_eq!(
+        (s1["story"].as_str(), s1["last_spread"].as_i64()),
+        (Some("PAY-1"), Some(2))
+    );
+    for f in [
+        "rounds_to_consensus",
+        "first_spread",
+        "first_suggested_value",
+    ] {
+        assert_eq!(s1[f], serde_json::Value::Null, "{f}");
+        assert_eq!(s1["undefined"][f], why, "{f}");
+    }
+    let s2 = &v["stories"][1];
+    assert_eq!(
+        (s2["story"].as_str(), s2["rounds_to_consensus"].as_i64()),
+        (Some("PAY-2"), Some(1))
+    );
+    assert!(s2.get("undefined").is_none());
+    // The table says unknown, not "never".
+    let r = sprintlens(&db, &["spread"]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("PAY-1") && l.contains("export"))
+        .unwrap();
+    assert!(
+        line.contains("last only") && line.contains("unknown") && !line.contains("never"),
+        "{line}"
+    );
+    // Calibration uses PAY-2 only: ann and bob at 0 steps; cy voted only on PAY-1.
+    let voters: Vec<(String, u64, f64)> = v["voters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["voter"].as_str().unwrap().to_string(),
+                x["votes"].as_u64().unwrap(),
+                x["mean_abs_steps"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        voters,
+        vec![("ann".to_string(), 1, 0.0), ("bob".to_string(), 1, 0.0)]
+    );
+    // Splits: PAY-1's signals 1-3 cannot be told (they would have fired on spread 2 and 33%
+    // "?"), nothing else fires: undecided, not a candidate and not silent.
+    let r = sprintlens(
+        &db,
+        &["--format", "json", "splits", "--as-of", "2025-07-01"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sp: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(sp["candidates"].as_array().unwrap().len(), 0, "{sp}");
+    let undecided = sp["undecided"].as_array().unwrap();
+    assert_eq!(undecided.len(), 1, "{sp}");
+    assert_eq!(undecided[0]["story"], "PAY-1");
+    assert_eq!(undecided[0]["rounds"], serde_json::Value::Null);
+    let unknown: Vec<u64> = undecided[0]["unknown_signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["signal"].as_u64().unwrap())
+        .collect();
+    assert_eq!(unknown, vec![1, 2, 3]);
+    assert_eq!(undecided[0]["unknown_signals"][0]["reason"], why);
+    // The split page says so.
+    let out = dir.path().join("site");
+    let r = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "pay",
+            "--as-of",
+            "2025-07-01",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::read_to_string(out.join("splits.html")).unwrap();
+    assert!(
+        page.contains("Signals 1–3 unknown") && page.contains("PAY-1"),
+        "{page}"
+    );
+}

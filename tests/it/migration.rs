@@ -7,7 +7,12 @@ use std::path::{Path, PathBuf};
 
 /// The version-1 file of the fixtures, unpacked into `dir`.
 fn version_1_file(dir: &Path) -> PathBuf {
-    let packed = std::fs::File::open(project_root().join("tests/fixtures/v1-search.duckdb.gz"))
+    fixture(dir, "v1-search.duckdb.gz")
+}
+
+/// A packed database file of the fixtures, unpacked into `dir` as old.duckdb.
+fn fixture(dir: &Path, name: &str) -> PathBuf {
+    let packed = std::fs::File::open(project_root().join("tests/fixtures").join(name))
         .expect("the fixture is there");
     let mut bytes = Vec::new();
     flate2::read::GzDecoder::new(packed)
@@ -59,7 +64,7 @@ fn a_version_1_file_is_upgraded_in_place_to_what_a_fresh_ingest_gives() {
     // A read-only command upgrades the file in place: version 2, the same rows, the ingest log
     // of version 1 kept.
     let info = json(&old, &["info"]);
-    assert_eq!(info["schema_version"], 2);
+    assert_eq!(info["schema_version"], 3);
     assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
     assert_eq!(info["totals"]["votes"], 1024);
     let log = info["ingests"].as_array().unwrap();
@@ -107,7 +112,7 @@ fn a_version_1_file_is_upgraded_in_place_to_what_a_fresh_ingest_gives() {
 
     // Opening it again changes nothing more.
     let before = fingerprint(&old);
-    assert_eq!(json(&old, &["info"])["schema_version"], 2);
+    assert_eq!(json(&old, &["info"])["schema_version"], 3);
     assert_eq!(fingerprint(&old), before);
 }
 
@@ -244,4 +249,62 @@ fn incremental_round_figures_equal_a_full_recompute_after_random_ingests() {
     }
     // The sequences did what they are for.
     assert!(seen.0 >= 5 && seen.1 >= 20 && seen.3 >= 100, "{seen:?}");
+}
+
+#[test]
+fn a_version_2_file_is_upgraded_in_place_and_takes_last_round_only_votes() {
+    let dir = scratch();
+    let old = fixture(dir.path(), "v2-search.duckdb.gz");
+    let fresh = dir.path().join("fresh.duckdb");
+    let rows = search_rows(dir.path());
+    let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let info = json(&old, &["info"]);
+    assert_eq!(info["schema_version"], 3);
+    assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
+    for args in [
+        vec!["spread", "--show-names"],
+        vec!["accuracy"],
+        vec!["splits", "--as-of", "2025-07-01"],
+    ] {
+        assert_eq!(json(&old, &args), json(&fresh, &args), "{args:?}");
+    }
+    // Rows stored before the upgrade are complete rounds.
+    let conn = duckdb::Connection::open(&old).unwrap();
+    assert_eq!(
+        rows_as_text(
+            &conn,
+            "select count(*), count(last_round_only) from votes union all \
+             select count(*), count(last_round_only) from round_stats"
+        ),
+        vec!["BigInt(1024) | BigInt(0)", "BigInt(256) | BigInt(0)"]
+    );
+    drop(conn);
+    // Both take an export's last round the same way.
+    let last = write(
+        dir.path(),
+        "last.csv",
+        b"team,session,story,round,voter,card,last_round_only\nsearch,export,SEA-900,1,lena.c,L,true\nsearch,export,SEA-900,1,sven.c,XS,true\n",
+    );
+    for db in [&old, &fresh] {
+        let r = sprintlens(db, &["ingest", "-q", last.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let (a, b) = (
+        json(&old, &["spread", "--rounds"]),
+        json(&fresh, &["spread", "--rounds"]),
+    );
+    assert_eq!(a, b);
+    let story = a["stories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["story"] == "SEA-900")
+        .unwrap();
+    assert_eq!(story["last_round_only"], true);
+    assert_eq!(story["first_spread"], serde_json::Value::Null);
+    assert_eq!(
+        story["undefined"]["first_spread"],
+        "unknown: the source keeps only the last round"
+    );
 }

@@ -261,20 +261,24 @@ pub struct SpreadSummary {
 }
 
 impl SpreadSummary {
+    /// Rounds and consensus count the stories whose every round is known (not those from a
+    /// source that keeps only the last round).
     pub fn of(stories: &[&spread::StorySpread]) -> SpreadSummary {
+        let complete: Vec<&&spread::StorySpread> =
+            stories.iter().filter(|x| !x.last_round_only).collect();
         SpreadSummary {
             mean_first_spread: mean_of(
                 stories
                     .iter()
                     .filter_map(|x| x.first_spread.map(|f| f as f64)),
             ),
-            mean_rounds: mean_of(stories.iter().map(|x| x.rounds as f64)),
-            consensus_share: (!stories.is_empty()).then(|| {
-                stories
+            mean_rounds: mean_of(complete.iter().map(|x| x.rounds as f64)),
+            consensus_share: (!complete.is_empty()).then(|| {
+                complete
                     .iter()
                     .filter(|x| x.rounds_to_consensus.is_some())
                     .count() as f64
-                    / stories.len() as f64
+                    / complete.len() as f64
             }),
         }
     }

@@ -24,6 +24,9 @@ pub struct SplitPage {
     pub stories_checked: usize,
     pub thresholds: SplitThresholds,
     pub candidates: Vec<SplitRow>,
+    /// Stories whose signals 1-3 cannot be told (votes of the last round only) and trip none
+    /// of the others.
+    pub undecided: Vec<splits::SplitCandidate>,
 }
 
 pub fn split_page(
@@ -44,5 +47,6 @@ pub fn split_page(
                 cards: cards.get(&c.story).cloned().unwrap_or_default(),
             })
             .collect(),
+        undecided: d.splits.undecided.clone(),
     }
 }
