@@ -142,9 +142,18 @@ pub struct Loaded {
     pub native: bool,
 }
 
-/// The tool that wrote a CSV file, when its header says so unambiguously.
+/// The tool that wrote a file: a CSV whose header says so unambiguously, or a saved
+/// Thunderdome game.
 pub fn sniff(path: &Path) -> Option<export::Source> {
     use std::io::Read;
+    // A `.json` file holding one saved Thunderdome game (not NDJSON rows).
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        let bytes = std::fs::read(path).ok()?;
+        return export::thunderdome::recognises(&bytes).then_some(export::Source::Thunderdome);
+    }
     if format_of(path)? != Format::Csv {
         return None;
     }
@@ -182,7 +191,14 @@ pub fn load_import(
         }
     };
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
-    let tables = if import.map.is_empty() {
+    let tables = if import.from == Some(export::Source::Thunderdome) {
+        let ctx = export::Context {
+            options: import,
+            team: defaults.team.as_deref(),
+            settings: &defaults.settings,
+        };
+        export::thunderdome::import(name, &bytes, &ctx, problems).unwrap_or_default()
+    } else if import.map.is_empty() {
         let ctx = export::Context {
             options: import,
             team: defaults.team.as_deref(),

@@ -15,7 +15,8 @@ pub fn kind(s: &str) -> Result<Kind, String> {
 }
 
 pub fn source(s: &str) -> Result<Source, String> {
-    Source::parse(s).ok_or_else(|| format!("--from {s}: expected jira, azure, linear or parabol"))
+    Source::parse(s)
+        .ok_or_else(|| format!("--from {s}: expected jira, azure, linear, parabol or thunderdome"))
 }
 
 /// A strftime format chrono can read: at least one specifier, and no unknown one (`%Q`).

@@ -704,7 +704,7 @@ fn bad_exports_are_named_and_nothing_is_written() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("--from asana: expected jira, azure, linear or parabol"),
+            .contains("--from asana: expected jira, azure, linear, parabol or thunderdome"),
         "{}",
         r.stderr
     );
@@ -912,6 +912,139 @@ fn parabol_summary_gives_stories_and_final_estimates_only() {
         r.stderr.contains(
             "parabol.csv:6: column \"finalScore\": \"XL\" is neither a number nor a card"
         ),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A Thunderdome game as `GET /api/battles/{id}` answers it (field names from Thunderdome's
+/// model): a finalised story with a Jira key, one skipped without a key or points, one not
+/// voted yet; `☕️` and `1/2` cards.
+const THUNDERDOME_GAME: &str = r#"{"success":true,"error":"","data":{"id":"game-7f3a","name":"Sprint 14 planning","teamId":"t-1","teamName":"payments",
+ "users":[{"id":"u1","name":"Ann","spectator":false,"active":true},{"id":"u2","name":"Bob"},{"id":"u3","name":"Cy"}],
+ "pointValuesAllowed":["0","1/2","1","2","3","5","8","13","20","40","100","?","☕️"],
+ "plans":[
+  {"id":"p1","name":"Refund by card","type":"Story","referenceId":"PAY-142","link":"","votes":[{"warriorId":"u1","vote":"5"},{"warriorId":"u2","vote":"8"},{"warriorId":"u3","vote":"☕️"}],"points":"8","active":false,"skipped":false,"voteStartTime":"2026-06-01T10:00:00Z","voteEndTime":"2026-06-01T10:05:00Z","position":0},
+  {"id":"p2","name":"Export CSV","type":"Story","referenceId":"","votes":[{"warriorId":"u1","vote":"1/2"},{"warriorId":"u2","vote":"1"}],"points":"","active":false,"skipped":true,"voteStartTime":"2026-06-01T10:10:00Z","voteEndTime":"2026-06-01T10:12:00Z","position":1},
+  {"id":"p3","name":"Not voted yet","type":"Story","referenceId":"PAY-150","votes":[],"points":"","active":false,"voteStartTime":"2026-06-01T10:20:00Z","position":2}
+ ]},"meta":{}}"#;
+
+#[test]
+fn thunderdome_game_gives_last_round_votes_marked_as_such() {
+    let dir = scratch();
+    let db = dir.path().join("t.duckdb");
+    let f = write(dir.path(), "game.json", THUNDERDOME_GAME.as_bytes());
+    // Recognised without --from; the team is the game's.
+    let r = sprintlens(
+        &db,
+        &["--format", "json", "ingest", "-q", f.to_str().unwrap()],
+    );
+    ok(&r);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let kinds: Vec<(&str, u64)> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap(), f["inserted"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(kinds, vec![("stories", 3), ("votes", 5)]);
+    assert_eq!(
+        table(
+            &db,
+            "select session, story, round, voter, card, value, last_round_only from votes order by story, voter"
+        ),
+        "game-7f3a | PAY-142 | Int(1) | Ann | 5 | 5 | true\n\
+         game-7f3a | PAY-142 | Int(1) | Bob | 8 | 8 | true\n\
+         game-7f3a | PAY-142 | Int(1) | Cy | ☕ | NULL | true\n\
+         game-7f3a | p2 | Int(1) | Ann | ½ | 0.5 | true\n\
+         game-7f3a | p2 | Int(1) | Bob | 1 | 1 | true"
+    );
+    assert_eq!(
+        table(
+            &db,
+            "select team, story, title, type, estimate from stories order by story"
+        ),
+        "payments | PAY-142 | Refund by card | Story | 8\n\
+         payments | PAY-150 | Not voted yet | Story | NULL\n\
+         payments | p2 | Export CSV | Story | NULL"
+    );
+    // Again: nothing changes.
+    let r = sprintlens(
+        &db,
+        &["--format", "json", "ingest", "-q", f.to_str().unwrap()],
+    );
+    ok(&r);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["inserted"] == 0 && f["updated"] == 0),
+        "{v}"
+    );
+    // The first round's figures are unknown, the last round's are there.
+    let r = sprintlens(&db, &["--format", "json", "spread"]);
+    ok(&r);
+    let sp: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let s = sp["stories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["story"] == "PAY-142")
+        .unwrap()
+        .clone();
+    // 5 and 8 on modified Fibonacci: steps 5 and 6.
+    assert_eq!(
+        (s["last_spread"].as_i64(), s["first_spread"].clone()),
+        (Some(1), serde_json::Value::Null)
+    );
+    assert_eq!(
+        s["undefined"]["rounds_to_consensus"],
+        "unknown: the source keeps only the last round"
+    );
+    // A game saved while a story is being voted on is refused, naming the plan.
+    let live = THUNDERDOME_GAME
+        .replace(
+            r#""points":"8","active":false"#,
+            r#""points":"","active":true"#,
+        )
+        .replace(
+            r#"{"warriorId":"u1","vote":"5"}"#,
+            r#"{"warriorId":"u1","vote":""}"#,
+        );
+    let f2 = write(dir.path(), "live.json", live.as_bytes());
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--from",
+            "thunderdome",
+            f2.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "live.json#plans:1: column \"votes\": story \"PAY-142\" is still being voted on"
+        ),
+        "{}",
+        r.stderr
+    );
+    // No team anywhere: --team is asked for.
+    let f3 = write(
+        dir.path(),
+        "noteam.json",
+        THUNDERDOME_GAME
+            .replace(r#""teamName":"payments","#, "")
+            .as_bytes(),
+    );
+    let r = sprintlens(&db, &["ingest", "-q", f3.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("noteam.json: the game belongs to no team; say which with --team"),
         "{}",
         r.stderr
     );

@@ -20,6 +20,8 @@ pub enum Source {
     Linear,
     /// Parabol's poker summary CSV (final estimates only).
     Parabol,
+    /// A saved Thunderdome game (JSON; votes of the last round only).
+    Thunderdome,
 }
 
 impl Source {
@@ -29,6 +31,7 @@ impl Source {
             "azure" | "azure-devops" | "ado" => Some(Source::Azure),
             "linear" => Some(Source::Linear),
             "parabol" => Some(Source::Parabol),
+            "thunderdome" => Some(Source::Thunderdome),
             _ => None,
         }
     }
@@ -39,6 +42,7 @@ impl Source {
             Source::Azure => "azure",
             Source::Linear => "linear",
             Source::Parabol => "parabol",
+            Source::Thunderdome => "thunderdome",
         }
     }
 }

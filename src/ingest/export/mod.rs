@@ -16,6 +16,7 @@ pub mod mapped;
 pub mod parabol;
 pub mod records;
 pub mod source;
+pub mod thunderdome;
 
 pub use canon::{Context, ImportOptions, Source};
 pub use mapped::{mapped, parse_map};
