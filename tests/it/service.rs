@@ -1175,6 +1175,18 @@ fn a_poker_tool_posts_its_rounds_live_and_every_round_is_kept() {
         !team.to_string().contains("\"ann\""),
         "voters are pseudonymised"
     );
+    // The page says where the votes come from: all six rounds captured live.
+    let sources = &team["vote_sources"];
+    assert_eq!(sources.as_array().unwrap().len(), 1, "{sources}");
+    assert_eq!(
+        (
+            sources[0]["source"].as_str(),
+            sources[0]["rounds"].as_i64(),
+            sources[0]["votes"].as_i64()
+        ),
+        (Some("live"), Some(6), Some(18))
+    );
+    assert!(sources[0]["last_voted_at"].is_string());
     // Split candidates: WEB-1 (round-1 spread 2 steps, ? share) and WEB-2 (spread 5, three
     // rounds); WEB-3 agreed at once.
     let splits = get_json(&addr, "/api/teams/web/splits");

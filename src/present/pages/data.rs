@@ -17,6 +17,17 @@ pub const TEAM_ITEMS: &str = include_str!("../../../queries/pages/team_items.sql
 pub const STORY_CARDS: &str = include_str!("../../../queries/pages/story_cards.sql");
 pub const TEAM_CARD: &str = include_str!("../../../queries/pages/team_card.sql");
 pub const TEAM_SPRINTS: &str = include_str!("../../../queries/pages/team_sprints.sql");
+pub const TEAM_VOTE_SOURCES: &str = include_str!("../../../queries/pages/team_vote_sources.sql");
+
+/// Where a team's votes come from: live capture, an export of the last round only, or native
+/// files; with the rounds and votes of each and when the last of them was voted.
+#[derive(Debug, Clone, Serialize)]
+pub struct VoteSource {
+    pub source: String,
+    pub rounds: i64,
+    pub votes: i64,
+    pub last_voted_at: Option<chrono::NaiveDateTime>,
+}
 
 /// A sprint of the sprints file: id, name, first and last day.
 #[derive(Debug, Clone, Serialize)]
@@ -58,6 +69,8 @@ pub struct TeamData {
     /// Every sprint of the sprints file, recorded items or not.
     #[serde(skip)]
     pub planned: Vec<PlannedSprint>,
+    /// Where the team's votes come from.
+    pub vote_sources: Vec<VoteSource>,
     /// Cards per round of the split candidates, read when the split page first needs them.
     #[serde(skip)]
     pub candidate_cards: std::sync::OnceLock<BTreeMap<String, Vec<String>>>,
@@ -189,6 +202,14 @@ pub fn team_data(
                 name: r.get(1)?,
                 start_date: r.get(2)?,
                 end_date: r.get(3)?,
+            })
+        })?,
+        vote_sources: store.query_rows("team_vote_sources", TEAM_VOTE_SOURCES, [team], |r| {
+            Ok(VoteSource {
+                source: r.get(0)?,
+                rounds: r.get(1)?,
+                votes: r.get(2)?,
+                last_voted_at: r.get(3)?,
             })
         })?,
         candidate_cards: std::sync::OnceLock::new(),

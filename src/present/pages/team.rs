@@ -34,6 +34,9 @@ pub struct TeamPage {
     pub voters: Vec<spread::VoterCalibration>,
     pub forecast: TeamForecast,
     pub split_candidates: usize,
+    /// Where the votes come from (live, last round only, native files) and when the last
+    /// round of each was voted.
+    pub vote_sources: Vec<crate::present::pages::data::VoteSource>,
 }
 
 pub fn team_page(d: &TeamData) -> TeamPage {
@@ -75,6 +78,7 @@ pub fn team_page(d: &TeamData) -> TeamPage {
         voters: d.spread.voters.clone(),
         forecast: d.forecast.clone(),
         split_candidates: d.splits.candidates.len(),
+        vote_sources: d.vote_sources.clone(),
     }
 }
 
