@@ -152,6 +152,9 @@ pub fn sniff(path: &Path) -> Option<export::Source> {
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
     {
         let bytes = std::fs::read(path).ok()?;
+        if export::parabol::json::recognises(&bytes) {
+            return Some(export::Source::Parabol);
+        }
         return export::thunderdome::recognises(&bytes).then_some(export::Source::Thunderdome);
     }
     if format_of(path)? != Format::Csv {
@@ -191,13 +194,16 @@ pub fn load_import(
         }
     };
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    let json = format_of(path) == Some(Format::Ndjson);
+    let ctx = export::Context {
+        options: import,
+        team: defaults.team.as_deref(),
+        settings: &defaults.settings,
+    };
     let tables = if import.from == Some(export::Source::Thunderdome) {
-        let ctx = export::Context {
-            options: import,
-            team: defaults.team.as_deref(),
-            settings: &defaults.settings,
-        };
         export::thunderdome::import(name, &bytes, &ctx, problems).unwrap_or_default()
+    } else if import.from == Some(export::Source::Parabol) && json {
+        export::parabol::json::import(name, &bytes, &ctx, problems).unwrap_or_default()
     } else if import.map.is_empty() {
         let ctx = export::Context {
             options: import,

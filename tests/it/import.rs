@@ -1049,3 +1049,125 @@ fn thunderdome_game_gives_last_round_votes_marked_as_such() {
         r.stderr
     );
 }
+
+/// A Parabol poker meeting as the GraphQL query of the README answers it (field names from
+/// Parabol's schema): two dimensions, a Jira story and a Linear one, `Pass` and `?`.
+const PARABOL_MEETING: &str = r#"{"data":{"viewer":{"meeting":{"id":"m-42","teamId":"team-abc","createdAt":"2026-06-02T09:00:00Z","endedAt":"2026-06-02T10:00:00Z",
+ "phases":[{"phaseType":"checkin"},{"phaseType":"ESTIMATE","stages":[
+  {"taskId":"t1","startAt":"2026-06-02T09:05:00Z","endAt":"2026-06-02T09:09:00Z","finalScore":"5","isVoting":false,
+   "dimensionRef":{"name":"Story Points","scale":{"values":[{"label":"1"},{"label":"2"},{"label":"3"},{"label":"5"},{"label":"8"},{"label":"?"},{"label":"Pass"}]}},
+   "scores":[{"userId":"u1","label":"3","user":{"preferredName":"Ann"}},{"userId":"u2","label":"5","user":{"preferredName":"Bob"}},{"userId":"u3","label":"Pass","user":{"preferredName":"Cy"}}],
+   "task":{"title":"Refund by card","integration":{"issueKey":"PAY-142"}}},
+  {"taskId":"t1","startAt":"2026-06-02T09:10:00Z","finalScore":"2","isVoting":false,
+   "dimensionRef":{"name":"Complexity","scale":{"values":[]}},
+   "scores":[{"userId":"u1","label":"2","user":{"preferredName":"Ann"}}],
+   "task":{"title":"Refund by card","integration":{"issueKey":"PAY-142"}}},
+  {"taskId":"t2","startAt":"2026-06-02T09:20:00Z","finalScore":"","isVoting":false,
+   "dimensionRef":{"name":"Story Points","scale":{"values":[]}},
+   "scores":[{"userId":"u1","label":"?","user":{"preferredName":"Ann"}},{"userId":"u2","label":"8","user":null}],
+   "task":{"title":"Export CSV","integration":{"identifier":"ENG-7"}}}
+ ]}]}}}}"#;
+
+#[test]
+fn parabol_meeting_gives_last_round_votes_of_the_estimate_dimension() {
+    let dir = scratch();
+    let db = dir.path().join("pm.duckdb");
+    let f = write(dir.path(), "meeting.json", PARABOL_MEETING.as_bytes());
+    let r = sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("say which team with --team"),
+        "{}",
+        r.stderr
+    );
+    // Recognised from its shape; Story Points is the estimate, Complexity is left out.
+    let r = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "ingest",
+            "-q",
+            "--team",
+            "payments",
+            f.to_str().unwrap(),
+        ],
+    );
+    ok(&r);
+    assert_eq!(
+        table(
+            &db,
+            "select session, story, round, voter, card, last_round_only from votes order by story, voter"
+        ),
+        "m-42 | ENG-7 | Int(1) | Ann | ? | true\n\
+         m-42 | ENG-7 | Int(1) | u2 | 8 | true\n\
+         m-42 | PAY-142 | Int(1) | Ann | 3 | true\n\
+         m-42 | PAY-142 | Int(1) | Bob | 5 | true\n\
+         m-42 | PAY-142 | Int(1) | Cy | pass | true"
+    );
+    assert_eq!(
+        table(
+            &db,
+            "select story, title, estimate from stories order by story"
+        ),
+        "ENG-7 | Export CSV | NULL\nPAY-142 | Refund by card | 5"
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "ingest",
+            "-q",
+            "--team",
+            "payments",
+            f.to_str().unwrap(),
+        ],
+    );
+    ok(&r);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["inserted"] == 0 && f["updated"] == 0),
+        "{v}"
+    );
+    // The other dimension, named.
+    let db2 = dir.path().join("pm2.duckdb");
+    let r = sprintlens(
+        &db2,
+        &[
+            "ingest",
+            "-q",
+            "--team",
+            "payments",
+            "--from",
+            "parabol",
+            "--points-field",
+            "complexity",
+            f.to_str().unwrap(),
+        ],
+    );
+    ok(&r);
+    assert_eq!(
+        table(&db2, "select story, voter, card from votes"),
+        "PAY-142 | Ann | 2"
+    );
+    // Still voting: refused, naming the stage.
+    let voting = PARABOL_MEETING.replacen(r#""isVoting":false"#, r#""isVoting":true"#, 1);
+    let f2 = write(dir.path(), "voting.json", voting.as_bytes());
+    let r = sprintlens(
+        &db,
+        &["ingest", "-q", "--team", "payments", f2.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "voting.json#stages:1: column \"scores\": story \"PAY-142\" is still being voted on"
+        ),
+        "{}",
+        r.stderr
+    );
+}

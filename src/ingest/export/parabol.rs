@@ -216,3 +216,211 @@ mod tests {
         assert!(dimension(Some("Risk"), &set(&["Effort"])).is_err());
     }
 }
+
+/// Parabol's poker meeting as the GraphQL API answers the query in the README
+/// (`{"data": {"viewer": {"meeting": {...}}}}`, or the meeting object itself): each estimate
+/// stage's `scores` are the cards of its last round (Revote clears them), so every vote is
+/// stored as round 1 with `last_round_only`.
+pub mod json {
+    use super::{dimension, key_and_title};
+    use crate::domain::Kind;
+    use crate::error::{Problem, Problems, shown};
+    use crate::ingest::export::canon::{Canon, Context, story_cells};
+    use crate::ingest::read::RawTable;
+    use serde_json::Value;
+    use std::collections::BTreeSet;
+
+    /// The meeting in an answer, if the bytes hold one.
+    fn meeting(v: &Value) -> Option<&Value> {
+        let m = &v["data"]["viewer"]["meeting"];
+        if m.is_object() {
+            return Some(m);
+        }
+        (v["phases"].is_array() && v["id"].is_string()).then_some(v)
+    }
+
+    /// Whether bytes look like a saved Parabol meeting (for recognising a `.json` file).
+    pub fn recognises(bytes: &[u8]) -> bool {
+        serde_json::from_slice::<Value>(bytes).is_ok_and(|v| meeting(&v).is_some())
+    }
+
+    /// The estimate stages: `phases[].stages[]`, or phases that are stages themselves.
+    fn stages(m: &Value) -> Vec<&Value> {
+        let mut out = Vec::new();
+        for p in m["phases"].as_array().into_iter().flatten() {
+            match p["stages"].as_array() {
+                Some(st) => out.extend(st.iter().filter(|s| s["scores"].is_array())),
+                None if p["scores"].is_array() => out.push(p),
+                None => {}
+            }
+        }
+        out
+    }
+
+    fn text(v: &Value) -> Option<String> {
+        match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    pub fn import(
+        file: &str,
+        bytes: &[u8],
+        ctx: &Context,
+        problems: &mut Problems,
+    ) -> Option<Vec<(Kind, RawTable)>> {
+        let v: Value = match serde_json::from_slice(bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(Problem::file(file, format!("is not JSON: {e}")));
+                return None;
+            }
+        };
+        let Some(m) = meeting(&v) else {
+            problems.push(Problem::file(
+                file,
+                "is not a Parabol meeting (the answer of the GraphQL query in the README)",
+            ));
+            return None;
+        };
+        let Some(team) = ctx.team else {
+            problems.push(Problem::file(
+                file,
+                "a Parabol meeting names its team by an id only; say which team with --team",
+            ));
+            return None;
+        };
+        let Some(session) = text(&m["id"]) else {
+            problems.push(Problem::file(file, "the meeting has no id"));
+            return None;
+        };
+        let where_ = format!("{file}#stages");
+        let all = stages(m);
+        let seen: BTreeSet<String> = all
+            .iter()
+            .filter_map(|s| text(&s["dimensionRef"]["name"]))
+            .collect();
+        let chosen = if seen.is_empty() {
+            None
+        } else {
+            match dimension(ctx.options.points_field.as_deref(), &seen) {
+                Ok(d) => Some(d),
+                Err(m) => {
+                    problems.push(Problem::at(&where_, 1, Some("dimensionRef"), m));
+                    return None;
+                }
+            }
+        };
+        let deck = ctx.settings.team(team).deck.deck();
+        let mut canon = Canon::default();
+        canon.source(Kind::Stories, "type", false);
+        canon.source(Kind::Stories, "created_at", false);
+        canon.source(
+            Kind::Votes,
+            "voted_at",
+            all.iter().any(|s| s["startAt"].is_string()),
+        );
+        let before = problems.total;
+        for (i, s) in all.iter().enumerate() {
+            let line = (i + 1) as u32;
+            if chosen.is_some() && text(&s["dimensionRef"]["name"]) != chosen {
+                continue;
+            }
+            let integration = &s["task"]["integration"];
+            let key = ["issueKey", "identifier", "number", "iid"]
+                .iter()
+                .find_map(|k| text(&integration[*k]))
+                .or_else(|| text(&s["taskId"]));
+            let Some(key) = key else {
+                problems.push(Problem::at(
+                    &where_,
+                    line as usize,
+                    Some("task"),
+                    "a stage without a task",
+                ));
+                continue;
+            };
+            let title = text(&s["task"]["title"]).map(|t| {
+                // A title that carries its key ("PAY-1: ...") loses it.
+                let (k, rest) = key_and_title(&t);
+                if k == key { rest } else { t }
+            });
+            if s["isVoting"] == Value::Bool(true) {
+                problems.push(Problem::at(
+                    &where_,
+                    line as usize,
+                    Some("scores"),
+                    format!(
+                        "story \"{}\" is still being voted on; save the meeting after the cards are revealed",
+                        shown(&key)
+                    ),
+                ));
+                continue;
+            }
+            let estimate = match text(&s["finalScore"]).as_deref() {
+                None | Some("?") => None,
+                Some(f) if f.eq_ignore_ascii_case("pass") => None,
+                Some(f) => match f.parse::<f64>() {
+                    Ok(x) if x.is_finite() && x >= 0.0 => Some(x),
+                    _ => match deck.card(f).and_then(|c| c.value) {
+                        Some(x) => Some(x),
+                        None => {
+                            problems.push(Problem::at(
+                                &where_,
+                                line as usize,
+                                Some("finalScore"),
+                                format!(
+                                    "\"{}\" is neither a number nor a card of team \"{}\"'s deck ({})",
+                                    shown(f),
+                                    shown(team),
+                                    deck.describe()
+                                ),
+                            ));
+                            continue;
+                        }
+                    },
+                },
+            };
+            canon.push(
+                Kind::Stories,
+                line,
+                story_cells(team, &key, title, None, None, estimate),
+            );
+            for sc in s["scores"].as_array().into_iter().flatten() {
+                let voter = text(&sc["user"]["preferredName"]).or_else(|| text(&sc["userId"]));
+                let (Some(voter), Some(card)) = (voter, text(&sc["label"])) else {
+                    problems.push(Problem::at(
+                        &where_,
+                        line as usize,
+                        Some("scores"),
+                        format!(
+                            "story \"{}\": a score without a voter or a card",
+                            shown(&key)
+                        ),
+                    ));
+                    continue;
+                };
+                canon.push(
+                    Kind::Votes,
+                    line,
+                    vec![
+                        ("team", Some(team.to_string())),
+                        ("session", Some(session.clone())),
+                        ("story", Some(key.clone())),
+                        ("round", Some("1".into())),
+                        ("voter", Some(voter)),
+                        ("card", Some(card)),
+                        ("voted_at", text(&s["startAt"])),
+                        ("last_round_only", Some("true".into())),
+                    ],
+                );
+            }
+        }
+        if problems.total > before {
+            return None;
+        }
+        Some(canon.into_tables(&where_))
+    }
+}
