@@ -10,7 +10,7 @@
 //!   (a T-shirt size) takes its points from the team's deck;
 //! - the file names no team: `--team` says it.
 
-use crate::domain::Kind;
+use crate::domain::{Deck, Kind};
 use crate::error::shown;
 use crate::ingest::export::canon::{Canon, Import, Reader, Tool, missing, story_cells};
 use std::collections::BTreeSet;
@@ -75,6 +75,32 @@ fn dimension(given: Option<&str>, seen: &BTreeSet<String>) -> Result<String, Str
     }
 }
 
+/// A final score as points: empty, `?` and `Pass` are unknown; a label that is not a number
+/// takes its points from the team's deck (or is an error that says how to give them).
+fn final_score(score: &str, team: &str, deck: &Deck) -> Result<Option<f64>, String> {
+    let score = score.trim();
+    if score.is_empty() || score == "?" || score.eq_ignore_ascii_case("pass") {
+        return Ok(None);
+    }
+    match crate::ingest::values::parse_float(score) {
+        Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+        Some(_) => Err(format!("\"{}\": points cannot be negative", shown(score))),
+        None => deck
+            .card(score)
+            .and_then(|c| c.value)
+            .map(Some)
+            .ok_or_else(|| {
+                format!(
+                    "\"{}\" is neither a number nor a card of team \"{}\"'s deck ({}); give the \
+                 team a deck with that card (deck in sprintlens.toml or a decks file)",
+                    shown(score),
+                    shown(team),
+                    deck.describe()
+                )
+            }),
+    }
+}
+
 fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
     let (file, records, ctx, cols) = (imp.file, imp.records, imp.ctx, &imp.cols);
     let story_col = cols.find(&["story"]);
@@ -132,37 +158,12 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
         }
         let (key, title) = key_and_title(text);
         let score = row[score_col].trim();
-        let estimate = match score.to_ascii_lowercase().as_str() {
-            "" | "?" | "pass" => None,
-            _ => match crate::ingest::values::parse_float(score) {
-                Some(v) if v.is_finite() && v >= 0.0 => Some(v),
-                Some(_) => {
-                    r.bad(
-                        *line,
-                        score_col,
-                        format!("\"{}\": points cannot be negative", shown(score)),
-                    );
-                    continue;
-                }
-                None => match deck.card(score).and_then(|c| c.value) {
-                    Some(v) => Some(v),
-                    None => {
-                        r.bad(
-                            *line,
-                            score_col,
-                            format!(
-                                "\"{}\" is neither a number nor a card of team \"{}\"'s deck ({}); \
-                                 give the team a deck with that card (deck in sprintlens.toml or \
-                                 a decks file)",
-                                shown(score),
-                                shown(team),
-                                deck.describe()
-                            ),
-                        );
-                        continue;
-                    }
-                },
-            },
+        let estimate = match final_score(score, team, &deck) {
+            Ok(e) => e,
+            Err(m) => {
+                r.bad(*line, score_col, m);
+                continue;
+            }
         };
         canon.push(
             Kind::Stories,
@@ -359,29 +360,13 @@ pub mod json {
                 ));
                 continue;
             }
-            let estimate = match text(&s["finalScore"]).as_deref() {
-                None | Some("?") => None,
-                Some(f) if f.eq_ignore_ascii_case("pass") => None,
-                Some(f) => match f.parse::<f64>() {
-                    Ok(x) if x.is_finite() && x >= 0.0 => Some(x),
-                    _ => match deck.card(f).and_then(|c| c.value) {
-                        Some(x) => Some(x),
-                        None => {
-                            problems.push(Problem::at(
-                                &where_,
-                                line as usize,
-                                Some("finalScore"),
-                                format!(
-                                    "\"{}\" is neither a number nor a card of team \"{}\"'s deck ({})",
-                                    shown(f),
-                                    shown(team),
-                                    deck.describe()
-                                ),
-                            ));
-                            continue;
-                        }
-                    },
-                },
+            let score = text(&s["finalScore"]).unwrap_or_default();
+            let estimate = match super::final_score(&score, team, &deck) {
+                Ok(e) => e,
+                Err(m) => {
+                    problems.push(Problem::at(&where_, line as usize, Some("finalScore"), m));
+                    continue;
+                }
             };
             canon.push(
                 Kind::Stories,
