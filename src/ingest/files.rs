@@ -202,6 +202,8 @@ pub fn load_import(
     };
     let tables = if import.from == Some(export::Source::Thunderdome) {
         export::thunderdome::import(name, &bytes, &ctx, problems).unwrap_or_default()
+    } else if import.from == Some(export::Source::Wide) {
+        export::wide::import(name, &bytes, &ctx, problems).unwrap_or_default()
     } else if import.from == Some(export::Source::Parabol) && json {
         export::parabol::json::import(name, &bytes, &ctx, problems).unwrap_or_default()
     } else if import.map.is_empty() {

@@ -15,8 +15,9 @@ pub fn kind(s: &str) -> Result<Kind, String> {
 }
 
 pub fn source(s: &str) -> Result<Source, String> {
-    Source::parse(s)
-        .ok_or_else(|| format!("--from {s}: expected jira, azure, linear, parabol or thunderdome"))
+    Source::parse(s).ok_or_else(|| {
+        format!("--from {s}: expected jira, azure, linear, parabol, thunderdome or wide")
+    })
 }
 
 /// A strftime format chrono can read: at least one specifier, and no unknown one (`%Q`).

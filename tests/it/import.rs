@@ -704,7 +704,7 @@ fn bad_exports_are_named_and_nothing_is_written() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("--from asana: expected jira, azure, linear, parabol or thunderdome"),
+            .contains("--from asana: expected jira, azure, linear, parabol, thunderdome or wide"),
         "{}",
         r.stderr
     );
@@ -1167,6 +1167,93 @@ fn parabol_meeting_gives_last_round_votes_of_the_estimate_dimension() {
         r.stderr.contains(
             "voting.json#stages:1: column \"scores\": story \"PAY-142\" is still being voted on"
         ),
+        "{}",
+        r.stderr
+    );
+}
+
+/// planningpoker.live's export: `Round`, the members quoted, `Average`, `Majority`, `Notes`;
+/// empty cells bare, a quote inside a topic not escaped; the file has no extension.
+const WIDE_SESSION: &str = "Round,\"Alice\",\"Bob\",\"Cy\",Average,Majority,Notes\n\
+\"PAY-142 Refund \"by card\" flow\",\"5\",\"8\",,\"6.5\",\"5\",\"split?\"\n\
+\"Write the onboarding doc\",\"2\",\"2\",\"3\",\"2.3\",\"2\",\n";
+
+#[test]
+fn wide_votes_file_gives_one_vote_per_voter_cell_of_the_last_round() {
+    let dir = scratch();
+    let db = dir.path().join("w.duckdb");
+    let f = write(
+        dir.path(),
+        "Planning Poker Session - 27.11.2026",
+        WIDE_SESSION.as_bytes(),
+    );
+    let path = f.to_str().unwrap();
+    let r = sprintlens(&db, &["ingest", "-q", "--from", "wide", path]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("names no team; say which with --team"),
+        "{}",
+        r.stderr
+    );
+    let r = sprintlens(
+        &db,
+        &["ingest", "-q", "--from", "wide", "--team", "payments", path],
+    );
+    ok(&r);
+    assert_eq!(
+        table(
+            &db,
+            "select session, story, round, voter, card, last_round_only from votes order by story, voter"
+        ),
+        "Planning Poker Session - 27.11.2026 | PAY-142 | Int(1) | Alice | 5 | true\n\
+         Planning Poker Session - 27.11.2026 | PAY-142 | Int(1) | Bob | 8 | true\n\
+         Planning Poker Session - 27.11.2026 | Write the onboarding doc | Int(1) | Alice | 2 | true\n\
+         Planning Poker Session - 27.11.2026 | Write the onboarding doc | Int(1) | Bob | 2 | true\n\
+         Planning Poker Session - 27.11.2026 | Write the onboarding doc | Int(1) | Cy | 3 | true"
+    );
+    assert_eq!(
+        table(
+            &db,
+            "select story, title, estimate from stories order by story"
+        ),
+        "PAY-142 | Refund \"by card\" flow | 5\n\
+         Write the onboarding doc | Write the onboarding doc | 2"
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "--format", "json", "ingest", "-q", "--from", "wide", "--team", "payments", path,
+        ],
+    );
+    ok(&r);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["inserted"] == 0 && f["updated"] == 0),
+        "{v}"
+    );
+    // A row with a cell too many is named with its line.
+    let bad = WIDE_SESSION.replace("\"2.3\",\"2\",\n", "\"2.3\",\"2\",,x\n");
+    let f2 = write(dir.path(), "bad.csv", bad.as_bytes());
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--from",
+            "wide",
+            "--team",
+            "payments",
+            f2.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("bad.csv:3: 8 cells where the header has 7"),
         "{}",
         r.stderr
     );

@@ -22,6 +22,8 @@ pub enum Source {
     Parabol,
     /// A saved Thunderdome game (JSON; votes of the last round only).
     Thunderdome,
+    /// One row per story, one column per voter (planningpoker.live, spreadsheets).
+    Wide,
 }
 
 impl Source {
@@ -32,6 +34,7 @@ impl Source {
             "linear" => Some(Source::Linear),
             "parabol" => Some(Source::Parabol),
             "thunderdome" => Some(Source::Thunderdome),
+            "wide" => Some(Source::Wide),
             _ => None,
         }
     }
@@ -43,6 +46,7 @@ impl Source {
             Source::Linear => "linear",
             Source::Parabol => "parabol",
             Source::Thunderdome => "thunderdome",
+            Source::Wide => "wide",
         }
     }
 }

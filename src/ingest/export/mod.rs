@@ -17,6 +17,7 @@ pub mod parabol;
 pub mod records;
 pub mod source;
 pub mod thunderdome;
+pub mod wide;
 
 pub use canon::{Context, ImportOptions, Source};
 pub use mapped::{mapped, parse_map};

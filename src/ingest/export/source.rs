@@ -21,13 +21,9 @@ pub const TOOLS: [(Source, &Tool); 4] = [
     (Source::Parabol, &PARABOL),
 ];
 
-/// The importer of a source.
-pub fn tool(source: Source) -> &'static Tool {
-    TOOLS
-        .iter()
-        .find(|(s, _)| *s == source)
-        .map(|(_, t)| *t)
-        .expect("every source has a tool")
+/// The CSV importer of a source (`None` for the JSON and wide formats, read elsewhere).
+pub fn tool(source: Source) -> Option<&'static Tool> {
+    TOOLS.iter().find(|(s, _)| *s == source).map(|(_, t)| *t)
 }
 
 /// Which tool wrote a header, when only one fits.
@@ -70,21 +66,30 @@ pub fn import(
             Some(s) => s,
             None => {
                 *header_problem.borrow_mut() = Some(
-                    "cannot tell which tool wrote this export from its header; say --from jira, azure, linear, parabol or thunderdome (or use --map with --kind)"
+                    "cannot tell which tool wrote this export from its header; say --from jira, azure, linear, parabol, thunderdome or wide (or use --map with --kind)"
                         .to_string(),
                 );
                 return vec![false; header.len()];
             }
         };
         source_cell.set(Some(source));
-        wanted(tool(source), ctx.options, header)
+        match tool(source) {
+            Some(t) => wanted(t, ctx.options, header),
+            None => vec![false; header.len()],
+        }
     };
     let records = read_records(file, bytes, &keep, problems)?;
     if let Some(m) = header_problem.into_inner() {
         problems.push(Problem::at(file, 1, None, m));
         return None;
     }
-    let tool = tool(source_cell.get()?);
+    let Some(tool) = tool(source_cell.get()?) else {
+        problems.push(Problem::file(
+            file,
+            "this format is not a CSV export of a tool sprintlens reads by its header",
+        ));
+        return None;
+    };
     let mut formats: Vec<String> = ctx.options.date_format.iter().cloned().collect();
     formats.extend(tool.date_formats.iter().map(|s| s.to_string()));
     // Lookups and messages go through the kept columns (rows hold only those).

@@ -1,0 +1,247 @@
+//! Wide per-voter CSV (`--from wide`): one row per story, one column per voter — the layout of
+//! planningpoker.live's export (`Round,"Alice","Bob",Average,Majority,Notes`) and of hand-kept
+//! spreadsheets. The first column is the story; columns named Average, Mean, Median, Majority,
+//! Final, Estimate or Notes are not voters; every other column is one. Cells are card labels
+//! (empty: that person did not vote). The export keeps the last vote of each story only, so the
+//! votes are stored as round 1 with `last_round_only`; `Majority` (else `Final`, `Estimate`) is
+//! the final estimate. The reader is lenient with quotes, as the tool does not escape `"` inside
+//! a cell: a quote ends a quoted cell only before a comma or the line's end.
+
+use crate::domain::Kind;
+use crate::error::{Problem, Problems, shown};
+use crate::ingest::export::canon::{Canon, Context, story_cells};
+use crate::ingest::read::RawTable;
+
+/// Columns that are not voters.
+const NOT_VOTERS: [&str; 7] = [
+    "average", "mean", "median", "majority", "final", "estimate", "notes",
+];
+
+/// One line's cells: quoted cells may hold commas and unescaped quotes.
+fn cells(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = line.as_bytes();
+    let mut i = 0;
+    loop {
+        if i < b.len() && b[i] == b'"' {
+            // Quoted: up to a quote followed by a comma or the end.
+            let start = i + 1;
+            let mut j = start;
+            let mut end = None;
+            while j < b.len() {
+                if b[j] == b'"' && (j + 1 == b.len() || b[j + 1] == b',') {
+                    end = Some(j);
+                    break;
+                }
+                j += 1;
+            }
+            match end {
+                Some(e) => {
+                    out.push(line[start..e].replace("\"\"", "\""));
+                    i = e + 1;
+                }
+                None => {
+                    out.push(line[start..].to_string());
+                    i = b.len();
+                }
+            }
+        } else {
+            let start = i;
+            while i < b.len() && b[i] != b',' {
+                i += 1;
+            }
+            out.push(line[start..i].trim().to_string());
+        }
+        if i < b.len() && b[i] == b',' {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    out
+}
+
+/// `PAY-142 Refund flow` -> (`PAY-142`, `Refund flow`); a topic without a key is its own key.
+fn key_and_title(topic: &str) -> (String, String) {
+    let topic = topic.trim();
+    if let Some((first, rest)) = topic.split_once(char::is_whitespace) {
+        let first = first.trim_end_matches(':');
+        let keyish = first.contains('-')
+            && first.chars().any(|c| c.is_ascii_digit())
+            && first
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if keyish {
+            return (first.to_string(), rest.trim().to_string());
+        }
+    }
+    (topic.to_string(), topic.to_string())
+}
+
+pub fn import(
+    file: &str,
+    bytes: &[u8],
+    ctx: &Context,
+    problems: &mut Problems,
+) -> Option<Vec<(Kind, RawTable)>> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        problems.push(Problem::file(file, "is not UTF-8 text"));
+        return None;
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(team) = ctx.team else {
+        problems.push(Problem::at(
+            file,
+            1,
+            None,
+            "a wide votes file names no team; say which with --team",
+        ));
+        return None;
+    };
+    let mut lines = text.lines().enumerate();
+    let Some((_, head)) = lines.next() else {
+        problems.push(Problem::file(file, "is empty"));
+        return None;
+    };
+    let header = cells(head);
+    let is = |h: &str, names: &[&str]| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n));
+    let voters: Vec<usize> = (1..header.len())
+        .filter(|&c| !is(&header[c], &NOT_VOTERS) && !header[c].trim().is_empty())
+        .collect();
+    let final_col = ["majority", "final", "estimate"]
+        .iter()
+        .find_map(|n| header.iter().position(|h| is(h, &[n])));
+    if header.len() < 2 || voters.is_empty() {
+        problems.push(Problem::at(
+            file,
+            1,
+            None,
+            format!(
+                "a wide votes file has the story first and one column per voter; this header \
+                 has no voter column ({})",
+                crate::error::shown_list(&header, 10)
+            ),
+        ));
+        return None;
+    }
+    // The session: the file's name without folders or a data extension (the tool's own
+    // name, `Planning Poker Session - 27.11.2026`, has none).
+    let path = std::path::Path::new(file);
+    let data_ext = path.extension().is_some_and(|e| {
+        ["csv", "txt", "tsv"].contains(&e.to_string_lossy().to_ascii_lowercase().as_str())
+    });
+    let session = if data_ext {
+        path.file_stem()
+    } else {
+        path.file_name()
+    }
+    .map(|s| s.to_string_lossy().to_string())
+    .unwrap_or_else(|| file.to_string());
+    let deck = ctx.settings.team(team).deck.deck();
+    let mut canon = Canon::default();
+    canon.source(Kind::Stories, "type", false);
+    canon.source(Kind::Stories, "created_at", false);
+    canon.source(Kind::Votes, "voted_at", false);
+    let before = problems.total;
+    for (n, line) in lines {
+        let line_no = (n + 1) as u32;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row = cells(line);
+        if row.len() != header.len() {
+            problems.push(Problem::at(
+                file,
+                line_no as usize,
+                None,
+                format!("{} cells where the header has {}", row.len(), header.len()),
+            ));
+            continue;
+        }
+        let topic = row[0].trim();
+        if topic.is_empty() {
+            problems.push(Problem::at(
+                file,
+                line_no as usize,
+                Some(&header[0]),
+                "the story is empty",
+            ));
+            continue;
+        }
+        let (key, title) = key_and_title(topic);
+        let estimate = match final_col.map(|c| row[c].trim()).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(f) => match f.parse::<f64>() {
+                Ok(x) if x.is_finite() && x >= 0.0 => Some(x),
+                _ => match deck.card(f) {
+                    Some(c) => c.value,
+                    None => {
+                        problems.push(Problem::at(
+                            file,
+                            line_no as usize,
+                            final_col.map(|c| header[c].as_str()),
+                            format!(
+                                "\"{}\" is neither a number nor a card of team \"{}\"'s deck ({})",
+                                shown(f),
+                                shown(team),
+                                deck.describe()
+                            ),
+                        ));
+                        continue;
+                    }
+                },
+            },
+        };
+        canon.push(
+            Kind::Stories,
+            line_no,
+            story_cells(team, &key, Some(title), None, None, estimate),
+        );
+        for &c in &voters {
+            let card = row[c].trim();
+            if card.is_empty() {
+                continue;
+            }
+            canon.push(
+                Kind::Votes,
+                line_no,
+                vec![
+                    ("team", Some(team.to_string())),
+                    ("session", Some(session.clone())),
+                    ("story", Some(key.clone())),
+                    ("round", Some("1".into())),
+                    ("voter", Some(header[c].trim().to_string())),
+                    ("card", Some(card.to_string())),
+                    ("voted_at", None),
+                    ("last_round_only", Some("true".into())),
+                ],
+            );
+        }
+    }
+    if problems.total > before {
+        return None;
+    }
+    Some(canon.into_tables(file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_read_leniently() {
+        assert_eq!(
+            cells(r#""PAY-142 "Refund" flow","5","",8,"a, b""#),
+            vec!["PAY-142 \"Refund\" flow", "5", "", "8", "a, b"]
+        );
+        assert_eq!(cells("a,,b"), vec!["a", "", "b"]);
+        assert_eq!(
+            key_and_title("PAY-142 Refund flow"),
+            ("PAY-142".into(), "Refund flow".into())
+        );
+        assert_eq!(
+            key_and_title("Refund flow"),
+            ("Refund flow".into(), "Refund flow".into())
+        );
+    }
+}
