@@ -331,6 +331,58 @@ pub fn story_cells(
     ]
 }
 
+/// A final score (a card label) as points: empty, `?` and `Pass` are unknown; a label that is not a number
+/// takes its points from the team's deck (or is an error that says how to give them).
+pub fn score_points(
+    score: &str,
+    team: &str,
+    deck: &crate::domain::Deck,
+) -> Result<Option<f64>, String> {
+    let score = score.trim();
+    if score.is_empty() || score == "?" || score.eq_ignore_ascii_case("pass") {
+        return Ok(None);
+    }
+    match crate::ingest::values::parse_float(score) {
+        Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+        Some(_) => Err(format!("\"{}\": points cannot be negative", shown(score))),
+        None => deck
+            .card(score)
+            .and_then(|c| c.value)
+            .map(Some)
+            .ok_or_else(|| {
+                format!(
+                    "\"{}\" is neither a number nor a card of team \"{}\"'s deck ({}); give the \
+                 team a deck with that card (deck in sprintlens.toml or a decks file)",
+                    shown(score),
+                    shown(team),
+                    deck.describe()
+                )
+            }),
+    }
+}
+
+/// A canonical votes row of a source that keeps only the story's last round (stored as
+/// round 1, marked so that figures needing earlier rounds say unknown).
+pub fn last_round_vote(
+    team: &str,
+    session: &str,
+    story: &str,
+    voter: &str,
+    card: &str,
+    voted_at: Option<String>,
+) -> Vec<(&'static str, Option<String>)> {
+    vec![
+        ("team", Some(team.to_string())),
+        ("session", Some(session.to_string())),
+        ("story", Some(story.to_string())),
+        ("round", Some("1".into())),
+        ("voter", Some(voter.to_string())),
+        ("card", Some(card.to_string())),
+        ("voted_at", voted_at),
+        ("last_round_only", Some("true".into())),
+    ]
+}
+
 /// A canonical sprint item row; the completion time only when the item is done.
 pub fn item_cells(
     team: &str,

@@ -10,9 +10,11 @@
 //!   (a T-shirt size) takes its points from the team's deck;
 //! - the file names no team: `--team` says it.
 
-use crate::domain::{Deck, Kind};
+use crate::domain::Kind;
 use crate::error::shown;
-use crate::ingest::export::canon::{Canon, Import, Reader, Tool, missing, story_cells};
+use crate::ingest::export::canon::{
+    Canon, Import, Reader, Tool, missing, score_points, story_cells,
+};
 use std::collections::BTreeSet;
 
 pub const PARABOL: Tool = Tool {
@@ -75,32 +77,6 @@ fn dimension(given: Option<&str>, seen: &BTreeSet<String>) -> Result<String, Str
     }
 }
 
-/// A final score as points: empty, `?` and `Pass` are unknown; a label that is not a number
-/// takes its points from the team's deck (or is an error that says how to give them).
-fn final_score(score: &str, team: &str, deck: &Deck) -> Result<Option<f64>, String> {
-    let score = score.trim();
-    if score.is_empty() || score == "?" || score.eq_ignore_ascii_case("pass") {
-        return Ok(None);
-    }
-    match crate::ingest::values::parse_float(score) {
-        Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-        Some(_) => Err(format!("\"{}\": points cannot be negative", shown(score))),
-        None => deck
-            .card(score)
-            .and_then(|c| c.value)
-            .map(Some)
-            .ok_or_else(|| {
-                format!(
-                    "\"{}\" is neither a number nor a card of team \"{}\"'s deck ({}); give the \
-                 team a deck with that card (deck in sprintlens.toml or a decks file)",
-                    shown(score),
-                    shown(team),
-                    deck.describe()
-                )
-            }),
-    }
-}
-
 fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
     let (file, records, ctx, cols) = (imp.file, imp.records, imp.ctx, &imp.cols);
     let story_col = cols.find(&["story"]);
@@ -158,7 +134,7 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
         }
         let (key, title) = key_and_title(text);
         let score = row[score_col].trim();
-        let estimate = match final_score(score, team, &deck) {
+        let estimate = match score_points(score, team, &deck) {
             Ok(e) => e,
             Err(m) => {
                 r.bad(*line, score_col, m);
@@ -226,7 +202,9 @@ pub mod json {
     use super::{dimension, key_and_title};
     use crate::domain::Kind;
     use crate::error::{Problem, Problems, shown};
-    use crate::ingest::export::canon::{Canon, Context, story_cells};
+    use crate::ingest::export::canon::{
+        Canon, Context, last_round_vote, score_points, story_cells,
+    };
     use crate::ingest::read::RawTable;
     use serde_json::Value;
     use std::collections::BTreeSet;
@@ -361,7 +339,7 @@ pub mod json {
                 continue;
             }
             let score = text(&s["finalScore"]).unwrap_or_default();
-            let estimate = match super::final_score(&score, team, &deck) {
+            let estimate = match score_points(&score, team, &deck) {
                 Ok(e) => e,
                 Err(m) => {
                     problems.push(Problem::at(&where_, line as usize, Some("finalScore"), m));
@@ -390,16 +368,7 @@ pub mod json {
                 canon.push(
                     Kind::Votes,
                     line,
-                    vec![
-                        ("team", Some(team.to_string())),
-                        ("session", Some(session.clone())),
-                        ("story", Some(key.clone())),
-                        ("round", Some("1".into())),
-                        ("voter", Some(voter)),
-                        ("card", Some(card)),
-                        ("voted_at", text(&s["startAt"])),
-                        ("last_round_only", Some("true".into())),
-                    ],
+                    last_round_vote(team, &session, &key, &voter, &card, text(&s["startAt"])),
                 );
             }
         }

@@ -17,7 +17,7 @@
 
 use crate::domain::Kind;
 use crate::error::{Problem, Problems, shown};
-use crate::ingest::export::canon::{Canon, Context, story_cells};
+use crate::ingest::export::canon::{Canon, Context, last_round_vote, story_cells};
 use crate::ingest::read::RawTable;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -190,16 +190,14 @@ pub fn import(
             canon.push(
                 Kind::Votes,
                 line,
-                vec![
-                    ("team", Some(team.clone())),
-                    ("session", Some(game.id.clone())),
-                    ("story", Some(key.clone())),
-                    ("round", Some("1".into())),
-                    ("voter", Some(voter.to_string())),
-                    ("card", Some(v.vote.clone())),
-                    ("voted_at", plan.vote_start_time.clone()),
-                    ("last_round_only", Some("true".into())),
-                ],
+                last_round_vote(
+                    &team,
+                    &game.id,
+                    &key,
+                    voter,
+                    &v.vote,
+                    plan.vote_start_time.clone(),
+                ),
             );
         }
     }

@@ -8,8 +8,8 @@
 //! a cell: a quote ends a quoted cell only before a comma or the line's end.
 
 use crate::domain::Kind;
-use crate::error::{Problem, Problems, shown};
-use crate::ingest::export::canon::{Canon, Context, story_cells};
+use crate::error::{Problem, Problems};
+use crate::ingest::export::canon::{Canon, Context, last_round_vote, score_points, story_cells};
 use crate::ingest::read::RawTable;
 
 /// Columns that are not voters.
@@ -169,28 +169,18 @@ pub fn import(
             continue;
         }
         let (key, title) = key_and_title(topic);
-        let estimate = match final_col.map(|c| row[c].trim()).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(f) => match f.parse::<f64>() {
-                Ok(x) if x.is_finite() && x >= 0.0 => Some(x),
-                _ => match deck.card(f) {
-                    Some(c) => c.value,
-                    None => {
-                        problems.push(Problem::at(
-                            file,
-                            line_no as usize,
-                            final_col.map(|c| header[c].as_str()),
-                            format!(
-                                "\"{}\" is neither a number nor a card of team \"{}\"'s deck ({})",
-                                shown(f),
-                                shown(team),
-                                deck.describe()
-                            ),
-                        ));
-                        continue;
-                    }
-                },
-            },
+        let score = final_col.map_or("", |c| row[c].as_str());
+        let estimate = match score_points(score, team, &deck) {
+            Ok(e) => e,
+            Err(m) => {
+                problems.push(Problem::at(
+                    file,
+                    line_no as usize,
+                    final_col.map(|c| header[c].as_str()),
+                    m,
+                ));
+                continue;
+            }
         };
         canon.push(
             Kind::Stories,
@@ -205,16 +195,7 @@ pub fn import(
             canon.push(
                 Kind::Votes,
                 line_no,
-                vec![
-                    ("team", Some(team.to_string())),
-                    ("session", Some(session.clone())),
-                    ("story", Some(key.clone())),
-                    ("round", Some("1".into())),
-                    ("voter", Some(header[c].trim().to_string())),
-                    ("card", Some(card.to_string())),
-                    ("voted_at", None),
-                    ("last_round_only", Some("true".into())),
-                ],
+                last_round_vote(team, &session, &key, header[c].trim(), card, None),
             );
         }
     }
