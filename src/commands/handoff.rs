@@ -39,11 +39,7 @@ pub fn server_for(
             found: false,
         }));
     }
-    let path = address_path(db);
-    let Ok(bytes) = std::fs::read(&path) else {
-        return Ok(None);
-    };
-    let Ok(a) = serde_json::from_slice::<Address>(&bytes) else {
+    let Some(a) = address_of(db) else {
         return Ok(None);
     };
     // A file left by a server that was killed names an address nobody answers on.
@@ -204,15 +200,18 @@ pub fn when_free<T>(db: &Path, wait: Duration, mut f: impl FnMut() -> Result<T>)
     }
 }
 
+/// What the address file beside `db` says, if there is a readable one.
+fn address_of(db: &Path) -> Option<Address> {
+    let bytes = std::fs::read(address_path(db)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// A database held by a running server: say where its reports are instead.
 pub fn served_elsewhere(e: Error) -> Error {
     let Error::Busy { path, pid } = e else {
         return e;
     };
-    match std::fs::read(address_path(&path))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Address>(&b).ok())
-    {
+    match address_of(&path) {
         Some(a) => Error::Store {
             message: format!(
                 "is served by sprintlens at {} (PID {}), which alone may open it: read the \
@@ -230,9 +229,7 @@ pub fn served_elsewhere(e: Error) -> Error {
 pub fn open_for_writing(db: &Path) -> Result<Store> {
     Store::open(db).map_err(|e| match e {
         Error::Busy { path, pid } => {
-            let serving = std::fs::read(address_path(&path))
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Address>(&b).ok())
+            let serving = address_of(&path)
                 .map(|a| format!(" (sprintlens serves it at {})", a.url))
                 .unwrap_or_default();
             Error::Store {
