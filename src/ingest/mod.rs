@@ -21,4 +21,6 @@ pub mod rules;
 pub mod typing;
 pub mod values;
 
-pub use pipeline::{FileOutcome, IngestOutcome, IngestRequest, Inline, ingest, ingest_into};
+pub use pipeline::{
+    FileOutcome, IngestOutcome, IngestRequest, Inline, ingest, ingest_into, ingest_known,
+};

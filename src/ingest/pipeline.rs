@@ -16,6 +16,7 @@ use crate::ingest::read::RawTable;
 use crate::ingest::rules;
 use crate::ingest::typing::Defaults;
 use crate::settings::Settings;
+use crate::store::live::KnownVotes;
 use crate::store::{LogEntry, Store, WriteStats};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -133,12 +134,22 @@ fn ignored_columns(raw: &RawTable, kind: Kind) -> Vec<String> {
 /// Reads, checks and stores the files of one request, in one transaction, opening the store
 /// at `db` (read-only while checking, for writing only once everything is clean).
 pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
-    run(Target::Path(db), req)
+    run(Target::Path(db), req, None)
 }
 
 /// The same into a store that is already open for writing (the server's one writer).
 pub fn ingest_into(store: &mut Store, req: &IngestRequest) -> Result<IngestOutcome> {
-    run(Target::Open(store), req)
+    run(Target::Open(store), req, None)
+}
+
+/// The same for the live round writer, which knows the stored votes of the stories it writes
+/// (prepared in `known` for every story of the request) and keeps that knowledge current.
+pub fn ingest_known(
+    store: &mut Store,
+    req: &IngestRequest,
+    known: &mut KnownVotes,
+) -> Result<IngestOutcome> {
+    run(Target::Open(store), req, Some(known))
 }
 
 /// Where an ingest writes.
@@ -147,7 +158,11 @@ enum Target<'a> {
     Open(&'a mut Store),
 }
 
-fn run(mut target: Target, req: &IngestRequest) -> Result<IngestOutcome> {
+fn run(
+    mut target: Target,
+    req: &IngestRequest,
+    known: Option<&mut KnownVotes>,
+) -> Result<IngestOutcome> {
     let db: PathBuf = match &target {
         Target::Path(p) => p.to_path_buf(),
         Target::Open(s) => s.path().to_path_buf(),
@@ -200,9 +215,10 @@ fn run(mut target: Target, req: &IngestRequest) -> Result<IngestOutcome> {
         Target::Open(s) => Some(&**s),
         Target::Path(_) => opened.as_ref(),
     };
-    let from_store = match stored {
-        Some(store) => store.decks()?,
-        None => HashMap::new(),
+    let from_store = match (known.as_deref().and_then(|k| k.decks()), stored) {
+        (Some(decks), _) => decks.clone(),
+        (None, Some(store)) => store.decks()?,
+        (None, None) => HashMap::new(),
     };
     let mut decks = Decks {
         from_files: HashMap::new(),
@@ -267,7 +283,7 @@ fn run(mut target: Target, req: &IngestRequest) -> Result<IngestOutcome> {
         .collect();
     default_decks.sort_by(|a, b| a.0.cmp(&b.0));
     default_decks.dedup_by(|a, b| a.0 == b.0);
-    let stats = store.write(&frames, &log, &default_decks)?;
+    let stats = store.write(&frames, &log, &default_decks, known)?;
     timing("written");
     progress.clear();
     let mut teams: Vec<String> = frames

@@ -4,11 +4,16 @@
 use crate::domain::schema::{Frame, KindSpec, spec};
 use crate::domain::{Deck, Kind};
 use crate::error::{Error, Result};
-use crate::store::migrate::ROUND_STATS_REFRESH;
+use crate::store::live::{self, KnownVotes, StoryKey, StoryVotes, Vote};
 use crate::store::scan::{self, Registered};
-use duckdb::arrow::array::{ArrayRef, StringArray};
+use duckdb::arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray,
+};
+use duckdb::arrow::compute::filter_record_batch;
 use duckdb::arrow::record_batch::RecordBatch;
+use duckdb::types::Value;
 use duckdb::{Connection, params};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 const INGEST_LOG_INSERT: &str = include_str!("../../queries/writes/ingest_log_insert.sql");
@@ -19,6 +24,10 @@ const DECK_CARDS_OF_TEAM: &str = include_str!("../../queries/writes/deck_cards_o
 const DECK_CARD_INSERT: &str = include_str!("../../queries/writes/deck_card_insert.sql");
 const VOTES_REVALUE: &str = include_str!("../../queries/writes/votes_revalue.sql");
 const VOTERS_ADD: &str = include_str!("../../queries/writes/voters_add.sql");
+const ROUND_STATS_REFRESH: &str = include_str!("../../queries/writes/round_stats_refresh.sql");
+const ROUND_STATS_COMPUTE: &str = include_str!("../../queries/writes/round_stats_compute.sql");
+const ROUND_STATS_DELETE_ROUND: &str =
+    include_str!("../../queries/writes/round_stats_delete_round.sql");
 
 /// What writing one file changed.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -43,12 +52,13 @@ pub fn write(
     frames: &[Frame],
     log: &[LogEntry],
     default_decks: &[(String, Deck)],
+    known: Option<&mut KnownVotes>,
 ) -> Result<Vec<WriteStats>> {
     // Rows need not keep the order of the files: DuckDB may insert on every core. The
     // connection is given back as it was, whatever happened.
     conn.execute_batch("set preserve_insertion_order = false")
         .map_err(Error::db("preparing the ingest"))?;
-    let written = write_in_order(conn, frames, log, default_decks);
+    let written = write_in_order(conn, frames, log, default_decks, known);
     let reset = conn
         .execute_batch("reset preserve_insertion_order")
         .map_err(Error::db("finishing the ingest"));
@@ -62,7 +72,18 @@ fn write_in_order(
     frames: &[Frame],
     log: &[LogEntry],
     default_decks: &[(String, Deck)],
+    known: Option<&mut KnownVotes>,
 ) -> Result<Vec<WriteStats>> {
+    // Votes whose stories the live writer knows whole (and no deck that could change their
+    // steps) are written without searching the stored votes.
+    let direct = known.as_deref().is_some_and(|k| {
+        default_decks.is_empty()
+            && frames.iter().all(|f| match f.kind {
+                Kind::Decks => false,
+                Kind::Votes => k.covers(f),
+                _ => true,
+            })
+    });
     let tx = conn
         .transaction()
         .map_err(Error::db("starting the ingest transaction"))?;
@@ -75,10 +96,20 @@ fn write_in_order(
     let (votes, others): (Vec<usize>, Vec<usize>) =
         (0..frames.len()).partition(|k| frames[*k].kind == Kind::Votes);
     let mut stats: Vec<Option<WriteStats>> = vec![None; frames.len()];
+    let mut stories: Vec<StoryVotes> = Vec::new();
     let mut merge = |k: usize| -> Result<()> {
         let frame = &frames[k];
-        stats[k] = Some(merge_frame(&tx, frame)?);
-        merge_teams(&tx, frame)?;
+        stats[k] = Some(match known.as_deref() {
+            Some(known) if direct && frame.kind == Kind::Votes => {
+                let (s, written) = merge_known_votes(&tx, frame, known)?;
+                stories.extend(written);
+                s
+            }
+            _ => merge_frame(&tx, frame)?,
+        });
+        if !(direct && known.as_deref().is_some_and(|k| k.has_teams(frame))) {
+            merge_teams(&tx, frame)?;
+        }
         if frame.kind == Kind::Decks {
             // Stored votes take their card's points in the new deck (ingest checked that the
             // deck keeps every card they use).
@@ -92,7 +123,9 @@ fn write_in_order(
         merge(k)?;
     }
     store_default_decks(&tx, default_decks)?;
-    refresh_round_stats(&tx, frames, default_decks)?;
+    if !direct {
+        refresh_round_stats(&tx, frames, default_decks)?;
+    }
     for k in votes {
         merge(k)?;
     }
@@ -115,7 +148,180 @@ fn write_in_order(
         .map_err(Error::db("writing the ingest log"))?;
     }
     tx.commit().map_err(Error::db("committing the ingest"))?;
+    // The generation is the last ingest-log id.
+    let generation = (first_id + log.len() as i64 - 1).max(0) as u64;
+    if let Some(k) = known {
+        if direct {
+            k.written(frames, stories, generation);
+        } else {
+            k.written_without(frames, generation);
+        }
+    }
     Ok(stats)
+}
+
+/// Upserts a votes frame whose stories `known` holds whole: what is new is inserted, what
+/// changed is updated by its key, and the figures of the rounds it changed are computed from
+/// their votes as they will be, with no search of the stored votes. Gives the stories as they
+/// will be once committed.
+fn merge_known_votes(
+    tx: &duckdb::Transaction<'_>,
+    frame: &Frame,
+    known: &KnownVotes,
+) -> Result<(WriteStats, Vec<StoryVotes>)> {
+    let ctx = |what: &str| format!("{what} votes from {}", frame.file);
+    let rows = live::vote_rows(frame)
+        .ok_or_else(|| Error::Internal(format!("{}: not a votes frame", frame.file)))?;
+    let has = |c: &str| frame.present.contains(&c);
+    let mut stories: HashMap<StoryKey, Vec<Vote>> = HashMap::new();
+    let mut new_rows: Vec<bool> = Vec::with_capacity(rows.len());
+    let mut changed: Vec<(StoryKey, Vote)> = Vec::new();
+    // (story, round) the frame changes, and whether the round was stored before.
+    let mut rounds: Vec<(StoryKey, i32, bool)> = Vec::new();
+    for (key, incoming) in rows {
+        let votes = stories
+            .entry(key.clone())
+            .or_insert_with(|| known.story(&key).unwrap_or_default().to_vec());
+        let round_stored = votes.iter().any(|v| v.round == incoming.round);
+        let mut touched = true;
+        match votes
+            .iter_mut()
+            .find(|v| v.round == incoming.round && v.voter == incoming.voter)
+        {
+            None => {
+                new_rows.push(true);
+                votes.push(incoming.clone());
+            }
+            Some(v) => {
+                new_rows.push(false);
+                let mut after = v.clone();
+                after.card = incoming.card.clone();
+                after.value = incoming.value;
+                if has("voted_at") {
+                    after.voted_at = incoming.voted_at;
+                }
+                if has("last_round_only") {
+                    after.last_round_only = incoming.last_round_only;
+                }
+                if after == *v {
+                    touched = false;
+                } else {
+                    *v = after.clone();
+                    changed.push((key.clone(), after));
+                }
+            }
+        }
+        if touched
+            && !rounds
+                .iter()
+                .any(|(k, r, _)| *k == key && *r == incoming.round)
+        {
+            rounds.push((key, incoming.round, round_stored));
+        }
+    }
+    let inserted = new_rows.iter().filter(|n| **n).count();
+    if inserted > 0 {
+        let mask = BooleanArray::from(new_rows);
+        let batch = filter_record_batch(&frame.batch, &mask)
+            .map_err(|e| Error::Internal(format!("{}: {e}", ctx("selecting the new"))))?;
+        let new = scan::register(vec![batch]);
+        tx.execute(
+            &format!("insert into main.votes select * from {}", new.source()),
+            [],
+        )
+        .map_err(Error::db(ctx("inserting")))?;
+        let new_voter = stories
+            .iter()
+            .any(|(k, votes)| votes.iter().any(|v| !known.has_voter(&k.0, &v.voter)));
+        if new_voter {
+            tx.execute(&VOTERS_ADD.replace("$incoming", &new.source()), [])
+                .map_err(Error::db(ctx("recording the voters of")))?;
+        }
+    }
+    for ((team, session, story), v) in &changed {
+        let at = v.voted_at.map_or(Value::Null, |t| {
+            Value::Timestamp(duckdb::types::TimeUnit::Microsecond, t)
+        });
+        tx.execute(
+            "update main.votes set card = ?, value = ?, voted_at = ?, last_round_only = ? \
+             where team = ? and session = ? and story = ? and round = ? and voter = ?",
+            params![
+                v.card,
+                v.value,
+                at,
+                v.last_round_only,
+                team,
+                session,
+                story,
+                v.round,
+                v.voter
+            ],
+        )
+        .map_err(Error::db(ctx("updating")))?;
+    }
+    if !rounds.is_empty() {
+        for (k, round, _) in rounds.iter().filter(|(_, _, stored)| *stored) {
+            tx.execute(ROUND_STATS_DELETE_ROUND, params![k.0, k.1, k.2, round])
+                .map_err(Error::db("recomputing the round figures"))?;
+        }
+        let of_rounds: Vec<(&StoryKey, &Vote)> = rounds
+            .iter()
+            .flat_map(|(k, round, _)| {
+                stories[k]
+                    .iter()
+                    .filter(move |v| v.round == *round)
+                    .map(move |v| (k, v))
+            })
+            .collect();
+        let votes = scan::register(vec![votes_batch(&of_rounds)]);
+        tx.execute(
+            &format!(
+                "insert into round_stats select * from ({}) c order by team, story, session, round",
+                ROUND_STATS_COMPUTE.replace("$votes", &votes.source())
+            ),
+            [],
+        )
+        .map_err(Error::db("computing the round figures"))?;
+    }
+    Ok((
+        WriteStats {
+            rows: frame.batch.num_rows(),
+            inserted,
+            updated: changed.len(),
+            removed: 0,
+        },
+        stories.into_iter().collect(),
+    ))
+}
+
+/// Votes as a batch of the votes table's columns.
+fn votes_batch(rows: &[(&StoryKey, &Vote)]) -> RecordBatch {
+    let text = |f: fn(&StoryKey, &Vote) -> String| -> ArrayRef {
+        Arc::new(
+            rows.iter()
+                .map(|(k, v)| Some(f(k, v)))
+                .collect::<StringArray>(),
+        )
+    };
+    spec(Kind::Votes).batch(vec![
+        text(|k, _| k.0.clone()),
+        text(|k, _| k.1.clone()),
+        text(|k, _| k.2.clone()),
+        Arc::new(rows.iter().map(|r| Some(r.1.round)).collect::<Int32Array>()),
+        text(|_, v| v.voter.clone()),
+        text(|_, v| v.card.clone()),
+        Arc::new(rows.iter().map(|r| r.1.value).collect::<Float64Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.1.voted_at)
+                .collect::<TimestampMicrosecondArray>(),
+        ),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.1.last_round_only)
+                .collect::<BooleanArray>(),
+        ),
+    ])
 }
 
 fn key_match(spec: &KindSpec, a: &str, b: &str) -> String {
@@ -323,7 +529,9 @@ fn refresh_round_stats(
          set preserve_insertion_order = true; {}; set preserve_insertion_order = false; \
          drop table touched_stories; {};",
         touched.join(" union all "),
-        ROUND_STATS_REFRESH.replace("$incoming", &incoming),
+        ROUND_STATS_REFRESH
+            .replace("$compute", &ROUND_STATS_COMPUTE.replace("$votes", "merged"))
+            .replace("$incoming", &incoming),
         VOTERS_ADD.replace("$incoming", &incoming)
     ))
     .map_err(Error::db("computing the round figures"))?;

@@ -5,9 +5,6 @@ use crate::error::{Error, Result};
 use duckdb::Connection;
 use std::path::Path;
 
-/// The rounds of the stories in `touched_stories`, recomputed (also the ingest's last step).
-pub const ROUND_STATS_REFRESH: &str = include_str!("../../queries/writes/round_stats_refresh.sql");
-
 /// Schema migrations in order, each a list of statements run in one transaction; the store's
 /// version is the number of the last one applied.
 fn migrations() -> Vec<(i64, Vec<String>)> {

@@ -4,9 +4,12 @@
 //! - [`migrate`]: schema versions, upgraded in place;
 //! - [`merge`]: one ingest's frames written in one transaction, handed to DuckDB in bulk
 //!   through [`scan`];
+//! - [`live`]: what the live round writer knows of the stored votes, so that an event is
+//!   stored without searching them;
 //! - [`info`]: what the store holds (`sprintlens info`, the index page).
 
 pub mod info;
+pub mod live;
 pub mod merge;
 pub mod migrate;
 pub mod scan;
@@ -33,7 +36,9 @@ pub mod queries {
     pub const VOTE_CARDS: &str = include_str!("../../queries/store/vote_cards.sql");
     pub const ROUND_COUNT: &str = include_str!("../../queries/store/round_count.sql");
     pub const GENERATION: &str = include_str!("../../queries/store/generation.sql");
-    pub const ROUND_VOTES: &str = include_str!("../../queries/store/round_votes.sql");
+    pub const STORY_KEYS: &str = include_str!("../../queries/store/story_keys.sql");
+    pub const STORY_VOTES: &str = include_str!("../../queries/store/story_votes.sql");
+    pub const VOTERS: &str = include_str!("../../queries/store/voters.sql");
     /// Temporary macros every connection gets (the sprint sort key, ...).
     pub const MACROS: &str = include_str!("../../queries/schema/macros.sql");
 }
@@ -155,20 +160,62 @@ impl Store {
         Ok(rows.first().copied().unwrap_or(0).max(0) as u64)
     }
 
-    /// The stored votes of one round: (voter, card, voted_at).
-    pub fn round_votes(
+    /// Makes the stored votes of `stories` (and the decks) known to the live round writer, as
+    /// the store is now: the stories with votes are read again after a commit `known` did not
+    /// see, and a story's votes are read only when the store has some.
+    pub fn prepare_known<'a>(
         &self,
-        team: &str,
-        session: &str,
-        story: &str,
-        round: i64,
-    ) -> Result<Vec<(String, String, Option<chrono::NaiveDateTime>)>> {
-        self.query_rows(
-            "round_votes",
-            queries::ROUND_VOTES,
-            duckdb::params![team, session, story, round],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        known: &mut live::KnownVotes,
+        stories: impl IntoIterator<Item = &'a live::StoryKey>,
+    ) -> Result<()> {
+        let generation = self.generation()?;
+        if !known.current(generation) {
+            known.reset(generation);
+            self.each_arrow_batch("story_keys", queries::STORY_KEYS, [], &mut |b| {
+                known.add_stories(&b)
+            })?;
+        }
+        if known.decks().is_none() {
+            let voters = self.query_rows("voters", queries::VOTERS, [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            let teams = self.teams()?.into_iter().map(|(t, _)| t);
+            known.keep_tables(self.decks()?, teams, voters);
+        }
+        known.make_room();
+        for key in stories {
+            let votes = match known.needs(key) {
+                None => continue,
+                Some(false) => Vec::new(),
+                Some(true) => self.query_rows(
+                    "story_votes",
+                    queries::STORY_VOTES,
+                    duckdb::params![key.0, key.1, key.2],
+                    |r| {
+                        Ok(live::Vote {
+                            round: r.get(0)?,
+                            voter: r.get(1)?,
+                            card: r.get(2)?,
+                            value: r.get(3)?,
+                            voted_at: r
+                                .get::<_, Option<chrono::NaiveDateTime>>(4)?
+                                .map(|t| t.and_utc().timestamp_micros()),
+                            last_round_only: r.get(5)?,
+                        })
+                    },
+                )?,
+            };
+            known.keep(key.clone(), votes);
+        }
+        Ok(())
+    }
+
+    /// Writes the write-ahead log into the database file. DuckDB refuses while another
+    /// connection has a transaction open.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .execute_batch("checkpoint")
+            .map_err(Error::db("checkpointing"))
     }
 
     /// Runs `f` on one snapshot of the store: every query inside sees the same committed
@@ -215,8 +262,9 @@ impl Store {
         frames: &[Frame],
         log: &[LogEntry],
         default_decks: &[(String, Deck)],
+        known: Option<&mut live::KnownVotes>,
     ) -> Result<Vec<WriteStats>> {
-        merge::write(&mut self.conn, frames, log, default_decks)
+        merge::write(&mut self.conn, frames, log, default_decks, known)
     }
 
     /// Runs a query of `queries/` and maps every row.

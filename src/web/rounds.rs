@@ -13,12 +13,13 @@
 //! one transaction (group commit); a batch with a bad event is stored event by event so that
 //! only the bad one is refused.
 
+use crate::domain::Kind;
 use crate::domain::cards::{NON_NUMERIC_CARDS, normalise_card};
-use crate::domain::{Deck, Kind};
 use crate::error::{Error, Problem, shown};
 use crate::ingest::files::Format;
 use crate::ingest::typing::Defaults;
-use crate::ingest::{IngestRequest, Inline, ingest_into};
+use crate::ingest::{IngestRequest, Inline, ingest_known};
+use crate::store::live::{KnownVotes, StoryKey, Vote};
 use crate::web::sources::{Refused, Signers};
 use crate::web::state::Shared;
 use crate::web::upload::{Refusal, refuse};
@@ -29,7 +30,8 @@ use axum::response::{IntoResponse, Json, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::{Duration, Instant};
 
 /// The event's JSON Schema.
 pub const SCHEMA: &str = include_str!("../../docs/round-revealed.schema.json");
@@ -39,6 +41,12 @@ pub const REPLAY_WINDOW_SECS: i64 = 300;
 
 /// Events at most in one transaction.
 const BATCH: usize = 512;
+
+/// How long without events before the writer reads what others wrote.
+const IDLE: Duration = Duration::from_millis(50);
+
+/// How long the writer may wait for the senders of its last batch.
+const LINGER: Duration = Duration::from_millis(3);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -340,32 +348,85 @@ impl Rounds {
 }
 
 fn writer(state: Shared, jobs: Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
+    let mut known = KnownVotes::new();
+    let mut last = 0;
+    let mut checkpointed = None;
+    loop {
+        let started = Instant::now();
+        let first = match jobs.recv_timeout(IDLE) {
+            Ok(j) => j,
+            Err(RecvTimeoutError::Timeout) => {
+                // Idle: catch up with what others wrote, and move the write-ahead log into
+                // the file (a checkpoint at a commit makes that commit wait), so that the next
+                // events wait for neither.
+                let g = state.generation();
+                if !known.current(g) {
+                    let _ = state.write(|store| store.prepare_known(&mut known, []), |_| None);
+                }
+                if checkpointed != Some(g) {
+                    // Refused while a page is being read; tried again at the next idle moment.
+                    if state.write(|store| store.checkpoint(), |_| None).is_ok() {
+                        checkpointed = Some(g);
+                    }
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match jobs.try_recv() {
+        // Events that arrive together are stored together. Each sender of the last batch
+        // waited for its answer and is about to send again; when events were already waiting
+        // (they came during the last batch), those senders are not back yet. A moment's wait
+        // for them lets one transaction take them all, instead of two taking half each.
+        while let Ok(j) = jobs.try_recv() {
+            batch.push(j);
+        }
+        let waited = started.elapsed() < Duration::from_micros(200) && batch.len() > 1;
+        let expected = if waited { batch.len() + last } else { last };
+        let until = Instant::now() + LINGER;
+        while batch.len() < expected.min(BATCH) {
+            match jobs.recv_timeout(until.saturating_duration_since(Instant::now())) {
                 Ok(j) => batch.push(j),
                 Err(_) => break,
             }
         }
-        commit(&state, batch);
+        last = batch.len();
+        commit(&state, &mut known, batch);
     }
 }
 
 /// Stores a batch in one transaction; when it is refused, each event on its own.
-fn commit(state: &Shared, batch: Vec<Job>) {
+fn commit(state: &Shared, known: &mut KnownVotes, batch: Vec<Job>) {
     let mut decks_taken: Vec<bool> = Vec::new();
     let mut counts: Vec<(usize, usize, usize)> = Vec::new();
     let single = batch.len() == 1;
     let result = state.write(
         |store| {
-            let stored_decks: HashMap<String, Deck> = store.decks()?;
+            // What each event does to the stored votes, from the writer's knowledge of them.
+            let stories: Vec<StoryKey> = batch
+                .iter()
+                .map(|j| {
+                    (
+                        j.event.team.clone(),
+                        j.event.session.clone(),
+                        j.event.story.clone(),
+                    )
+                })
+                .collect();
+            store.prepare_known(known, &stories)?;
+            counts = batch
+                .iter()
+                .zip(&stories)
+                .map(|(j, k)| classify(known.story(k).unwrap_or_default(), &j.event))
+                .collect();
+            // Prepared: the decks are known.
+            let stored_decks = known.decks();
             let mut given: HashSet<&str> = HashSet::new();
             decks_taken = batch
                 .iter()
                 .map(|j| {
                     j.event.deck.is_some()
-                        && !stored_decks.contains_key(&j.event.team)
+                        && !stored_decks.is_some_and(|d| d.contains_key(&j.event.team))
                         && given.insert(j.event.team.as_str())
                 })
                 .collect();
@@ -384,10 +445,6 @@ fn commit(state: &Shared, batch: Vec<Job>) {
                 v
             } else {
                 // Several: one file per kind, so the batch costs about what one event does.
-                counts = events
-                    .iter()
-                    .map(|e| classify(store, e))
-                    .collect::<crate::error::Result<_>>()?;
                 let joined = |name: &str, kind: Kind, parts: Vec<&Inline>| -> Option<Inline> {
                     let bytes: Vec<u8> =
                         parts.iter().flat_map(|p| p.bytes.iter().copied()).collect();
@@ -415,7 +472,7 @@ fn commit(state: &Shared, batch: Vec<Job>) {
                 .flatten()
                 .collect()
             };
-            ingest_into(
+            ingest_known(
                 store,
                 &IngestRequest {
                     inline,
@@ -425,25 +482,20 @@ fn commit(state: &Shared, batch: Vec<Job>) {
                     },
                     ..Default::default()
                 },
+                known,
             )
         },
         |o| Some(o.teams.clone()),
     );
     match result {
-        Ok(outcome) => {
-            for (k, (j, deck)) in batch.into_iter().zip(decks_taken).enumerate() {
-                let votes = if single {
-                    let f = outcome.files.iter().find(|f| f.file == j.event.votes.name);
-                    f.map_or((0, 0, 0), |f| (f.inserted, f.updated, f.unchanged))
-                } else {
-                    counts[k]
-                };
+        Ok(_) => {
+            for ((j, deck), votes) in batch.into_iter().zip(decks_taken).zip(counts) {
                 let _ = j.reply.send(Ok(stored_of(&j.event, votes, deck)));
             }
         }
         Err(Error::Input(_)) if !single => {
             for j in batch {
-                commit(state, vec![j]);
+                commit(state, known, vec![j]);
             }
         }
         Err(e) => {
@@ -455,25 +507,21 @@ fn commit(state: &Shared, batch: Vec<Job>) {
     }
 }
 
-/// What an event's votes do to the stored round: (inserted, updated, unchanged).
-fn classify(
-    store: &crate::store::Store,
-    e: &Checked,
-) -> crate::error::Result<(usize, usize, usize)> {
-    let stored: HashMap<String, (String, Option<chrono::NaiveDateTime>)> = store
-        .round_votes(&e.team, &e.session, &e.story, e.round)?
-        .into_iter()
-        .map(|(voter, card, at)| (voter, (card, at)))
-        .collect();
+/// What an event's votes do to its story's stored votes: (inserted, updated, unchanged).
+fn classify(stored: &[Vote], e: &Checked) -> (usize, usize, usize) {
     let mut n = (0, 0, 0);
     for (voter, card, at) in &e.cast {
-        match stored.get(voter) {
+        let at = at.map(|t| t.and_utc().timestamp_micros());
+        match stored
+            .iter()
+            .find(|v| i64::from(v.round) == e.round && v.voter == *voter)
+        {
             None => n.0 += 1,
-            Some((c, a)) if c == card && a == at => n.2 += 1,
+            Some(v) if v.card == *card && v.voted_at == at => n.2 += 1,
             Some(_) => n.1 += 1,
         }
     }
-    Ok(n)
+    n
 }
 
 fn stored_of(

@@ -312,7 +312,14 @@ pub async fn ingest(
     // The ingest runs to its end even if the client goes away or the server is stopping.
     let done = tokio::task::spawn_blocking(move || {
         let out = writing.write(
-            |store| ingest_into(store, &request),
+            |store| {
+                let outcome = ingest_into(store, &request)?;
+                // The file's rows into the database file now, while this answer is awaited
+                // anyway, rather than at a later commit (a round event's). Refused while a
+                // page is being read: then the server does it when idle.
+                let _ = store.checkpoint();
+                Ok(outcome)
+            },
             |o| Some(o.teams.clone()),
         );
         drop(scratch);

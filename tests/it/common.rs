@@ -194,3 +194,43 @@ pub fn rows_as_text(conn: &duckdb::Connection, sql: &str) -> Vec<String> {
     }
     out
 }
+
+/// The round figures of a store, and its voters, as text: lists in a fixed order.
+pub fn round_figures(conn: &duckdb::Connection) -> Vec<String> {
+    let mut out = Vec::new();
+    for sql in [
+        "select team, session, story, round, votes, numeric_votes, question_votes, min_step, \
+         max_step, steps, first_voted_at, low_voters, high_voters, list_sort(round1_votes), \
+         last_round_only from round_stats order by all",
+        "select 'voter', team, voter from voters order by all",
+    ] {
+        out.extend(rows_as_text(conn, sql));
+    }
+    out
+}
+
+/// The round figures computed afresh from every stored vote (every story touched, nothing
+/// incoming), on a copy of the store.
+pub fn recomputed(db: &Path, dir: &Path) -> Vec<String> {
+    let copy = dir.join("recomputed.duckdb");
+    std::fs::copy(db, &copy).unwrap();
+    let conn = duckdb::Connection::open(&copy).unwrap();
+    let read = |f: &str| std::fs::read_to_string(project_root().join("queries/writes").join(f));
+    let compute = read("round_stats_compute.sql")
+        .unwrap()
+        .replace("$votes", "merged");
+    let refresh = read("round_stats_refresh.sql")
+        .unwrap()
+        .replace("$compute", &compute)
+        .replace("$incoming", "(select * from votes where false)");
+    conn.execute_batch(&format!(
+        "delete from round_stats; delete from voters; \
+         create temp table touched_stories as select distinct team, session, story from votes; \
+         {refresh}; insert into voters select distinct team, voter from votes;"
+    ))
+    .unwrap();
+    let figures = round_figures(&conn);
+    drop(conn);
+    std::fs::remove_file(&copy).unwrap();
+    figures
+}

@@ -42,11 +42,10 @@ fn params(name: &str) -> Vec<duckdb::types::Value> {
             vec![Text("search".into())]
         }
         "table_columns" => vec![Text("votes".into())],
-        "round_votes" => vec![
+        "story_votes" => vec![
             Text("payments".into()),
             Text("PAY-P1".into()),
             Text("PAY-101".into()),
-            BigInt(1),
         ],
         _ => Vec::new(),
     }

@@ -1374,3 +1374,162 @@ fn an_ingest_of_one_team_leaves_the_other_teams_pages_computed() {
     get_json(&addr, "/api/teams/payments");
     assert_eq!(entries(), 4);
 }
+
+#[test]
+fn live_rounds_keep_the_same_figures_as_a_full_recompute_whatever_else_writes() {
+    // The round writer stores events without reading the stored votes back: what it knows
+    // of them must stay true across replays, changed replays, rounds a file stored and file
+    // ingests in between.
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let ingest = token(&db, "nightly", "ingest");
+    let (server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let at = |s: u32| format!("2026-11-27T10:00:{s:02}Z");
+    let event = |story: &str, round: u32, votes: &[(&str, &str, u32)], fin: &str| {
+        let votes: Vec<String> = votes
+            .iter()
+            .map(|(v, c, s)| format!(r#"{{"voter":"{v}","card":"{c}","voted_at":"{}"}}"#, at(*s)))
+            .collect();
+        format!(
+            r#"{{"event":"round.revealed","schema_version":1,"team":"pay","session":"s1","story":"{story}","round":{round},"revealed_at":"{}","votes":[{}]{fin}}}"#,
+            at(59),
+            votes.join(",")
+        )
+    };
+    let post = |body: String| -> (i64, i64, i64) {
+        let (s, b) = call(
+            &addr,
+            "POST",
+            "/api/v1/rounds",
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", &format!("Bearer {ingest}")),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(s, 200, "{b}");
+        let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+        let n = |k: &str| v[k].as_i64().unwrap();
+        (n("inserted"), n("updated"), n("unchanged"))
+    };
+    // A new story, then the same round again with one card changed and one voter more.
+    assert_eq!(
+        post(event(
+            "LIVE-1",
+            1,
+            &[("ann", "1", 1), ("bob", "3", 2), ("cy", "?", 3)],
+            ""
+        )),
+        (3, 0, 0)
+    );
+    assert_eq!(
+        post(event(
+            "LIVE-1",
+            1,
+            &[
+                ("ann", "5", 1),
+                ("bob", "3", 2),
+                ("cy", "?", 3),
+                ("dee", "8", 4)
+            ],
+            ""
+        )),
+        (1, 1, 2)
+    );
+    assert_eq!(
+        post(event(
+            "LIVE-1",
+            2,
+            &[("ann", "5", 5), ("bob", "5", 6), ("cy", "3", 7)],
+            r#","final_estimate":{"card":"5"}"#
+        )),
+        (3, 0, 0)
+    );
+    // A round of the story the seed file stored (PAY-1 round 1: ann 5, bob 8), and its
+    // round 2.
+    assert_eq!(
+        post(event("PAY-1", 1, &[("ann", "5", 0), ("cy", "13", 8)], "")),
+        (1, 1, 0),
+        "ann's vote had no time: giving one is an update"
+    );
+    assert_eq!(
+        post(event("PAY-1", 2, &[("ann", "8", 9), ("bob", "8", 10)], "")),
+        (2, 0, 0)
+    );
+    // A file, through the server, changes a round the writer knows and adds a story.
+    let file = write(
+        dir.path(),
+        "more_votes.csv",
+        format!(
+            "team,session,story,round,voter,card,voted_at\n\
+             pay,s1,LIVE-1,2,cy,8,{}\npay,s1,LIVE-2,1,ann,2,{}\npay,s1,LIVE-2,1,bob,3,{}\n",
+            at(7),
+            at(11),
+            at(12)
+        )
+        .as_bytes(),
+    );
+    let run = sprintlens(&db, &["ingest", "-q", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The event of LIVE-1 round 2 again: cy's card is the file's now, so this changes it back.
+    assert_eq!(
+        post(event(
+            "LIVE-1",
+            2,
+            &[("ann", "5", 5), ("bob", "5", 6), ("cy", "3", 7)],
+            ""
+        )),
+        (0, 1, 2)
+    );
+    assert_eq!(
+        post(event("LIVE-2", 1, &[("ann", "2", 11), ("cy", "1", 13)], "")),
+        (1, 0, 1)
+    );
+    assert_eq!(
+        post(event(
+            "LIVE-2",
+            2,
+            &[("ann", "2", 14), ("bob", "2", 15)],
+            ""
+        )),
+        (2, 0, 0)
+    );
+    drop(server);
+    let conn = duckdb::Connection::open(&db).unwrap();
+    let kept = round_figures(&conn);
+    let votes: Vec<String> = conn
+        .prepare(
+            "select concat_ws(' | ', story, round, voter, card, coalesce(value::varchar, 'NULL'), \
+             coalesce(voted_at::varchar, 'NULL')) as v from votes order by v",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    drop(conn);
+    assert_eq!(kept, recomputed(&db, dir.path()));
+    assert_eq!(kept.len(), 7 + 3, "7 rounds and 3 voters... {kept:#?}");
+    assert_eq!(
+        votes,
+        [
+            "LIVE-1 | 1 | ann | 5 | 5.0 | 2026-11-27 10:00:01",
+            "LIVE-1 | 1 | bob | 3 | 3.0 | 2026-11-27 10:00:02",
+            "LIVE-1 | 1 | cy | ? | NULL | 2026-11-27 10:00:03",
+            "LIVE-1 | 1 | dee | 8 | 8.0 | 2026-11-27 10:00:04",
+            "LIVE-1 | 2 | ann | 5 | 5.0 | 2026-11-27 10:00:05",
+            "LIVE-1 | 2 | bob | 5 | 5.0 | 2026-11-27 10:00:06",
+            "LIVE-1 | 2 | cy | 3 | 3.0 | 2026-11-27 10:00:07",
+            "LIVE-2 | 1 | ann | 2 | 2.0 | 2026-11-27 10:00:11",
+            "LIVE-2 | 1 | bob | 3 | 3.0 | 2026-11-27 10:00:12",
+            "LIVE-2 | 1 | cy | 1 | 1.0 | 2026-11-27 10:00:13",
+            "LIVE-2 | 2 | ann | 2 | 2.0 | 2026-11-27 10:00:14",
+            "LIVE-2 | 2 | bob | 2 | 2.0 | 2026-11-27 10:00:15",
+            "PAY-1 | 1 | ann | 5 | 5.0 | 2026-11-27 10:00:00",
+            "PAY-1 | 1 | bob | 8 | 8.0 | NULL",
+            "PAY-1 | 1 | cy | 13 | 13.0 | 2026-11-27 10:00:08",
+            "PAY-1 | 2 | ann | 8 | 8.0 | 2026-11-27 10:00:09",
+            "PAY-1 | 2 | bob | 8 | 8.0 | 2026-11-27 10:00:10",
+        ]
+    );
+}
