@@ -75,6 +75,13 @@ pub enum Cmd {
         /// Load and show the data, then stop instead of serving
         #[arg(long)]
         no_serve: bool,
+        /// The day the demo is made current for: every date of the sample data moves by whole
+        /// weeks so that its last sprint ends in the week from this day (default: today)
+        #[arg(long, value_parser = values::today)]
+        today: Option<NaiveDate>,
+        /// Keep the sample data's own dates (they end in 2025)
+        #[arg(long, conflicts_with = "today")]
+        keep_dates: bool,
     },
     /// Point distribution of the stories' final estimates, per team or program
     Points {
@@ -571,6 +578,8 @@ impl Cli {
                 data,
                 bind,
                 no_serve,
+                today,
+                keep_dates,
             } => {
                 return Ok(Config {
                     db: db_or(DEMO_DB),
@@ -580,6 +589,7 @@ impl Cli {
                     command: Command::Demo(DemoArgs {
                         data,
                         serve: (!no_serve).then_some(bind),
+                        current_for: (!keep_dates).then(|| today_or(today)),
                     }),
                 });
             }

@@ -38,6 +38,10 @@ pub fn as_of(s: &str) -> Result<NaiveDate, String> {
     date("--as-of", s)
 }
 
+pub fn today(s: &str) -> Result<NaiveDate, String> {
+    date("--today", s)
+}
+
 pub fn start(s: &str) -> Result<NaiveDate, String> {
     date("--start", s)
 }

@@ -33,6 +33,9 @@ pub struct DemoArgs {
     pub data: PathBuf,
     /// Serve on this address after loading (None: stop after showing the data).
     pub serve: Option<String>,
+    /// Move the data's dates by whole weeks so that its last sprint ends in the week from
+    /// this day (None: keep them).
+    pub current_for: Option<chrono::NaiveDate>,
 }
 
 /// `SPRINTLENS_TIMING=1` prints how long reading, checking and writing took (for tuning).
@@ -131,6 +134,17 @@ pub fn demo(c: &Config, a: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     };
     let outcome = run_ingest(&c.db, &req)?;
     outcome.write_to(c.format, c.json, out)?;
+    if let Some(today) = a.current_for {
+        let store = Store::open(&c.db)?;
+        let days = store.make_current(today)?;
+        if days > 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "the sample data's dates moved {} weeks later: its last sprint ends in the week from {today}",
+                days / 7
+            );
+        }
+    }
     info(&c.db, 10)?.write_to(c.format, c.json, out)?;
     match &a.serve {
         Some(bind) => report::serve_store(

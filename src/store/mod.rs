@@ -14,7 +14,7 @@ pub mod merge;
 pub mod migrate;
 pub mod scan;
 
-use crate::domain::schema::{Frame, SPECS};
+use crate::domain::schema::{Frame, SPECS, Ty};
 use crate::domain::{Card, Deck};
 use crate::error::{Error, Result};
 use duckdb::{AccessMode, Config, Connection};
@@ -39,6 +39,7 @@ pub mod queries {
     pub const STORY_KEYS: &str = include_str!("../../queries/store/story_keys.sql");
     pub const STORY_VOTES: &str = include_str!("../../queries/store/story_votes.sql");
     pub const VOTERS: &str = include_str!("../../queries/store/voters.sql");
+    pub const LAST_SPRINT_END: &str = include_str!("../../queries/store/last_sprint_end.sql");
     /// Temporary macros every connection gets (the sprint sort key, ...).
     pub const MACROS: &str = include_str!("../../queries/schema/macros.sql");
 }
@@ -208,6 +209,56 @@ impl Store {
             known.keep(key.clone(), votes);
         }
         Ok(())
+    }
+
+    /// Moves every date and time of the store by whole weeks (weekdays stay) so that its last
+    /// sprint ends in the week from `today`: the demo's sample data made current. Gives the
+    /// days moved (0 when the data already reaches `today`).
+    pub fn make_current(&self, today: chrono::NaiveDate) -> Result<i64> {
+        let last: Option<chrono::NaiveDate> = self
+            .query_rows("last_sprint_end", queries::LAST_SPRINT_END, [], |r| {
+                r.get(0)
+            })?
+            .into_iter()
+            .next()
+            .flatten();
+        let Some(last) = last else { return Ok(0) };
+        let behind = (today - last).num_days();
+        if behind <= 0 {
+            return Ok(0);
+        }
+        let days = 7 * ((behind + 6) / 7);
+        let mut statements = Vec::new();
+        for spec in SPECS {
+            for (column, ty) in spec.columns {
+                let moved = match ty {
+                    Ty::Date => format!("\"{column}\" + ?::integer"),
+                    Ty::Timestamp => format!("\"{column}\" + to_days(?::integer)"),
+                    _ => continue,
+                };
+                statements.push(format!(
+                    "update main.{} set \"{column}\" = {moved}",
+                    spec.kind.name()
+                ));
+            }
+        }
+        statements.push(
+            "update main.round_stats set first_voted_at = first_voted_at + to_days(?::integer)"
+                .into(),
+        );
+        self.conn
+            .execute_batch("begin transaction")
+            .map_err(Error::db("moving the dates"))?;
+        for sql in &statements {
+            if let Err(e) = self.conn.execute(sql, [days]) {
+                let _ = self.conn.execute_batch("rollback");
+                return Err(Error::db("moving the dates")(e));
+            }
+        }
+        self.conn
+            .execute_batch("commit")
+            .map_err(Error::db("moving the dates"))?;
+        Ok(days)
     }
 
     /// Writes the write-ahead log into the database file. DuckDB refuses while another

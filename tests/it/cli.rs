@@ -25,6 +25,67 @@ fn demo_loads_the_sample_data_afresh() {
 }
 
 #[test]
+fn the_demo_is_current_its_last_sprint_active_and_its_forecast_ahead() {
+    // A fixed clock: the demo made current for 2030-03-14 (a Thursday). The sample data's last
+    // sprint ends on Sunday 2025-06-22, 1,726 days before: 247 weeks later is Sunday
+    // 2030-03-17, the first such day on or after the 14th.
+    let dir = scratch();
+    let db = dir.path().join("demo.duckdb");
+    let data = project_root().join("sample-data");
+    let r = sprintlens(
+        &db,
+        &[
+            "demo",
+            "--no-serve",
+            "--today",
+            "2030-03-14",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("moved 247 weeks later"), "{}", r.stderr);
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--format", "json"];
+        all.extend(args);
+        let r = sprintlens(&db, &all);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+    let v = json(&["velocity", "--team", "payments", "--as-of", "2030-03-14"]);
+    let last = v["sprints"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["end_date"], "2030-03-17");
+    assert_eq!(last["start_date"], "2030-03-04");
+    assert_eq!(last["closed"], false, "the latest sprint is active");
+    let f = json(&["forecast", "--team", "payments", "--as-of", "2030-03-14"]);
+    let dates: Vec<&str> = f["teams"][0]["when"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates.len(), 4);
+    assert!(dates.iter().all(|d| *d > "2030-03-14"), "{dates:?}");
+    // The same data without moving: the sample's own dates.
+    let r = sprintlens(
+        &db,
+        &[
+            "demo",
+            "--no-serve",
+            "--keep-dates",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json(&["velocity", "--team", "payments", "--as-of", "2030-03-14"]);
+    assert_eq!(
+        v["sprints"].as_array().unwrap().last().unwrap()["end_date"],
+        "2025-06-22"
+    );
+}
+
+#[test]
 fn the_database_comes_from_the_flag_then_the_environment() {
     let dir = scratch();
     let env_db = dir.path().join("env.duckdb");
