@@ -212,6 +212,30 @@ pub fn forecast(store: &Store, q: &ForecastQuery) -> Result<ForecastReport> {
     forecast_from(store, q, &v)
 }
 
+/// Each team's remaining backlog in points (its stories not done), for a team, a program or all.
+pub fn backlog_points(
+    store: &Store,
+    team: Option<&str>,
+    program: Option<&str>,
+) -> Result<BTreeMap<String, f64>> {
+    let df = store.query_frame(
+        "backlog_points",
+        BACKLOG_POINTS,
+        duckdb::params![team, program],
+    )?;
+    let mut backlog: BTreeMap<String, f64> = BTreeMap::new();
+    if df.height() > 0 {
+        let t = frame::strings(&df, "team")?;
+        let p = frame::floats(&df, "points")?;
+        for (t, p) in t.into_iter().zip(p) {
+            if let (Some(t), Some(p)) = (t, p) {
+                backlog.insert(t, p);
+            }
+        }
+    }
+    Ok(backlog)
+}
+
 /// The forecast from a velocity report already computed for the query's teams (any window:
 /// only completed points and the sprint calendar are read).
 pub fn forecast_from(
@@ -219,21 +243,7 @@ pub fn forecast_from(
     q: &ForecastQuery,
     v: &velocity::VelocityReport,
 ) -> Result<ForecastReport> {
-    let backlog_df = store.query_frame(
-        "backlog_points",
-        BACKLOG_POINTS,
-        duckdb::params![q.team, q.program],
-    )?;
-    let mut backlog: BTreeMap<String, f64> = BTreeMap::new();
-    if backlog_df.height() > 0 {
-        let t = frame::strings(&backlog_df, "team")?;
-        let p = frame::floats(&backlog_df, "points")?;
-        for (t, p) in t.into_iter().zip(p) {
-            if let (Some(t), Some(p)) = (t, p) {
-                backlog.insert(t, p);
-            }
-        }
-    }
+    let backlog = backlog_points(store, q.team, q.program)?;
     // Each team's closed sprints, then the trials of every team on every core.
     let mut closed: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for s in &v.sprints {

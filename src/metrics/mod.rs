@@ -2,11 +2,12 @@
 //!
 //! One module per metric family ([`points`], [`velocity`], [`spread`], [`accuracy`],
 //! [`forecast`], [`splits`]) over shared [`stats`]; [`team`] chains them so that each is
-//! computed once per call.
+//! computed once per call; [`leadership`] reads velocity across teams for the dashboard.
 
 pub mod accuracy;
 pub mod forecast;
 pub mod frame;
+pub mod leadership;
 pub mod par;
 pub mod points;
 pub mod rng;

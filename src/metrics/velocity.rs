@@ -56,7 +56,7 @@ impl<'a> VelocityQuery<'a> {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SprintVelocity {
     pub team: String,
     pub program: Option<String>,

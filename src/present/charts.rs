@@ -8,7 +8,7 @@
 use crate::domain::format_number;
 use crate::error::{Error, Result};
 use crate::metrics::velocity::SprintVelocity;
-use crate::present::fmt::{num, pct, xml_escape};
+use crate::present::fmt::{enc, num, pct, xml_escape};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -40,7 +40,7 @@ pub const WIDE: Size = Size {
 };
 pub const SMALL: Size = Size {
     w: 300,
-    h: 140,
+    h: 150,
     small: true,
 };
 
@@ -67,10 +67,12 @@ fn category_chart(
         let root: DrawingArea<SVGBackend, Shift> =
             SVGBackend::with_string(&mut svg, (size.w, size.h)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
+        // Plotters draws a font of size n at 0.81 n px: 14 is the least that stays at 11 px
+        // or more when a chart is shown at its own size (on a phone).
         let (caption, label_px, margin) = if size.small {
-            (13, 10, 4)
+            (16, 14, 4)
         } else {
-            (18, 12, 12)
+            (20, 14, 12)
         };
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", caption))
@@ -87,7 +89,7 @@ fn category_chart(
             .y_label_style(("sans-serif", label_px))
             .light_line_style(WHITE.mix(0.0));
         if !size.small {
-            mesh.y_desc(y.0);
+            mesh.y_desc(y.0).axis_desc_style(("sans-serif", 14));
         }
         mesh.draw().map_err(chart_error)?;
         // Slot labels, centred; at most ~14 so they do not collide.
@@ -118,7 +120,7 @@ fn category_chart(
                 .position(SeriesLabelPosition::UpperLeft)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.3))
-                .label_font(("sans-serif", 12))
+                .label_font(("sans-serif", 14))
                 .draw()
                 .map_err(chart_error)?;
         }
@@ -129,6 +131,55 @@ fn category_chart(
         .ok_or_else(|| chart_error("no closing svg tag"))?;
     svg.insert_str(end, &targets.join("\n"));
     Ok(svg)
+}
+
+/// A chart's data as a CSV file to download from its page: a link after the SVG whose address
+/// carries the file (`data:`), so that it works in the server and in static reports alike.
+fn with_data(svg: String, title: &str, header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let cell = |c: &str| -> String {
+        // A cell a spreadsheet would run as a formula is kept as text.
+        let c = if c.starts_with(['=', '+', '@'])
+            || (c.starts_with('-') && c.parse::<f64>().is_err())
+        {
+            format!("'{c}")
+        } else {
+            c.to_string()
+        };
+        if c.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", c.replace('"', "\"\""))
+        } else {
+            c
+        }
+    };
+    let mut csv = header.iter().map(|h| cell(h)).collect::<Vec<_>>().join(",");
+    csv.push('\n');
+    for r in rows {
+        csv.push_str(&r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
+        csv.push('\n');
+    }
+    let slug: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    format!(
+        "{svg}<a class=\"data\" download=\"{}.csv\" href=\"data:text/csv;charset=utf-8,{}\">this chart's data (CSV)</a>",
+        xml_escape(if slug.is_empty() { "chart" } else { &slug }),
+        enc(&csv)
+    )
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(format_number).unwrap_or_default()
 }
 
 /// A transparent rectangle over slot `i` (full height) with a tooltip.
@@ -159,7 +210,7 @@ pub fn velocity_svg(
         .max(1.0)
         * 1.2;
     let labels: Vec<String> = sprints.iter().map(|s| s.sprint_id.clone()).collect();
-    category_chart(
+    let svg = category_chart(
         title,
         size,
         &labels,
@@ -229,7 +280,35 @@ pub fn velocity_svg(
                 })
                 .collect())
         },
-    )
+    )?;
+    let rows = sprints
+        .iter()
+        .map(|s| {
+            vec![
+                s.sprint_id.clone(),
+                s.sprint_name.clone().unwrap_or_default(),
+                s.end_date.clone().unwrap_or_default(),
+                opt(s.committed),
+                opt(s.completed),
+                opt(s.say_do),
+                opt(s.rolling_mean),
+            ]
+        })
+        .collect();
+    Ok(with_data(
+        svg,
+        title,
+        &[
+            "sprint",
+            "name",
+            "end_date",
+            "committed",
+            "completed",
+            "say_do",
+            "rolling_mean",
+        ],
+        rows,
+    ))
 }
 
 /// One line of a line chart.
@@ -262,7 +341,7 @@ pub fn line_svg(
             num(Some(v), 2)
         }
     };
-    category_chart(
+    let svg = category_chart(
         title,
         size,
         labels,
@@ -315,7 +394,158 @@ pub fn line_svg(
             }
             Ok(targets)
         },
-    )
+    )?;
+    let mut header = vec!["category"];
+    header.extend(lines.iter().map(|l| l.name.as_str()));
+    let rows = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            std::iter::once(l.clone())
+                .chain(
+                    lines
+                        .iter()
+                        .map(|line| opt(line.values.get(i).copied().flatten())),
+                )
+                .collect()
+        })
+        .collect();
+    Ok(with_data(svg, title, &header, rows))
+}
+
+/// A team on the predictability map.
+#[derive(Debug, Clone)]
+pub struct MapPoint {
+    pub team: String,
+    pub cv: f64,
+    pub say_do: f64,
+    /// The quadrant's name, for the tooltip and the mark's colour.
+    pub quadrant: &'static str,
+    /// Where the mark links to (the team's page), if anywhere.
+    pub href: Option<String>,
+}
+
+/// The predictability map: one mark per team, CV of velocity across, say/do up; the
+/// quadrants' borders at `cv_limit` and `say_do_target`, named where they are.
+pub fn predictability_svg(
+    points: &[MapPoint],
+    cv_limit: f64,
+    say_do_target: f64,
+    size: Size,
+) -> Result<String> {
+    let right = points.iter().map(|p| p.cv).fold(cv_limit * 2.0, f64::max) * 1.1;
+    let bottom = points
+        .iter()
+        .map(|p| p.say_do)
+        .fold(say_do_target - 0.2, f64::min)
+        .max(0.0)
+        - 0.05;
+    let mut svg = String::new();
+    let mut targets = Vec::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (size.w, size.h)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                "Predictability: say/do against CV of velocity",
+                ("sans-serif", 20),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..right, bottom.max(0.0)..1.05f64)
+            .map_err(chart_error)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .x_desc("CV of velocity (lower is steadier)")
+            .y_desc("say/do")
+            .x_label_formatter(&|x| format!("{:.0}%", x * 100.0))
+            .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+            .label_style(("sans-serif", 14))
+            .axis_desc_style(("sans-serif", 14))
+            .draw()
+            .map_err(chart_error)?;
+        let border = MUTED.stroke_width(1);
+        chart
+            .draw_series(LineSeries::new(
+                vec![(cv_limit, bottom.max(0.0)), (cv_limit, 1.05)],
+                border,
+            ))
+            .map_err(chart_error)?;
+        chart
+            .draw_series(LineSeries::new(
+                vec![(0.0, say_do_target), (cv_limit, say_do_target)],
+                border,
+            ))
+            .map_err(chart_error)?;
+        let region = TextStyle::from(("sans-serif", 14).into_font()).color(&MUTED);
+        for (text, x, y) in [
+            ("predictable", 0.01, 1.03),
+            ("over-committing", 0.01, say_do_target - 0.02),
+            ("erratic", cv_limit + 0.01, 1.03),
+        ] {
+            chart
+                .draw_series(std::iter::once(Text::new(text, (x, y), region.clone())))
+                .map_err(chart_error)?;
+        }
+        let ink = BLACK.mix(0.8);
+        let label = TextStyle::from(("sans-serif", 14).into_font()).color(&ink);
+        for p in points {
+            let color = match p.quadrant {
+                "predictable" => COMPLETED,
+                "over-committing" => ACCENT,
+                _ => RGBColor(0xb0, 0x30, 0x30),
+            };
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (p.cv, p.say_do),
+                    5,
+                    color.filled(),
+                )))
+                .map_err(chart_error)?;
+            let (cx, cy) = chart.backend_coord(&(p.cv, p.say_do));
+            root.draw(&Text::new(p.team.clone(), (cx + 7, cy - 6), label.clone()))
+                .map_err(chart_error)?;
+            let tip = format!(
+                "{}: say/do {}, CV {} — {}",
+                p.team,
+                pct(Some(p.say_do)),
+                pct(Some(p.cv)),
+                p.quadrant
+            );
+            let mark = format!(
+                "<circle class=\"hover\" cx=\"{cx}\" cy=\"{cy}\" r=\"9\" fill=\"transparent\"><title>{}</title></circle>",
+                xml_escape(&tip)
+            );
+            targets.push(match &p.href {
+                Some(h) => format!("<a href=\"{}\">{mark}</a>", xml_escape(h)),
+                None => mark,
+            });
+        }
+        root.present().map_err(chart_error)?;
+    }
+    let end = svg
+        .rfind("</svg>")
+        .ok_or_else(|| chart_error("no closing svg tag"))?;
+    svg.insert_str(end, &targets.join("\n"));
+    let rows = points
+        .iter()
+        .map(|p| {
+            vec![
+                p.team.clone(),
+                format_number(p.say_do),
+                format_number(p.cv),
+                p.quadrant.to_string(),
+            ]
+        })
+        .collect();
+    Ok(with_data(
+        svg,
+        "predictability",
+        &["team", "say_do", "cv", "quadrant"],
+        rows,
+    ))
 }
 
 /// One box of a box plot: a point value and its cycle times' five numbers.
@@ -349,7 +579,7 @@ pub fn box_svg(
         .iter()
         .map(|b| format!("{} pt", format_number(b.points)))
         .collect();
-    category_chart(
+    let svg = category_chart(
         title,
         size,
         &labels,
@@ -427,12 +657,120 @@ pub fn box_svg(
             }
             Ok(targets)
         },
-    )
+    )?;
+    let rows = boxes
+        .iter()
+        .map(|b| {
+            vec![
+                "box".to_string(),
+                format_number(b.points),
+                b.n.to_string(),
+                format_number(b.min),
+                format_number(b.q1),
+                format_number(b.median),
+                format_number(b.q3),
+                format_number(b.max),
+                String::new(),
+            ]
+        })
+        .chain(marks.iter().map(|(p, d, l)| {
+            let mut r = vec!["item".to_string(), format_number(*p)];
+            r.extend(std::iter::repeat_n(String::new(), 6));
+            r.push(format!("{l}: {}", format_number(*d)));
+            r
+        }))
+        .collect();
+    Ok(with_data(
+        svg,
+        title,
+        &[
+            "row",
+            "points",
+            "items",
+            "min",
+            "q1",
+            "median",
+            "q3",
+            "max",
+            "item_days",
+        ],
+        rows,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The CSV a chart's data link carries, decoded.
+    fn data_of(chart: &str) -> (String, String) {
+        let name = chart
+            .split("download=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let href = chart.split("data:text/csv;charset=utf-8,").nth(1).unwrap();
+        let href = href.split('"').next().unwrap();
+        let mut bytes = Vec::new();
+        let mut it = href.bytes();
+        while let Some(b) = it.next() {
+            if b == b'%' {
+                let h: String = [it.next().unwrap(), it.next().unwrap()]
+                    .iter()
+                    .map(|b| *b as char)
+                    .collect();
+                bytes.push(u8::from_str_radix(&h, 16).unwrap());
+            } else {
+                bytes.push(b);
+            }
+        }
+        (name.to_string(), String::from_utf8(bytes).unwrap())
+    }
+
+    #[test]
+    fn every_chart_carries_its_data_as_csv() {
+        let svg = line_svg(
+            "Spread, by sprint",
+            "steps",
+            &["1".to_string(), "=2, \"b\"".to_string()],
+            &[Line {
+                name: "median".into(),
+                values: vec![Some(1.5), None],
+                color: ACCENT,
+            }],
+            false,
+            WIDE,
+        )
+        .unwrap();
+        let (name, csv) = data_of(&svg);
+        assert_eq!(name, "spread-by-sprint.csv");
+        // A label a spreadsheet would run as a formula stays text; commas and quotes quoted.
+        assert_eq!(csv, "category,median\n1,1.5\n\"'=2, \"\"b\"\"\",\n");
+        let map = predictability_svg(
+            &[MapPoint {
+                team: "pay<x>".into(),
+                cv: 0.2,
+                say_do: 0.9,
+                quadrant: "predictable",
+                href: Some("/teams/pay%3Cx%3E".into()),
+            }],
+            0.25,
+            0.8,
+            WIDE,
+        )
+        .unwrap();
+        assert!(
+            map.contains("<a href=\"/teams/pay%3Cx%3E\"><circle class=\"hover\""),
+            "{map}"
+        );
+        assert!(map.contains("<title>pay&lt;x&gt;: say/do 90%, CV 20% — predictable</title>"));
+        assert_eq!(
+            data_of(&map).1,
+            "team,say_do,cv,quadrant\npay<x>,0.9,0.2,predictable\n"
+        );
+    }
 
     fn sprint(id: &str, committed: f64, completed: f64) -> SprintVelocity {
         SprintVelocity {

@@ -91,7 +91,7 @@ async fn dashboard(State(state): State<Shared>, Query(q): Q) -> Result<Html<Stri
         s.page(
             "dashboard.html",
             &d.0,
-            Value::from(d.1.clone()),
+            Value::from_serialize(&d.1),
             api("/dashboard", &q),
         )
     })

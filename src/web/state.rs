@@ -36,7 +36,7 @@ enum Report {
 }
 
 /// A dashboard and its small multiples.
-type Rendered = Arc<(dashboard::Dashboard, Vec<String>)>;
+type Rendered = Arc<(dashboard::Dashboard, dashboard::DashboardCharts)>;
 
 /// How the server runs: the store's connections, its generation, the caches.
 pub struct AppState {
@@ -318,8 +318,13 @@ impl AppState {
                 program.clone().unwrap_or_default()
             ))
         })?;
-        let charts = dashboard::dashboard_charts(&d)?;
-        let bytes = json_size(&d, charts.iter().map(String::len).sum());
+        let charts = dashboard::dashboard_charts(&d, &|t| {
+            crate::web::templates::Links::Server.url(crate::web::templates::Page::Team(t))
+        })?;
+        let bytes = json_size(
+            &d,
+            charts.map.len() + charts.teams.iter().map(String::len).sum::<usize>(),
+        );
         let d: Rendered = Arc::new((d, charts));
         self.keep(
             Key::Dashboard(program, as_of, g),

@@ -139,6 +139,10 @@ fn base64_decode(s: &str) -> Vec<u8> {
     out
 }
 
+/// The smallest chart text of the page as drawn, in CSS pixels: each SVG text's font size
+/// times its chart's scale (drawn width over viewBox width); 99 without charts.
+const MIN_TEXT_JS: &str = "Math.min(99, ...[...document.querySelectorAll('figure.chart svg')].flatMap(svg => { const k = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width; return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => parseFloat(getComputedStyle(t).fontSize) * k); }))";
+
 #[test]
 fn every_demo_page_loads_cleanly_in_chromium() {
     let Some(browser) = chromium() else {
@@ -271,16 +275,20 @@ fn every_demo_page_loads_cleanly_in_chromium() {
             s,
             "Runtime.evaluate",
             json!({
-                "expression": "JSON.stringify({status: document.title, figures: document.querySelectorAll('figure.chart').length, charts: [...document.querySelectorAll('figure.chart')].map(f => { const svg = f.querySelector('svg'); if (!svg) return null; const b = svg.getBBox(); return {w: b.width, h: b.height, marks: svg.querySelectorAll('rect, polyline, circle, path, line').length, titles: svg.querySelectorAll('title').length}; })})",
+                "expression": format!("JSON.stringify({{status: document.title, figures: document.querySelectorAll('figure.chart').length, links: document.querySelectorAll('figure.chart svg a[href^=\"/teams/\"]').length, minText: {MIN_TEXT_JS}, charts: [...document.querySelectorAll('figure.chart')].map(f => {{ const svg = f.querySelector('svg'); if (!svg) return null; const b = svg.getBBox(); return {{csv: f.querySelectorAll('a.data[download][href^=\"data:text/csv\"]').length, w: b.width, h: b.height, marks: svg.querySelectorAll('rect, polyline, circle, path, line').length, titles: svg.querySelectorAll('title').length}}; }})}})"),
                 "returnByValue": true
             }),
         );
         let v: Value = serde_json::from_str(check["result"]["value"].as_str().unwrap()).unwrap();
         let mut bad = problems(&cdp.events);
         let charts = v["charts"].as_array().unwrap();
-        // The sample data's one program holds all three teams.
+        // The sample data's one program holds all three teams: the map and three small
+        // multiples, the map's marks linking to the teams.
         let want = if page.starts_with("/dashboard") {
-            3
+            if v["links"] != 3 {
+                bad.push(format!("{} team links on the map, expected 3", v["links"]));
+            }
+            4
         } else if page.contains("/sprints/") {
             2
         } else if page.ends_with("/splits") || page == "/" {
@@ -291,11 +299,16 @@ fn every_demo_page_loads_cleanly_in_chromium() {
         if charts.len() != want {
             bad.push(format!("{} charts, expected {want}", charts.len()));
         }
+        // Chart text readable at 1280 px: 11 px or more as drawn.
+        if v["minText"].as_f64().unwrap_or(0.0) < 11.0 {
+            bad.push(format!("chart text drawn at {} px", v["minText"]));
+        }
         for (i, c) in charts.iter().enumerate() {
             if c.is_null()
                 || c["w"].as_f64().unwrap_or(0.0) < 50.0
                 || c["marks"].as_i64().unwrap_or(0) < 5
                 || c["titles"].as_i64().unwrap_or(0) < 1
+                || c["csv"] != 1
             {
                 bad.push(format!("chart {i} is missing or empty: {c}"));
             }
@@ -325,6 +338,107 @@ fn every_demo_page_loads_cleanly_in_chromium() {
         if !bad.is_empty() {
             failures.push(format!("{page}: {}", bad.join("; ")));
         }
+    }
+    // The leadership view at 1280x800 and on a phone (390x844): chart text 11 px or more,
+    // and the page itself never wider than the screen (charts scroll within their frame).
+    let sprint_review = "/teams/payments/sprints/12";
+    for (w, h, mobile) in [(1280, 800, false), (390, 844, true)] {
+        cdp.send(
+            s,
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": w, "height": h, "deviceScaleFactor": 1, "mobile": mobile }),
+        );
+        for page in ["/dashboard", sprint_review] {
+            cdp.events.clear();
+            cdp.send(
+                s,
+                "Page.navigate",
+                json!({ "url": format!("{base}{page}") }),
+            );
+            cdp.wait_for("Page.loadEventFired");
+            let v = cdp.send(
+                s,
+                "Runtime.evaluate",
+                json!({
+                    "expression": format!("JSON.stringify({{minText: {MIN_TEXT_JS}, pageWidth: document.documentElement.scrollWidth}})"),
+                    "returnByValue": true
+                }),
+            );
+            let v: Value = serde_json::from_str(v["result"]["value"].as_str().unwrap()).unwrap();
+            if v["minText"].as_f64().unwrap_or(0.0) < 11.0 {
+                failures.push(format!(
+                    "{page} at {w}x{h}: chart text drawn at {} px",
+                    v["minText"]
+                ));
+            }
+            if v["pageWidth"].as_f64().unwrap_or(f64::MAX) > f64::from(w) + 1.0 {
+                failures.push(format!(
+                    "{page} at {w}x{h}: the page is {} px wide",
+                    v["pageWidth"]
+                ));
+            }
+            let shot = cdp.send(s, "Page.captureScreenshot", json!({ "format": "png" }));
+            let name = format!(
+                "{}-{w}x{h}.png",
+                page.trim_start_matches('/').replace('/', "_")
+            );
+            std::fs::write(
+                shots.join(name),
+                base64_decode(shot["data"].as_str().unwrap()),
+            )
+            .unwrap();
+        }
+    }
+    // The Sprint Review printed on A4 and on Letter: in print media, at each paper's printable
+    // width (96 px an inch, 1.4 cm margins), no chart is wider than the page or cut by its
+    // frame; the PDFs are kept beside the screenshots.
+    cdp.send(s, "Emulation.setEmulatedMedia", json!({ "media": "print" }));
+    for (paper, inches_w, inches_h) in [("a4", 8.27, 11.69), ("letter", 8.5, 11.0)] {
+        let printable = ((inches_w - 2.0 * 1.4 / 2.54) * 96.0_f64).floor();
+        cdp.send(
+            s,
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": printable, "height": 1000, "deviceScaleFactor": 1, "mobile": false }),
+        );
+        cdp.events.clear();
+        cdp.send(
+            s,
+            "Page.navigate",
+            json!({ "url": format!("{base}{sprint_review}") }),
+        );
+        cdp.wait_for("Page.loadEventFired");
+        let v = cdp.send(
+            s,
+            "Runtime.evaluate",
+            json!({
+                "expression": "JSON.stringify([...document.querySelectorAll('figure.chart')].map(f => { const r = f.querySelector('svg').getBoundingClientRect(); return {right: r.right, width: r.width, page: document.documentElement.clientWidth, cut: f.scrollWidth - f.clientWidth}; }))",
+                "returnByValue": true
+            }),
+        );
+        let figures: Vec<Value> =
+            serde_json::from_str(v["result"]["value"].as_str().unwrap()).unwrap();
+        if figures.len() != 2 {
+            failures.push(format!(
+                "print {paper}: {} charts, expected 2",
+                figures.len()
+            ));
+        }
+        for f in &figures {
+            let n = |k: &str| f[k].as_f64().unwrap_or(f64::MAX);
+            if n("right") > n("page") + 1.0 || n("cut") > 1.0 || n("width") < 100.0 {
+                failures.push(format!("print {paper}: a chart is clipped: {f}"));
+            }
+        }
+        let pdf = cdp.send(
+            s,
+            "Page.printToPDF",
+            json!({ "paperWidth": inches_w, "paperHeight": inches_h, "marginTop": 0.55, "marginBottom": 0.55, "marginLeft": 0.55, "marginRight": 0.55, "preferCSSPageSize": true }),
+        );
+        std::fs::write(
+            shots.join(format!("sprint-review-{paper}.pdf")),
+            base64_decode(pdf["data"].as_str().unwrap()),
+        )
+        .unwrap();
     }
     // Closing through the protocol lets Chromium end its own helper processes.
     let _ = cdp

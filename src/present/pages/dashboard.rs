@@ -1,9 +1,11 @@
-//! The leadership dashboard over every team, or one program's: predictability (say/do, CV,
-//! trend) and forecast ranges side by side, and one small velocity chart per team.
+//! The leadership dashboard over every team, or one program's: the predictability map, each
+//! team's trend over its last windows, the teams to talk to, each program's roll-up forecast,
+//! the table of say/do, CV and forecast ranges, and one small velocity chart per team.
 
 use crate::domain::Scope;
 use crate::error::Result;
 use crate::metrics::forecast::{self, TeamForecast};
+use crate::metrics::leadership::{self, ProgramRollup, RollupTeam, TalkTo, TeamPredictability};
 use crate::metrics::team::Metrics;
 use crate::metrics::velocity;
 use crate::present::charts;
@@ -35,6 +37,25 @@ pub struct Dashboard {
     /// Sprints in each team's small chart.
     pub chart_sprints: usize,
     pub teams: Vec<DashboardTeam>,
+    /// Each team's predictability now and over its last windows (the map and the trends).
+    pub predictability: Vec<TeamPredictability>,
+    /// The few teams whose predictability dropped or forecast range widened the most.
+    pub talk_to: Vec<TalkTo>,
+    /// When each program's remaining backlog is done (the program shown, or every program).
+    pub rollups: Vec<ProgramRollup>,
+    /// The thresholds the map and the trends read with.
+    pub thresholds: Thresholds,
+}
+
+/// The leadership view's thresholds, shown beside what they decide.
+#[derive(Debug, Clone, Serialize)]
+pub struct Thresholds {
+    pub window: usize,
+    pub windows: usize,
+    pub say_do_target: f64,
+    pub cv_limit: f64,
+    pub change: f64,
+    pub alert: f64,
 }
 
 /// The leadership dashboard over every team, or one program's; `None` for an unknown program.
@@ -63,6 +84,7 @@ pub fn dashboard(
         rows.entry(s.team.as_str()).or_default().push(s);
     }
     let mut teams = Vec::new();
+    let mut predictability = Vec::new();
     for t in &v.teams {
         let sprints: Vec<velocity::SprintVelocity> = rows
             .get(t.team.as_str())
@@ -73,6 +95,15 @@ pub fn dashboard(
             .filter(|s| s.closed)
             .filter_map(|s| s.completed)
             .collect();
+        let closed_sprints: Vec<&velocity::SprintVelocity> =
+            sprints.iter().filter(|s| s.closed).collect();
+        predictability.push(leadership::team_predictability(
+            &t.team,
+            t.program.as_deref(),
+            &closed_sprints,
+            leadership::WINDOW,
+            FORECAST_SPRINTS,
+        ));
         let history = closed[closed.len().saturating_sub(forecast::DEFAULT_HISTORY)..].to_vec();
         let f = forecast::forecast_team(
             &t.team,
@@ -91,6 +122,8 @@ pub fn dashboard(
             sprints,
         });
     }
+    let talk_to = leadership::teams_to_talk_to(&predictability);
+    let rollups = rollups(store, program, &programs, &teams)?;
     Ok(Some(Dashboard {
         program: program.map(str::to_string),
         programs,
@@ -98,19 +131,117 @@ pub fn dashboard(
         forecast_sprints: FORECAST_SPRINTS,
         chart_sprints: DASHBOARD_SPRINTS,
         teams,
+        predictability,
+        talk_to,
+        rollups,
+        thresholds: Thresholds {
+            window: leadership::WINDOW,
+            windows: leadership::WINDOWS,
+            say_do_target: leadership::SAY_DO_TARGET,
+            cv_limit: leadership::CV_LIMIT,
+            change: leadership::CHANGE,
+            alert: leadership::ALERT,
+        },
     }))
+}
+
+/// The roll-up of the program shown, or of every program.
+fn rollups(
+    store: &Store,
+    program: Option<&str>,
+    programs: &[String],
+    teams: &[DashboardTeam],
+) -> Result<Vec<ProgramRollup>> {
+    let backlog = forecast::backlog_points(store, None, program)?;
+    let shown: Vec<&String> = match program {
+        Some(p) => programs.iter().filter(|x| *x == p).collect(),
+        None => programs.iter().collect(),
+    };
+    Ok(shown
+        .into_iter()
+        .map(|p| {
+            let mut members = Vec::new();
+            let mut left_out = Vec::new();
+            for t in teams.iter().filter(|t| t.program.as_deref() == Some(p)) {
+                let points = backlog.get(&t.team).copied().unwrap_or(0.0);
+                match (
+                    t.summary.last_closed_end.zip(t.summary.sprint_days),
+                    t.forecast.history.is_empty(),
+                ) {
+                    _ if points <= 0.0 => {
+                        left_out.push((t.team.clone(), "no remaining backlog".to_string()))
+                    }
+                    (None, _) => left_out.push((
+                        t.team.clone(),
+                        "no closed sprint with dates to count from".to_string(),
+                    )),
+                    (_, true) => {
+                        left_out.push((t.team.clone(), "no closed sprint to draw from".into()))
+                    }
+                    (Some((end, days)), false) => members.push(RollupTeam {
+                        team: t.team.clone(),
+                        backlog_points: points,
+                        history: t.forecast.history.clone(),
+                        last_closed_end: end,
+                        sprint_days: days,
+                    }),
+                }
+            }
+            leadership::program_rollup(
+                p,
+                members,
+                left_out,
+                forecast::DEFAULT_TRIALS,
+                forecast::DEFAULT_SEED,
+            )
+        })
+        .collect())
 }
 
 /// Sprints in each small multiple.
 pub const DASHBOARD_SPRINTS: usize = 12;
 
-/// One small velocity chart per team (its last sprints), in the dashboard's team order.
-pub fn dashboard_charts(d: &Dashboard) -> Result<Vec<String>> {
-    d.teams
+/// The dashboard's charts: the predictability map, and one small velocity chart per team (its
+/// last sprints) in the dashboard's team order.
+#[derive(Debug, Clone, Serialize)]
+pub struct DashboardCharts {
+    pub map: String,
+    pub teams: Vec<String>,
+}
+
+/// The dashboard's charts; `link` gives a team's page (the map's marks link to it).
+pub fn dashboard_charts(
+    d: &Dashboard,
+    link: &dyn Fn(&str) -> Option<String>,
+) -> Result<DashboardCharts> {
+    let points: Vec<charts::MapPoint> = d
+        .predictability
         .iter()
-        .map(|t| {
-            let from = t.sprints.len().saturating_sub(DASHBOARD_SPRINTS);
-            charts::velocity_svg(&t.team, &t.sprints[from..], None, charts::SMALL)
+        .filter_map(|p| {
+            let now = p.now()?;
+            Some(charts::MapPoint {
+                team: p.team.clone(),
+                cv: now.cv?,
+                say_do: now.say_do?,
+                quadrant: p.quadrant.name(),
+                href: link(&p.team),
+            })
         })
-        .collect()
+        .collect();
+    Ok(DashboardCharts {
+        map: charts::predictability_svg(
+            &points,
+            leadership::CV_LIMIT,
+            leadership::SAY_DO_TARGET,
+            charts::WIDE,
+        )?,
+        teams: d
+            .teams
+            .iter()
+            .map(|t| {
+                let from = t.sprints.len().saturating_sub(DASHBOARD_SPRINTS);
+                charts::velocity_svg(&t.team, &t.sprints[from..], None, charts::SMALL)
+            })
+            .collect::<Result<_>>()?,
+    })
 }
