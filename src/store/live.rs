@@ -65,6 +65,11 @@ impl KnownVotes {
         KnownVotes::default()
     }
 
+    /// The store generation this describes.
+    pub fn generation(&self) -> Option<u64> {
+        self.generation
+    }
+
     /// Whether this describes the store at `generation`.
     pub(crate) fn current(&self, generation: u64) -> bool {
         self.generation == Some(generation)

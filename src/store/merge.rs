@@ -54,11 +54,25 @@ pub fn write(
     default_decks: &[(String, Deck)],
     known: Option<&mut KnownVotes>,
 ) -> Result<Vec<WriteStats>> {
+    // Votes whose stories the live writer knows whole (and no deck that could change their
+    // steps) are written without searching the stored votes.
+    let direct = known.as_deref().is_some_and(|k| {
+        default_decks.is_empty()
+            && frames.iter().all(|f| match f.kind {
+                Kind::Decks => false,
+                Kind::Votes => k.covers(f),
+                _ => true,
+            })
+    });
+    if direct {
+        // A few rows: nothing to gain from inserting on every core.
+        return write_in_order(conn, frames, log, default_decks, known, direct);
+    }
     // Rows need not keep the order of the files: DuckDB may insert on every core. The
     // connection is given back as it was, whatever happened.
     conn.execute_batch("set preserve_insertion_order = false")
         .map_err(Error::db("preparing the ingest"))?;
-    let written = write_in_order(conn, frames, log, default_decks, known);
+    let written = write_in_order(conn, frames, log, default_decks, known, direct);
     let reset = conn
         .execute_batch("reset preserve_insertion_order")
         .map_err(Error::db("finishing the ingest"));
@@ -73,24 +87,19 @@ fn write_in_order(
     log: &[LogEntry],
     default_decks: &[(String, Deck)],
     known: Option<&mut KnownVotes>,
+    direct: bool,
 ) -> Result<Vec<WriteStats>> {
-    // Votes whose stories the live writer knows whole (and no deck that could change their
-    // steps) are written without searching the stored votes.
-    let direct = known.as_deref().is_some_and(|k| {
-        default_decks.is_empty()
-            && frames.iter().all(|f| match f.kind {
-                Kind::Decks => false,
-                Kind::Votes => k.covers(f),
-                _ => true,
-            })
-    });
     let tx = conn
         .transaction()
         .map_err(Error::db("starting the ingest transaction"))?;
     let now = chrono::Utc::now().naive_utc();
-    let first_id: i64 = tx
-        .query_row(INGEST_LOG_NEXT_ID, [], |r| r.get(0))
-        .map_err(Error::db("reading the ingest log"))?;
+    // The live writer knows the generation, the last ingest-log id.
+    let first_id: i64 = match known.as_deref().and_then(KnownVotes::generation) {
+        Some(g) if direct => g as i64 + 1,
+        _ => tx
+            .query_row(INGEST_LOG_NEXT_ID, [], |r| r.get(0))
+            .map_err(Error::db("reading the ingest log"))?,
+    };
     // Everything but the votes first, then the round figures from the decks as they now are
     // and the incoming votes as checked, then the votes themselves.
     let (votes, others): (Vec<usize>, Vec<usize>) =

@@ -164,12 +164,17 @@ impl Store {
     /// Makes the stored votes of `stories` (and the decks) known to the live round writer, as
     /// the store is now: the stories with votes are read again after a commit `known` did not
     /// see, and a story's votes are read only when the store has some.
+    /// `generation` is the store's, when the caller knows it (the server's one writer does).
     pub fn prepare_known<'a>(
         &self,
         known: &mut live::KnownVotes,
         stories: impl IntoIterator<Item = &'a live::StoryKey>,
+        generation: Option<u64>,
     ) -> Result<()> {
-        let generation = self.generation()?;
+        let generation = match generation {
+            Some(g) => g,
+            None => self.generation()?,
+        };
         if !known.current(generation) {
             known.reset(generation);
             self.each_arrow_batch("story_keys", queries::STORY_KEYS, [], &mut |b| {

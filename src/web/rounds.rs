@@ -361,7 +361,7 @@ fn writer(state: Shared, jobs: Receiver<Job>) {
                 // events wait for neither.
                 let g = state.generation();
                 if !known.current(g) {
-                    let _ = state.write(|store| store.prepare_known(&mut known, []), |_| None);
+                    let _ = state.write(|store| store.prepare_known(&mut known, [], None), |_| None);
                 }
                 if checkpointed != Some(g) {
                     // Refused while a page is being read; tried again at the next idle moment.
@@ -413,7 +413,8 @@ fn commit(state: &Shared, known: &mut KnownVotes, batch: Vec<Job>) {
                     )
                 })
                 .collect();
-            store.prepare_known(known, &stories)?;
+            // Under the writer's lock the server's generation is the store's.
+            store.prepare_known(known, &stories, Some(state.generation()))?;
             counts = batch
                 .iter()
                 .zip(&stories)
