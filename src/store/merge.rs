@@ -6,9 +6,7 @@ use crate::domain::{Deck, Kind};
 use crate::error::{Error, Result};
 use crate::store::live::{self, KnownVotes, StoryKey, StoryVotes, Vote};
 use crate::store::scan::{self, Registered};
-use duckdb::arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray,
-};
+use duckdb::arrow::array::{ArrayRef, BooleanArray, StringArray};
 use duckdb::arrow::compute::filter_record_batch;
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::types::Value;
@@ -273,21 +271,22 @@ fn merge_known_votes(
             tx.execute(ROUND_STATS_DELETE_ROUND, params![k.0, k.1, k.2, round])
                 .map_err(Error::db("recomputing the round figures"))?;
         }
-        let of_rounds: Vec<(&StoryKey, &Vote)> = rounds
+        let of_rounds: Vec<(&StoryKey, i32, Vec<&Vote>)> = rounds
             .iter()
-            .flat_map(|(k, round, _)| {
-                stories[k]
-                    .iter()
-                    .filter(move |v| v.round == *round)
-                    .map(move |v| (k, v))
+            .map(|(k, round, _)| {
+                (
+                    k,
+                    *round,
+                    stories[k].iter().filter(|v| v.round == *round).collect(),
+                )
             })
             .collect();
-        let votes = scan::register(vec![votes_batch(&of_rounds)]);
+        let figures = scan::register(vec![live::round_figures(
+            &of_rounds,
+            known.decks_or_empty(),
+        )]);
         tx.execute(
-            &format!(
-                "insert into round_stats select * from ({}) c order by team, story, session, round",
-                ROUND_STATS_COMPUTE.replace("$votes", &votes.source())
-            ),
+            &format!("insert into round_stats select * from {}", figures.source()),
             [],
         )
         .map_err(Error::db("computing the round figures"))?;
@@ -301,36 +300,6 @@ fn merge_known_votes(
         },
         stories.into_iter().collect(),
     ))
-}
-
-/// Votes as a batch of the votes table's columns.
-fn votes_batch(rows: &[(&StoryKey, &Vote)]) -> RecordBatch {
-    let text = |f: fn(&StoryKey, &Vote) -> String| -> ArrayRef {
-        Arc::new(
-            rows.iter()
-                .map(|(k, v)| Some(f(k, v)))
-                .collect::<StringArray>(),
-        )
-    };
-    spec(Kind::Votes).batch(vec![
-        text(|k, _| k.0.clone()),
-        text(|k, _| k.1.clone()),
-        text(|k, _| k.2.clone()),
-        Arc::new(rows.iter().map(|r| Some(r.1.round)).collect::<Int32Array>()),
-        text(|_, v| v.voter.clone()),
-        text(|_, v| v.card.clone()),
-        Arc::new(rows.iter().map(|r| r.1.value).collect::<Float64Array>()),
-        Arc::new(
-            rows.iter()
-                .map(|r| r.1.voted_at)
-                .collect::<TimestampMicrosecondArray>(),
-        ),
-        Arc::new(
-            rows.iter()
-                .map(|r| r.1.last_round_only)
-                .collect::<BooleanArray>(),
-        ),
-    ])
 }
 
 fn key_match(spec: &KindSpec, a: &str, b: &str) -> String {

@@ -361,7 +361,8 @@ fn writer(state: Shared, jobs: Receiver<Job>) {
                 // events wait for neither.
                 let g = state.generation();
                 if !known.current(g) {
-                    let _ = state.write(|store| store.prepare_known(&mut known, [], None), |_| None);
+                    let _ =
+                        state.write(|store| store.prepare_known(&mut known, [], None), |_| None);
                 }
                 if checkpointed != Some(g) {
                     // Refused while a page is being read; tried again at the next idle moment.

@@ -1494,6 +1494,26 @@ fn live_rounds_keep_the_same_figures_as_a_full_recompute_whatever_else_writes() 
         )),
         (2, 0, 0)
     );
+    // A round without a numeric card (no steps, no lowest or highest voter; round 1 keeps an
+    // empty list of numeric votes), then one whose voters sort with capitals first.
+    assert_eq!(
+        post(event(
+            "LIVE-3",
+            1,
+            &[("Zed", "?", 16), ("amy", "☕", 17)],
+            ""
+        )),
+        (2, 0, 0)
+    );
+    assert_eq!(
+        post(event(
+            "LIVE-3",
+            2,
+            &[("Zed", "3", 18), ("amy", "5", 19), ("Bob", "5", 20)],
+            ""
+        )),
+        (3, 0, 0)
+    );
     drop(server);
     let conn = duckdb::Connection::open(&db).unwrap();
     let kept = round_figures(&conn);
@@ -1509,7 +1529,14 @@ fn live_rounds_keep_the_same_figures_as_a_full_recompute_whatever_else_writes() 
         .collect();
     drop(conn);
     assert_eq!(kept, recomputed(&db, dir.path()));
-    assert_eq!(kept.len(), 7 + 3, "7 rounds and 3 voters... {kept:#?}");
+    assert_eq!(kept.len(), 8 + 7, "8 rounds and 7 voters: {kept:#?}");
+    let live3: Vec<&String> = kept.iter().filter(|r| r.contains("LIVE-3")).collect();
+    assert_eq!(live3.len(), 2, "{live3:#?}");
+    assert!(
+        live3[0].contains("Int(2) | Int(0) | Int(1) | Null | Null | Null |"),
+        "no steps without a numeric vote: {}",
+        live3[0]
+    );
     assert_eq!(
         votes,
         [
@@ -1525,6 +1552,11 @@ fn live_rounds_keep_the_same_figures_as_a_full_recompute_whatever_else_writes() 
             "LIVE-2 | 1 | cy | 1 | 1.0 | 2026-11-27 10:00:13",
             "LIVE-2 | 2 | ann | 2 | 2.0 | 2026-11-27 10:00:14",
             "LIVE-2 | 2 | bob | 2 | 2.0 | 2026-11-27 10:00:15",
+            "LIVE-3 | 1 | Zed | ? | NULL | 2026-11-27 10:00:16",
+            "LIVE-3 | 1 | amy | ☕ | NULL | 2026-11-27 10:00:17",
+            "LIVE-3 | 2 | Bob | 5 | 5.0 | 2026-11-27 10:00:20",
+            "LIVE-3 | 2 | Zed | 3 | 3.0 | 2026-11-27 10:00:18",
+            "LIVE-3 | 2 | amy | 5 | 5.0 | 2026-11-27 10:00:19",
             "PAY-1 | 1 | ann | 5 | 5.0 | 2026-11-27 10:00:00",
             "PAY-1 | 1 | bob | 8 | 8.0 | NULL",
             "PAY-1 | 1 | cy | 13 | 13.0 | 2026-11-27 10:00:08",
