@@ -277,6 +277,14 @@ fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
+/// A figure before and now, the sign that makes a rise worse, and its evidence in words.
+type Check<'a> = (
+    Option<f64>,
+    Option<f64>,
+    f64,
+    &'a dyn Fn(f64, f64) -> String,
+);
+
 /// The few teams whose predictability dropped or whose forecast range widened the most.
 pub fn teams_to_talk_to(teams: &[TeamPredictability]) -> Vec<TalkTo> {
     let mut out: Vec<TalkTo> = Vec::new();
@@ -290,31 +298,29 @@ pub fn teams_to_talk_to(teams: &[TeamPredictability]) -> Vec<TalkTo> {
             "sprints {}–{} against {}–{}",
             now.first_sprint, now.last_sprint, before.first_sprint, before.last_sprint
         );
-        if let (Some(b), Some(n)) = (before.say_do, now.say_do)
-            && b - n >= ALERT - 1e-12
-        {
-            evidence.push(format!(
-                "say/do fell from {} to {} ({span})",
-                pct(b),
-                pct(n)
-            ));
-            change = change.max(b - n);
-        }
-        if let (Some(b), Some(n)) = (before.cv, now.cv)
-            && n - b >= ALERT - 1e-12
-        {
-            evidence.push(format!("CV rose from {} to {} ({span})", pct(b), pct(n)));
-            change = change.max(n - b);
-        }
-        if let (Some(b), Some(n)) = (t.forecast_width_before, t.forecast_width)
-            && n - b >= ALERT - 1e-12
-        {
-            evidence.push(format!(
-                "the forecast range widened: the 85% total is {} below the median, against {} one window ago",
-                pct(n),
-                pct(b)
-            ));
-            change = change.max(n - b);
+        // (before, now, how much worse is a rise, the evidence from before and now)
+        let checks: [Check; 3] = [
+            (before.say_do, now.say_do, -1.0, &|b, n| {
+                format!("say/do fell from {} to {} ({span})", pct(b), pct(n))
+            }),
+            (before.cv, now.cv, 1.0, &|b, n| {
+                format!("CV rose from {} to {} ({span})", pct(b), pct(n))
+            }),
+            (t.forecast_width_before, t.forecast_width, 1.0, &|b, n| {
+                format!(
+                    "the forecast range widened: the 85% total is {} below the median, against {} one window ago",
+                    pct(n),
+                    pct(b)
+                )
+            }),
+        ];
+        for (b, n, sign, words) in checks {
+            if let (Some(b), Some(n)) = (b, n)
+                && sign * (n - b) >= ALERT - 1e-12
+            {
+                evidence.push(words(b, n));
+                change = change.max(sign * (n - b));
+            }
         }
         if !evidence.is_empty() {
             out.push(TalkTo {
