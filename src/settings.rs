@@ -19,6 +19,73 @@ struct SettingsFile {
     teams: BTreeMap<String, TeamSettingsFile>,
     #[serde(default)]
     server: ServerFile,
+    #[serde(default)]
+    dashboard: DashboardFile,
+}
+
+/// `[dashboard]` in `sprintlens.toml`: how the leadership view reads predictability, the same
+/// for every team (teams are compared with one another).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DashboardFile {
+    window: Option<usize>,
+    say_do_target: Option<f64>,
+    cv_limit: Option<f64>,
+    change: Option<f64>,
+    alert: Option<f64>,
+}
+
+/// The leadership view's thresholds (README "Leadership view").
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Leadership {
+    /// Closed sprints in a window (>= 2).
+    pub window: usize,
+    /// Say/do from which a steady team counts as predictable.
+    pub say_do_target: f64,
+    /// CV above which a team counts as erratic.
+    pub cv_limit: f64,
+    /// The smallest move of say/do or CV read as a direction.
+    pub change: f64,
+    /// The move of say/do, CV or forecast width that makes a team one to talk to.
+    pub alert: f64,
+}
+
+impl Default for Leadership {
+    fn default() -> Leadership {
+        Leadership {
+            window: 4,
+            say_do_target: 0.8,
+            cv_limit: 0.25,
+            change: 0.05,
+            alert: 0.10,
+        }
+    }
+}
+
+fn leadership(f: &DashboardFile) -> std::result::Result<Leadership, String> {
+    let mut l = Leadership::default();
+    if let Some(w) = f.window {
+        if w < 2 {
+            return Err("dashboard.window: must be at least 2 (a CV needs two sprints)".into());
+        }
+        l.window = w;
+    }
+    for (v, key, max, into) in [
+        (f.say_do_target, "say_do_target", 1.0, &mut l.say_do_target),
+        (f.cv_limit, "cv_limit", 10.0, &mut l.cv_limit),
+        (f.change, "change", 1.0, &mut l.change),
+        (f.alert, "alert", 1.0, &mut l.alert),
+    ] {
+        if let Some(v) = v {
+            if !(v > 0.0 && v <= max) {
+                return Err(format!(
+                    "dashboard.{key}: must be above 0 and at most {max}"
+                ));
+            }
+            *into = v;
+        }
+    }
+    Ok(l)
 }
 
 /// How request logs are written on stderr.
@@ -205,6 +272,8 @@ pub struct Settings {
     pub teams: BTreeMap<String, TeamSettings>,
     /// `[server]`: how `sprintlens serve` runs (flags win).
     pub server: ServerFile,
+    /// `[dashboard]`: the leadership view's thresholds.
+    pub dashboard: Leadership,
 }
 
 impl Settings {
@@ -253,6 +322,7 @@ impl Settings {
         Ok(Settings {
             file: Some(path.to_path_buf()),
             server: file.server.clone(),
+            dashboard: leadership(&file.dashboard).map_err(&bad)?,
             defaults,
             teams,
         })
@@ -427,5 +497,42 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("window"), "{e}");
+    }
+
+    #[test]
+    fn the_dashboard_thresholds_are_settings() {
+        let d = Settings::parse("", Path::new("s.toml")).unwrap().dashboard;
+        assert_eq!(d, Leadership::default());
+        assert_eq!((d.window, d.say_do_target, d.cv_limit), (4, 0.8, 0.25));
+        let d = Settings::parse(
+            "[dashboard]\nwindow = 6\ncv_limit = 0.3\nalert = 0.2\n",
+            Path::new("s.toml"),
+        )
+        .unwrap()
+        .dashboard;
+        assert_eq!(
+            (d.window, d.cv_limit, d.alert, d.change),
+            (6, 0.3, 0.2, 0.05)
+        );
+        for (text, says) in [
+            ("window = 1", "s.toml: dashboard.window: must be at least 2"),
+            (
+                "say_do_target = 1.5",
+                "s.toml: dashboard.say_do_target: must be above 0 and at most 1",
+            ),
+            (
+                "change = 0",
+                "s.toml: dashboard.change: must be above 0 and at most 1",
+            ),
+        ] {
+            let e = Settings::parse(&format!("[dashboard]\n{text}\n"), Path::new("s.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(says), "{e}");
+        }
+        let e = Settings::parse("[dashboard]\nwindoe = 3\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("windoe"), "{e}");
     }
 }

@@ -3,17 +3,20 @@
 //! predictability (say/do and the CV of velocity), never on points: a story point means
 //! something different in every team.
 //!
-//! - A **window** is `WINDOW` consecutive closed sprints of a team. Its say/do is the mean of
+//! The thresholds are `[dashboard]` in `sprintlens.toml` ([`Leadership`]: window 4, say/do
+//! target 0.8, CV limit 0.25, change 0.05, alert 0.10 by default).
+//!
+//! - A **window** is `window` consecutive closed sprints of a team. Its say/do is the mean of
 //!   the sprints' say/do; its CV is the sample sd of their completed points over their mean.
-//! - **Quadrant** of the latest window: CV above `CV_LIMIT` is *erratic* (how much gets done
-//!   swings from sprint to sprint); otherwise say/do below `SAY_DO_TARGET` is
+//! - **Quadrant** of the latest window: CV above `cv_limit` is *erratic* (how much gets done
+//!   swings from sprint to sprint); otherwise say/do below `say_do_target` is
 //!   *over-committing* (steady, but less done than committed), else *predictable*.
-//! - **Trend**: the latest window against the one before; a move of `CHANGE` or more in say/do
+//! - **Trend**: the latest window against the one before; a move of `change` or more in say/do
 //!   (up is better) or CV (down is better) is a direction, less is steady.
 //! - **Forecast width**: how uncertain "points in the next sprints" is, (P50 - P85) / P50 of
 //!   the Monte Carlo totals, from the last closed sprints now and as they were one window ago.
 //! - **Teams to talk to**: at most `TALK_TO` teams whose say/do fell, CV rose or forecast width
-//!   grew by `ALERT` or more, the largest change first, each with its evidence.
+//!   grew by `alert` or more, the largest change first, each with its evidence.
 //! - **Program roll-up**: every team of the program draws its own sprints (with replacement,
 //!   from its last closed sprints) until its own remaining backlog is done; the program is done
 //!   when its last team is. The dates at 50/85/95% are the days by which that many trials had
@@ -23,21 +26,12 @@ use crate::metrics::forecast::{self, percent_rank, simulate_totals};
 use crate::metrics::rng::{Modulus, Rng};
 use crate::metrics::stats::mean;
 use crate::metrics::velocity::SprintVelocity;
+pub use crate::settings::Leadership;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-/// Closed sprints in a window (two months of two-week sprints).
-pub const WINDOW: usize = 4;
 /// Windows shown per team (the latest last).
 pub const WINDOWS: usize = 4;
-/// Say/do from which a steady team counts as predictable.
-pub const SAY_DO_TARGET: f64 = 0.8;
-/// CV above which a team counts as erratic.
-pub const CV_LIMIT: f64 = 0.25;
-/// The smallest move of say/do or CV read as a direction.
-pub const CHANGE: f64 = 0.05;
-/// The move of say/do, CV or forecast width that makes a team one to talk to.
-pub const ALERT: f64 = 0.10;
 /// Teams to talk to, at most.
 pub const TALK_TO: usize = 3;
 /// Probabilities of the program roll-up's dates.
@@ -117,10 +111,10 @@ impl Quadrant {
 }
 
 /// The quadrant of a window's say/do and CV.
-pub fn quadrant(say_do: Option<f64>, cv: Option<f64>) -> Quadrant {
+pub fn quadrant(say_do: Option<f64>, cv: Option<f64>, t: &Leadership) -> Quadrant {
     match (say_do, cv) {
-        (_, Some(c)) if c > CV_LIMIT => Quadrant::Erratic,
-        (Some(s), Some(_)) if s < SAY_DO_TARGET => Quadrant::OverCommitting,
+        (_, Some(c)) if c > t.cv_limit => Quadrant::Erratic,
+        (Some(s), Some(_)) if s < t.say_do_target => Quadrant::OverCommitting,
         (Some(_), Some(_)) => Quadrant::Predictable,
         _ => Quadrant::Unknown,
     }
@@ -147,13 +141,18 @@ impl Direction {
 }
 
 /// How a figure moved from `before` to `now`.
-pub fn direction(before: Option<f64>, now: Option<f64>, higher_is_better: bool) -> Direction {
+pub fn direction(
+    before: Option<f64>,
+    now: Option<f64>,
+    higher_is_better: bool,
+    change: f64,
+) -> Direction {
     match (before, now) {
         (Some(b), Some(n)) => {
             let d = if higher_is_better { n - b } else { b - n };
-            if d >= CHANGE - 1e-12 {
+            if d >= change - 1e-12 {
                 Direction::Better
-            } else if d <= -CHANGE + 1e-12 {
+            } else if d <= -change + 1e-12 {
                 Direction::Worse
             } else {
                 Direction::Steady
@@ -201,14 +200,15 @@ pub fn forecast_width(history: &[f64], sprints: usize, trials: usize, seed: u64)
     (p50 > 0.0).then(|| (p50 - p85) / p50)
 }
 
-/// A team's predictability from its closed sprints (oldest first), in windows of `window`.
+/// A team's predictability from its closed sprints (oldest first).
 pub fn team_predictability(
     team: &str,
     program: Option<&str>,
     closed: &[&SprintVelocity],
-    window_len: usize,
+    t: &Leadership,
     forecast_sprints: usize,
 ) -> TeamPredictability {
+    let window_len = t.window;
     // Full windows from the latest sprint back.
     let mut windows: Vec<Window> = closed
         .rchunks_exact(window_len.max(1))
@@ -219,14 +219,14 @@ pub fn team_predictability(
     let (quadrant_now, say_do_trend, cv_trend) = match windows.as_slice() {
         [] => (Quadrant::Unknown, Direction::Unknown, Direction::Unknown),
         [now] => (
-            quadrant(now.say_do, now.cv),
+            quadrant(now.say_do, now.cv, t),
             Direction::Unknown,
             Direction::Unknown,
         ),
         [.., before, now] => (
-            quadrant(now.say_do, now.cv),
-            direction(before.say_do, now.say_do, true),
-            direction(before.cv, now.cv, false),
+            quadrant(now.say_do, now.cv, t),
+            direction(before.say_do, now.say_do, true, t.change),
+            direction(before.cv, now.cv, false, t.change),
         ),
     };
     let reading = match (say_do_trend, cv_trend) {
@@ -286,7 +286,7 @@ type Check<'a> = (
 );
 
 /// The few teams whose predictability dropped or whose forecast range widened the most.
-pub fn teams_to_talk_to(teams: &[TeamPredictability]) -> Vec<TalkTo> {
+pub fn teams_to_talk_to(teams: &[TeamPredictability], alert: f64) -> Vec<TalkTo> {
     let mut out: Vec<TalkTo> = Vec::new();
     for t in teams {
         let (Some(now), Some(before)) = (t.now(), t.before()) else {
@@ -316,7 +316,7 @@ pub fn teams_to_talk_to(teams: &[TeamPredictability]) -> Vec<TalkTo> {
         ];
         for (b, n, sign, words) in checks {
             if let (Some(b), Some(n)) = (b, n)
-                && sign * (n - b) >= ALERT - 1e-12
+                && sign * (n - b) >= alert - 1e-12
             {
                 evidence.push(words(b, n));
                 change = change.max(sign * (n - b));
@@ -482,15 +482,34 @@ mod tests {
         );
     }
 
+    fn defaults() -> Leadership {
+        Leadership::default()
+    }
+
     #[test]
     fn quadrants() {
-        assert_eq!(quadrant(Some(0.9), Some(0.1)), Quadrant::Predictable);
-        assert_eq!(quadrant(Some(0.8), Some(0.25)), Quadrant::Predictable);
-        assert_eq!(quadrant(Some(0.79), Some(0.1)), Quadrant::OverCommitting);
-        assert_eq!(quadrant(Some(0.95), Some(0.26)), Quadrant::Erratic);
-        assert_eq!(quadrant(Some(0.5), Some(0.4)), Quadrant::Erratic);
-        assert_eq!(quadrant(None, Some(0.1)), Quadrant::Unknown);
-        assert_eq!(quadrant(Some(0.9), None), Quadrant::Unknown);
+        assert_eq!(
+            quadrant(Some(0.9), Some(0.1), &defaults()),
+            Quadrant::Predictable
+        );
+        assert_eq!(
+            quadrant(Some(0.8), Some(0.25), &defaults()),
+            Quadrant::Predictable
+        );
+        assert_eq!(
+            quadrant(Some(0.79), Some(0.1), &defaults()),
+            Quadrant::OverCommitting
+        );
+        assert_eq!(
+            quadrant(Some(0.95), Some(0.26), &defaults()),
+            Quadrant::Erratic
+        );
+        assert_eq!(
+            quadrant(Some(0.5), Some(0.4), &defaults()),
+            Quadrant::Erratic
+        );
+        assert_eq!(quadrant(None, Some(0.1), &defaults()), Quadrant::Unknown);
+        assert_eq!(quadrant(Some(0.9), None, &defaults()), Quadrant::Unknown);
     }
 
     #[test]
@@ -506,7 +525,11 @@ mod tests {
             })
             .collect();
         let refs: Vec<&SprintVelocity> = sprints.iter().collect();
-        let t = team_predictability("t", None, &refs, 6, 6);
+        let six = Leadership {
+            window: 6,
+            ..defaults()
+        };
+        let t = team_predictability("t", None, &refs, &six, 6);
         assert_eq!(t.windows.len(), 2);
         assert_eq!(t.windows[0].first_sprint, "3");
         assert_eq!(t.windows[1].last_sprint, "14");
@@ -524,10 +547,19 @@ mod tests {
         // median is 30, the total reached with 85% is 20: width (30 - 20) / 30.
         let w = forecast_width(&[10.0, 20.0], 2, 10_000, 7).unwrap();
         assert!((w - 1.0 / 3.0).abs() < 1e-12, "{w}");
-        assert_eq!(direction(Some(0.80), Some(0.84), true), Direction::Steady);
-        assert_eq!(direction(Some(0.80), Some(0.85), true), Direction::Better);
-        assert_eq!(direction(Some(0.20), Some(0.26), false), Direction::Worse);
-        assert_eq!(direction(None, Some(0.2), false), Direction::Unknown);
+        assert_eq!(
+            direction(Some(0.80), Some(0.84), true, 0.05),
+            Direction::Steady
+        );
+        assert_eq!(
+            direction(Some(0.80), Some(0.85), true, 0.05),
+            Direction::Better
+        );
+        assert_eq!(
+            direction(Some(0.20), Some(0.26), false, 0.05),
+            Direction::Worse
+        );
+        assert_eq!(direction(None, Some(0.2), false, 0.05), Direction::Unknown);
     }
 
     fn with_windows(team: &str, before: (f64, f64), now: (f64, f64)) -> TeamPredictability {
@@ -535,7 +567,7 @@ mod tests {
             first_sprint: first.into(),
             last_sprint: last.into(),
             end_date: None,
-            sprints: WINDOW,
+            sprints: 4,
             say_do: Some(s),
             cv: Some(c),
         };
@@ -543,7 +575,7 @@ mod tests {
             team: team.into(),
             program: None,
             windows: vec![w("1", "6", before), w("7", "12", now)],
-            quadrant: quadrant(Some(now.0), Some(now.1)),
+            quadrant: quadrant(Some(now.0), Some(now.1), &defaults()),
             say_do_trend: Direction::Unknown,
             cv_trend: Direction::Unknown,
             reading: String::new(),
@@ -564,7 +596,7 @@ mod tests {
             wider,                                       // width +0.25
             with_windows("f", (0.9, 0.1), (0.9, 0.2)),   // CV +0.10, exactly the alert
         ];
-        let talk = teams_to_talk_to(&teams);
+        let talk = teams_to_talk_to(&teams, 0.10);
         let names: Vec<&str> = talk.iter().map(|t| t.team.as_str()).collect();
         assert_eq!(names, ["b", "e", "d"]);
         assert!((talk[0].change - 0.30).abs() < 1e-12);

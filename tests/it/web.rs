@@ -720,3 +720,57 @@ fn report_writes_self_contained_pages_and_a_markdown_summary() {
         bad.stderr
     );
 }
+
+#[tokio::test]
+async fn the_dashboard_reads_with_the_thresholds_of_sprintlens_toml() {
+    let dir = scratch();
+    let db = sample_db(dir.path());
+    let quadrants = |v: &serde_json::Value| -> Vec<(String, String, f64, f64)> {
+        v["predictability"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let now = p["windows"].as_array().unwrap().last().unwrap();
+                (
+                    p["team"].as_str().unwrap().to_string(),
+                    p["quadrant"].as_str().unwrap().to_string(),
+                    now["say_do"].as_f64().unwrap(),
+                    now["cv"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (_, body) = get(&app_for(&db), &with_as_of("/api/dashboard")).await;
+    let before = quadrants(&serde_json::from_str(&body).unwrap());
+    assert_eq!(before.len(), 3);
+    for (team, q, say_do, cv) in &before {
+        let want = if *cv > 0.25 {
+            "erratic"
+        } else if *say_do < 0.8 {
+            "over-committing"
+        } else {
+            "predictable"
+        };
+        assert_eq!(q, want, "{team}: say/do {say_do}, CV {cv}");
+    }
+    assert!(before.iter().any(|t| t.1 == "erratic"), "{before:?}");
+    std::fs::write(
+        dir.path().join("sprintlens.toml"),
+        "[dashboard]\ncv_limit = 0.6\nsay_do_target = 0.85\n",
+    )
+    .unwrap();
+    let (_, body) = get(&app_for(&db), &with_as_of("/api/dashboard")).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["thresholds"]["cv_limit"], 0.6);
+    assert_eq!(v["thresholds"]["say_do_target"], 0.85);
+    for (team, q, say_do, cv) in quadrants(&v) {
+        assert!(cv <= 0.6, "{team}: {cv}");
+        let want = if say_do < 0.85 {
+            "over-committing"
+        } else {
+            "predictable"
+        };
+        assert_eq!(q, want, "{team}: say/do {say_do}, CV {cv}");
+    }
+}

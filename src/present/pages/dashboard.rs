@@ -101,7 +101,7 @@ pub fn dashboard(
             &t.team,
             t.program.as_deref(),
             &closed_sprints,
-            leadership::WINDOW,
+            &settings.dashboard,
             FORECAST_SPRINTS,
         ));
         let history = closed[closed.len().saturating_sub(forecast::DEFAULT_HISTORY)..].to_vec();
@@ -122,7 +122,7 @@ pub fn dashboard(
             sprints,
         });
     }
-    let talk_to = leadership::teams_to_talk_to(&predictability);
+    let talk_to = leadership::teams_to_talk_to(&predictability, settings.dashboard.alert);
     let rollups = rollups(store, program, &programs, &teams)?;
     Ok(Some(Dashboard {
         program: program.map(str::to_string),
@@ -135,12 +135,12 @@ pub fn dashboard(
         talk_to,
         rollups,
         thresholds: Thresholds {
-            window: leadership::WINDOW,
+            window: settings.dashboard.window,
             windows: leadership::WINDOWS,
-            say_do_target: leadership::SAY_DO_TARGET,
-            cv_limit: leadership::CV_LIMIT,
-            change: leadership::CHANGE,
-            alert: leadership::ALERT,
+            say_do_target: settings.dashboard.say_do_target,
+            cv_limit: settings.dashboard.cv_limit,
+            change: settings.dashboard.change,
+            alert: settings.dashboard.alert,
         },
     }))
 }
@@ -231,8 +231,8 @@ pub fn dashboard_charts(
     Ok(DashboardCharts {
         map: charts::predictability_svg(
             &points,
-            leadership::CV_LIMIT,
-            leadership::SAY_DO_TARGET,
+            d.thresholds.cv_limit,
+            d.thresholds.say_do_target,
             charts::WIDE,
         )?,
         teams: d
