@@ -19,6 +19,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 /// (team, session, story).
 pub type StoryKey = (String, String, String);
 
+/// Votes rows of a frame: (story, vote).
+pub type VoteRows = Vec<(StoryKey, Vote)>;
+
 /// A story and every stored vote of it.
 pub type StoryVotes = (StoryKey, Vec<Vote>);
 
@@ -47,11 +50,17 @@ pub struct KnownVotes {
     stories: HashSet<u64>,
     /// Every stored vote of the stories touched lately.
     votes: HashMap<StoryKey, Vec<Vote>>,
-    /// The small tables: the teams' decks (`None`: read them all again), the teams, and the
-    /// voters of each team.
-    decks: Option<HashMap<String, Deck>>,
+    /// The small tables; `None`: read them again.
+    tables: Option<Tables>,
+}
+
+/// The small tables as the store holds them.
+#[derive(Debug)]
+struct Tables {
+    decks: HashMap<String, Deck>,
     teams: HashSet<String>,
-    voters: HashSet<(String, String)>,
+    /// The voters of each team.
+    voters: HashMap<String, HashSet<String>>,
 }
 
 fn story_hash(team: &str, session: &str, story: &str) -> u64 {
@@ -65,14 +74,9 @@ impl KnownVotes {
         KnownVotes::default()
     }
 
-    /// The store generation this describes.
+    /// The store generation this describes (`None`: none yet, read the store).
     pub fn generation(&self) -> Option<u64> {
         self.generation
-    }
-
-    /// Whether this describes the store at `generation`.
-    pub(crate) fn current(&self, generation: u64) -> bool {
-        self.generation == Some(generation)
     }
 
     /// Starts again from the store at `generation`; [`KnownVotes::add_stories`] gives its
@@ -80,20 +84,13 @@ impl KnownVotes {
     pub(crate) fn reset(&mut self, generation: u64) {
         self.stories.clear();
         self.votes.clear();
-        self.decks = None;
+        self.tables = None;
         self.generation = Some(generation);
-    }
-
-    /// The stored decks (none before they are read).
-    pub(crate) fn decks_or_empty(&self) -> &HashMap<String, Deck> {
-        static NONE: std::sync::LazyLock<HashMap<String, Deck>> =
-            std::sync::LazyLock::new(HashMap::new);
-        self.decks.as_ref().unwrap_or(&NONE)
     }
 
     /// The stored decks, when known.
     pub fn decks(&self) -> Option<&HashMap<String, Deck>> {
-        self.decks.as_ref()
+        self.tables.as_ref().map(|t| &t.decks)
     }
 
     /// Keeps the small tables as read from the store.
@@ -103,23 +100,33 @@ impl KnownVotes {
         teams: impl IntoIterator<Item = String>,
         voters: impl IntoIterator<Item = (String, String)>,
     ) {
-        self.decks = Some(decks);
-        self.teams = teams.into_iter().collect();
-        self.voters = voters.into_iter().collect();
+        let mut by_team: HashMap<String, HashSet<String>> = HashMap::new();
+        for (team, voter) in voters {
+            by_team.entry(team).or_default().insert(voter);
+        }
+        self.tables = Some(Tables {
+            decks,
+            teams: teams.into_iter().collect(),
+            voters: by_team,
+        });
     }
 
     /// Whether the store has every team of a frame, and the frame sets no program.
     pub(crate) fn has_teams(&self, frame: &Frame) -> bool {
-        self.decks.is_some()
-            && frame
+        self.tables.as_ref().is_some_and(|t| {
+            frame
                 .teams
                 .iter()
-                .all(|(t, program)| program.is_none() && self.teams.contains(t))
+                .all(|(team, program)| program.is_none() && t.teams.contains(team))
+        })
     }
 
     /// Whether the store has this voter of this team.
     pub(crate) fn has_voter(&self, team: &str, voter: &str) -> bool {
-        self.decks.is_some() && self.voters.contains(&(team.to_string(), voter.to_string()))
+        self.tables
+            .as_ref()
+            .and_then(|t| t.voters.get(team))
+            .is_some_and(|v| v.contains(voter))
     }
 
     /// Adds stories with stored votes: a batch of (team, session, story) text columns.
@@ -158,23 +165,24 @@ impl KnownVotes {
         self.votes.get(key).map(Vec::as_slice)
     }
 
-    /// Whether every story of a votes frame is prepared.
-    pub(crate) fn covers(&self, frame: &Frame) -> bool {
-        frame.kind == Kind::Votes
-            && vote_rows(frame)
-                .is_some_and(|rows| rows.iter().all(|(k, _)| self.votes.contains_key(k)))
+    /// Whether every story of these votes is prepared.
+    pub(crate) fn covers(&self, rows: &VoteRows) -> bool {
+        rows.iter().all(|(k, _)| self.votes.contains_key(k))
     }
 
     /// After a commit that went through [`crate::store::merge`] with this knowledge: the
     /// stories it wrote, as they now are, and the generation it made.
     pub(crate) fn written(&mut self, frames: &[Frame], stories: Vec<StoryVotes>, generation: u64) {
-        self.teams
-            .extend(frames.iter().flat_map(|f| f.teams.keys().cloned()));
+        if let Some(t) = &mut self.tables {
+            t.teams
+                .extend(frames.iter().flat_map(|f| f.teams.keys().cloned()));
+            for (key, votes) in &stories {
+                let team = t.voters.entry(key.0.clone()).or_default();
+                team.extend(votes.iter().map(|v| v.voter.clone()));
+            }
+        }
         for (key, votes) in stories {
             self.stories.insert(story_hash(&key.0, &key.1, &key.2));
-            for v in &votes {
-                self.voters.insert((key.0.clone(), v.voter.clone()));
-            }
             self.votes.insert(key, votes);
         }
         self.generation = Some(generation);
@@ -194,7 +202,7 @@ impl KnownVotes {
         }
         self.votes.retain(|k, _| !teams.contains(k.0.as_str()));
         // Decks may have been given or recorded.
-        self.decks = None;
+        self.tables = None;
         if self.generation.is_some() {
             self.generation = Some(generation);
         }
@@ -202,7 +210,7 @@ impl KnownVotes {
 }
 
 /// A votes frame's rows: (story, vote). `None` when its columns are not the votes table's.
-pub(crate) fn vote_rows(frame: &Frame) -> Option<Vec<(StoryKey, Vote)>> {
+pub(crate) fn vote_rows(frame: &Frame) -> Option<VoteRows> {
     let b = &frame.batch;
     let text = |k: usize| b.column(k).as_any().downcast_ref::<StringArray>();
     let (team, session, story, voter, card) = (text(0)?, text(1)?, text(2)?, text(4)?, text(5)?);
@@ -243,7 +251,7 @@ pub(crate) fn vote_rows(frame: &Frame) -> Option<Vec<(StoryKey, Vote)>> {
 /// (`live_rounds_keep_the_same_figures_as_a_full_recompute_whatever_else_writes`).
 pub(crate) fn round_figures(
     rounds: &[(&StoryKey, i32, Vec<&Vote>)],
-    decks: &HashMap<String, Deck>,
+    decks: Option<&HashMap<String, Deck>>,
 ) -> duckdb::arrow::record_batch::RecordBatch {
     use duckdb::arrow::array::{ArrayRef, ListArray, StructArray};
     use duckdb::arrow::buffer::{NullBuffer, OffsetBuffer};
@@ -260,7 +268,7 @@ pub(crate) fn round_figures(
     let figures: Vec<Figures> = rounds
         .iter()
         .map(|(key, _, votes)| {
-            let deck = decks.get(&key.0);
+            let deck = decks.and_then(|d| d.get(&key.0));
             let step = |v: &Vote| -> Option<i32> {
                 v.value?;
                 deck?.position(&v.card).map(|p| p as i32)

@@ -4,7 +4,7 @@
 use crate::domain::schema::{Frame, KindSpec, spec};
 use crate::domain::{Deck, Kind};
 use crate::error::{Error, Result};
-use crate::store::live::{self, KnownVotes, StoryKey, StoryVotes, Vote};
+use crate::store::live::{self, KnownVotes, StoryKey, StoryVotes, Vote, VoteRows};
 use crate::store::scan::{self, Registered};
 use duckdb::arrow::array::{ArrayRef, BooleanArray, StringArray};
 use duckdb::arrow::compute::filter_record_batch;
@@ -53,16 +53,27 @@ pub fn write(
     known: Option<&mut KnownVotes>,
 ) -> Result<Vec<WriteStats>> {
     // Votes whose stories the live writer knows whole (and no deck that could change their
-    // steps) are written without searching the stored votes.
+    // steps) are written without searching the stored votes: each votes frame's rows, read
+    // once, for the frames' positions.
+    let rows: Vec<Option<VoteRows>> = frames
+        .iter()
+        .map(|f| {
+            (known.is_some() && f.kind == Kind::Votes)
+                .then(|| live::vote_rows(f))
+                .flatten()
+        })
+        .collect();
     let direct = known.as_deref().is_some_and(|k| {
         default_decks.is_empty()
-            && frames.iter().all(|f| match f.kind {
-                Kind::Decks => false,
-                Kind::Votes => k.covers(f),
+            && frames.iter().zip(&rows).all(|(f, r)| match (f.kind, r) {
+                (Kind::Decks, _) => false,
+                (Kind::Votes, Some(r)) => k.covers(r),
+                (Kind::Votes, None) => false,
                 _ => true,
             })
     });
-    if direct {
+    let direct = direct.then_some(rows);
+    if direct.is_some() {
         // A few rows: nothing to gain from inserting on every core.
         return write_in_order(conn, frames, log, default_decks, known, direct);
     }
@@ -85,7 +96,7 @@ fn write_in_order(
     log: &[LogEntry],
     default_decks: &[(String, Deck)],
     known: Option<&mut KnownVotes>,
-    direct: bool,
+    direct: Option<Vec<Option<VoteRows>>>,
 ) -> Result<Vec<WriteStats>> {
     let tx = conn
         .transaction()
@@ -93,7 +104,7 @@ fn write_in_order(
     let now = chrono::Utc::now().naive_utc();
     // The live writer knows the generation, the last ingest-log id.
     let first_id: i64 = match known.as_deref().and_then(KnownVotes::generation) {
-        Some(g) if direct => g as i64 + 1,
+        Some(g) if direct.is_some() => g as i64 + 1,
         _ => tx
             .query_row(INGEST_LOG_NEXT_ID, [], |r| r.get(0))
             .map_err(Error::db("reading the ingest log"))?,
@@ -104,17 +115,21 @@ fn write_in_order(
         (0..frames.len()).partition(|k| frames[*k].kind == Kind::Votes);
     let mut stats: Vec<Option<WriteStats>> = vec![None; frames.len()];
     let mut stories: Vec<StoryVotes> = Vec::new();
+    let is_direct = direct.is_some();
+    let mut rows = direct.unwrap_or_default();
     let mut merge = |k: usize| -> Result<()> {
         let frame = &frames[k];
-        stats[k] = Some(match known.as_deref() {
-            Some(known) if direct && frame.kind == Kind::Votes => {
-                let (s, written) = merge_known_votes(&tx, frame, known)?;
-                stories.extend(written);
-                s
-            }
-            _ => merge_frame(&tx, frame)?,
-        });
-        if !(direct && known.as_deref().is_some_and(|k| k.has_teams(frame))) {
+        stats[k] = Some(
+            match (known.as_deref(), rows.get_mut(k).and_then(Option::take)) {
+                (Some(known), Some(votes)) => {
+                    let (s, written) = merge_known_votes(&tx, frame, votes, known)?;
+                    stories.extend(written);
+                    s
+                }
+                _ => merge_frame(&tx, frame)?,
+            },
+        );
+        if !(is_direct && known.as_deref().is_some_and(|k| k.has_teams(frame))) {
             merge_teams(&tx, frame)?;
         }
         if frame.kind == Kind::Decks {
@@ -130,7 +145,7 @@ fn write_in_order(
         merge(k)?;
     }
     store_default_decks(&tx, default_decks)?;
-    if !direct {
+    if !is_direct {
         refresh_round_stats(&tx, frames, default_decks)?;
     }
     for k in votes {
@@ -158,7 +173,7 @@ fn write_in_order(
     // The generation is the last ingest-log id.
     let generation = (first_id + log.len() as i64 - 1).max(0) as u64;
     if let Some(k) = known {
-        if direct {
+        if is_direct {
             k.written(frames, stories, generation);
         } else {
             k.written_without(frames, generation);
@@ -174,17 +189,18 @@ fn write_in_order(
 fn merge_known_votes(
     tx: &duckdb::Transaction<'_>,
     frame: &Frame,
+    rows: VoteRows,
     known: &KnownVotes,
 ) -> Result<(WriteStats, Vec<StoryVotes>)> {
     let ctx = |what: &str| format!("{what} votes from {}", frame.file);
-    let rows = live::vote_rows(frame)
-        .ok_or_else(|| Error::Internal(format!("{}: not a votes frame", frame.file)))?;
     let has = |c: &str| frame.present.contains(&c);
     let mut stories: HashMap<StoryKey, Vec<Vote>> = HashMap::new();
     let mut new_rows: Vec<bool> = Vec::with_capacity(rows.len());
     let mut changed: Vec<(StoryKey, Vote)> = Vec::new();
     // (story, round) the frame changes, and whether the round was stored before.
     let mut rounds: Vec<(StoryKey, i32, bool)> = Vec::new();
+    // A voter the store does not have yet comes with a new row.
+    let mut new_voter = false;
     for (key, incoming) in rows {
         let votes = stories
             .entry(key.clone())
@@ -197,6 +213,7 @@ fn merge_known_votes(
         {
             None => {
                 new_rows.push(true);
+                new_voter |= !known.has_voter(&key.0, &incoming.voter);
                 votes.push(incoming.clone());
             }
             Some(v) => {
@@ -237,9 +254,6 @@ fn merge_known_votes(
             [],
         )
         .map_err(Error::db(ctx("inserting")))?;
-        let new_voter = stories
-            .iter()
-            .any(|(k, votes)| votes.iter().any(|v| !known.has_voter(&k.0, &v.voter)));
         if new_voter {
             tx.execute(&VOTERS_ADD.replace("$incoming", &new.source()), [])
                 .map_err(Error::db(ctx("recording the voters of")))?;
@@ -281,10 +295,7 @@ fn merge_known_votes(
                 )
             })
             .collect();
-        let figures = scan::register(vec![live::round_figures(
-            &of_rounds,
-            known.decks_or_empty(),
-        )]);
+        let figures = scan::register(vec![live::round_figures(&of_rounds, known.decks())]);
         tx.execute(
             &format!("insert into round_stats select * from {}", figures.source()),
             [],

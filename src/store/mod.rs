@@ -175,7 +175,7 @@ impl Store {
             Some(g) => g,
             None => self.generation()?,
         };
-        if !known.current(generation) {
+        if known.generation() != Some(generation) {
             known.reset(generation);
             self.each_arrow_batch("story_keys", queries::STORY_KEYS, [], &mut |b| {
                 known.add_stories(&b)

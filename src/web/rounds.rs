@@ -360,7 +360,7 @@ fn writer(state: Shared, jobs: Receiver<Job>) {
                 // the file (a checkpoint at a commit makes that commit wait), so that the next
                 // events wait for neither.
                 let g = state.generation();
-                if !known.current(g) {
+                if known.generation() != Some(g) {
                     let _ =
                         state.write(|store| store.prepare_known(&mut known, [], None), |_| None);
                 }
