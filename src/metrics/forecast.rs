@@ -72,8 +72,9 @@ pub fn simulate_totals(history: &[f64], sprints: usize, trials: usize, seed: u64
     totals
 }
 
-/// Sprints until the running sum reaches `target`, one per trial (None past MAX_SPRINTS).
-pub fn simulate_sprints(
+/// Sprints until the running sum reaches `target`, one per trial in the order of the trials
+/// (None past MAX_SPRINTS).
+pub fn sprints_per_trial(
     history: &[f64],
     target: f64,
     trials: usize,
@@ -81,7 +82,7 @@ pub fn simulate_sprints(
 ) -> Vec<Option<usize>> {
     let mut rng = Rng::new(seed);
     let n = Modulus::new(history.len() as u64);
-    let mut out: Vec<Option<usize>> = (0..trials)
+    (0..trials)
         .map(|_| {
             let mut sum = 0.0;
             for k in 1..=MAX_SPRINTS {
@@ -92,8 +93,17 @@ pub fn simulate_sprints(
             }
             None
         })
-        .collect();
-    // None (never) sorts last.
+        .collect()
+}
+
+/// [`sprints_per_trial`], sorted (None, never, last).
+pub fn simulate_sprints(
+    history: &[f64],
+    target: f64,
+    trials: usize,
+    seed: u64,
+) -> Vec<Option<usize>> {
+    let mut out = sprints_per_trial(history, target, trials, seed);
     out.sort_by_key(|x| x.unwrap_or(usize::MAX));
     out
 }

@@ -22,8 +22,7 @@
 //!   when its last team is. The dates at 50/85/95% are the days by which that many trials had
 //!   finished.
 
-use crate::metrics::forecast::{self, percent_rank, simulate_totals};
-use crate::metrics::rng::{Modulus, Rng};
+use crate::metrics::forecast::{self, TeamForecast, percent_rank};
 use crate::metrics::stats::mean;
 use crate::metrics::velocity::SprintVelocity;
 pub use crate::settings::Leadership;
@@ -191,22 +190,38 @@ impl TeamPredictability {
 
 /// The relative width of the "points in `sprints` sprints" range: (P50 - P85) / P50.
 pub fn forecast_width(history: &[f64], sprints: usize, trials: usize, seed: u64) -> Option<f64> {
-    if history.is_empty() {
-        return None;
-    }
-    let totals = simulate_totals(history, sprints, trials, seed);
-    let at = |p: u32| totals[percent_rank(100 - p, totals.len()) - 1];
-    let (p50, p85) = (at(50), at(85));
+    width_of(&forecast::forecast_team(
+        "",
+        history.to_vec(),
+        sprints,
+        None,
+        trials,
+        seed,
+        None,
+    ))
+}
+
+/// (P50 - P85) / P50 of a forecast's "points in N sprints" (`None` without a history).
+pub fn width_of(f: &TeamForecast) -> Option<f64> {
+    let at = |p: f64| {
+        f.how_much
+            .iter()
+            .find(|l| (l.probability - p).abs() < 1e-9)
+            .and_then(|l| l.value)
+    };
+    let (p50, p85) = (at(0.5)?, at(0.85)?);
     (p50 > 0.0).then(|| (p50 - p85) / p50)
 }
 
-/// A team's predictability from its closed sprints (oldest first).
+/// A team's predictability from its closed sprints (oldest first) and its forecast of the
+/// points in the next sprints (the width now; one window ago, the same forecast from the
+/// history as it was then).
 pub fn team_predictability(
     team: &str,
     program: Option<&str>,
     closed: &[&SprintVelocity],
     t: &Leadership,
-    forecast_sprints: usize,
+    now: &TeamForecast,
 ) -> TeamPredictability {
     let window_len = t.window;
     // Full windows from the latest sprint back.
@@ -237,18 +252,14 @@ pub fn team_predictability(
         _ => "getting better",
     };
     let completed: Vec<f64> = closed.iter().filter_map(|s| s.completed).collect();
-    let history_at = |end: usize| -> Vec<f64> {
-        completed[end.saturating_sub(forecast::DEFAULT_HISTORY)..end].to_vec()
-    };
-    let width = |h: Vec<f64>| {
-        forecast_width(
-            &h,
-            forecast_sprints,
-            forecast::DEFAULT_TRIALS,
-            forecast::DEFAULT_SEED,
-        )
-    };
     let n = completed.len();
+    let before = (n > window_len)
+        .then(|| {
+            let end = n - window_len;
+            let history = &completed[end.saturating_sub(forecast::DEFAULT_HISTORY)..end];
+            forecast_width(history, now.sprints, now.trials, now.seed)
+        })
+        .flatten();
     TeamPredictability {
         team: team.to_string(),
         program: program.map(str::to_string),
@@ -257,10 +268,8 @@ pub fn team_predictability(
         say_do_trend,
         cv_trend,
         reading: reading.to_string(),
-        forecast_width: width(history_at(n)),
-        forecast_width_before: (n > window_len)
-            .then(|| width(history_at(n - window_len)))
-            .flatten(),
+        forecast_width: width_of(now),
+        forecast_width_before: before,
     }
 }
 
@@ -379,46 +388,39 @@ pub fn program_rollup(
     trials: usize,
     seed: u64,
 ) -> ProgramRollup {
-    let mut rngs: Vec<(Rng, Modulus)> = teams
+    // Each team its own stream of trials (seed + its position); trial i of every team together.
+    let finishing: Vec<Vec<Option<i64>>> = teams
         .iter()
         .enumerate()
         .map(|(k, t)| {
-            (
-                Rng::new(seed.wrapping_add(k as u64)),
-                Modulus::new(t.history.len().max(1) as u64),
-            )
+            let sprints = if t.backlog_points <= 0.0 {
+                vec![Some(0); trials]
+            } else {
+                forecast::sprints_per_trial(
+                    &t.history,
+                    t.backlog_points,
+                    trials,
+                    seed.wrapping_add(k as u64),
+                )
+            };
+            let end = i64::from(t.last_closed_end.num_days_from_ce());
+            sprints
+                .into_iter()
+                .map(|c| c.map(|c| end + (c as f64 * t.sprint_days).round() as i64))
+                .collect()
         })
         .collect();
-    let mut days: Vec<Option<i64>> = Vec::with_capacity(trials);
-    if !teams.is_empty() {
-        for _ in 0..trials {
-            let mut latest: Option<i64> = Some(i64::MIN);
-            for (t, (rng, n)) in teams.iter().zip(rngs.iter_mut()) {
-                let mut sum = 0.0;
-                let mut done = None;
-                if t.backlog_points <= 0.0 {
-                    done = Some(0);
-                } else {
-                    for k in 1..=forecast::MAX_SPRINTS {
-                        sum += t.history[rng.below(n)];
-                        if sum >= t.backlog_points {
-                            done = Some(k);
-                            break;
-                        }
-                    }
-                }
-                let day = done.map(|k| {
-                    t.last_closed_end.num_days_from_ce() as i64
-                        + (k as f64 * t.sprint_days).round() as i64
-                });
-                latest = match (latest, day) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    _ => None,
-                };
-            }
-            days.push(latest);
-        }
-    }
+    let mut days: Vec<Option<i64>> = if teams.is_empty() {
+        Vec::new()
+    } else {
+        (0..trials)
+            .map(|i| {
+                finishing
+                    .iter()
+                    .try_fold(i64::MIN, |latest, team| team[i].map(|d| latest.max(d)))
+            })
+            .collect()
+    };
     days.sort_by_key(|d| d.unwrap_or(i64::MAX));
     let levels = ROLLUP_LEVELS
         .iter()
@@ -529,7 +531,17 @@ mod tests {
             window: 6,
             ..defaults()
         };
-        let t = team_predictability("t", None, &refs, &six, 6);
+        let completed: Vec<f64> = sprints.iter().filter_map(|s| s.completed).collect();
+        let now = forecast::forecast_team(
+            "t",
+            completed[completed.len() - forecast::DEFAULT_HISTORY..].to_vec(),
+            6,
+            None,
+            forecast::DEFAULT_TRIALS,
+            forecast::DEFAULT_SEED,
+            None,
+        );
+        let t = team_predictability("t", None, &refs, &six, &now);
         assert_eq!(t.windows.len(), 2);
         assert_eq!(t.windows[0].first_sprint, "3");
         assert_eq!(t.windows[1].last_sprint, "14");

@@ -90,21 +90,10 @@ pub fn dashboard(
             .get(t.team.as_str())
             .map(|r| r.iter().map(|s| (*s).clone()).collect())
             .unwrap_or_default();
-        let closed: Vec<f64> = sprints
-            .iter()
-            .filter(|s| s.closed)
-            .filter_map(|s| s.completed)
-            .collect();
-        let closed_sprints: Vec<&velocity::SprintVelocity> =
-            sprints.iter().filter(|s| s.closed).collect();
-        predictability.push(leadership::team_predictability(
-            &t.team,
-            t.program.as_deref(),
-            &closed_sprints,
-            &settings.dashboard,
-            FORECAST_SPRINTS,
-        ));
-        let history = closed[closed.len().saturating_sub(forecast::DEFAULT_HISTORY)..].to_vec();
+        let closed: Vec<&velocity::SprintVelocity> = sprints.iter().filter(|s| s.closed).collect();
+        let completed: Vec<f64> = closed.iter().filter_map(|s| s.completed).collect();
+        let history =
+            completed[completed.len().saturating_sub(forecast::DEFAULT_HISTORY)..].to_vec();
         let f = forecast::forecast_team(
             &t.team,
             history,
@@ -114,6 +103,13 @@ pub fn dashboard(
             forecast::DEFAULT_SEED,
             t.last_closed_end.zip(t.sprint_days),
         );
+        predictability.push(leadership::team_predictability(
+            &t.team,
+            t.program.as_deref(),
+            &closed,
+            &settings.dashboard,
+            &f,
+        ));
         teams.push(DashboardTeam {
             team: t.team.clone(),
             program: t.program.clone(),
