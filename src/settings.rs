@@ -142,6 +142,10 @@ struct SplitFile {
     question_share: Option<f64>,
     max_points: Option<f64>,
     velocity_share: Option<f64>,
+    min_items: Option<i64>,
+    carry_over_margin: Option<f64>,
+    score_cut: Option<i64>,
+    weights: Option<Vec<i64>>,
 }
 
 /// Thresholds of the split signals.
@@ -159,6 +163,14 @@ pub struct SplitThresholds {
     pub max_points: f64,
     /// Signal 5: estimate at least this share of the rolling velocity.
     pub velocity_share: f64,
+    /// Signal 6: a size bucket speaks only with at least this many items.
+    pub min_items: i64,
+    /// Signal 6: the bucket's carry-over rate at least this far above the team's own rate.
+    pub carry_over_margin: f64,
+    /// A story is listed to split at this score or more; below it, watched.
+    pub score_cut: i64,
+    /// The weight of each signal (1 to 6) in the score.
+    pub weights: [i64; 6],
 }
 
 impl Default for SplitThresholds {
@@ -170,6 +182,10 @@ impl Default for SplitThresholds {
             question_share: 0.25,
             max_points: 13.0,
             velocity_share: 0.5,
+            min_items: 5,
+            carry_over_margin: 0.15,
+            score_cut: 4,
+            weights: [1, 1, 1, 1, 3, 1],
         }
     }
 }
@@ -397,6 +413,21 @@ fn resolve(
         )?;
         steps(sp.last_spread, "last_spread", 1, &mut s.split.last_spread)?;
         steps(sp.max_rounds, "max_rounds", 2, &mut s.split.max_rounds)?;
+        steps(sp.min_items, "min_items", 1, &mut s.split.min_items)?;
+        steps(sp.score_cut, "score_cut", 1, &mut s.split.score_cut)?;
+        if let Some(w) = &sp.weights {
+            let bad = || {
+                format!(
+                    "{at}.split.weights: expected six whole numbers from 0 to 10, one per signal"
+                )
+            };
+            s.split.weights = w
+                .as_slice()
+                .try_into()
+                .ok()
+                .filter(|w: &[i64; 6]| w.iter().all(|x| (0..=10).contains(x)))
+                .ok_or_else(bad)?;
+        }
         let share =
             |v: Option<f64>, key: &str, into: &mut f64| -> std::result::Result<(), String> {
                 if let Some(v) = v {
@@ -416,6 +447,11 @@ fn resolve(
             sp.velocity_share,
             "velocity_share",
             &mut s.split.velocity_share,
+        )?;
+        share(
+            sp.carry_over_margin,
+            "carry_over_margin",
+            &mut s.split.carry_over_margin,
         )?;
         if let Some(p) = sp.max_points {
             if !(p > 0.0 && p.is_finite()) {

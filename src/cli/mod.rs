@@ -331,6 +331,10 @@ pub struct GenerateArgs {
     pub start: NaiveDate,
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write what the generator knows of each story (its work in days, whether it was
+    /// carried over and "really too big") to this CSV file, for checking the split list
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -357,6 +361,23 @@ pub enum BenchCmd {
     /// Serve an organisation-sized data set on loopback and drive the Sprint Review, team,
     /// split and dashboard pages with a bounded load generator; print throughput and latency
     Serve(BenchArgs),
+    /// Check the split list against the generator's truth (stories carried over or longer
+    /// than a sprint): precision, recall and the share of the backlog listed, per seed
+    Splits {
+        #[arg(long, default_value_t = 20)]
+        teams: usize,
+        #[arg(long, default_value_t = 12)]
+        sprints: usize,
+        /// The data sets' seeds, comma-separated
+        #[arg(long, default_value = "42,7,3", value_delimiter = ',')]
+        seeds: Vec<u64>,
+        /// Work folder (default: a new temporary folder, removed afterwards)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Keep the work folder
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -449,6 +470,7 @@ impl Cli {
                     start: g.start,
                 },
                 out: g.out,
+                truth: g.truth,
             }),
             Cmd::Info { ingests } => Command::Info { ingests },
             Cmd::Points {
@@ -596,6 +618,29 @@ impl Cli {
             Cmd::Bench(BenchCmd::Metrics(b)) => Command::Bench(BenchCommand::Metrics(b.into())),
             Cmd::Bench(BenchCmd::Ingest(b)) => Command::Bench(BenchCommand::Ingest(b.into())),
             Cmd::Bench(BenchCmd::Serve(b)) => Command::Bench(BenchCommand::Serve(b.into())),
+            Cmd::Bench(BenchCmd::Splits {
+                teams,
+                sprints,
+                seeds,
+                dir,
+                keep,
+            }) => {
+                if teams == 0 || sprints == 0 || seeds.is_empty() {
+                    return Err(Error::Usage(
+                        "--teams and --sprints must be at least 1 and --seeds name one seed or more"
+                            .into(),
+                    ));
+                }
+                Command::Bench(BenchCommand::Splits(
+                    crate::devtools::splitcheck::SplitCheckSpec {
+                        teams,
+                        sprints,
+                        seeds,
+                        dir,
+                        keep,
+                    },
+                ))
+            }
             Cmd::Bench(BenchCmd::Import {
                 rows,
                 seed,

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 pub struct GenerateArgs {
     pub params: GenParams,
     pub out: PathBuf,
+    pub truth: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -21,6 +22,7 @@ pub enum BenchArgs {
     Metrics(BenchSpec),
     Ingest(BenchSpec),
     Serve(BenchSpec),
+    Splits(crate::devtools::splitcheck::SplitCheckSpec),
     Import {
         rows: usize,
         seed: u64,
@@ -31,6 +33,9 @@ pub enum BenchArgs {
 
 pub fn generate(a: &GenerateArgs, out: &mut dyn Write) -> Result<()> {
     let s = run_generate(&a.params, &a.out)?;
+    if let Some(t) = &a.truth {
+        crate::devtools::generate::write_truth(t, &s.truth)?;
+    }
     write(
         out,
         &format!(
@@ -50,6 +55,9 @@ pub fn bench(c: &Config, a: &BenchArgs, out: &mut dyn Write) -> Result<()> {
         BenchArgs::Metrics(b) => bench::metrics(b)?.write_to(c.format, c.json, out),
         BenchArgs::Ingest(b) => bench::ingest(b)?.write_to(c.format, c.json, out),
         BenchArgs::Serve(b) => loadbench::serve(b)?.write_to(c.format, c.json, out),
+        BenchArgs::Splits(b) => {
+            crate::devtools::splitcheck::check(b)?.write_to(c.format, c.json, out)
+        }
         BenchArgs::Import {
             rows,
             seed,

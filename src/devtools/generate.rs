@@ -7,14 +7,24 @@
 //! The model (see README "Generated data"):
 //! - teams of 4-9 voters, on Fibonacci, modified Fibonacci, powers of two or T-shirt decks;
 //!   four teams to a program; one team in five runs one-week sprints, the rest two weeks;
-//! - every story has a true size (a deck step); each voter sees it through their own bias and
-//!   the story's ambiguity. An ambiguous story splits the table (votes from 5 to 13), brings
-//!   `?` cards, and needs further rounds; each round pulls the votes toward the last round's
-//!   median until the spread is at most one card step (or four rounds have passed);
-//! - sprints commit about the team's capacity, add work mid-sprint and remove some; cycle time
-//!   grows with the true size with noise, and each team has one size bucket it systematically
-//!   underestimates (those stories take about twice as long); unfinished items carry over;
+//! - voters differ in skill (how far their card wanders from the story's size) and bias (some
+//!   run high, some low; now and then one voter far more than the rest);
+//! - every story has a true size (a deck step) and an amount of work in days that grows with it.
+//!   Most stories are clear: the first round mostly agrees within a card. About one in five is
+//!   ambiguous: it splits the table (votes from 5 to 13), brings `?` cards, needs further rounds,
+//!   and half of those hide extra work (they take about 1.8 times as long as their size says);
+//! - discussion between rounds usually helps (three times in four the room moves toward the
+//!   story's size) but not always (else it follows its lowest or highest voter); rounds go on
+//!   until the spread is at most one card step or four rounds have passed;
+//! - sprints commit about the team's capacity, add work mid-sprint and remove some; each team
+//!   has one card it systematically underestimates (those stories take 1.8 times as long);
+//!   unfinished items carry over;
+//! - one team in four inflates its points: its cards creep up 0.12 steps a sprint (at most
+//!   1.5), so the same card means less work and velocity rises with no more delivered;
 //! - steadier and noisier teams (the capacity's spread differs); one team in three logs hours.
+//!
+//! The truth the generator knows and the metrics cannot read ([`StoryTruth`]): a story is
+//! "really too big" when it was carried over or its work takes longer than the team's sprint.
 
 use crate::domain::{BuiltinDeck, Deck};
 use crate::error::{Error, Result};
@@ -55,6 +65,24 @@ pub struct GenSummary {
     pub votes: usize,
     pub sprint_items: usize,
     pub files: Vec<PathBuf>,
+    /// Per story, what the generator knows of it (never written with the data).
+    #[serde(skip)]
+    pub truth: Vec<StoryTruth>,
+}
+
+/// What the generator knows of a story that the data does not say outright.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoryTruth {
+    pub team: String,
+    pub story: String,
+    /// The story's work in days.
+    pub work_days: f64,
+    /// It was carried over at the end of a sprint.
+    pub carried_over: bool,
+    /// It was done in some sprint (else it is in the backlog at the end).
+    pub done: bool,
+    /// "Really too big": carried over, or its work takes longer than the team's sprint.
+    pub too_big: bool,
 }
 
 const TEAM_NAMES: &[&str] = &[
@@ -133,7 +161,7 @@ struct TeamPlan {
     program: &'static str,
     deck: Deck,
     builtin: BuiltinDeck,
-    voters: Vec<(String, f64)>,
+    voters: Vec<Voter>,
     sprint_days: i64,
     capacity: f64,
     steadiness: f64,
@@ -141,6 +169,26 @@ struct TeamPlan {
     slow_bucket: usize,
     logs_hours: bool,
     hours_per_point: f64,
+    /// Card steps the team's votes creep up each sprint (point inflation).
+    inflation: f64,
+}
+
+/// A voter: name, bias in card steps (above zero: votes high), skill (the sd of their card
+/// around the story's size, in steps, for a clear story).
+struct Voter {
+    name: String,
+    bias: f64,
+    skill: f64,
+}
+
+/// The most card steps a team's points inflate.
+const MAX_INFLATION: f64 = 1.5;
+
+impl TeamPlan {
+    /// Card steps the votes have crept up by sprint `s` (0-based).
+    fn drift(&self, s: usize) -> f64 {
+        (self.inflation * s as f64).min(MAX_INFLATION)
+    }
 }
 
 fn plan_team(rng: &mut Rng, i: usize) -> TeamPlan {
@@ -170,11 +218,18 @@ fn plan_team(rng: &mut Rng, i: usize) -> TeamPlan {
     let offset = rng.range(0, VOTERS.len() as i64 - 1) as usize;
     for k in 0..n_voters {
         let name = VOTERS[(offset + k * 7) % VOTERS.len()];
-        // A voter's bias in card steps: most are close, one may run high or low.
-        voters.push((
-            format!("{name}.{}", (b'a' + (i % 26) as u8) as char),
-            rng.normal() * 0.35,
-        ));
+        // A voter's bias in card steps: most are close; in half the teams one runs far high
+        // or low.
+        let bias = if k == 0 && rng.chance(0.5) {
+            if rng.chance(0.5) { 0.6 } else { -0.6 }
+        } else {
+            rng.normal() * 0.15
+        };
+        voters.push(Voter {
+            name: format!("{name}.{}", (b'a' + (i % 26) as u8) as char),
+            bias,
+            skill: 0.15 + rng.unit() * 0.35,
+        });
     }
     let sprint_days = if i % 5 == 4 { 7 } else { 14 };
     let steadiness = if i.is_multiple_of(3) {
@@ -198,6 +253,7 @@ fn plan_team(rng: &mut Rng, i: usize) -> TeamPlan {
         overcommit: 1.0 + rng.unit() * 0.25,
         logs_hours: i % 3 == 1,
         hours_per_point: 3.0 + rng.unit() * 4.0,
+        inflation: if i % 4 == 1 { 0.12 } else { 0.0 },
     }
 }
 
@@ -255,6 +311,8 @@ struct Story {
     step: usize,
     points: f64,
     true_step: usize,
+    /// The work in days, drawn when the story is written.
+    work_days: f64,
 }
 
 /// Writes the data set into `out`: teams.csv, decks.csv, sprints.csv, stories.csv, votes.csv,
@@ -290,6 +348,7 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
         "team,sprint_id,story,committed,removed,points_start,points_end,status,started_at,completed_at,actual_hours",
     )?;
 
+    let mut truth: Vec<StoryTruth> = Vec::new();
     for i in 0..params.teams {
         let team = plan_team(&mut rng, i);
         let display = {
@@ -316,10 +375,14 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
             &mut stories_f,
             &mut votes_f,
             &mut items_f,
+            &mut truth,
         )?;
     }
 
-    let mut summary = GenSummary::default();
+    let mut summary = GenSummary {
+        truth,
+        ..GenSummary::default()
+    };
     for (f, slot) in [
         (teams_f, &mut summary.teams),
         (decks_f, &mut summary.decks),
@@ -333,6 +396,49 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
         summary.files.push(path);
     }
     Ok(summary)
+}
+
+/// Writes what the generator knows of each story: team, story, work_days, carried_over,
+/// too_big.
+pub fn write_truth(path: &Path, truth: &[StoryTruth]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Usage(format!("--truth {}: not a file name", path.display())))?;
+    let mut f = Out::create(
+        if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        },
+        &name.to_string_lossy(),
+        "team,story,work_days,carried_over,too_big",
+    )?;
+    for t in truth {
+        f.row(&[
+            &t.team,
+            &t.story,
+            &format!("{:.2}", t.work_days),
+            if t.carried_over { "true" } else { "false" },
+            if t.too_big { "true" } else { "false" },
+        ])?;
+    }
+    f.finish().map(|_| ())
+}
+
+/// How often a story's true size is each of the six steps a deck offers, smallest first.
+const SIZE_WEIGHTS: [f64; 6] = [0.14, 0.22, 0.24, 0.2, 0.13, 0.07];
+
+/// An index drawn with the given weights (summing to 1).
+fn weighted(rng: &mut Rng, weights: &[f64]) -> usize {
+    let mut x = rng.unit();
+    for (k, w) in weights.iter().enumerate() {
+        if x < *w {
+            return k;
+        }
+        x -= w;
+    }
+    weights.len() - 1
 }
 
 /// The steps of a deck a story can truly be (no 0, none past the deck's useful range).
@@ -354,8 +460,13 @@ fn generate_team(
     stories_f: &mut Out,
     votes_f: &mut Out,
     items_f: &mut Out,
+    truth: &mut Vec<StoryTruth>,
 ) -> Result<()> {
     let (lo, hi) = size_steps(&team.deck);
+    let first_truth = truth.len();
+    // Carried-over stories, by key.
+    let mut carried: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut finished: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut story_no = 100usize;
     let mut carry: Vec<(Story, NaiveDateTime, NaiveDateTime)> = Vec::new();
     // Stories estimated in refinement, waiting to be planned (oldest first).
@@ -379,9 +490,11 @@ fn generate_team(
         let session = format!("{}-P{}", team.prefix, s + 1);
         let planning = start.and_hms_opt(9, 30, 0).expect("valid time");
 
-        // This sprint's capacity in points, noisier for noisier teams.
-        let capacity =
-            (team.capacity * (1.0 + rng.normal() * team.steadiness)).max(team.capacity * 0.3);
+        // This sprint's capacity in points, noisier for noisier teams; an inflating team's
+        // points grow with its cards (about 1.6 times a card step) for the same work.
+        let drift = team.drift(s);
+        let inflated = team.capacity * 1.6f64.powf(drift);
+        let capacity = (inflated * (1.0 + rng.normal() * team.steadiness)).max(inflated * 0.3);
         let target = capacity * team.overcommit;
 
         let mut new_story = |rng: &mut Rng,
@@ -392,17 +505,32 @@ fn generate_team(
          -> Result<Story> {
             story_no += 1;
             let key = format!("{}-{}", team.prefix, story_no);
-            // True size: small and middle sizes are most common.
-            let r = rng.unit();
-            let true_step =
-                (lo + ((r * r * 1.3 + rng.unit() * 0.4) * (hi - lo + 1) as f64) as usize).min(hi);
-            let ambiguity = if rng.chance(0.22) {
-                1.3 + rng.unit()
+            // True size: small and middle sizes are most common, the largest rare; teams with
+            // one-week sprints write stories a card smaller.
+            let shorter = usize::from(team.sprint_days < 14);
+            let true_step = (lo + weighted(rng, &SIZE_WEIGHTS))
+                .saturating_sub(shorter)
+                .clamp(lo, hi);
+            let ambiguous = rng.chance(0.2);
+            let ambiguity = if ambiguous {
+                1.8 + rng.unit() * 0.8
             } else {
-                0.35 + rng.unit() * 0.3
+                0.4 + rng.unit() * 0.2
             };
-            let step = vote_story(rng, team, &key, session, at, true_step, ambiguity, votes_f)?;
+            let step = vote_story(
+                rng, team, &key, session, at, true_step, ambiguity, drift, votes_f,
+            )?;
             let points = team.deck.cards[step].value.unwrap_or(0.0);
+            // The work: grows with the true size; the team's underestimated card and the
+            // hidden work of half the ambiguous stories take 1.8 times as long.
+            let true_points = team.deck.cards[true_step].value.unwrap_or(1.0).max(0.5);
+            let slow = if step == team.slow_bucket { 1.8 } else { 1.0 };
+            let hidden = if ambiguous && rng.chance(0.85) {
+                1.8
+            } else {
+                1.0
+            };
+            let work_days = true_points.powf(0.85) * slow * hidden * (rng.normal() * 0.25).exp();
             let kind = if rng.chance(0.8) {
                 "story"
             } else if rng.chance(0.7) {
@@ -425,11 +553,20 @@ fn generate_team(
                 &ts(at - Duration::days(rng.range(1, 30))),
                 &crate::domain::format_number(points),
             ])?;
+            truth.push(StoryTruth {
+                team: team.key.clone(),
+                story: key.clone(),
+                work_days,
+                carried_over: false,
+                done: false,
+                too_big: false,
+            });
             Ok(Story {
                 key,
                 step,
                 points,
                 true_step,
+                work_days,
             })
         };
 
@@ -503,16 +640,7 @@ fn generate_team(
                     };
                     let started = start.and_hms_opt(10, 0, 0).expect("valid")
                         + Duration::minutes((offset * 24.0 * 60.0) as i64);
-                    let true_points = team.deck.cards[story.true_step]
-                        .value
-                        .unwrap_or(1.0)
-                        .max(0.5);
-                    let slow = if story.step == team.slow_bucket {
-                        2.0
-                    } else {
-                        1.0
-                    };
-                    let days = 0.9 * true_points.powf(0.65) * slow * (rng.normal() * 0.35).exp();
+                    let days = story.work_days;
                     (
                         started,
                         started + Duration::minutes((days * 24.0 * 60.0) as i64 + 60),
@@ -571,15 +699,26 @@ fn generate_team(
                 &completed.map(ts).unwrap_or_default(),
                 &hours,
             ])?;
+            if status == "done" {
+                finished.insert(story.key.clone());
+            }
             if status == "not_done" {
+                carried.insert(story.key.clone());
                 carry.push((story, started, done_at));
             }
         }
     }
+    let days = team.sprint_days as f64;
+    for t in &mut truth[first_truth..] {
+        t.carried_over = carried.contains(&t.story);
+        t.done = finished.contains(&t.story);
+        t.too_big = t.carried_over || t.work_days > days;
+    }
     Ok(())
 }
 
-/// Plays the Planning Poker rounds of one story; returns the agreed deck step.
+/// Plays the Planning Poker rounds of one story; returns the agreed deck step. `ambiguity`
+/// widens every voter's spread; `drift` is the team's point inflation in card steps.
 #[allow(clippy::too_many_arguments)]
 fn vote_story(
     rng: &mut Rng,
@@ -589,15 +728,18 @@ fn vote_story(
     at: NaiveDateTime,
     true_step: usize,
     ambiguity: f64,
+    drift: f64,
     votes_f: &mut Out,
 ) -> Result<usize> {
     let max_step = team.deck.cards.len() as f64 - 1.0;
-    let mut center = true_step as f64;
-    let mut sigma = ambiguity;
+    // What the room reads as the story's size: its true size, inflated.
+    let size = true_step as f64 + drift;
+    // Where the room's votes gather in this round; round 1 reads the story alone.
+    let mut target: Option<f64> = None;
     let mut round = 1;
     loop {
         let mut steps: Vec<usize> = Vec::new();
-        for (k, (voter, bias)) in team.voters.iter().enumerate() {
+        for (k, v) in team.voters.iter().enumerate() {
             let at = at + Duration::seconds(round as i64 * 90 + k as i64 * 7);
             let unsure = rng.chance(if ambiguity > 1.0 && round == 1 {
                 0.18
@@ -611,9 +753,12 @@ fn vote_story(
                     "☕".to_string()
                 }
             } else {
-                let x = (center + bias + rng.normal() * sigma)
-                    .round()
-                    .clamp(0.0, max_step) as usize;
+                let x = match target {
+                    None => size + v.bias + rng.normal() * v.skill * ambiguity,
+                    // After the discussion each voter keeps half their bias and a smaller spread.
+                    Some(t) => t + 0.5 * v.bias + rng.normal() * v.skill * 0.5,
+                };
+                let x = x.round().clamp(0.0, max_step) as usize;
                 steps.push(x);
                 team.deck.cards[x].shown.clone()
             };
@@ -622,7 +767,7 @@ fn vote_story(
                 session,
                 story,
                 &round.to_string(),
-                voter,
+                &v.name,
                 &card,
                 &ts(at),
             ])?;
@@ -633,16 +778,26 @@ fn vote_story(
             _ => 99,
         };
         let median = if steps.is_empty() {
-            true_step
+            size.round().clamp(0.0, max_step) as usize
         } else {
             steps[steps.len() / 2]
         };
         if spread <= 1 || round >= 4 {
             return Ok(median);
         }
-        // The discussion pulls the table toward what was said.
-        center = 0.5 * center + 0.5 * median as f64;
-        sigma *= 0.45;
+        // The discussion: usually the voters who saw what others missed explain it and the
+        // room moves toward the story's size; sometimes it follows its lowest or highest voter.
+        target = Some(if rng.chance(0.75) {
+            0.7 * size + 0.3 * median as f64
+        } else if let (Some(lo), Some(hi)) = (steps.first(), steps.last()) {
+            if rng.chance(0.5) {
+                *lo as f64
+            } else {
+                *hi as f64
+            }
+        } else {
+            size
+        });
         round += 1;
     }
 }

@@ -1,5 +1,9 @@
 //! Split recommendations: a story is flagged when any of the six signals of the design fires,
-//! each with its reason in words; stories are ranked by how many fire.
+//! each with its reason in words. Its score adds the weights of the signals that fire (by
+//! default 3 for signal 5, "half a sprint's velocity", and 1 for every other). Stories at the
+//! cut (4 by default: half a sprint's velocity and one more signal agreeing, or four other
+//! signals at once) are listed to split, ranked by score; the rest of the flagged stories are
+//! watched.
 
 use crate::error::Result;
 use crate::metrics::{accuracy, frame, spread, velocity};
@@ -7,7 +11,7 @@ use crate::settings::{Settings, SplitThresholds};
 use crate::store::Store;
 use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 pub const STORY_STATUS: &str = include_str!("../../queries/metrics/story_status.sql");
 pub const CARRY_OVER_BY_POINTS: &str =
@@ -64,11 +68,18 @@ pub struct Signal {
     /// 1 to 6, as numbered in the design.
     pub signal: SignalKind,
     pub reason: String,
+    /// What it adds to the score: the signal's weight (signal 6 one more when most stories of
+    /// the size overran).
+    pub weight: i64,
 }
 
 impl Signal {
     fn new(signal: SignalKind, reason: String) -> Signal {
-        Signal { signal, reason }
+        Signal {
+            signal,
+            reason,
+            weight: 1,
+        }
     }
 }
 
@@ -83,6 +94,8 @@ pub struct SplitCandidate {
     pub last_spread: Option<i64>,
     pub question_share: Option<f64>,
     pub signals: Vec<Signal>,
+    /// The weights of the signals that fire, added.
+    pub score: i64,
     /// Signals that cannot be told (the votes hold only the last round), with the reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown_signals: Vec<Signal>,
@@ -93,11 +106,27 @@ pub struct SplitReport {
     /// "sprint S" or "backlog".
     pub scope: String,
     pub stories_checked: usize,
+    /// The score at which a story is listed to split (of the first team checked).
+    pub score_cut: i64,
+    /// Stories to split: score at the cut or above, highest first.
     pub candidates: Vec<SplitCandidate>,
+    /// Stories some signal flags with a score below the cut: to watch, not to split yet.
+    pub watch: Vec<SplitCandidate>,
     /// Stories checked that trip no signal that can be told, while signals 1-3 cannot be
     /// (their votes hold only the last round): not candidates, not cleared either.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub undecided: Vec<SplitCandidate>,
+}
+
+/// A signal with its weight of the settings (signal 6's extra weight kept).
+fn weigh(mut s: Signal, th: &SplitThresholds) -> Signal {
+    s.weight += th.weights[usize::from(s.signal.number()) - 1] - 1;
+    s
+}
+
+/// The split score of the signals that fire: their weights added.
+pub fn score(signals: &[Signal]) -> i64 {
+    signals.iter().map(|s| s.weight).sum()
 }
 
 fn pts(v: f64) -> String {
@@ -149,13 +178,14 @@ pub fn splits(
             .copied()
             .unwrap_or(settings.team(team).sprint_days as f64)
     };
-    // Per team and point value: 85th-percentile cycle time, carry-over rate.
-    let p85: HashMap<(String, u64), f64> = acc
+    // Per team and point value: 85th-percentile cycle time (with the items behind it),
+    // carry-over rate (with the committed items behind it); per team its own carry-over rate.
+    let p85: HashMap<(String, u64), (f64, usize)> = acc
         .buckets
         .iter()
         .filter_map(|b| {
             b.p85_days
-                .map(|d| ((b.team.clone(), b.points.to_bits()), d))
+                .map(|d| ((b.team.clone(), b.points.to_bits()), (d, b.items)))
         })
         .collect();
     let co = store.query_frame(
@@ -163,26 +193,29 @@ pub fn splits(
         CARRY_OVER_BY_POINTS,
         duckdb::params![q.team, q.program],
     )?;
-    let mut carry: HashMap<(String, u64), f64> = HashMap::new();
-    let mut team_rates: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut carry: HashMap<(String, u64), Carry> = HashMap::new();
+    let mut team_carry: HashMap<String, Carry> = HashMap::new();
     if co.height() > 0 {
         let t = frame::strings(&co, "team")?;
         let p = frame::floats(&co, "points")?;
-        let r = frame::floats(&co, "carry_over_rate")?;
+        let n = frame::ints(&co, "committed_items")?;
+        let c = frame::ints(&co, "carried_items")?;
+        let o = frame::ints(&co, "overran_items")?;
         for i in 0..co.height() {
-            if let (Some(t), Some(p), Some(r)) = (&t[i], p[i], r[i]) {
-                carry.insert((t.clone(), p.to_bits()), r);
-                team_rates.entry(t.clone()).or_default().push(r);
+            if let (Some(t), Some(p), Some(n), Some(c)) = (&t[i], p[i], n[i], c[i]) {
+                let bucket = Carry {
+                    committed: n,
+                    carried: c,
+                    overran: o[i].unwrap_or(c),
+                };
+                carry.insert((t.clone(), p.to_bits()), bucket);
+                let all = team_carry.entry(t.clone()).or_default();
+                all.committed += n;
+                all.carried += c;
+                all.overran += bucket.overran;
             }
         }
     }
-    let median_rate: HashMap<String, f64> = team_rates
-        .into_iter()
-        .filter_map(|(t, r)| {
-            crate::metrics::stats::quantile_sorted(&crate::metrics::stats::sorted(&r), 0.5)
-                .map(|m| (t, m))
-        })
-        .collect();
 
     // The stories to check, and what the votes said of each.
     let st = store.query_frame(
@@ -199,6 +232,7 @@ pub fn splits(
     }
     let mut candidates = Vec::new();
     let mut undecided = Vec::new();
+    let mut watch = Vec::new();
     let mut checked = 0;
     if st.height() > 0 {
         let team = frame::strings(&st, "team")?;
@@ -258,14 +292,18 @@ pub fn splits(
                         sprint_days(t),
                         p85.get(&k).copied(),
                         carry.get(&k).copied(),
-                        median_rate.get(t).copied(),
+                        team_carry.get(t).copied(),
+                        th,
                     )
                 }),
             ]
             .into_iter()
             .flatten()
+            .map(|s| weigh(s, th))
             .collect();
+            let score = score(&signals);
             let row = SplitCandidate {
+                score,
                 team: t.clone(),
                 story: key.clone(),
                 title: title[i].clone(),
@@ -277,17 +315,19 @@ pub fn splits(
                 signals,
                 unknown_signals,
             };
-            if !row.signals.is_empty() {
+            if row.score >= th.score_cut {
                 candidates.push(row);
+            } else if !row.signals.is_empty() {
+                watch.push(row);
             } else if !row.unknown_signals.is_empty() {
                 undecided.push(row);
             }
         }
     }
-    candidates.sort_by(|a, b| {
-        b.signals
-            .len()
-            .cmp(&a.signals.len())
+    let ranked = |a: &SplitCandidate, b: &SplitCandidate| {
+        b.score
+            .cmp(&a.score)
+            .then(b.signals.len().cmp(&a.signals.len()))
             .then(
                 b.estimate
                     .partial_cmp(&a.estimate)
@@ -295,14 +335,18 @@ pub fn splits(
             )
             .then(a.team.cmp(&b.team))
             .then(a.story.cmp(&b.story))
-    });
+    };
+    candidates.sort_by(ranked);
+    watch.sort_by(ranked);
     Ok(SplitReport {
         scope: match q.sprint {
             Some(s) => format!("sprint {s}"),
             None => "backlog".into(),
         },
         stories_checked: checked,
+        score_cut: settings.team(q.team.unwrap_or_default()).split.score_cut,
         candidates,
+        watch,
         undecided,
     })
 }
@@ -393,38 +437,149 @@ fn velocity_share(e: f64, rolling: Option<f64>, th: &SplitThresholds) -> Option<
     })
 }
 
-/// Signal 6: stories of this size take longer than a sprint (85th percentile of cycle time),
-/// or carry over more often than the team's median size does.
+/// Committed items of a size bucket (or of a whole team) and those carried over.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Carry {
+    pub committed: i64,
+    pub carried: i64,
+    /// Carried over, or done after longer than their sprint lasts.
+    pub overran: i64,
+}
+
+impl Carry {
+    fn rate(self) -> Option<f64> {
+        (self.committed > 0).then(|| self.carried as f64 / self.committed as f64)
+    }
+}
+
+/// Signal 6: stories of this size take longer than a sprint (85th percentile of the cycle
+/// time of at least `min_items` done items), or at least `min_items` committed stories of this
+/// size carried over materially more often than the team's committed stories did (by
+/// `carry_over_margin` or more).
 fn size_history(
     e: f64,
     days: f64,
-    p85: Option<f64>,
-    carry_rate: Option<f64>,
-    median_rate: Option<f64>,
+    p85: Option<(f64, usize)>,
+    bucket: Option<Carry>,
+    team: Option<Carry>,
+    th: &SplitThresholds,
 ) -> Option<Signal> {
-    if let Some(p) = p85
+    let mut signal = size_history_reason(e, days, p85, bucket, team, th)?;
+    // Most committed stories of this size overran: the history speaks louder.
+    if let Some(b) = bucket
+        && b.committed >= th.min_items
+        && 2 * b.overran >= b.committed
+    {
+        signal.weight += 1;
+        signal.reason.push_str(&format!(
+            "; {} of {} committed {}-point stories overran (carried over or longer than their sprint)",
+            b.overran,
+            b.committed,
+            pts(e)
+        ));
+    }
+    Some(signal)
+}
+
+fn size_history_reason(
+    e: f64,
+    days: f64,
+    p85: Option<(f64, usize)>,
+    bucket: Option<Carry>,
+    team: Option<Carry>,
+    th: &SplitThresholds,
+) -> Option<Signal> {
+    if let Some((p, n)) = p85
+        && n as i64 >= th.min_items
         && p > days
     {
         return Some(Signal::new(
             SignalKind::SizeHistory,
             format!(
-                "{}-point stories take up to {} days (85th percentile), longer than the {}-day sprint",
+                "{}-point stories take up to {} days (85th percentile of {n}), longer than the {}-day sprint",
                 pts(e),
                 pts(p),
                 days
             ),
         ));
     }
-    let (r, m) = (carry_rate?, median_rate?);
-    (r > m).then(|| {
+    let (b, t) = (bucket?, team?);
+    let (r, m) = (b.rate()?, t.rate()?);
+    (b.committed >= th.min_items && r >= m + th.carry_over_margin).then(|| {
         Signal::new(
             SignalKind::SizeHistory,
             format!(
-                "{:.0}% of committed {}-point stories carried over, above the team's median of {:.0}%",
-                r * 100.0,
+                "{} of {} committed {}-point stories carried over ({:.0}%), against {:.0}% of the team's (margin {:.0} points)",
+                b.carried,
+                b.committed,
                 pts(e),
-                m * 100.0
+                r * 100.0,
+                m * 100.0,
+                th.carry_over_margin * 100.0
             ),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn carry(committed: i64, carried: i64, overran: i64) -> Option<Carry> {
+        Some(Carry {
+            committed,
+            carried,
+            overran,
+        })
+    }
+
+    #[test]
+    fn size_history_needs_a_material_difference_and_enough_items() {
+        let th = SplitThresholds::default();
+        // 1 of 14 committed 13-point stories carried over (7%) against a team rate of 0%: below
+        // the 15-point margin, no signal (the sample data's old "7% vs 0%").
+        assert!(size_history(13.0, 14.0, None, carry(14, 1, 1), carry(60, 1, 1), &th).is_none());
+        // 4 of 10 (40%) against 6 of 60 (10%): 30 points above, the signal fires with weight 1.
+        let s = size_history(8.0, 14.0, None, carry(10, 4, 4), carry(60, 6, 6), &th).unwrap();
+        assert_eq!(s.weight, 1);
+        assert_eq!(
+            s.reason,
+            "4 of 10 committed 8-point stories carried over (40%), against 10% of the team's (margin 15 points)"
+        );
+        // The same rates over 4 committed stories (fewer than min_items 5): no signal.
+        assert!(size_history(8.0, 14.0, None, carry(4, 2, 2), carry(60, 6, 6), &th).is_none());
+        // 85th percentile 16 days over 6 items, longer than the 14-day sprint; and 3 of 6
+        // committed stories overran (half): the signal weighs one more.
+        let s = size_history(
+            13.0,
+            14.0,
+            Some((16.0, 6)),
+            carry(6, 1, 3),
+            carry(60, 6, 9),
+            &th,
+        )
+        .unwrap();
+        assert_eq!(s.weight, 2);
+        assert!(
+            s.reason.starts_with(
+                "13-point stories take up to 16 days (85th percentile of 6), longer than the 14-day sprint; 3 of 6"
+            ),
+            "{}",
+            s.reason
+        );
+        // The same percentile over 4 items says nothing.
+        assert!(size_history(13.0, 14.0, Some((16.0, 4)), None, None, &th).is_none());
+    }
+
+    #[test]
+    fn the_score_adds_the_weights() {
+        let th = SplitThresholds::default();
+        let signals = vec![
+            weigh(large(13.0, &th).unwrap(), &th),
+            weigh(velocity_share(13.0, Some(20.0), &th).unwrap(), &th),
+        ];
+        // Signal 4 weighs 1, signal 5 weighs 3: 4, the default cut.
+        assert_eq!(score(&signals), 4);
+        assert_eq!(score(&signals[..1]), 1);
+    }
 }

@@ -702,16 +702,25 @@ impl Render for AccuracyReport {
 impl Render for SplitReport {
     fn tables(&self, format: Format) -> Result<String> {
         let mut t = Table::new(
-            &["rank", "team", "story", "title", "points", "signals", "why"],
-            &[true, false, false, false, true, true, false],
+            &[
+                "rank", "list", "team", "story", "title", "points", "score", "signals", "why",
+            ],
+            &[true, false, false, false, false, true, true, true, false],
         );
-        for (k, c) in self.candidates.iter().enumerate() {
+        let rows = self
+            .candidates
+            .iter()
+            .map(|c| ("split", c))
+            .chain(self.watch.iter().map(|c| ("watch", c)));
+        for (k, (list, c)) in rows.enumerate() {
             t.row(vec![
                 (k + 1).to_string(),
+                list.to_string(),
                 c.team.clone(),
                 c.story.clone(),
                 c.title.clone().unwrap_or_default(),
                 num(c.estimate, 1),
+                c.score.to_string(),
                 c.signals.len().to_string(),
                 c.signals
                     .iter()
@@ -723,10 +732,12 @@ impl Render for SplitReport {
         let mut out = t.render(format);
         if format == Format::Table {
             out.push_str(&format!(
-                "{} of {} stories in the {} have a reason to be split\n",
+                "{} of {} stories in the {} to split (score {} or more); {} more to watch\n",
                 self.candidates.len(),
                 self.stories_checked,
-                self.scope
+                self.scope,
+                self.score_cut,
+                self.watch.len()
             ));
         }
         Ok(out)

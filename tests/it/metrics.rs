@@ -597,9 +597,13 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["scope"], "backlog");
     assert_eq!(v["stories_checked"], 3);
-    let c = v["candidates"].as_array().unwrap();
+    // At the default cut (4) neither is listed: T-1 trips signals 1-3 (score 3), T-2 signal 4
+    // (score 1); both are watched, highest score first.
+    assert_eq!(v["score_cut"], 4);
+    assert_eq!(v["candidates"].as_array().unwrap().len(), 0, "{v}");
+    let c = v["watch"].as_array().unwrap();
     assert_eq!(c.len(), 2, "{c:?}");
-    assert_eq!(c[0]["story"], "T-1");
+    assert_eq!((&c[0]["story"], &c[0]["score"]), (&"T-1".into(), &3.into()));
     let signals: Vec<u64> = c[0]["signals"]
         .as_array()
         .unwrap()
@@ -615,16 +619,57 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
         c[0]["signals"][2]["reason"],
         "50% of the votes were \"?\" (threshold 25%)"
     );
-    assert_eq!(c[1]["story"], "T-2");
+    assert_eq!((&c[1]["story"], &c[1]["score"]), (&"T-2".into(), &1.into()));
     assert_eq!(
         c[1]["signals"][0]["reason"],
         "estimated at 13 points (threshold 13)"
     );
-    // Settings next to the database raise the thresholds for team t.
+    // A lower cut lists T-1; a heavier signal 4 lists T-2 too (4 x 1).
+    let listed = |toml: &[u8]| -> Vec<(String, i64)> {
+        write(dir.path(), "sprintlens.toml", toml);
+        let v: serde_json::Value =
+            serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+        v["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["story"].as_str().unwrap().to_string(),
+                    c["score"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        listed(b"[teams.t.split]\nscore_cut = 3\n"),
+        vec![("T-1".to_string(), 3)]
+    );
+    assert_eq!(
+        listed(b"[teams.t.split]\nscore_cut = 3\nweights = [1, 1, 1, 4, 3, 1]\n"),
+        vec![("T-2".to_string(), 4), ("T-1".to_string(), 3)]
+    );
+    // Settings next to the database raise the thresholds for team t: nothing is flagged.
     write(dir.path(), "sprintlens.toml", b"[teams.t.split]\nround1_spread = 4\nlast_spread = 4\nquestion_share = 0.6\nmax_points = 21\n");
     let v: serde_json::Value =
         serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
     assert_eq!(v["candidates"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["watch"].as_array().unwrap().len(), 0, "{v}");
+    // Weights are six whole numbers.
+    write(
+        dir.path(),
+        "sprintlens.toml",
+        b"[defaults.split]\nweights = [1, 2]\n",
+    );
+    let r = sprintlens(&db, &["splits"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "sprintlens.toml: defaults.split.weights: expected six whole numbers from 0 to 10, one per signal"
+        ),
+        "{}",
+        r.stderr
+    );
     // A bad settings file is refused with its name and key.
     let bad = write(dir.path(), "bad.toml", b"[defaults]\nwindow = 0\n");
     let r = sprintlens(&db, &["--config", bad.to_str().unwrap(), "splits"]);

@@ -1187,17 +1187,29 @@ fn a_poker_tool_posts_its_rounds_live_and_every_round_is_kept() {
         (Some("live"), Some(6), Some(18))
     );
     assert!(sources[0]["last_voted_at"].is_string());
-    // Split candidates: WEB-1 (round-1 spread 2 steps, ? share) and WEB-2 (spread 5, three
-    // rounds); WEB-3 agreed at once.
+    // Flagged: WEB-1 (round-1 spread 2 steps: signal 1; its ? share is 1 of 6, below 25%)
+    // and WEB-2 (spread 5 and three rounds: signals 1 and 2), scores 1 and 2, below the cut
+    // of 4: watched, not listed to split; WEB-3 agreed at once.
     let splits = get_json(&addr, "/api/teams/web/splits");
-    let stories: Vec<&str> = splits["candidates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["story"].as_str().unwrap())
-        .collect();
-    assert!(
-        stories.contains(&"WEB-1") && stories.contains(&"WEB-2") && !stories.contains(&"WEB-3"),
+    let stories = |list: &str| -> Vec<(String, i64)> {
+        splits[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["story"].as_str().unwrap().to_string(),
+                    c["score"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(stories("candidates"), vec![], "{splits}");
+    let mut watch = stories("watch");
+    watch.sort();
+    assert_eq!(
+        watch,
+        vec![("WEB-1".to_string(), 1), ("WEB-2".to_string(), 2)],
         "{splits}"
     );
     drop(server);

@@ -84,7 +84,7 @@ pub fn team_card(store: &Store, team: &str) -> Result<Option<(String, Option<Str
     Ok(rows.into_iter().next())
 }
 
-/// The cards of every round of the team's split candidates, lowest first and without names:
+/// The cards of every round of the team's split candidates and watched stories, lowest first and without names:
 /// story -> ["round 1: 3 5 8 ?", ...] (kept in `d` after the first call).
 pub fn candidate_cards<'a>(
     store: &Store,
@@ -97,6 +97,7 @@ pub fn candidate_cards<'a>(
         .splits
         .candidates
         .iter()
+        .chain(&d.splits.watch)
         .map(|c| c.story.as_str())
         .collect();
     let mut rounds: BTreeMap<(String, String, i64), Vec<String>> = BTreeMap::new();

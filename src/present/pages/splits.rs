@@ -24,6 +24,8 @@ pub struct SplitPage {
     pub stories_checked: usize,
     pub thresholds: SplitThresholds,
     pub candidates: Vec<SplitRow>,
+    /// Stories some signal flags, scored below the cut: to watch.
+    pub watch: Vec<SplitRow>,
     /// Stories whose signals 1-3 cannot be told (votes of the last round only) and trip none
     /// of the others.
     pub undecided: Vec<splits::SplitCandidate>,
@@ -34,19 +36,20 @@ pub fn split_page(
     settings: &Settings,
     cards: &BTreeMap<String, Vec<String>>,
 ) -> SplitPage {
-    SplitPage {
-        head: d.head(),
-        stories_checked: d.splits.stories_checked,
-        thresholds: settings.team(&d.team).split.clone(),
-        candidates: d
-            .splits
-            .candidates
-            .iter()
+    let rows = |list: &[splits::SplitCandidate]| -> Vec<SplitRow> {
+        list.iter()
             .map(|c| SplitRow {
                 candidate: c.clone(),
                 cards: cards.get(&c.story).cloned().unwrap_or_default(),
             })
-            .collect(),
+            .collect()
+    };
+    SplitPage {
+        head: d.head(),
+        stories_checked: d.splits.stories_checked,
+        thresholds: settings.team(&d.team).split.clone(),
+        candidates: rows(&d.splits.candidates),
+        watch: rows(&d.splits.watch),
         undecided: d.splits.undecided.clone(),
     }
 }

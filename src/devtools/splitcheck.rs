@@ -1,0 +1,207 @@
+//! How well the split list finds the stories that really were too big: generated teams (whose
+//! generator knows, per story, whether it was carried over or its work outgrew a sprint), the
+//! backlog's split list at the default settings, and its precision and recall against that
+//! truth. The metrics never see the truth.
+
+use crate::devtools::generate::{self, GenParams};
+use crate::devtools::workdir::work_dir;
+use crate::domain::Scope;
+use crate::error::Result;
+use crate::ingest::{IngestRequest, ingest as run_ingest};
+use crate::metrics::team::Metrics;
+use crate::present::table::{Format, Render, Table};
+use crate::settings::Settings;
+use crate::store::Store;
+use chrono::Duration;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+/// The data sets the split list is checked on.
+#[derive(Debug, Clone)]
+pub struct SplitCheckSpec {
+    pub teams: usize,
+    pub sprints: usize,
+    pub seeds: Vec<u64>,
+    pub dir: Option<PathBuf>,
+    pub keep: bool,
+}
+
+/// The split list of one generated data set against its truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitCheckRow {
+    pub seed: u64,
+    pub teams: usize,
+    /// Backlog stories (not done) checked.
+    pub backlog: usize,
+    /// Of those, really too big.
+    pub too_big: usize,
+    /// Listed to split (score at the cut or above).
+    pub listed: usize,
+    /// Listed and really too big.
+    pub listed_too_big: usize,
+    /// Watched (flagged below the cut).
+    pub watched: usize,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    /// Listed / backlog, over all teams and for the team with the largest share.
+    pub listed_share: f64,
+    pub largest_team_share: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitCheck {
+    pub rows: Vec<SplitCheckRow>,
+    /// Over every data set.
+    pub total: SplitCheckRow,
+}
+
+fn ratio(a: usize, b: usize) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// Generates each seed's data set, ingests it, lists the backlog's split candidates as of the
+/// day after its last sprint, and compares them with the truth.
+pub fn check(spec: &SplitCheckSpec) -> Result<SplitCheck> {
+    let dir = work_dir(&spec.dir, spec.keep)?;
+    let settings = Settings::default();
+    let mut rows = Vec::new();
+    for &seed in &spec.seeds {
+        let params = GenParams {
+            teams: spec.teams,
+            sprints: spec.sprints,
+            seed,
+            ..GenParams::default()
+        };
+        let data = dir.path.join(format!("data-{seed}"));
+        let summary = generate::generate(&params, &data)?;
+        let db = dir.path.join(format!("check-{seed}.duckdb"));
+        run_ingest(
+            &db,
+            &IngestRequest {
+                paths: vec![data],
+                ..Default::default()
+            },
+        )?;
+        let store = Store::open_existing(&db)?;
+        // The day after the longest team calendar (two-week sprints) ends.
+        let as_of = params.start + Duration::days(14 * spec.sprints as i64);
+        let m = Metrics::new(&store, &settings, Scope::default(), as_of).stories_only();
+        let report = m.backlog_splits()?;
+        let truth: HashMap<(&str, &str), bool> = summary
+            .truth
+            .iter()
+            .filter(|t| !t.done)
+            .map(|t| ((t.team.as_str(), t.story.as_str()), t.too_big))
+            .collect();
+        let listed: HashSet<(&str, &str)> = report
+            .candidates
+            .iter()
+            .map(|c| (c.team.as_str(), c.story.as_str()))
+            .collect();
+        let mut per_team: HashMap<&str, (usize, usize)> = HashMap::new();
+        for (team, story) in truth.keys() {
+            let e = per_team.entry(team).or_default();
+            e.0 += 1;
+            e.1 += usize::from(listed.contains(&(*team, *story)));
+        }
+        let too_big = truth.values().filter(|t| **t).count();
+        let listed_too_big = listed
+            .iter()
+            .filter(|k| truth.get(k).copied().unwrap_or(false))
+            .count();
+        rows.push(SplitCheckRow {
+            seed,
+            teams: spec.teams,
+            backlog: report.stories_checked,
+            too_big,
+            listed: listed.len(),
+            listed_too_big,
+            watched: report.watch.len(),
+            precision: ratio(listed_too_big, listed.len()),
+            recall: ratio(listed_too_big, too_big),
+            listed_share: ratio(listed.len(), report.stories_checked).unwrap_or(0.0),
+            largest_team_share: per_team
+                .values()
+                .filter_map(|(n, l)| ratio(*l, *n))
+                .fold(0.0, f64::max),
+        });
+    }
+    let sum = |f: fn(&SplitCheckRow) -> usize| rows.iter().map(f).sum::<usize>();
+    let (backlog, too_big, listed, hits) = (
+        sum(|r| r.backlog),
+        sum(|r| r.too_big),
+        sum(|r| r.listed),
+        sum(|r| r.listed_too_big),
+    );
+    let total = SplitCheckRow {
+        seed: 0,
+        teams: spec.teams * rows.len(),
+        backlog,
+        too_big,
+        listed,
+        listed_too_big: hits,
+        watched: sum(|r| r.watched),
+        precision: ratio(hits, listed),
+        recall: ratio(hits, too_big),
+        listed_share: ratio(listed, backlog).unwrap_or(0.0),
+        largest_team_share: rows
+            .iter()
+            .map(|r| r.largest_team_share)
+            .fold(0.0, f64::max),
+    };
+    Ok(SplitCheck { rows, total })
+}
+
+impl Render for SplitCheck {
+    fn tables(&self, format: Format) -> Result<String> {
+        let mut t = Table::new(
+            &[
+                "seed",
+                "teams",
+                "backlog",
+                "too big",
+                "listed",
+                "listed & too big",
+                "watched",
+                "precision",
+                "recall",
+                "listed share",
+                "largest team share",
+            ],
+            &[
+                false, true, true, true, true, true, true, true, true, true, true,
+            ],
+        );
+        let pct = |x: Option<f64>| {
+            x.map(|v| format!("{:.2}", v))
+                .unwrap_or_else(|| "n/a".into())
+        };
+        for (label, r) in self
+            .rows
+            .iter()
+            .map(|r| (r.seed.to_string(), r))
+            .chain(std::iter::once(("all".to_string(), &self.total)))
+        {
+            t.row(vec![
+                label,
+                r.teams.to_string(),
+                r.backlog.to_string(),
+                r.too_big.to_string(),
+                r.listed.to_string(),
+                r.listed_too_big.to_string(),
+                r.watched.to_string(),
+                pct(r.precision),
+                pct(r.recall),
+                format!("{:.2}", r.listed_share),
+                format!("{:.2}", r.largest_team_share),
+            ]);
+        }
+        let mut s = String::from(
+            "split list against the generator's truth (backlog at the default settings; \
+             target: precision >= 0.60 at recall >= 0.50, at most a quarter of a backlog listed)\n\n",
+        );
+        s.push_str(&t.render(format));
+        Ok(s)
+    }
+}
