@@ -77,6 +77,8 @@ pub struct AccuracyReport {
     pub buckets: Vec<Bucket>,
     pub teams: Vec<TeamAccuracy>,
     pub reestimation: Vec<Reestimation>,
+    /// Estimates against outcomes per team (filled by the metrics chain, which has the spread).
+    pub outcomes: Vec<crate::metrics::outcome::TeamOutcomes>,
 }
 
 /// Average ranks (1-based), ties sharing the mean of their positions.
@@ -202,6 +204,7 @@ pub fn accuracy(
         buckets: Vec::new(),
         teams: Vec::new(),
         reestimation,
+        outcomes: Vec::new(),
     };
     for (team, items) in per_team {
         let timed: Vec<(f64, f64)> = items

@@ -8,6 +8,7 @@ pub mod accuracy;
 pub mod forecast;
 pub mod frame;
 pub mod leadership;
+pub mod outcome;
 pub mod par;
 pub mod points;
 pub mod rng;

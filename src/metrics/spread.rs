@@ -139,7 +139,7 @@ fn fnv(s: &str) -> u64 {
 }
 
 /// One team's deck: cards in order with their values.
-type DeckCards = Vec<(Name, Option<f64>)>;
+pub type DeckCards = Vec<(Name, Option<f64>)>;
 
 /// The deck card whose value is nearest to `v` (ties to the smaller card).
 pub fn snap(deck: &DeckCards, v: f64) -> Option<(usize, &Name)> {
@@ -298,7 +298,7 @@ fn round_spread(
 }
 
 /// Every team's deck, cards in order.
-fn decks(store: &Store) -> Result<HashMap<String, DeckCards>> {
+pub fn team_decks(store: &Store) -> Result<HashMap<String, DeckCards>> {
     let decks_df = store.query_frame("team_decks", TEAM_DECKS, [])?;
     let mut decks: HashMap<String, DeckCards> = HashMap::new();
     if decks_df.height() > 0 {
@@ -458,7 +458,7 @@ fn read_rounds(
 type Calibration = HashMap<Name, (usize, i64, i64)>;
 
 pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
-    let decks = decks(store)?;
+    let decks = team_decks(store)?;
     let voters: Vec<(String, String)> = if q.show_names || q.stories_only {
         Vec::new()
     } else {

@@ -166,16 +166,15 @@ impl<'a> Metrics<'a> {
     pub fn accuracy(&self) -> Result<&AccuracyReport> {
         once(&self.accuracy, || {
             let reestimation = accuracy::reestimation(self.spread()?);
-            accuracy::accuracy(
-                self.store,
-                &AccuracyQuery {
-                    team: self.scope.team_ref(),
-                    program: self.scope.program_ref(),
-                    sprint: self.filter.sprint.as_deref(),
-                    since: self.filter.since,
-                },
-                reestimation,
-            )
+            let q = AccuracyQuery {
+                team: self.scope.team_ref(),
+                program: self.scope.program_ref(),
+                sprint: self.filter.sprint.as_deref(),
+                since: self.filter.since,
+            };
+            let mut report = accuracy::accuracy(self.store, &q, reestimation)?;
+            report.outcomes = crate::metrics::outcome::outcomes(self.store, &q, self.spread()?)?;
+            Ok(report)
         })
     }
 

@@ -695,6 +695,39 @@ impl Render for AccuracyReport {
         out.push_str(&t.render(format));
         out.push_str(&heading(format, "Re-estimation"));
         out.push_str(&re.render(format));
+        let mut oc = Table::new(
+            &[
+                "team",
+                "items with an outcome",
+                "left their bucket",
+                "stories discussed",
+                "discussion: nearer",
+                "farther",
+                "same",
+                "nearer share",
+                "sign test p",
+            ],
+            &[false, true, true, true, true, true, true, true, true],
+        );
+        for x in &self.outcomes {
+            let d = &x.discussion;
+            oc.row(vec![
+                x.team.clone(),
+                x.items.to_string(),
+                format!("{} ({})", x.left_bucket.len(), pct(x.left_bucket_share)),
+                d.stories.to_string(),
+                d.nearer.to_string(),
+                d.farther.to_string(),
+                d.ties.to_string(),
+                pct(d.nearer_share),
+                num(d.p_value, 3),
+            ]);
+        }
+        out.push_str(&heading(
+            format,
+            "Estimates against outcomes (outcome size: the card whose cycle times an item's resembles)",
+        ));
+        out.push_str(&oc.render(format));
         Ok(out)
     }
 }

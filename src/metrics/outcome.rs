@@ -1,0 +1,318 @@
+//! Estimates against outcomes: each done item's *outcome size* (the card whose cycle times it
+//! resembles), the items that left their bucket, and whether discussion moved the room's
+//! estimate toward the outcome (with a sign test).
+//!
+//! Definitions (README "Estimates against outcomes"):
+//! - a team's size bucket of card c: the ln(cycle days) of its done items whose points snap to c;
+//! - outcome size of a done item with cycle time d > 0: the card c whose bucket median (the
+//!   item itself left out; buckets of at least [`MIN_BUCKET`] other items) is nearest to ln d;
+//!   ties go to the smaller card;
+//! - an item *left its bucket* when its outcome size is 2 or more deck steps from its estimate;
+//! - discussion helped a story (2+ rounds, every round known) when its final estimate is
+//!   nearer the outcome size, in deck steps, than the first round's suggested card; the share
+//!   counts stories where the two differ, and the two-sided sign test asks whether nearer and
+//!   farther could be a coin's toss.
+
+use crate::error::Result;
+use crate::metrics::accuracy::{AccuracyQuery, DONE_ITEMS};
+use crate::metrics::frame;
+use crate::metrics::stats::quantile_sorted;
+use crate::metrics::spread::{self, DeckCards, SpreadReport};
+use crate::store::Store;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use statrs::distribution::{Binomial, DiscreteCDF};
+
+/// The fewest other items a bucket needs to stand for its card.
+pub const MIN_BUCKET: usize = 3;
+
+/// Steps between estimate and outcome from which an item left its bucket.
+pub const LEFT_BUCKET_STEPS: i64 = 2;
+
+/// A done item whose outcome size is 2 or more steps from its estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeftBucket {
+    pub sprint_id: String,
+    pub story: String,
+    pub points: f64,
+    pub estimate_card: String,
+    pub outcome_card: String,
+    /// Outcome step minus estimate step: above zero, it behaved like a larger card.
+    pub steps: i64,
+    pub cycle_days: f64,
+}
+
+/// Did discussion move estimates toward the outcome?
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Discussion {
+    /// Stories with 2+ rounds, a first-round suggestion, a final estimate and an outcome size.
+    pub stories: usize,
+    pub nearer: usize,
+    pub farther: usize,
+    pub ties: usize,
+    /// nearer / (nearer + farther).
+    pub nearer_share: Option<f64>,
+    /// Two-sided sign test of nearer against farther (ties left out).
+    pub p_value: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamOutcomes {
+    pub team: String,
+    /// Done items with an outcome size.
+    pub items: usize,
+    pub left_bucket: Vec<LeftBucket>,
+    pub left_bucket_share: Option<f64>,
+    pub discussion: Discussion,
+}
+
+/// The median of `sorted` without its element at `skip`.
+fn median_without(sorted: &[f64], skip: usize) -> Option<f64> {
+    let n = sorted.len().checked_sub(1)?;
+    if n == 0 {
+        return None;
+    }
+    let at = |k: usize| if k < skip { sorted[k] } else { sorted[k + 1] };
+    Some(if n % 2 == 1 {
+        at(n / 2)
+    } else {
+        (at(n / 2 - 1) + at(n / 2)) / 2.0
+    })
+}
+
+/// Per item (its estimate step and cycle days), its outcome step: see the module's definition.
+pub fn outcome_steps(items: &[(usize, f64)]) -> Vec<Option<usize>> {
+    // Each bucket's ln(days), sorted, and where each item sits in its own bucket.
+    let mut buckets: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for &(k, d) in items {
+        if d > 0.0 {
+            buckets.entry(k).or_default().push(d.ln());
+        }
+    }
+    for v in buckets.values_mut() {
+        v.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+    }
+    items
+        .iter()
+        .map(|&(own, d)| {
+            if d <= 0.0 {
+                return None;
+            }
+            let x = d.ln();
+            let mut best: Option<(usize, f64)> = None;
+            for (&k, v) in &buckets {
+                let median = if k == own {
+                    let at = v.iter().position(|y| *y == x).expect("the item is in its bucket");
+                    if v.len() - 1 < MIN_BUCKET {
+                        continue;
+                    }
+                    median_without(v, at)
+                } else {
+                    if v.len() < MIN_BUCKET {
+                        continue;
+                    }
+                    quantile_sorted(v, 0.5)
+                };
+                let Some(m) = median else { continue };
+                let gap = (x - m).abs();
+                // Buckets come smallest card first: a tie keeps the smaller card.
+                if best.is_none_or(|(_, g)| gap < g) {
+                    best = Some((k, gap));
+                }
+            }
+            best.map(|(k, _)| k)
+        })
+        .collect()
+}
+
+/// Two-sided sign test: the probability of a split at least as uneven as `a` against `b` when
+/// each is a coin's toss.
+pub fn sign_test(a: usize, b: usize) -> Option<f64> {
+    let n = (a + b) as u64;
+    if n == 0 {
+        return None;
+    }
+    let low = a.min(b) as u64;
+    let bin = Binomial::new(0.5, n).ok()?;
+    Some((2.0 * bin.cdf(low)).min(1.0))
+}
+
+/// The outcomes of the done items of `q`'s teams, with the spread's stories for discussion.
+pub fn outcomes(
+    store: &Store,
+    q: &AccuracyQuery,
+    spread_report: &SpreadReport,
+) -> Result<Vec<TeamOutcomes>> {
+    let decks = spread::team_decks(store)?;
+    let since = q.since.map(|d| d.to_string());
+    let df = store.query_frame(
+        "done_items",
+        DONE_ITEMS,
+        duckdb::params![q.team, q.program, None::<String>, since],
+    )?;
+    // Per team: (sprint, story, points, cycle days) of its timed done items.
+    let mut per_team: BTreeMap<String, Vec<(String, String, f64, f64)>> = BTreeMap::new();
+    if df.height() > 0 {
+        let team = frame::strings(&df, "team")?;
+        let sprint = frame::strings(&df, "sprint_id")?;
+        let story = frame::strings(&df, "story")?;
+        let points = frame::floats(&df, "points")?;
+        let days = frame::floats(&df, "cycle_days")?;
+        for i in 0..df.height() {
+            if let (Some(t), Some(s), Some(st), Some(p), Some(d)) =
+                (&team[i], &sprint[i], &story[i], points[i], days[i])
+            {
+                per_team
+                    .entry(t.clone())
+                    .or_default()
+                    .push((s.clone(), st.clone(), p, d));
+            }
+        }
+    }
+    // Per (team, story): the story's estimation with the most rounds.
+    let mut estimated: HashMap<(&str, &str), &spread::StorySpread> = HashMap::new();
+    for s in &spread_report.stories {
+        let e = estimated.entry((&*s.team, &*s.story)).or_insert(s);
+        if s.rounds > e.rounds {
+            *e = s;
+        }
+    }
+    let mut out = Vec::new();
+    for (team, items) in per_team {
+        let Some(deck) = decks.get(&team) else {
+            continue;
+        };
+        out.push(team_outcomes(&team, deck, &items, &estimated, q.sprint));
+    }
+    Ok(out)
+}
+
+fn team_outcomes(
+    team: &str,
+    deck: &DeckCards,
+    items: &[(String, String, f64, f64)],
+    estimated: &HashMap<(&str, &str), &spread::StorySpread>,
+    sprint: Option<&str>,
+) -> TeamOutcomes {
+    let step = |v: f64| spread::snap(deck, v).map(|(k, _)| k);
+    let sized: Vec<(usize, usize, f64)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, it)| step(it.2).map(|k| (i, k, it.3)))
+        .collect();
+    let steps = outcome_steps(&sized.iter().map(|s| (s.1, s.2)).collect::<Vec<_>>());
+    let card = |k: usize| deck[k].0.to_string();
+    let mut result = TeamOutcomes {
+        team: team.to_string(),
+        items: 0,
+        left_bucket: Vec::new(),
+        left_bucket_share: None,
+        discussion: Discussion::default(),
+    };
+    for (&(i, k, days), outcome) in sized.iter().zip(steps) {
+        let (sprint_id, story, points, _) = &items[i];
+        // The whole history sizes the buckets; a sprint's report speaks of its own items.
+        if sprint.is_some_and(|s| s != sprint_id) {
+            continue;
+        }
+        let Some(o) = outcome else { continue };
+        result.items += 1;
+        let off = o as i64 - k as i64;
+        if off.abs() >= LEFT_BUCKET_STEPS {
+            result.left_bucket.push(LeftBucket {
+                sprint_id: sprint_id.clone(),
+                story: story.clone(),
+                points: *points,
+                estimate_card: card(k),
+                outcome_card: card(o),
+                steps: off,
+                cycle_days: days,
+            });
+        }
+        let Some(s) = estimated.get(&(team, story.as_str())) else {
+            continue;
+        };
+        if s.rounds < 2 || s.last_round_only {
+            continue;
+        }
+        let (Some(first), Some(last)) = (
+            s.first_suggested_value.and_then(step),
+            s.final_estimate.and_then(step),
+        ) else {
+            continue;
+        };
+        let d = &mut result.discussion;
+        d.stories += 1;
+        let (gap_first, gap_final) = (first.abs_diff(o), last.abs_diff(o));
+        match gap_final.cmp(&gap_first) {
+            std::cmp::Ordering::Less => d.nearer += 1,
+            std::cmp::Ordering::Greater => d.farther += 1,
+            std::cmp::Ordering::Equal => d.ties += 1,
+        }
+    }
+    let d = &mut result.discussion;
+    let decided = d.nearer + d.farther;
+    d.nearer_share = (decided > 0).then(|| d.nearer as f64 / decided as f64);
+    d.p_value = sign_test(d.nearer, d.farther);
+    result.left_bucket_share =
+        (result.items > 0).then(|| result.left_bucket.len() as f64 / result.items as f64);
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_leaves_one_out() {
+        let v = [1.0, 2.0, 4.0, 8.0];
+        assert_eq!(median_without(&v, 0), Some(4.0));
+        assert_eq!(median_without(&v, 3), Some(2.0));
+        assert_eq!(median_without(&v[..3], 1), Some(2.5));
+        assert_eq!(median_without(&[5.0], 0), None);
+    }
+
+    #[test]
+    fn outcome_size_is_the_nearest_bucket_in_log_days() {
+        // Step 1 items took 1, 1, 2, 2 days; step 2 items 4, 4, 4 and one took 16.
+        let items = [
+            (1, 1.0),
+            (1, 1.0),
+            (1, 2.0),
+            (1, 2.0),
+            (2, 4.0),
+            (2, 4.0),
+            (2, 4.0),
+            (2, 16.0),
+        ];
+        let o = outcome_steps(&items);
+        // A 1-day step-1 item: its bucket without it is 1, 2, 2 (median 2, ln gap ln 2); step
+        // 2's median is 4 (ln gap ln 4): it stays at step 1.
+        assert_eq!(o[0], Some(1));
+        // The 16-day item: step 2 without it is 4, 4, 4 (median 4, gap ln 4); step 1's median
+        // of ln days is ln 1.41 (gap ln 11.3): step 2.
+        assert_eq!(o[7], Some(2));
+        // A 4-day step-2 item: step 2 without it is 4, 4, 16 -> 4 (gap 0).
+        assert_eq!(o[4], Some(2));
+        // A 2-day step-1 item: step 1 without it is 1, 1, 2 -> median 1 (gap ln 2); step 2 is
+        // 4 (gap ln 2): a tie, the smaller card.
+        assert_eq!(o[2], Some(1));
+        // A bucket of three leaves two when its own item is out: too few to stand for it.
+        let small = [(1, 1.0), (1, 1.0), (1, 1.0), (2, 5.0), (2, 5.0), (2, 5.0)];
+        let o = outcome_steps(&small);
+        assert_eq!(o[0], Some(2));
+        assert_eq!(o[3], Some(1));
+        // No cycle time, no outcome.
+        assert_eq!(outcome_steps(&[(1, 0.0)]), vec![None]);
+    }
+
+    #[test]
+    fn the_sign_test_by_hand() {
+        // 8 nearer, 2 farther: P(X <= 2) for Bin(10, 1/2) = (1 + 10 + 45) / 1024; two-sided.
+        let p = sign_test(8, 2).unwrap();
+        assert!((p - 2.0 * 56.0 / 1024.0).abs() < 1e-12, "{p}");
+        // An even split: 1.
+        assert_eq!(sign_test(3, 3), Some(1.0));
+        assert_eq!(sign_test(0, 0), None);
+    }
+}
