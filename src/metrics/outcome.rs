@@ -16,18 +16,20 @@
 use crate::error::Result;
 use crate::metrics::accuracy::{AccuracyQuery, DONE_ITEMS};
 use crate::metrics::frame;
-use crate::metrics::stats::quantile_sorted;
 use crate::metrics::spread::{self, DeckCards, SpreadReport};
+use crate::metrics::stats::quantile_sorted;
 use crate::store::Store;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
 use statrs::distribution::{Binomial, DiscreteCDF};
+use std::collections::{BTreeMap, HashMap};
 
 /// The fewest other items a bucket needs to stand for its card.
 pub const MIN_BUCKET: usize = 3;
 
 /// Steps between estimate and outcome from which an item left its bucket.
 pub const LEFT_BUCKET_STEPS: i64 = 2;
+
+pub const ROUND1_VOTES: &str = include_str!("../../queries/metrics/round1_votes.sql");
 
 /// A done item whose outcome size is 2 or more steps from its estimate.
 #[derive(Debug, Clone, Serialize)]
@@ -56,6 +58,33 @@ pub struct Discussion {
     pub p_value: Option<f64>,
 }
 
+/// A voter's first-round cards against the room's final card and against the outcome size.
+#[derive(Debug, Clone, Serialize)]
+pub struct VoterOutcome {
+    /// Pseudonymised ("voter 3").
+    pub voter: String,
+    /// First-round numeric votes on stories with a known final card.
+    pub room_votes: usize,
+    /// mean |k(vote) - k(final)|: agreeing with the room, not being right.
+    pub room_mean_abs_steps: Option<f64>,
+    /// First-round numeric votes on stories with an outcome size.
+    pub outcome_votes: usize,
+    /// mean |k(vote) - k(outcome)|: reading size well.
+    pub outcome_mean_abs_steps: Option<f64>,
+    /// mean k(vote) - k(outcome): above zero, the voter's cards run larger than the work was.
+    pub outcome_bias_steps: Option<f64>,
+}
+
+/// First rounds whose cards differed, on stories with an outcome size: was the lowest or the
+/// highest card (the "let's talk" pair) nearer the outcome?
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TalkPair {
+    pub rounds: usize,
+    pub low_nearer: usize,
+    pub high_nearer: usize,
+    pub same: usize,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamOutcomes {
     pub team: String,
@@ -64,6 +93,9 @@ pub struct TeamOutcomes {
     pub left_bucket: Vec<LeftBucket>,
     pub left_bucket_share: Option<f64>,
     pub discussion: Discussion,
+    pub talk_pair: TalkPair,
+    /// By pseudonym ("voter 2" before "voter 10").
+    pub voters: Vec<VoterOutcome>,
 }
 
 /// The median of `sorted` without its element at `skip`.
@@ -102,7 +134,10 @@ pub fn outcome_steps(items: &[(usize, f64)]) -> Vec<Option<usize>> {
             let mut best: Option<(usize, f64)> = None;
             for (&k, v) in &buckets {
                 let median = if k == own {
-                    let at = v.iter().position(|y| *y == x).expect("the item is in its bucket");
+                    let at = v
+                        .iter()
+                        .position(|y| *y == x)
+                        .expect("the item is in its bucket");
                     if v.len() - 1 < MIN_BUCKET {
                         continue;
                     }
@@ -177,14 +212,134 @@ pub fn outcomes(
             *e = s;
         }
     }
+    // Per team: each first round's numeric votes (story, session, voter, step) and the story's
+    // final estimate.
+    let mut firsts: HashMap<String, Vec<Round1Vote>> = HashMap::new();
+    for (team, story, session, voter, step, estimate) in store.query_rows(
+        "round1_votes",
+        ROUND1_VOTES,
+        duckdb::params![q.team, q.program],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Option<f64>>(5)?,
+            ))
+        },
+    )? {
+        firsts.entry(team).or_default().push(Round1Vote {
+            story,
+            session,
+            voter,
+            step,
+            estimate,
+        });
+    }
+    let names = spread::voter_pseudonyms(store, q.team, q.program)?;
     let mut out = Vec::new();
     for (team, items) in per_team {
         let Some(deck) = decks.get(&team) else {
             continue;
         };
-        out.push(team_outcomes(&team, deck, &items, &estimated, q.sprint));
+        let (mut result, story_steps) = team_outcomes(&team, deck, &items, &estimated, q.sprint);
+        let votes = firsts.remove(&team).unwrap_or_default();
+        let (voters, pair) = voters_and_pair(&team, deck, &votes, &story_steps, &names);
+        result.voters = voters;
+        result.talk_pair = pair;
+        out.push(result);
     }
     Ok(out)
+}
+
+/// One numeric vote of a first round.
+struct Round1Vote {
+    story: String,
+    session: String,
+    voter: String,
+    step: i64,
+    estimate: Option<f64>,
+}
+
+/// Each voter's first-round cards against the room's final card and the outcome; and the
+/// "let's talk" pair against the outcome. `outcome` maps a story to its outcome step.
+fn voters_and_pair(
+    team: &str,
+    deck: &DeckCards,
+    votes: &[Round1Vote],
+    outcome: &HashMap<String, usize>,
+    names: &HashMap<(String, String), String>,
+) -> (Vec<VoterOutcome>, TalkPair) {
+    // voter -> (room n, room sum |d|, outcome n, outcome sum |d|, outcome sum d)
+    let mut sums: BTreeMap<String, (usize, i64, usize, i64, i64)> = BTreeMap::new();
+    let mut pair = TalkPair::default();
+    let mut k = 0;
+    while k < votes.len() {
+        let mut m = k;
+        while m < votes.len()
+            && votes[m].story == votes[k].story
+            && votes[m].session == votes[k].session
+        {
+            m += 1;
+        }
+        let round = &votes[k..m];
+        let final_step = round[0]
+            .estimate
+            .and_then(|e| spread::snap(deck, e))
+            .map(|(s, _)| s as i64);
+        let out_step = outcome.get(&round[0].story).map(|s| *s as i64);
+        for v in round {
+            let name = names
+                .get(&(team.to_string(), v.voter.clone()))
+                .cloned()
+                .unwrap_or_else(|| v.voter.clone());
+            let e = sums.entry(name).or_default();
+            if let Some(f) = final_step {
+                e.0 += 1;
+                e.1 += (v.step - f).abs();
+            }
+            if let Some(o) = out_step {
+                e.2 += 1;
+                e.3 += (v.step - o).abs();
+                e.4 += v.step - o;
+            }
+        }
+        let (lo, hi) = (
+            round.iter().map(|v| v.step).min(),
+            round.iter().map(|v| v.step).max(),
+        );
+        if let (Some(o), Some(lo), Some(hi)) = (out_step, lo, hi)
+            && lo < hi
+        {
+            pair.rounds += 1;
+            match (lo - o).abs().cmp(&(hi - o).abs()) {
+                std::cmp::Ordering::Less => pair.low_nearer += 1,
+                std::cmp::Ordering::Greater => pair.high_nearer += 1,
+                std::cmp::Ordering::Equal => pair.same += 1,
+            }
+        }
+        k = m;
+    }
+    let per = |sum: i64, n: usize| (n > 0).then(|| sum as f64 / n as f64);
+    let mut voters: Vec<VoterOutcome> = sums
+        .into_iter()
+        .map(|(voter, (rn, ra, on, oa, os))| VoterOutcome {
+            voter,
+            room_votes: rn,
+            room_mean_abs_steps: per(ra, rn),
+            outcome_votes: on,
+            outcome_mean_abs_steps: per(oa, on),
+            outcome_bias_steps: per(os, on),
+        })
+        .collect();
+    let num = |s: &str| s.strip_prefix("voter ").and_then(|n| n.parse::<u64>().ok());
+    voters.sort_by(|a, b| match (num(&a.voter), num(&b.voter)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        _ => a.voter.cmp(&b.voter),
+    });
+    (voters, pair)
 }
 
 fn team_outcomes(
@@ -193,7 +348,7 @@ fn team_outcomes(
     items: &[(String, String, f64, f64)],
     estimated: &HashMap<(&str, &str), &spread::StorySpread>,
     sprint: Option<&str>,
-) -> TeamOutcomes {
+) -> (TeamOutcomes, HashMap<String, usize>) {
     let step = |v: f64| spread::snap(deck, v).map(|(k, _)| k);
     let sized: Vec<(usize, usize, f64)> = items
         .iter()
@@ -208,7 +363,10 @@ fn team_outcomes(
         left_bucket: Vec::new(),
         left_bucket_share: None,
         discussion: Discussion::default(),
+        talk_pair: TalkPair::default(),
+        voters: Vec::new(),
     };
+    let mut story_steps: HashMap<String, usize> = HashMap::new();
     for (&(i, k, days), outcome) in sized.iter().zip(steps) {
         let (sprint_id, story, points, _) = &items[i];
         // The whole history sizes the buckets; a sprint's report speaks of its own items.
@@ -217,6 +375,7 @@ fn team_outcomes(
         }
         let Some(o) = outcome else { continue };
         result.items += 1;
+        story_steps.insert(story.clone(), o);
         let off = o as i64 - k as i64;
         if off.abs() >= LEFT_BUCKET_STEPS {
             result.left_bucket.push(LeftBucket {
@@ -256,7 +415,7 @@ fn team_outcomes(
     d.p_value = sign_test(d.nearer, d.farther);
     result.left_bucket_share =
         (result.items > 0).then(|| result.left_bucket.len() as f64 / result.items as f64);
-    result
+    (result, story_steps)
 }
 
 #[cfg(test)]

@@ -332,6 +332,29 @@ fn pseudonyms(voters: &[(String, String)]) -> Pseudonyms<'_> {
     names
 }
 
+/// Each voter's pseudonym in the chosen teams, by (team, voter) — the names every report of
+/// the team uses.
+pub fn voter_pseudonyms(
+    store: &Store,
+    team: Option<&str>,
+    program: Option<&str>,
+) -> Result<HashMap<(String, String), String>> {
+    let voters: Vec<(String, String)> = store.query_rows(
+        "team_voters",
+        TEAM_VOTERS,
+        duckdb::params![team, program],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let names = pseudonyms(&voters);
+    Ok(voters
+        .iter()
+        .map(|(t, v)| {
+            let shown = shown_name(&names, t, v).to_string();
+            ((t.clone(), v.clone()), shown)
+        })
+        .collect())
+}
+
 /// The text cells of a list-of-text column's row.
 fn texts(list: &ListArray, row: usize) -> Vec<&str> {
     if list.is_null(row) {

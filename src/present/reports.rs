@@ -728,6 +728,59 @@ impl Render for AccuracyReport {
             "Estimates against outcomes (outcome size: the card whose cycle times an item's resembles)",
         ));
         out.push_str(&oc.render(format));
+        let mut vt = Table::new(
+            &[
+                "team",
+                "voter",
+                "votes (room)",
+                "mean |steps| to the room's card",
+                "votes (outcome)",
+                "mean |steps| to the outcome",
+                "bias to the outcome",
+            ],
+            &[false, false, true, true, true, true, true],
+        );
+        let mut talk = Table::new(
+            &[
+                "team",
+                "first rounds apart",
+                "lowest card nearer",
+                "highest card nearer",
+                "as near",
+            ],
+            &[false, true, true, true, true],
+        );
+        for x in &self.outcomes {
+            for v in &x.voters {
+                vt.row(vec![
+                    x.team.clone(),
+                    v.voter.clone(),
+                    v.room_votes.to_string(),
+                    num(v.room_mean_abs_steps, 2),
+                    v.outcome_votes.to_string(),
+                    num(v.outcome_mean_abs_steps, 2),
+                    num(v.outcome_bias_steps, 2),
+                ]);
+            }
+            let p = &x.talk_pair;
+            talk.row(vec![
+                x.team.clone(),
+                p.rounds.to_string(),
+                p.low_nearer.to_string(),
+                p.high_nearer.to_string(),
+                p.same.to_string(),
+            ]);
+        }
+        out.push_str(&heading(
+            format,
+            "Voters' first-round cards against the room and against outcomes (pseudonymised)",
+        ));
+        out.push_str(&vt.render(format));
+        out.push_str(&heading(
+            format,
+            "The \"let's talk\" pair: which end of a split first round was nearer the outcome",
+        ));
+        out.push_str(&talk.render(format));
         Ok(out)
     }
 }

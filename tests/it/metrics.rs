@@ -865,3 +865,125 @@ pay,live,PAY-2,1,bob,3,\n",
         "{page}"
     );
 }
+
+/// Outcome sizes, the items that left their bucket, discussion against outcomes, voters against
+/// the room and against outcomes, and the "let's talk" pair, on a team computed by hand.
+#[test]
+fn estimates_are_read_against_outcomes() {
+    let dir = scratch();
+    let db = dir.path().join("oc.duckdb");
+    let decks = write(dir.path(), "decks.csv", b"team,deck\nt,fibonacci\n");
+    let sprints = write(
+        dir.path(),
+        "sprints.csv",
+        b"team,sprint_id,name,start_date,end_date\nt,1,S1,2025-01-06,2025-01-19\n",
+    );
+    // Fibonacci steps: 0 1 2 3 5 8 13 21 -> 2 is step 2, 3 step 3, 5 step 4, 8 step 5.
+    // Four 2-point items took 1, 1, 2, 2 days and A-5 16 days; four 5-point items 4, 4, 4, 16.
+    let mut items = String::from(
+        "team,sprint_id,story,committed,removed,points_start,points_end,status,started_at,completed_at\n",
+    );
+    for (story, points, days) in [
+        ("A-1", 2, 1),
+        ("A-2", 2, 1),
+        ("A-3", 2, 2),
+        ("A-4", 2, 2),
+        ("A-5", 2, 16),
+        ("B-1", 5, 4),
+        ("B-2", 5, 4),
+        ("B-3", 5, 4),
+        ("B-4", 5, 16),
+    ] {
+        let end = chrono::NaiveDate::from_ymd_opt(2025, 1, 19).unwrap();
+        let start = end - chrono::Duration::days(days);
+        items.push_str(&format!(
+            "t,1,{story},true,false,{points},{points},done,{start}T09:00:00,{end}T09:00:00\n"
+        ));
+    }
+    let items = write(dir.path(), "sprint_items.csv", items.as_bytes());
+    let stories = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,title,estimate\nt,A-5,Grew,2\nt,B-1,Talked up,5\nt,B-4,Agreed,5\n",
+    );
+    // A-5: 2 5 8, then 2 2 2 (the room talked itself down); B-4: 3 5 5, then 5 5 5;
+    // B-1: 2 3 8, then 5 5 5.
+    let votes = write(
+        dir.path(),
+        "votes.csv",
+        b"team,story,round,voter,card\n\
+t,A-5,1,a,2\nt,A-5,1,b,5\nt,A-5,1,c,8\nt,A-5,2,a,2\nt,A-5,2,b,2\nt,A-5,2,c,2\n\
+t,B-4,1,a,3\nt,B-4,1,b,5\nt,B-4,1,c,5\nt,B-4,2,a,5\nt,B-4,2,b,5\nt,B-4,2,c,5\n\
+t,B-1,1,a,2\nt,B-1,1,b,3\nt,B-1,1,c,8\nt,B-1,2,a,5\nt,B-1,2,b,5\nt,B-1,2,c,5\n",
+    );
+    let paths: Vec<&str> = [&decks, &sprints, &items, &stories, &votes]
+        .iter()
+        .map(|p| p.to_str().unwrap())
+        .collect();
+    let r = sprintlens(&db, &[&["ingest", "-q"], paths.as_slice()].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sprintlens(&db, &["--format", "json", "accuracy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let o = &v["outcomes"][0];
+    assert_eq!(o["team"], "t");
+    // Every item has an outcome. A-5's 16 days: the 2-point bucket without it is 1, 1, 2, 2
+    // (median of ln days: ln 1.41), the 5-point bucket 4, 4, 4, 16 (ln 4): nearer 5, two steps
+    // above its estimate. Every other item stays in its own bucket.
+    assert_eq!(o["items"], 9);
+    let left = o["left_bucket"].as_array().unwrap();
+    assert_eq!(left.len(), 1, "{o}");
+    assert_eq!(
+        (
+            &left[0]["story"],
+            &left[0]["estimate_card"],
+            &left[0]["outcome_card"],
+            &left[0]["steps"],
+        ),
+        (&"A-5".into(), &"2".into(), &"5".into(), &2.into())
+    );
+    // Discussion: A-5 first suggested 5 (step 4), final 2 (step 2), outcome step 4: farther.
+    // B-1 first 3 (step 3), final 5 (step 4), outcome 4: nearer. B-4: 5 and 5: the same.
+    // Sign test of 1 against 1: p = 1.
+    let d = &o["discussion"];
+    assert_eq!(
+        (&d["stories"], &d["nearer"], &d["farther"], &d["ties"]),
+        (&3.into(), &1.into(), &1.into(), &1.into())
+    );
+    assert_eq!(d["nearer_share"], 0.5);
+    assert_eq!(d["p_value"], 1.0);
+    // The lowest and highest first-round cards against the outcome (step 4): A-5 2 vs 8
+    // (2 and 1 steps away), B-4 3 vs 5 (1 and 0), B-1 2 vs 8 (2 and 1): the high card each time.
+    assert_eq!(
+        o["talk_pair"],
+        serde_json::json!({"rounds": 3, "low_nearer": 0, "high_nearer": 3, "same": 0})
+    );
+    // Voters by hand (first-round steps; the room's final steps 2, 4, 4; outcomes 4, 4, 4):
+    // a: 2, 3, 2 -> room |0|+|1|+|2| = 3/3, outcome 2+1+2 = 5/3, bias -5/3;
+    // b: 4, 4, 3 -> room 2+0+1 = 3/3, outcome 0+0+1 = 1/3, bias -1/3;
+    // c: 5, 4, 5 -> room 3+0+1 = 4/3, outcome 1+0+1 = 2/3, bias +2/3.
+    let mut voters: Vec<(i64, i64, i64)> = o["voters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            assert!(x["voter"].as_str().unwrap().starts_with("voter "), "{x}");
+            assert_eq!(
+                (&x["room_votes"], &x["outcome_votes"]),
+                (&3.into(), &3.into())
+            );
+            let r = |k: &str| (x[k].as_f64().unwrap() * 3.0).round() as i64;
+            (
+                r("room_mean_abs_steps"),
+                r("outcome_mean_abs_steps"),
+                r("outcome_bias_steps"),
+            )
+        })
+        .collect();
+    voters.sort();
+    assert_eq!(voters, vec![(3, 1, -1), (3, 5, -5), (4, 2, 2)]);
+    // No name appears anywhere in the report.
+    for name in ["\"a\"", "\"b\"", "\"c\""] {
+        assert!(!r.stdout.contains(name), "{name}");
+    }
+}

@@ -1,0 +1,20 @@
+-- round1_votes: every numeric vote of every first round of the chosen teams' stories, with the
+-- story's final estimate (voter calibration against the room and against outcomes).
+-- parameters: $1 = team (NULL for every team), $2 = program (NULL for every program)
+-- columns: team, story, session, voter, step (integer: k(vote), the card's position in the
+--          team's deck), estimate (double: the story's final estimate, NULL when unknown)
+with firsts as (
+    select r.team, r.story, r.session, unnest(r.round1_votes) as v
+    from round_stats r
+    join teams t using (team)
+    where r.round = 1
+      and not coalesce(r.last_round_only, false)
+      and ($1::varchar is null or r.team = $1::varchar)
+      and ($2::varchar is null or t.program = $2::varchar)
+),
+final as (
+    select f.team, f.story, f.session, f.v.voter as voter, f.v.step as step, s.estimate
+    from firsts f
+    left join stories s on s.team = f.team and s.story = f.story
+)
+select * from final order by team, story, session, voter
