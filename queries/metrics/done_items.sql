@@ -3,7 +3,8 @@
 --             $3 = sprint id (NULL for every sprint), $4 = since (NULL, or items completed on
 --             or after this day)
 -- columns: team, sprint_id, story, points (double, points at the end), cycle_days (double:
---          completed_at - started_at in days, NULL when either is unknown), actual_hours (double)
+--          completed_at - started_at in days, NULL when either is unknown), actual_hours (double),
+--          completed_at (timestamp), title (the story's title, NULL when unknown)
 with done as (
     select i.*
     from sprint_items i
@@ -17,12 +18,15 @@ with done as (
 ),
 final as (
     select
-        team,
-        sprint_id,
-        story,
-        points_end as points,
-        epoch(completed_at - started_at) / 86400.0 as cycle_days,
-        actual_hours
-    from done
+        d.team,
+        d.sprint_id,
+        d.story,
+        d.points_end as points,
+        epoch(d.completed_at - d.started_at) / 86400.0 as cycle_days,
+        d.actual_hours,
+        d.completed_at,
+        s.title
+    from done d
+    left join stories s on s.team = d.team and s.story = d.story
 )
 select * from final order by team, points, sprint_id, story

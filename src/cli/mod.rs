@@ -179,6 +179,15 @@ pub enum Cmd {
         #[arg(long, value_parser = values::as_of)]
         as_of: Option<NaiveDate>,
     },
+    /// Reference stories per card: up to three recent done stories that show what each card
+    /// means in the team (quick consensus, cycle time nearest the card's median)
+    Reference {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// The day the stories are recent to (default: today)
+        #[arg(long, value_parser = values::as_of)]
+        as_of: Option<NaiveDate>,
+    },
     /// Serve the report pages (Sprint Review, team, split candidates, dashboard; JSON under /api)
     /// as a team service: data over HTTP, tokens, live refresh ([server] in sprintlens.toml)
     Serve(ServeArgs),
@@ -204,6 +213,10 @@ pub enum Cmd {
         /// The day that decides which sprints are closed (default: today)
         #[arg(long, value_parser = values::as_of)]
         as_of: Option<NaiveDate>,
+        /// The sprint's estimation retrospective instead of its Sprint Review (stories that
+        /// left their bucket, discussion against outcomes, reference stories)
+        #[arg(long, conflicts_with = "out")]
+        retro: bool,
     },
     /// Measure speed and memory
     #[command(subcommand)]
@@ -562,6 +575,12 @@ impl Cli {
                 sprint,
                 as_of: today_or(as_of),
             }),
+            Cmd::Reference { scope, as_of } => {
+                Command::Reference(crate::commands::metrics::ReferenceArgs {
+                    scope: scope.into(),
+                    as_of: today_or(as_of),
+                })
+            }
             Cmd::Serve(a) => Command::Serve(crate::commands::report::ServeArgs {
                 bind: a.bind,
                 public: a.public,
@@ -590,11 +609,13 @@ impl Cli {
                 sprint,
                 out,
                 as_of,
+                retro,
             } => Command::Report(ReportCommand {
                 team,
                 sprint,
                 out,
                 as_of: today_or(as_of),
+                retro,
             }),
             Cmd::Demo {
                 data,

@@ -1,4 +1,5 @@
-//! The metric commands: `points`, `velocity`, `spread`, `forecast`, `accuracy`, `splits`.
+//! The metric commands: `points`, `velocity`, `spread`, `forecast`, `accuracy`, `splits`,
+//! `reference`.
 
 use crate::commands::Config;
 use crate::domain::Scope;
@@ -211,4 +212,17 @@ pub fn splits(c: &Config, a: &SplitsArgs, out: &mut dyn Write) -> Result<()> {
     let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of).stories_only();
     m.splits(a.sprint.as_deref())?
         .write_to(c.format, c.json, out)
+}
+
+#[derive(Debug, Clone)]
+pub struct ReferenceArgs {
+    pub scope: Scope,
+    pub as_of: NaiveDate,
+}
+
+pub fn reference(c: &Config, a: &ReferenceArgs, out: &mut dyn Write) -> Result<()> {
+    let settings = c.settings()?;
+    let store = open_scoped(c, &a.scope)?;
+    let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of).stories_only();
+    m.reference()?.write_to(c.format, c.json, out)
 }

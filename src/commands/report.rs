@@ -5,7 +5,7 @@ use crate::commands::metrics::open_scoped;
 use crate::commands::{Config, write};
 use crate::domain::Scope;
 use crate::error::{Error, Result};
-use crate::present::pages::{data, review};
+use crate::present::pages::{data, retro, review};
 use crate::present::table::Render;
 use crate::store::Store;
 use crate::store::info::info as store_info;
@@ -19,6 +19,8 @@ pub struct ReportArgs {
     pub sprint: Option<String>,
     pub out: Option<PathBuf>,
     pub as_of: NaiveDate,
+    /// The estimation retrospective instead of the Sprint Review.
+    pub retro: bool,
 }
 
 pub fn info(c: &Config, ingests: usize, out: &mut dyn Write) -> Result<()> {
@@ -98,6 +100,16 @@ pub fn report(c: &Config, a: &ReportArgs, out: &mut dyn Write) -> Result<()> {
             let d = data::team_data(&store, &settings, &a.team, a.as_of)?
                 .ok_or_else(|| Error::Internal(format!("team {} vanished", a.team)))?;
             let r = review::review_of(&d, a.sprint.as_deref())?;
+            if a.retro {
+                return retro::sprint_retro(&store, &d, &r.sprint.sprint_id)?
+                    .ok_or_else(|| {
+                        Error::Usage(format!(
+                            "sprint \"{}\" of team \"{}\" has nothing recorded yet",
+                            r.sprint.sprint_id, a.team
+                        ))
+                    })?
+                    .write_to(c.format, c.json, out);
+            }
             r.write_to(c.format, c.json, out)
         }
     }

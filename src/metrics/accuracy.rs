@@ -8,19 +8,10 @@ use crate::error::Result;
 use crate::metrics::frame;
 use crate::metrics::stats::{mean, quantile_sorted, sorted};
 use crate::store::Store;
-use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-pub const DONE_ITEMS: &str = include_str!("../../queries/metrics/done_items.sql");
-
-#[derive(Debug, Clone, Default)]
-pub struct AccuracyQuery<'a> {
-    pub team: Option<&'a str>,
-    pub program: Option<&'a str>,
-    pub sprint: Option<&'a str>,
-    pub since: Option<NaiveDate>,
-}
+pub use crate::metrics::done::{AccuracyQuery, DONE_ITEMS, DoneRow, done_rows};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Bucket {

@@ -5,12 +5,15 @@
 //! computed once per call; [`leadership`] reads velocity across teams for the dashboard.
 
 pub mod accuracy;
+pub mod done;
+pub mod drift;
 pub mod forecast;
 pub mod frame;
 pub mod leadership;
 pub mod outcome;
 pub mod par;
 pub mod points;
+pub mod reference;
 pub mod rng;
 pub mod splits;
 pub mod spread;

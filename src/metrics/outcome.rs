@@ -14,8 +14,7 @@
 //!   farther could be a coin's toss.
 
 use crate::error::Result;
-use crate::metrics::accuracy::{AccuracyQuery, DONE_ITEMS};
-use crate::metrics::frame;
+use crate::metrics::done::{AccuracyQuery, done_rows};
 use crate::metrics::spread::{self, DeckCards, SpreadReport};
 use crate::metrics::stats::quantile_sorted;
 use crate::store::Store;
@@ -58,6 +57,16 @@ pub struct Discussion {
     pub p_value: Option<f64>,
 }
 
+/// One discussed story: where its final estimate ended against the first round's suggestion,
+/// measured from the outcome size.
+#[derive(Debug, Clone, Serialize)]
+pub struct Discussed {
+    pub sprint_id: String,
+    pub story: String,
+    /// "nearer", "farther" or "same".
+    pub moved: &'static str,
+}
+
 /// A voter's first-round cards against the room's final card and against the outcome size.
 #[derive(Debug, Clone, Serialize)]
 pub struct VoterOutcome {
@@ -93,9 +102,30 @@ pub struct TeamOutcomes {
     pub left_bucket: Vec<LeftBucket>,
     pub left_bucket_share: Option<f64>,
     pub discussion: Discussion,
+    /// Each story counted in `discussion`.
+    pub discussed: Vec<Discussed>,
     pub talk_pair: TalkPair,
     /// By pseudonym ("voter 2" before "voter 10").
     pub voters: Vec<VoterOutcome>,
+}
+
+impl Discussion {
+    /// The counts, share and sign test of some discussed stories.
+    pub fn of<'a>(stories: impl IntoIterator<Item = &'a Discussed>) -> Discussion {
+        let mut d = Discussion::default();
+        for s in stories {
+            d.stories += 1;
+            match s.moved {
+                "nearer" => d.nearer += 1,
+                "farther" => d.farther += 1,
+                _ => d.ties += 1,
+            }
+        }
+        let decided = d.nearer + d.farther;
+        d.nearer_share = (decided > 0).then(|| d.nearer as f64 / decided as f64);
+        d.p_value = sign_test(d.nearer, d.farther);
+        d
+    }
 }
 
 /// The median of `sorted` without its element at `skip`.
@@ -179,29 +209,19 @@ pub fn outcomes(
     spread_report: &SpreadReport,
 ) -> Result<Vec<TeamOutcomes>> {
     let decks = spread::team_decks(store)?;
-    let since = q.since.map(|d| d.to_string());
-    let df = store.query_frame(
-        "done_items",
-        DONE_ITEMS,
-        duckdb::params![q.team, q.program, None::<String>, since],
-    )?;
-    // Per team: (sprint, story, points, cycle days) of its timed done items.
+    // Per team: (sprint, story, points, cycle days) of its timed done items; the whole history
+    // sizes the buckets (a sprint's report keeps its own items below).
     let mut per_team: BTreeMap<String, Vec<(String, String, f64, f64)>> = BTreeMap::new();
-    if df.height() > 0 {
-        let team = frame::strings(&df, "team")?;
-        let sprint = frame::strings(&df, "sprint_id")?;
-        let story = frame::strings(&df, "story")?;
-        let points = frame::floats(&df, "points")?;
-        let days = frame::floats(&df, "cycle_days")?;
-        for i in 0..df.height() {
-            if let (Some(t), Some(s), Some(st), Some(p), Some(d)) =
-                (&team[i], &sprint[i], &story[i], points[i], days[i])
-            {
-                per_team
-                    .entry(t.clone())
-                    .or_default()
-                    .push((s.clone(), st.clone(), p, d));
-            }
+    let every_sprint = AccuracyQuery {
+        sprint: None,
+        ..q.clone()
+    };
+    for d in done_rows(store, &every_sprint)? {
+        if let (Some(p), Some(days)) = (d.points, d.cycle_days) {
+            per_team
+                .entry(d.team)
+                .or_default()
+                .push((d.sprint_id, d.story, p, days));
         }
     }
     // Per (team, story): the story's estimation with the most rounds.
@@ -363,6 +383,7 @@ fn team_outcomes(
         left_bucket: Vec::new(),
         left_bucket_share: None,
         discussion: Discussion::default(),
+        discussed: Vec::new(),
         talk_pair: TalkPair::default(),
         voters: Vec::new(),
     };
@@ -400,19 +421,18 @@ fn team_outcomes(
         ) else {
             continue;
         };
-        let d = &mut result.discussion;
-        d.stories += 1;
-        let (gap_first, gap_final) = (first.abs_diff(o), last.abs_diff(o));
-        match gap_final.cmp(&gap_first) {
-            std::cmp::Ordering::Less => d.nearer += 1,
-            std::cmp::Ordering::Greater => d.farther += 1,
-            std::cmp::Ordering::Equal => d.ties += 1,
-        }
+        let moved = match last.abs_diff(o).cmp(&first.abs_diff(o)) {
+            std::cmp::Ordering::Less => "nearer",
+            std::cmp::Ordering::Greater => "farther",
+            std::cmp::Ordering::Equal => "same",
+        };
+        result.discussed.push(Discussed {
+            sprint_id: sprint_id.clone(),
+            story: story.clone(),
+            moved,
+        });
     }
-    let d = &mut result.discussion;
-    let decided = d.nearer + d.farther;
-    d.nearer_share = (decided > 0).then(|| d.nearer as f64 / decided as f64);
-    d.p_value = sign_test(d.nearer, d.farther);
+    result.discussion = Discussion::of(&result.discussed);
     result.left_bucket_share =
         (result.items > 0).then(|| result.left_bucket.len() as f64 / result.items as f64);
     (result, story_steps)

@@ -96,6 +96,9 @@ pub struct SplitCandidate {
     pub signals: Vec<Signal>,
     /// The weights of the signals that fire, added.
     pub score: i64,
+    /// A reference story of the same card, "PAY-142 (5)", to compare it with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sized_like: Option<String>,
     /// Signals that cannot be told (the votes hold only the last round), with the reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown_signals: Vec<Signal>,
@@ -304,6 +307,7 @@ pub fn splits(
             let score = score(&signals);
             let row = SplitCandidate {
                 score,
+                sized_like: None,
                 team: t.clone(),
                 story: key.clone(),
                 title: title[i].clone(),

@@ -5,7 +5,8 @@
 //! spread ──> accuracy (re-estimation from spread) ──┐
 //! velocity (each team's window) ────────────────────┼──> splits
 //!         └──> forecast                             │
-//! spread ───────────────────────────────────────────┘
+//! spread ───────────────────────────────────────────┤
+//! spread ──> reference stories ─────────────────────┘ (a split candidate's "sized like")
 //! ```
 //!
 //! The CLI's composite commands (`accuracy`, `splits`, `forecast`, `report`), the pages, the
@@ -15,6 +16,7 @@ use crate::domain::Scope;
 use crate::error::Result;
 use crate::metrics::accuracy::{self, AccuracyQuery, AccuracyReport};
 use crate::metrics::forecast::{self, ForecastQuery, ForecastReport};
+use crate::metrics::reference::{self, ReferenceReport};
 use crate::metrics::splits::{self, SplitInputs, SplitQuery, SplitReport};
 use crate::metrics::spread::{self, SpreadQuery, SpreadReport};
 use crate::metrics::velocity::{self, VelocityQuery, VelocityReport};
@@ -65,6 +67,7 @@ pub struct Metrics<'a> {
     velocity: OnceCell<VelocityReport>,
     accuracy: OnceCell<AccuracyReport>,
     backlog_splits: OnceCell<SplitReport>,
+    reference: OnceCell<ReferenceReport>,
 }
 
 /// What a chain computed, owned (for caches that outlive the store borrow).
@@ -73,6 +76,7 @@ pub struct Computed {
     pub velocity: Option<VelocityReport>,
     pub accuracy: Option<AccuracyReport>,
     pub backlog_splits: Option<SplitReport>,
+    pub reference: Option<ReferenceReport>,
 }
 
 /// `cell`'s value, computed by `f` on first use.
@@ -97,6 +101,7 @@ impl<'a> Metrics<'a> {
             velocity: OnceCell::new(),
             accuracy: OnceCell::new(),
             backlog_splits: OnceCell::new(),
+            reference: OnceCell::new(),
         }
     }
 
@@ -198,7 +203,7 @@ impl<'a> Metrics<'a> {
             velocity: self.velocity()?,
             accuracy: self.accuracy()?,
         };
-        splits::splits(
+        let mut report = splits::splits(
             self.store,
             &SplitQuery {
                 team: self.scope.team_ref(),
@@ -208,7 +213,58 @@ impl<'a> Metrics<'a> {
             },
             self.settings,
             &inputs,
-        )
+        )?;
+        let refs = self.reference()?;
+        for c in report.candidates.iter_mut().chain(report.watch.iter_mut()) {
+            c.sized_like = c.estimate.and_then(|e| refs.sized_like(&c.team, e));
+        }
+        Ok(report)
+    }
+
+    /// Per team, what its cards mean quarter by quarter, and point inflation.
+    pub fn drift(&self) -> Result<Vec<crate::metrics::drift::TeamDrift>> {
+        let decks = spread::team_decks(self.store)?;
+        let rows = accuracy::done_rows(
+            self.store,
+            &AccuracyQuery {
+                team: self.scope.team_ref(),
+                program: self.scope.program_ref(),
+                ..AccuracyQuery::default()
+            },
+        )?;
+        let mut per_team: std::collections::BTreeMap<&str, Vec<accuracy::DoneRow>> =
+            std::collections::BTreeMap::new();
+        for r in &rows {
+            per_team.entry(r.team.as_str()).or_default().push(r.clone());
+        }
+        let velocity = self.velocity()?;
+        Ok(per_team
+            .into_iter()
+            .filter_map(|(team, done)| {
+                let sprints: Vec<_> = velocity
+                    .sprints
+                    .iter()
+                    .filter(|s| s.team == team)
+                    .cloned()
+                    .collect();
+                decks
+                    .get(team)
+                    .map(|deck| crate::metrics::drift::team_drift(team, deck, &done, &sprints))
+            })
+            .collect())
+    }
+
+    /// Reference stories per team and card.
+    pub fn reference(&self) -> Result<&ReferenceReport> {
+        once(&self.reference, || {
+            reference::reference(
+                self.store,
+                self.scope.team_ref(),
+                self.scope.program_ref(),
+                self.as_of,
+                self.spread()?,
+            )
+        })
     }
 
     /// Monte Carlo forecasts from the velocity.
@@ -236,6 +292,7 @@ impl<'a> Metrics<'a> {
             velocity: self.velocity.into_inner(),
             accuracy: self.accuracy.into_inner(),
             backlog_splits: self.backlog_splits.into_inner(),
+            reference: self.reference.into_inner(),
         }
     }
 }

@@ -789,9 +789,20 @@ impl Render for SplitReport {
     fn tables(&self, format: Format) -> Result<String> {
         let mut t = Table::new(
             &[
-                "rank", "list", "team", "story", "title", "points", "score", "signals", "why",
+                "rank",
+                "list",
+                "team",
+                "story",
+                "title",
+                "points",
+                "sized like",
+                "score",
+                "signals",
+                "why",
             ],
-            &[true, false, false, false, false, true, true, true, false],
+            &[
+                true, false, false, false, false, true, false, true, true, false,
+            ],
         );
         let rows = self
             .candidates
@@ -806,6 +817,7 @@ impl Render for SplitReport {
                 c.story.clone(),
                 c.title.clone().unwrap_or_default(),
                 num(c.estimate, 1),
+                c.sized_like.clone().unwrap_or_default(),
                 c.score.to_string(),
                 c.signals.len().to_string(),
                 c.signals
@@ -827,5 +839,44 @@ impl Render for SplitReport {
             ));
         }
         Ok(out)
+    }
+}
+
+impl Render for crate::metrics::reference::ReferenceReport {
+    fn tables(&self, format: Format) -> Result<String> {
+        let mut t = Table::new(
+            &[
+                "team",
+                "card",
+                "items",
+                "median days",
+                "story",
+                "title",
+                "cycle days",
+                "rounds",
+                "sprint",
+            ],
+            &[false, false, true, true, false, false, true, true, false],
+        );
+        for team in &self.teams {
+            for c in &team.cards {
+                for s in &c.stories {
+                    t.row(vec![
+                        team.team.clone(),
+                        c.card.clone(),
+                        c.items.to_string(),
+                        num(Some(c.median_days), 1),
+                        s.story.clone(),
+                        s.title.clone().unwrap_or_default(),
+                        num(Some(s.cycle_days), 1),
+                        s.rounds
+                            .map(|r| r.to_string())
+                            .unwrap_or_else(|| "unknown".into()),
+                        s.sprint_id.clone(),
+                    ]);
+                }
+            }
+        }
+        Ok(t.render(format))
     }
 }

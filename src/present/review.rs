@@ -133,3 +133,90 @@ impl Render for SprintReview {
         Ok(out)
     }
 }
+
+impl Render for crate::present::pages::retro::SprintRetro {
+    fn tables(&self, format: Format) -> Result<String> {
+        let r = self;
+        let mut left = Table::new(
+            &[
+                "story",
+                "title",
+                "estimate",
+                "behaved like",
+                "cycle days",
+                "rounds (cards lowest first)",
+                "outliers",
+                "re-estimation",
+                "carried over",
+            ],
+            &[false, false, true, true, true, false, false, true, false],
+        );
+        for s in &r.left_bucket {
+            left.row(vec![
+                s.story.clone(),
+                s.title.clone().unwrap_or_default(),
+                s.estimate_card.clone(),
+                s.outcome_card.clone(),
+                num(Some(s.cycle_days), 1),
+                s.rounds
+                    .iter()
+                    .map(|x| x.label())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                s.outliers
+                    .as_ref()
+                    .map(|(lo, hi)| format!("{lo} and {hi}"))
+                    .unwrap_or_else(|| "-".into()),
+                num(s.reestimation, 1),
+                if s.carried_over { "yes" } else { "no" }.into(),
+            ]);
+        }
+        if format == Format::Csv {
+            return Ok(left.to_csv());
+        }
+        let mut out = format!(
+            "## Estimation retrospective: {} — {}\n\n",
+            md_text(&r.head.name),
+            md_text(&r.title)
+        );
+        out.push_str(&format!(
+            "{} of {} timed done items left their bucket (they behaved like a card 2 or more steps from their estimate).\n\n",
+            r.left_bucket.len(),
+            r.timed_items
+        ));
+        out.push_str(&left.render(format));
+        let d = &r.discussion;
+        out.push_str(&format!(
+            "\nDiscussion: of {} re-voted stories with an outcome, {} ended nearer the outcome than the first round's suggestion, {} farther, {} as near ({}; sign test p = {}).\n",
+            d.stories,
+            d.nearer,
+            d.farther,
+            d.ties,
+            pct(d.nearer_share),
+            num(d.p_value, 2)
+        ));
+        let mut refs = Table::new(
+            &["card", "median days", "reference stories"],
+            &[false, true, false],
+        );
+        for c in &r.reference {
+            refs.row(vec![
+                c.card.clone(),
+                num(Some(c.median_days), 1),
+                c.stories
+                    .iter()
+                    .map(|s| match &s.title {
+                        Some(t) => {
+                            format!("{} {} ({} days)", s.story, t, num(Some(s.cycle_days), 1))
+                        }
+                        None => format!("{} ({} days)", s.story, num(Some(s.cycle_days), 1)),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ]);
+        }
+        out.push_str("\n### Reference stories for the next planning\n\n");
+        out.push_str(&refs.render(format));
+        Ok(out)
+    }
+}

@@ -5,7 +5,7 @@ use crate::domain::{FIRST_DAY, LAST_DAY, parse_day};
 use crate::error::shown;
 use crate::present::fmt::enc;
 use crate::present::pages::data::TeamData;
-use crate::present::pages::{review, splits, team};
+use crate::present::pages::{retro, review, splits, team};
 use crate::web::error::WebError;
 use crate::web::server::{self, Access, ServeOptions};
 use crate::web::state::{AppState, Shared, blocking};
@@ -209,6 +209,62 @@ async fn api_splits(
     blocking(&state, move |s| Ok(Json(s.split_page(&team, p.as_of)?))).await
 }
 
+async fn reference_page(
+    State(state): State<Shared>,
+    Path(team): Path<String>,
+    Query(q): Q,
+) -> Result<Html<String>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        let m = team::reference_page(&*s.team(&team, p.as_of)?);
+        s.page(
+            "reference.html",
+            &m,
+            Value::from(()),
+            api(&format!("/teams/{}/reference", enc(&team)), &q),
+        )
+    })
+    .await
+}
+
+async fn api_reference(
+    State(state): State<Shared>,
+    Path(team): Path<String>,
+    Query(q): Q,
+) -> Result<Json<team::ReferencePage>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        Ok(Json(team::reference_page(&*s.team(&team, p.as_of)?)))
+    })
+    .await
+}
+
+async fn retro_page(
+    State(state): State<Shared>,
+    Path((team, sprint)): Path<(String, String)>,
+    Query(q): Q,
+) -> Result<Html<String>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| {
+        let r = s.retro(&team, &sprint, p.as_of)?;
+        let json = api(
+            &format!("/teams/{}/sprints/{}/retro", enc(&team), enc(&sprint)),
+            &q,
+        );
+        s.page("retro.html", &r, Value::from(()), json)
+    })
+    .await
+}
+
+async fn api_retro(
+    State(state): State<Shared>,
+    Path((team, sprint)): Path<(String, String)>,
+    Query(q): Q,
+) -> Result<Json<retro::SprintRetro>, WebError> {
+    let p = params(&q, &[])?;
+    blocking(&state, move |s| Ok(Json(s.retro(&team, &sprint, p.as_of)?))).await
+}
+
 async fn not_found() -> WebError {
     WebError::NotFound("There is no such page.".into())
 }
@@ -262,11 +318,15 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
         .route("/teams/{team}", get(team_page))
         .route("/teams/{team}/splits", get(splits_page))
         .route("/teams/{team}/sprints/{sprint}", get(sprint_page))
+        .route("/teams/{team}/sprints/{sprint}/retro", get(retro_page))
+        .route("/teams/{team}/reference", get(reference_page))
         .route("/api/teams", get(api_index))
         .route("/api/dashboard", get(api_dashboard))
         .route("/api/teams/{team}", get(api_team))
         .route("/api/teams/{team}/splits", get(api_splits))
         .route("/api/teams/{team}/sprints/{sprint}", get(api_sprint))
+        .route("/api/teams/{team}/sprints/{sprint}/retro", get(api_retro))
+        .route("/api/teams/{team}/reference", get(api_reference))
         .merge(ingest)
         .fallback(not_found)
         // Page routes take no body; refuse large ones early.

@@ -1,9 +1,10 @@
 //! Static reports: the pages of one team as self-contained HTML files (CSS and SVG inline, no
-//! scripts, no requests) that open from disk: `index.html` (the team page), `splits.html` and
-//! one `sprint-<id>.html` Sprint Review per sprint.
+//! scripts, no requests) that open from disk: `index.html` (the team page), `splits.html`,
+//! `reference.html`, and per sprint its Sprint Review `sprint-<id>.html` and estimation
+//! retrospective `retro-sprint-<id>.html`.
 
 use crate::error::{Error, Result};
-use crate::present::pages::{data, review, splits, team};
+use crate::present::pages::{data, retro, review, splits, team};
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::web::templates::{Links, render_page, templates};
@@ -72,7 +73,11 @@ pub fn write_report(
         return Err(Error::Usage(format!("{}: not a folder", dir.display())));
     }
     std::fs::create_dir_all(dir).map_err(Error::io(dir, "cannot create the report folder"))?;
-    let mut taken = HashSet::from(["index.html".to_string(), "splits.html".to_string()]);
+    let mut taken = HashSet::from([
+        "index.html".to_string(),
+        "splits.html".to_string(),
+        "reference.html".to_string(),
+    ]);
     let files: BTreeMap<String, String> = chosen
         .iter()
         .map(|s| (s.clone(), file_name(s, &mut taken)))
@@ -99,7 +104,23 @@ pub fn write_report(
         "splits.html".into(),
         render_page(&env, "splits.html", &splits, Value::from(()), None)?,
     ));
+    pages_out.push((
+        "reference.html".into(),
+        render_page(
+            &env,
+            "reference.html",
+            &team::reference_page(&d),
+            Value::from(()),
+            None,
+        )?,
+    ));
     for (sprint, file) in &files {
+        if let Some(r) = retro::sprint_retro(store, &d, sprint)? {
+            pages_out.push((
+                format!("retro-{file}"),
+                render_page(&env, "retro.html", &r, Value::from(()), None)?,
+            ));
+        }
         let r = review::sprint_review(&d, sprint)
             .ok_or_else(|| Error::Internal(format!("sprint {sprint} vanished")))?;
         let charts = review::sprint_review_charts(&d, &r)?;

@@ -279,6 +279,21 @@ impl AppState {
         Ok(i)
     }
 
+    /// A sprint's estimation retrospective: the team's reports and the rounds of the stories
+    /// that left their bucket.
+    pub fn retro(
+        &self,
+        team: &str,
+        sprint: &str,
+        as_of: NaiveDate,
+    ) -> Result<crate::present::pages::retro::SprintRetro, WebError> {
+        let d = self.team(team, as_of)?;
+        self.with_store(|store, _| crate::present::pages::retro::sprint_retro(store, &d, sprint))?
+            .ok_or_else(|| {
+                WebError::NotFound(format!("Team \"{team}\" has no sprint \"{sprint}\"."))
+            })
+    }
+
     /// The split page: the team's reports and the candidates' cards from one snapshot.
     pub fn split_page(&self, team: &str, as_of: NaiveDate) -> Result<splits::SplitPage, WebError> {
         let tg = self.team_generation(team);

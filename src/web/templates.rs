@@ -17,6 +17,10 @@ pub enum Page<'a> {
     Team(&'a str),
     Splits(&'a str),
     Sprint(&'a str, &'a str),
+    /// A team's reference stories.
+    Reference(&'a str),
+    /// A sprint's estimation retrospective.
+    Retro(&'a str, &'a str),
 }
 
 impl<'a> Page<'a> {
@@ -29,6 +33,8 @@ impl<'a> Page<'a> {
             ("team", Some(t), _) => Page::Team(t),
             ("splits", Some(t), _) => Page::Splits(t),
             ("sprint", Some(t), Some(s)) => Page::Sprint(t, s),
+            ("reference", Some(t), _) => Page::Reference(t),
+            ("retro", Some(t), Some(s)) => Page::Retro(t, s),
             _ => return None,
         })
     }
@@ -56,11 +62,15 @@ impl Links {
                 Page::Team(t) => format!("/teams/{}", enc(t)),
                 Page::Splits(t) => format!("/teams/{}/splits", enc(t)),
                 Page::Sprint(t, s) => format!("/teams/{}/sprints/{}", enc(t), enc(s)),
+                Page::Reference(t) => format!("/teams/{}/reference", enc(t)),
+                Page::Retro(t, s) => format!("/teams/{}/sprints/{}/retro", enc(t), enc(s)),
             }),
             Links::Static { team, sprints } => match page {
                 Page::Team(t) if t == team => Some("index.html".into()),
                 Page::Splits(t) if t == team => Some("splits.html".into()),
                 Page::Sprint(t, s) if t == team => sprints.get(s).cloned(),
+                Page::Reference(t) if t == team => Some("reference.html".into()),
+                Page::Retro(t, s) if t == team => sprints.get(s).map(|f| format!("retro-{f}")),
                 _ => None,
             },
         }
@@ -85,6 +95,11 @@ pub fn templates(links: Links) -> Environment<'static> {
         ("team.html", include_str!("../../templates/team.html")),
         ("sprint.html", include_str!("../../templates/sprint.html")),
         ("splits.html", include_str!("../../templates/splits.html")),
+        (
+            "reference.html",
+            include_str!("../../templates/reference.html"),
+        ),
+        ("retro.html", include_str!("../../templates/retro.html")),
         (
             "dashboard.html",
             include_str!("../../templates/dashboard.html"),

@@ -172,11 +172,13 @@ fn every_demo_page_loads_cleanly_in_chromium() {
         let team = t["team"].as_str().unwrap();
         pages.push(format!("/teams/{team}"));
         pages.push(format!("/teams/{team}/splits"));
+        pages.push(format!("/teams/{team}/reference"));
         for s in 1..=t["sprints"].as_i64().unwrap() {
             pages.push(format!("/teams/{team}/sprints/{s}"));
+            pages.push(format!("/teams/{team}/sprints/{s}/retro"));
         }
     }
-    assert_eq!(pages.len(), 3 + 3 * (2 + 12), "the sample data's pages");
+    assert_eq!(pages.len(), 3 + 3 * (3 + 2 * 12), "the sample data's pages");
 
     let (cmd_r, cmd_w) = std::io::pipe().unwrap();
     let (out_r, out_w) = std::io::pipe().unwrap();
@@ -289,12 +291,16 @@ fn every_demo_page_loads_cleanly_in_chromium() {
                 bad.push(format!("{} team links on the map, expected 3", v["links"]));
             }
             4
+        } else if page.ends_with("/splits")
+            || page.ends_with("/retro")
+            || page.ends_with("/reference")
+            || page == "/"
+        {
+            0
         } else if page.contains("/sprints/") {
             2
-        } else if page.ends_with("/splits") || page == "/" {
-            0
         } else {
-            4
+            5
         };
         if charts.len() != want {
             bad.push(format!("{} charts, expected {want}", charts.len()));

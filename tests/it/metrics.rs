@@ -987,3 +987,96 @@ t,B-1,1,a,2\nt,B-1,1,b,3\nt,B-1,1,c,8\nt,B-1,2,a,5\nt,B-1,2,b,5\nt,B-1,2,c,5\n",
         assert!(!r.stdout.contains(name), "{name}");
     }
 }
+
+/// Reference stories: quick consensus first, nearest the card's median cycle time, the most
+/// recent on a tie; slow consensus left out; a split candidate of the card is "sized like" the
+/// first.
+#[test]
+fn reference_stories_show_what_a_card_means() {
+    let dir = scratch();
+    let db = dir.path().join("ref.duckdb");
+    let decks = write(dir.path(), "decks.csv", b"team,deck\nt,fibonacci\n");
+    let sprints = write(
+        dir.path(),
+        "sprints.csv",
+        b"team,sprint_id,name,start_date,end_date\nt,1,S1,2025-01-06,2025-01-19\nt,2,S2,2025-01-20,2025-02-02\n",
+    );
+    // Five done 2-point stories: R-5 (2 days, sprint 1), R-1 (1 day), R-2 (2 days), R-3 (1.5
+    // days), R-4 (4 days), the last four in sprint 2. The card's median: 2 days.
+    let items = write(
+        dir.path(),
+        "sprint_items.csv",
+        b"team,sprint_id,story,committed,removed,points_start,points_end,status,started_at,completed_at\n\
+t,1,R-5,true,false,2,2,done,2025-01-07T09:00:00,2025-01-09T09:00:00\n\
+t,2,R-1,true,false,2,2,done,2025-01-21T09:00:00,2025-01-22T09:00:00\n\
+t,2,R-2,true,false,2,2,done,2025-01-21T09:00:00,2025-01-23T09:00:00\n\
+t,2,R-3,true,false,2,2,done,2025-01-21T09:00:00,2025-01-22T21:00:00\n\
+t,2,R-4,true,false,2,2,done,2025-01-21T09:00:00,2025-01-25T09:00:00\n",
+    );
+    let stories = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,title,estimate\nt,R-1,One,2\nt,R-2,Two,2\nt,R-3,Three,2\nt,R-4,Four,2\nt,R-5,Five,2\nt,S-1,Next,2\n",
+    );
+    // R-1, R-2 agreed at once; R-5 in round 2; R-3 in round 3 (slow: left out); R-4 has no
+    // votes (after every story with quick consensus). S-1 is in the backlog.
+    let votes = write(
+        dir.path(),
+        "votes.csv",
+        b"team,story,round,voter,card\n\
+t,R-1,1,a,2\nt,R-1,1,b,2\nt,R-2,1,a,2\nt,R-2,1,b,2\n\
+t,R-5,1,a,1\nt,R-5,1,b,5\nt,R-5,2,a,2\nt,R-5,2,b,2\n\
+t,R-3,1,a,1\nt,R-3,1,b,8\nt,R-3,2,a,1\nt,R-3,2,b,5\nt,R-3,3,a,2\nt,R-3,3,b,2\n\
+t,S-1,1,a,1\nt,S-1,1,b,8\nt,S-1,2,a,2\nt,S-1,2,b,2\n",
+    );
+    let paths: Vec<&str> = [&decks, &sprints, &items, &stories, &votes]
+        .iter()
+        .map(|p| p.to_str().unwrap())
+        .collect();
+    let r = sprintlens(&db, &[&["ingest", "-q"], paths.as_slice()].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = sprintlens(
+        &db,
+        &["--format", "json", "reference", "--as-of", "2025-03-01"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let card = &v["teams"][0]["cards"][0];
+    assert_eq!(
+        (&card["card"], &card["items"], &card["median_days"]),
+        (&"2".into(), &5.into(), &2.0.into())
+    );
+    let picked: Vec<&str> = card["stories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["story"].as_str().unwrap())
+        .collect();
+    // R-2 and R-5 sit on the median (R-2 is more recent), R-1 is ln 2 away; R-4 has no votes and
+    // comes after them, R-3 took three rounds.
+    assert_eq!(picked, vec!["R-2", "R-5", "R-1"]);
+    // Markdown and CSV carry the same rows.
+    let md = sprintlens(
+        &db,
+        &["--format", "markdown", "reference", "--as-of", "2025-03-01"],
+    );
+    assert!(
+        md.stdout
+            .contains("| t | 2 | 5 | 2 | R-2 | Two | 2 | 1 | 2 |"),
+        "{}",
+        md.stdout
+    );
+    // The backlog's S-1 (2 points) is sized like R-2.
+    let r = sprintlens(
+        &db,
+        &["--format", "json", "splits", "--as-of", "2025-03-01"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let s1 = v["watch"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["story"] == "S-1")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(s1["sized_like"], "R-2 (2)");
+}

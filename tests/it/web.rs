@@ -53,7 +53,7 @@ fn sample_db(dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// Every page of the sample data with its JSON twin.
-const PAGES: [(&str, &str); 6] = [
+const PAGES: [(&str, &str); 8] = [
     ("/", "/api/teams"),
     ("/dashboard", "/api/dashboard"),
     (
@@ -63,6 +63,11 @@ const PAGES: [(&str, &str); 6] = [
     ("/teams/payments", "/api/teams/payments"),
     ("/teams/payments/splits", "/api/teams/payments/splits"),
     ("/teams/payments/sprints/3", "/api/teams/payments/sprints/3"),
+    (
+        "/teams/payments/sprints/9/retro",
+        "/api/teams/payments/sprints/9/retro",
+    ),
+    ("/teams/payments/reference", "/api/teams/payments/reference"),
 ];
 
 fn with_as_of(path: &str) -> String {
@@ -205,7 +210,8 @@ async fn pages_carry_their_charts_with_tooltips() {
     let dir = scratch();
     let app = app_for(&sample_db(dir.path()));
     for (page, charts) in [
-        ("/teams/payments", 4),
+        // Velocity, predictability, cycle time, spread and what a card means over time.
+        ("/teams/payments", 5),
         ("/teams/payments/sprints/3", 2),
         // The predictability map and one small velocity chart per team.
         ("/dashboard", 4),
@@ -243,6 +249,10 @@ async fn unknown_things_are_404_and_bad_parameters_400() {
         "/api/teams/nobody/sprints/1",
         "/teams/payments/sprints/99",
         "/api/teams/payments/sprints/99",
+        "/teams/payments/sprints/99/retro",
+        "/api/teams/payments/sprints/99/retro",
+        "/teams/nobody/reference",
+        "/api/teams/nobody/reference",
         "/dashboard?program=nowhere",
         "/api/dashboard?program=nowhere",
         "/no/such/page",
@@ -356,6 +366,8 @@ async fn user_text_is_escaped_on_every_page() {
         format!("/teams/{t}/splits"),
         format!("/teams/{t}/sprints/S%2F1"),
         format!("/teams/{t}/sprints/S2"),
+        format!("/teams/{t}/sprints/S2/retro"),
+        format!("/teams/{t}/reference"),
         "/teams/%3Cscript%3E".to_string(),
     ];
     for p in &pages {
@@ -470,6 +482,8 @@ async fn every_template_matches_its_snapshot() {
         ("team", "/teams/payments"),
         ("splits", "/teams/search/splits"),
         ("sprint", "/teams/checkout/sprints/7"),
+        ("retro", "/teams/payments/sprints/9/retro"),
+        ("reference", "/teams/payments/reference"),
         ("error", "/teams/nobody"),
     ] {
         let (_, got) = get(&app, &with_as_of(uri)).await;
@@ -573,17 +587,20 @@ fn report_writes_self_contained_pages_and_a_markdown_summary() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("wrote 14 pages"), "{}", r.stdout);
+    // The team page, splits, reference stories, and per sprint a review and a retrospective.
+    assert!(r.stdout.contains("wrote 27 pages"), "{}", r.stdout);
     let mut names: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 14);
+    assert_eq!(names.len(), 27);
     assert!(
         names.contains(&"index.html".into())
             && names.contains(&"splits.html".into())
+            && names.contains(&"reference.html".into())
             && names.contains(&"sprint-12.html".into())
+            && names.contains(&"retro-sprint-12.html".into())
     );
     for n in &names {
         let html = std::fs::read_to_string(out.join(n)).unwrap();
@@ -621,7 +638,7 @@ fn report_writes_self_contained_pages_and_a_markdown_summary() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(std::fs::read_dir(&one).unwrap().count(), 3);
+    assert_eq!(std::fs::read_dir(&one).unwrap().count(), 5);
     // Markdown for a wiki: the latest closed sprint by default.
     let md = sprintlens(
         &db,
@@ -650,6 +667,52 @@ fn report_writes_self_contained_pages_and_a_markdown_summary() {
         md.stdout
     );
     assert!(md.stdout.contains("### What to split next"));
+    // The estimation retrospective of sprint 9: PAY-154 was estimated at 5 (the room went from
+    // mostly 8s down to 5) and took 9.5 days, nearest the 13-point median of 9.8 days (5: 7.2,
+    // 8: 6.6): it behaved like a 13, two cards up.
+    let md = sprintlens(
+        &db,
+        &[
+            "--format",
+            "markdown",
+            "report",
+            "--team",
+            "payments",
+            "--sprint",
+            "9",
+            "--retro",
+            "--as-of",
+            "2025-07-01",
+        ],
+    );
+    assert_eq!(md.code, 0, "{}", md.stderr);
+    assert!(
+        md.stdout
+            .starts_with("## Estimation retrospective: Payments — PAY Sprint 9\n"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout.contains(
+            "| PAY-154 | Rename login page | 5 | 13 | 9.5 | PAY-R4, round 1: 5 8 8 8 8 8 8 13; PAY-R4, round 2: 5 5 5 5 5 5 5 5 | 5 and 13 | -3 | no |"
+        ),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout
+            .contains("### Reference stories for the next planning")
+    );
+    let both = sprintlens(
+        &db,
+        &["report", "--team", "payments", "--retro", "--out", "x"],
+    );
+    assert_eq!(both.code, 1, "{}", both.stderr);
+    assert!(
+        both.stderr.contains("cannot be used with"),
+        "{}",
+        both.stderr
+    );
     // A second report into the same folder replaces its own pages...
     let again = sprintlens(
         &db,

@@ -65,6 +65,10 @@ pub struct TeamData {
     pub accuracy: accuracy::AccuracyReport,
     pub splits: splits::SplitReport,
     pub forecast: TeamForecast,
+    /// Reference stories per card.
+    pub reference: crate::metrics::reference::TeamReference,
+    /// What the cards mean quarter by quarter.
+    pub drift: Option<crate::metrics::drift::TeamDrift>,
     pub items: Vec<Item>,
     /// Every sprint of the sprints file, recorded items or not.
     #[serde(skip)]
@@ -84,8 +88,8 @@ pub fn team_card(store: &Store, team: &str) -> Result<Option<(String, Option<Str
     Ok(rows.into_iter().next())
 }
 
-/// The cards of every round of the team's split candidates and watched stories, lowest first and without names:
-/// story -> ["round 1: 3 5 8 ?", ...] (kept in `d` after the first call).
+/// The cards of every round of the team's split candidates and watched stories, lowest first
+/// and without names: story -> ["round 1: 3 5 8 ?", ...] (kept in `d` after the first call).
 pub fn candidate_cards<'a>(
     store: &Store,
     d: &'a TeamData,
@@ -100,34 +104,93 @@ pub fn candidate_cards<'a>(
         .chain(&d.splits.watch)
         .map(|c| c.story.as_str())
         .collect();
-    let mut rounds: BTreeMap<(String, String, i64), Vec<String>> = BTreeMap::new();
-    for (story, session, round, card) in
-        store.query_rows("story_cards", STORY_CARDS, [d.team.as_str()], |r| {
+    let cards = story_cards(store, &d.team, &wanted)?;
+    Ok(d.candidate_cards.get_or_init(|| cards))
+}
+
+/// The cards of one round, lowest first, without names.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundCards {
+    pub session: String,
+    pub round: i64,
+    pub cards: Vec<String>,
+    /// The first `numeric` cards have a value (the rest are `?`, `☕`, ...).
+    pub numeric: usize,
+}
+
+impl RoundCards {
+    /// "SESSION, round 1: 3 5 8 ?" (no session: "round 1: ...").
+    pub fn label(&self) -> String {
+        if self.session.is_empty() {
+            format!("round {}: {}", self.round, self.cards.join(" "))
+        } else {
+            format!(
+                "{}, round {}: {}",
+                self.session,
+                self.round,
+                self.cards.join(" ")
+            )
+        }
+    }
+
+    /// The lowest and the highest numeric card, when they differ (the "let's talk" pair).
+    pub fn outliers(&self) -> Option<(String, String)> {
+        let numeric = &self.cards[..self.numeric];
+        match (numeric.first(), numeric.last()) {
+            (Some(lo), Some(hi)) if lo != hi => Some((lo.clone(), hi.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// The rounds of some stories of a team, in order, each with its cards lowest first and
+/// without names.
+pub fn story_rounds(
+    store: &Store,
+    team: &str,
+    wanted: &std::collections::HashSet<&str>,
+) -> Result<BTreeMap<String, Vec<RoundCards>>> {
+    let mut rounds: BTreeMap<(String, String, i64), (Vec<String>, usize)> = BTreeMap::new();
+    for (story, session, round, card, numeric) in
+        store.query_rows("story_cards", STORY_CARDS, [team], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, i64>(2)?,
                 r.get::<_, String>(3)?,
+                r.get::<_, bool>(4)?,
             ))
         })?
     {
         if wanted.contains(story.as_str()) {
-            rounds
-                .entry((story, session, round))
-                .or_default()
-                .push(card);
+            let e = rounds.entry((story, session, round)).or_default();
+            e.0.push(card);
+            e.1 += usize::from(numeric);
         }
     }
-    let mut cards: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for ((story, session, round), c) in rounds {
-        let label = if session.is_empty() {
-            format!("round {round}: {}", c.join(" "))
-        } else {
-            format!("{session}, round {round}: {}", c.join(" "))
-        };
-        cards.entry(story).or_default().push(label);
+    let mut out: BTreeMap<String, Vec<RoundCards>> = BTreeMap::new();
+    for ((story, session, round), (cards, numeric)) in rounds {
+        out.entry(story).or_default().push(RoundCards {
+            session,
+            round,
+            cards,
+            numeric,
+        });
     }
-    Ok(d.candidate_cards.get_or_init(|| cards))
+    Ok(out)
+}
+
+/// The cards of every round of some stories of a team as labels: story -> ["round 1: 3 5 8 ?",
+/// ...].
+pub fn story_cards(
+    store: &Store,
+    team: &str,
+    wanted: &std::collections::HashSet<&str>,
+) -> Result<BTreeMap<String, Vec<String>>> {
+    Ok(story_rounds(store, team, wanted)?
+        .into_iter()
+        .map(|(story, rounds)| (story, rounds.iter().map(RoundCards::label).collect()))
+        .collect())
 }
 
 fn team_items(store: &Store, team: &str) -> Result<Vec<Item>> {
@@ -184,6 +247,7 @@ pub fn team_data(
                 None,
             )
         });
+    let drift = m.drift()?.into_iter().next();
     let c = m.into_computed();
     let computed = "computed by backlog_splits";
     Ok(Some(TeamData {
@@ -196,6 +260,17 @@ pub fn team_data(
         accuracy: c.accuracy.expect(computed),
         splits: c.backlog_splits.expect(computed),
         forecast,
+        reference: c
+            .reference
+            .expect(computed)
+            .teams
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| crate::metrics::reference::TeamReference {
+                team: team.to_string(),
+                cards: Vec::new(),
+            }),
+        drift,
         items: team_items(store, team)?,
         planned: store.query_rows("team_sprints", TEAM_SPRINTS, [team], |r| {
             Ok(PlannedSprint {

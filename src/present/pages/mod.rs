@@ -5,6 +5,7 @@
 pub mod dashboard;
 pub mod data;
 pub mod index;
+pub mod retro;
 pub mod review;
 pub mod splits;
 pub mod team;

@@ -34,6 +34,12 @@ pub struct TeamPage {
     pub voters: Vec<spread::VoterCalibration>,
     pub forecast: TeamForecast,
     pub split_candidates: usize,
+    /// Stories flagged below the split cut.
+    pub split_watch: usize,
+    /// What the cards mean quarter by quarter, and point inflation.
+    pub drift: Option<crate::metrics::drift::TeamDrift>,
+    /// Estimates against outcomes.
+    pub outcomes: Option<crate::metrics::outcome::TeamOutcomes>,
     /// Where the votes come from (live, last round only, native files) and when the last
     /// round of each was voted.
     pub vote_sources: Vec<crate::present::pages::data::VoteSource>,
@@ -78,6 +84,9 @@ pub fn team_page(d: &TeamData) -> TeamPage {
         voters: d.spread.voters.clone(),
         forecast: d.forecast.clone(),
         split_candidates: d.splits.candidates.len(),
+        split_watch: d.splits.watch.len(),
+        drift: d.drift.clone(),
+        outcomes: d.accuracy.outcomes.first().cloned(),
         vote_sources: d.vote_sources.clone(),
     }
 }
@@ -160,5 +169,73 @@ pub fn team_page_charts(d: &TeamData, p: &TeamPage) -> Result<BTreeMap<&'static 
             charts::WIDE,
         )?,
     );
+    if let Some(drift) = &p.drift {
+        out.insert("drift", drift_svg(drift)?);
+    }
     Ok(out)
+}
+
+/// Median cycle time per card, quarter by quarter: lines that fall while velocity rises mean
+/// the cards inflate.
+fn drift_svg(d: &crate::metrics::drift::TeamDrift) -> Result<String> {
+    let labels: Vec<String> = d.quarters.iter().map(|q| q.quarter.clone()).collect();
+    let mut cards: Vec<(f64, String)> = d
+        .quarters
+        .iter()
+        .flat_map(|q| q.cards.iter().map(|c| (c.points, c.card.clone())))
+        .collect();
+    cards.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    cards.dedup_by(|a, b| a.1 == b.1);
+    let palette = [
+        charts::COMMITTED,
+        charts::COMPLETED,
+        charts::ACCENT,
+        charts::MUTED,
+        plotters::style::RGBColor(0x2e, 0x8b, 0x57),
+        plotters::style::RGBColor(0x8e, 0x44, 0xad),
+        plotters::style::RGBColor(0xc0, 0x39, 0x2b),
+        plotters::style::RGBColor(0x16, 0xa0, 0x85),
+    ];
+    let lines: Vec<Line> = cards
+        .iter()
+        .enumerate()
+        .map(|(i, (_, card))| Line {
+            name: format!("{card} points"),
+            values: d
+                .quarters
+                .iter()
+                .map(|q| {
+                    q.cards
+                        .iter()
+                        .find(|c| &c.card == card)
+                        .and_then(|c| c.median_days)
+                })
+                .collect(),
+            color: palette[i % palette.len()],
+        })
+        .filter(|l| l.values.iter().any(Option::is_some))
+        .collect();
+    charts::line_svg(
+        "What a card means: median cycle time per card and quarter",
+        "days",
+        &labels,
+        &lines,
+        false,
+        charts::WIDE,
+    )
+}
+
+/// The printable reference stories of a team: one card per point value.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferencePage {
+    #[serde(flatten)]
+    pub head: Head,
+    pub cards: Vec<crate::metrics::reference::CardReference>,
+}
+
+pub fn reference_page(d: &TeamData) -> ReferencePage {
+    ReferencePage {
+        head: d.head(),
+        cards: d.reference.cards.clone(),
+    }
 }

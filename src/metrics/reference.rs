@@ -1,0 +1,214 @@
+//! Reference stories: per team and card, up to three recent done stories that show what the
+//! card means in this team, to lay on the table at the next Planning Poker session.
+//!
+//! A card's bucket is the team's done items whose points snap to it, with a cycle time; it
+//! needs [`outcome::MIN_BUCKET`] items. Its stories are ranked: quick consensus first (agreed
+//! within [`QUICK_ROUNDS`] rounds; stories without known rounds next; slower ones are left
+//! out), then nearest the bucket's median cycle time (in ln days), then most recent. Stories
+//! done in the [`RECENT_DAYS`] days before the day of the report come first; older ones only
+//! fill a card that has fewer than three recent ones.
+
+use crate::error::Result;
+use crate::metrics::done::{AccuracyQuery, done_rows};
+use crate::metrics::outcome;
+use crate::metrics::spread::{self, SpreadReport};
+use crate::metrics::stats::{quantile_sorted, sorted};
+use crate::store::Store;
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Rounds within which consensus counts as quick.
+pub const QUICK_ROUNDS: i64 = 2;
+/// How far back a reference story counts as recent.
+pub const RECENT_DAYS: i64 = 182;
+/// Reference stories per card.
+pub const PER_CARD: usize = 3;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceStory {
+    pub story: String,
+    pub title: Option<String>,
+    pub sprint_id: String,
+    pub cycle_days: f64,
+    /// Rounds the story took (unknown without votes, or when only the last round is kept).
+    pub rounds: Option<i64>,
+    pub completed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CardReference {
+    pub card: String,
+    pub points: f64,
+    /// Done items with a cycle time in the bucket.
+    pub items: usize,
+    pub median_days: f64,
+    pub stories: Vec<ReferenceStory>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamReference {
+    pub team: String,
+    /// Smallest card first.
+    pub cards: Vec<CardReference>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceReport {
+    pub as_of: NaiveDate,
+    pub teams: Vec<TeamReference>,
+}
+
+impl ReferenceReport {
+    /// "PAY-142 (5)": the first reference story of the card `points` snaps to in `team`'s deck.
+    pub fn sized_like(&self, team: &str, points: f64) -> Option<String> {
+        let t = self.teams.iter().find(|t| t.team == team)?;
+        t.cards.iter().find(|c| c.points == points).and_then(|c| {
+            c.stories
+                .first()
+                .map(|s| format!("{} ({})", s.story, c.card))
+        })
+    }
+}
+
+/// A done item as the reference reads it.
+struct Done {
+    sprint_id: String,
+    story: String,
+    title: Option<String>,
+    points: f64,
+    days: f64,
+    completed_at: Option<NaiveDateTime>,
+}
+
+pub fn reference(
+    store: &Store,
+    team: Option<&str>,
+    program: Option<&str>,
+    as_of: NaiveDate,
+    spread_report: &SpreadReport,
+) -> Result<ReferenceReport> {
+    let decks = spread::team_decks(store)?;
+    let rows = done_rows(
+        store,
+        &AccuracyQuery {
+            team,
+            program,
+            ..AccuracyQuery::default()
+        },
+    )?;
+    let mut per_team: BTreeMap<String, Vec<Done>> = BTreeMap::new();
+    for r in rows {
+        let (Some(points), Some(days)) = (r.points, r.cycle_days) else {
+            continue;
+        };
+        let done_by = r.completed_at.is_none_or(|c| c.date() <= as_of);
+        if days > 0.0 && done_by {
+            per_team.entry(r.team).or_default().push(Done {
+                sprint_id: r.sprint_id,
+                story: r.story,
+                title: r.title,
+                points,
+                days,
+                completed_at: r.completed_at,
+            });
+        }
+    }
+    // Rounds per (team, story): the estimation with the most rounds; unknown when its rounds
+    // are not all kept.
+    let mut rounds: HashMap<(&str, &str), (Option<i64>, Option<i64>)> = HashMap::new();
+    for s in &spread_report.stories {
+        let known = (!s.last_round_only).then_some(s.rounds);
+        let to_consensus = if s.last_round_only {
+            None
+        } else {
+            Some(s.rounds_to_consensus.unwrap_or(i64::MAX))
+        };
+        let e = rounds
+            .entry((&*s.team, &*s.story))
+            .or_insert((known, to_consensus));
+        if known > e.0 {
+            *e = (known, to_consensus);
+        }
+    }
+    let recent_from = as_of - chrono::Duration::days(RECENT_DAYS);
+    let mut teams = Vec::new();
+    for (t, items) in per_team {
+        let Some(deck) = decks.get(&t) else { continue };
+        let mut buckets: BTreeMap<usize, Vec<&Done>> = BTreeMap::new();
+        for d in &items {
+            if let Some((k, _)) = spread::snap(deck, d.points) {
+                buckets.entry(k).or_default().push(d);
+            }
+        }
+        let mut cards = Vec::new();
+        for (k, bucket) in buckets {
+            if bucket.len() < outcome::MIN_BUCKET {
+                continue;
+            }
+            let days: Vec<f64> = bucket.iter().map(|d| d.days).collect();
+            let Some(median) = quantile_sorted(&sorted(&days), 0.5) else {
+                continue;
+            };
+            // (slow consensus, not recent, ln gap, most recent first, story)
+            let mut ranked: Vec<(
+                u8,
+                bool,
+                f64,
+                std::cmp::Reverse<Option<NaiveDateTime>>,
+                &Done,
+            )> = bucket
+                .iter()
+                .filter_map(|d| {
+                    let (_, to) = rounds
+                        .get(&(t.as_str(), d.story.as_str()))
+                        .copied()
+                        .unwrap_or((None, None));
+                    let speed = match to {
+                        Some(r) if r <= QUICK_ROUNDS => 0,
+                        Some(_) => return None,
+                        None => 1,
+                    };
+                    let recent = d.completed_at.is_some_and(|c| c.date() >= recent_from);
+                    Some((
+                        speed,
+                        !recent,
+                        (d.days.ln() - median.ln()).abs(),
+                        std::cmp::Reverse(d.completed_at),
+                        *d,
+                    ))
+                })
+                .collect();
+            ranked.sort_by(|a, b| {
+                (a.0, a.1)
+                    .cmp(&(b.0, b.1))
+                    .then(a.2.partial_cmp(&b.2).expect("finite"))
+                    .then(a.3.cmp(&b.3))
+                    .then(a.4.story.cmp(&b.4.story))
+            });
+            let stories: Vec<ReferenceStory> = ranked
+                .into_iter()
+                .take(PER_CARD)
+                .map(|(_, _, _, _, d)| ReferenceStory {
+                    story: d.story.clone(),
+                    title: d.title.clone(),
+                    sprint_id: d.sprint_id.clone(),
+                    cycle_days: d.days,
+                    rounds: rounds
+                        .get(&(t.as_str(), d.story.as_str()))
+                        .and_then(|r| r.0),
+                    completed_at: d.completed_at,
+                })
+                .collect();
+            cards.push(CardReference {
+                card: deck[k].0.to_string(),
+                points: deck[k].1.unwrap_or(f64::NAN),
+                items: bucket.len(),
+                median_days: median,
+                stories,
+            });
+        }
+        teams.push(TeamReference { team: t, cards });
+    }
+    Ok(ReferenceReport { as_of, teams })
+}
