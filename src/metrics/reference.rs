@@ -71,6 +71,14 @@ impl ReferenceReport {
     }
 }
 
+/// A story's rounds (unknown when they are not all kept) and rounds to consensus
+/// (`i64::MAX` when never; unknown when not all kept).
+type StoryRounds = (Option<i64>, Option<i64>);
+
+/// How a story ranks for its card: slow consensus (0 quick, 1 unknown), not recent, the gap
+/// of ln days to the card's median, most recent first.
+type Rank = (u8, bool, f64, std::cmp::Reverse<Option<NaiveDateTime>>);
+
 /// A done item as the reference reads it.
 struct Done {
     sprint_id: String,
@@ -116,7 +124,7 @@ pub fn reference(
     }
     // Rounds per (team, story): the estimation with the most rounds; unknown when its rounds
     // are not all kept.
-    let mut rounds: HashMap<(&str, &str), (Option<i64>, Option<i64>)> = HashMap::new();
+    let mut rounds: HashMap<(&str, &str), StoryRounds> = HashMap::new();
     for s in &spread_report.stories {
         let known = (!s.last_round_only).then_some(s.rounds);
         let to_consensus = if s.last_round_only {
@@ -150,14 +158,7 @@ pub fn reference(
             let Some(median) = quantile_sorted(&sorted(&days), 0.5) else {
                 continue;
             };
-            // (slow consensus, not recent, ln gap, most recent first, story)
-            let mut ranked: Vec<(
-                u8,
-                bool,
-                f64,
-                std::cmp::Reverse<Option<NaiveDateTime>>,
-                &Done,
-            )> = bucket
+            let mut ranked: Vec<(Rank, &Done)> = bucket
                 .iter()
                 .filter_map(|d| {
                     let (_, to) = rounds
@@ -170,26 +171,26 @@ pub fn reference(
                         None => 1,
                     };
                     let recent = d.completed_at.is_some_and(|c| c.date() >= recent_from);
-                    Some((
+                    let rank: Rank = (
                         speed,
                         !recent,
                         (d.days.ln() - median.ln()).abs(),
                         std::cmp::Reverse(d.completed_at),
-                        *d,
-                    ))
+                    );
+                    Some((rank, *d))
                 })
                 .collect();
-            ranked.sort_by(|a, b| {
+            ranked.sort_by(|(a, x), (b, y)| {
                 (a.0, a.1)
                     .cmp(&(b.0, b.1))
                     .then(a.2.partial_cmp(&b.2).expect("finite"))
                     .then(a.3.cmp(&b.3))
-                    .then(a.4.story.cmp(&b.4.story))
+                    .then(x.story.cmp(&y.story))
             });
             let stories: Vec<ReferenceStory> = ranked
                 .into_iter()
                 .take(PER_CARD)
-                .map(|(_, _, _, _, d)| ReferenceStory {
+                .map(|(_, d)| ReferenceStory {
                     story: d.story.clone(),
                     title: d.title.clone(),
                     sprint_id: d.sprint_id.clone(),
