@@ -191,6 +191,14 @@ pub fn splits(
                 .map(|d| ((b.team.clone(), b.points.to_bits()), (d, b.items)))
         })
         .collect();
+    // Per team: the largest point value with at least `min_items` timed done items.
+    let mut usual_max: HashMap<&str, f64> = HashMap::new();
+    for b in &acc.buckets {
+        if b.items as i64 >= settings.team(&b.team).split.min_items {
+            let m = usual_max.entry(b.team.as_str()).or_insert(b.points);
+            *m = m.max(b.points);
+        }
+    }
     let co = store.query_frame(
         "carry_over_by_points",
         CARRY_OVER_BY_POINTS,
@@ -298,6 +306,14 @@ pub fn splits(
                         team_carry.get(t).copied(),
                         th,
                     )
+                    .or_else(|| {
+                        rarely_finished(
+                            e,
+                            p85.get(&k).map_or(0, |p| p.1),
+                            usual_max.get(t.as_str()).copied(),
+                            th,
+                        )
+                    })
                 }),
             ]
             .into_iter()
@@ -441,6 +457,32 @@ fn velocity_share(e: f64, rolling: Option<f64>, th: &SplitThresholds) -> Option<
     })
 }
 
+/// Signal 6, a size the team rarely finishes: fewer than `min_items` done stories of this size,
+/// larger than every size it has finished `min_items` times or more. Weighs one more (a size
+/// without a history of delivery is the size most likely not to fit).
+fn rarely_finished(
+    e: f64,
+    done: usize,
+    usual_max: Option<f64>,
+    th: &SplitThresholds,
+) -> Option<Signal> {
+    let m = usual_max?;
+    ((done as i64) < th.min_items && e > m).then(|| {
+        let mut s = Signal::new(
+            SignalKind::SizeHistory,
+            format!(
+                "the team has finished {done} {}-point {} (fewer than {}); the largest size it finishes regularly is {}",
+                pts(e),
+                if done == 1 { "story" } else { "stories" },
+                th.min_items,
+                pts(m)
+            ),
+        );
+        s.weight += 1;
+        s
+    })
+}
+
 /// Committed items of a size bucket (or of a whole team) and those carried over.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Carry {
@@ -573,6 +615,17 @@ mod tests {
         );
         // The same percentile over 4 items says nothing.
         assert!(size_history(13.0, 14.0, Some((16.0, 4)), None, None, &th).is_none());
+        // A size finished only twice, above the team's regular sizes (up to 8): it fires and
+        // weighs 2; at or below 8, or with 5 done stories, it does not.
+        let s = rarely_finished(13.0, 2, Some(8.0), &th).unwrap();
+        assert_eq!(s.weight, 2);
+        assert_eq!(
+            s.reason,
+            "the team has finished 2 13-point stories (fewer than 5); the largest size it finishes regularly is 8"
+        );
+        assert!(rarely_finished(8.0, 2, Some(8.0), &th).is_none());
+        assert!(rarely_finished(13.0, 5, Some(8.0), &th).is_none());
+        assert!(rarely_finished(13.0, 0, None, &th).is_none());
     }
 
     #[test]
