@@ -3,9 +3,11 @@
 //! that ended in the quarter; and a flag for point inflation: a card that got markedly faster
 //! while velocity rose, with the evidence.
 //!
-//! The flag compares the first and the last quarter a card has [`MIN_ITEMS`] items in: its
-//! median cycle time fell by [`FASTER`] or more while the mean completed points of the closed
-//! sprints ending in those quarters rose by [`VELOCITY_RISE`] or more.
+//! The flag compares, card by card, the first and the last quarter the card has [`MIN_ITEMS`]
+//! items in: its median cycle time fell by [`FASTER`] or more while the mean completed points of
+//! the closed sprints ending in those quarters rose by [`VELOCITY_RISE`] or more. Inflation moves
+//! every card, so the team is flagged only when at least two cards, and at least half of the
+//! cards compared, got markedly faster (one noisy card is not inflation).
 
 use crate::metrics::done::DoneRow;
 use crate::metrics::spread::{self, DeckCards};
@@ -146,6 +148,7 @@ fn inflation(quarters: &[Quarter]) -> Vec<Inflation> {
         }
     }
     let mut flags: Vec<(f64, Inflation)> = Vec::new();
+    let mut compared = 0;
     for (card, seen) in medians {
         let (Some(first), Some(last)) = (seen.first(), seen.last()) else {
             continue;
@@ -159,6 +162,7 @@ fn inflation(quarters: &[Quarter]) -> Vec<Inflation> {
         if v0 <= 0.0 || first.2 <= 0.0 {
             continue;
         }
+        compared += 1;
         let change = last.2 / first.2 - 1.0;
         let vchange = v1 / v0 - 1.0;
         // (A tolerance of 1e-9 keeps 4/5 - 1 at -20%.)
@@ -176,7 +180,12 @@ fn inflation(quarters: &[Quarter]) -> Vec<Inflation> {
                     velocity_to: v1,
                     velocity_change: vchange,
                     evidence: format!(
-                        "{card}-point stories: median cycle time {:.1} -> {:.1} days ({:+.0}%) from {} to {}, while velocity rose {:.1} -> {:.1} points a sprint ({:+.0}%): the same card now means less work",
+                        "{} stories: median cycle time {:.1} -> {:.1} days ({:+.0}%) from {} to {}, while velocity rose {:.1} -> {:.1} points a sprint ({:+.0}%): the same card now means less work",
+                        if card.parse::<f64>().is_ok() {
+                            format!("{card}-point")
+                        } else {
+                            card.to_string()
+                        },
                         first.2,
                         last.2,
                         change * 100.0,
@@ -189,6 +198,9 @@ fn inflation(quarters: &[Quarter]) -> Vec<Inflation> {
                 },
             ));
         }
+    }
+    if flags.len() < 2 || 2 * flags.len() < compared {
+        return Vec::new();
     }
     flags.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
     flags.into_iter().map(|f| f.1).collect()
@@ -244,8 +256,9 @@ mod tests {
     #[test]
     fn a_card_that_gets_faster_while_velocity_rises_is_flagged() {
         // 5-point items: Q1 4, 5, 6 days (median 5); Q3 3, 4, 4 days (median 4: -20%).
+        // 8-point items: Q1 10, 10, 10; Q3 6, 7, 8 (median 7: -30%).
         // Velocity: Q1 sprints 30 and 34 (32), Q3 36 and 40 (38: +18.75%).
-        let items = [
+        let mut items = vec![
             done(5.0, 4.0, "2025-01-20"),
             done(5.0, 5.0, "2025-02-10"),
             done(5.0, 6.0, "2025-03-03"),
@@ -254,6 +267,16 @@ mod tests {
             done(5.0, 4.0, "2025-08-10"),
             done(5.0, 4.0, "2025-09-10"),
         ];
+        for (days, on) in [
+            (10.0, "2025-01-21"),
+            (10.0, "2025-01-22"),
+            (10.0, "2025-01-23"),
+            (6.0, "2025-07-21"),
+            (7.0, "2025-07-22"),
+            (8.0, "2025-07-23"),
+        ] {
+            items.push(done(8.0, days, on));
+        }
         let sprints = [
             sprint("2025-01-26", 30.0),
             sprint("2025-03-09", 34.0),
@@ -263,16 +286,19 @@ mod tests {
         let d = team_drift("t", &deck(), &items, &sprints);
         let q: Vec<&str> = d.quarters.iter().map(|q| q.quarter.as_str()).collect();
         assert_eq!(q, vec!["2025-Q1", "2025-Q3"]);
-        // Q1: 4 items, (5+5+5+3)/4 = 4.5 points each; the 3-point card has 1 item: no median.
-        assert_eq!(d.quarters[0].done_items, 4);
-        assert_eq!(d.quarters[0].points_per_item, Some(4.5));
+        // Q1: 7 items, (5+5+5+3+8+8+8)/7 = 6 points each; the 3-point card has 1 item: no
+        // median.
+        assert_eq!(d.quarters[0].done_items, 7);
+        assert_eq!(d.quarters[0].points_per_item, Some(6.0));
         assert_eq!(d.quarters[0].velocity, Some(32.0));
         let three = &d.quarters[0].cards[0];
         assert_eq!(
             (three.card.as_str(), three.items, three.median_days),
             ("3", 1, None)
         );
-        assert_eq!(d.inflation.len(), 1);
+        // Both cards compared got faster: the team is flagged, smallest card first.
+        assert_eq!(d.inflation.len(), 2);
+        assert_eq!(d.inflation[1].card, "8");
         let f = &d.inflation[0];
         assert_eq!(
             (f.from_days, f.to_days, f.velocity_from, f.velocity_to),
