@@ -243,16 +243,7 @@ pub fn metrics(b: &BenchSpec) -> Result<MetricsBench> {
             teams,
             ..b.params.clone()
         };
-        let data = dir.path.join(format!("data-{teams}"));
-        let summary = generate::generate(&params, &data)?;
-        let db = dir.path.join(format!("metrics-{teams}.duckdb"));
-        run_ingest(
-            &db,
-            &IngestRequest {
-                paths: vec![data.clone()],
-                ..Default::default()
-            },
-        )?;
+        let (summary, db) = dir.generated_store(&params, &format!("metrics-{teams}"))?;
         out.sizes.push((teams, params.sprints, summary.votes));
         let store = Store::open_read_only(&db)?
             .ok_or_else(|| Error::Internal("bench database vanished".into()))?;

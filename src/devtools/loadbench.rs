@@ -246,16 +246,7 @@ fn drive_while(
 pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
     let dir = work_dir(&b.dir, b.keep)?;
     let t0 = Instant::now();
-    let data = dir.path.join("data");
-    let summary = generate::generate(&b.params, &data)?;
-    let db = dir.path.join("serve.duckdb");
-    run_ingest(
-        &db,
-        &IngestRequest {
-            paths: vec![data],
-            ..Default::default()
-        },
-    )?;
+    let (summary, db) = dir.generated_store(&b.params, "serve")?;
     let setup_seconds = t0.elapsed().as_secs_f64();
     // More teams to send while pages are read: 20 (or fewer) with keys of their own.
     let extra = dir.path.join("extra");

@@ -3,11 +3,10 @@
 //! backlog's split list at the default settings, and its precision and recall against that
 //! truth. The metrics never see the truth.
 
-use crate::devtools::generate::{self, GenParams};
+use crate::devtools::generate::GenParams;
 use crate::devtools::workdir::work_dir;
 use crate::domain::Scope;
 use crate::error::Result;
-use crate::ingest::{IngestRequest, ingest as run_ingest};
 use crate::metrics::team::Metrics;
 use crate::present::table::{Format, Render, Table};
 use crate::settings::Settings;
@@ -73,16 +72,7 @@ pub fn check(spec: &SplitCheckSpec) -> Result<SplitCheck> {
             seed,
             ..GenParams::default()
         };
-        let data = dir.path.join(format!("data-{seed}"));
-        let summary = generate::generate(&params, &data)?;
-        let db = dir.path.join(format!("check-{seed}.duckdb"));
-        run_ingest(
-            &db,
-            &IngestRequest {
-                paths: vec![data],
-                ..Default::default()
-            },
-        )?;
+        let (summary, db) = dir.generated_store(&params, &format!("check-{seed}"))?;
         let store = Store::open_existing(&db)?;
         // The day after the longest team calendar (two-week sprints) ends.
         let as_of = params.start + Duration::days(14 * spec.sprints as i64);

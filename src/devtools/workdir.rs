@@ -49,3 +49,25 @@ pub fn work_dir(given: &Option<PathBuf>, keep: bool) -> Result<WorkDir> {
         path,
     })
 }
+
+impl WorkDir {
+    /// Generates a data set into `<name>-data/` and ingests it into a fresh `<name>.duckdb`:
+    /// what it wrote and the database.
+    pub fn generated_store(
+        &self,
+        params: &crate::devtools::generate::GenParams,
+        name: &str,
+    ) -> Result<(crate::devtools::generate::GenSummary, PathBuf)> {
+        let data = self.path.join(format!("{name}-data"));
+        let summary = crate::devtools::generate::generate(params, &data)?;
+        let db = self.path.join(format!("{name}.duckdb"));
+        crate::ingest::ingest(
+            &db,
+            &crate::ingest::IngestRequest {
+                paths: vec![data],
+                ..Default::default()
+            },
+        )?;
+        Ok((summary, db))
+    }
+}
