@@ -398,7 +398,7 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
     Ok(summary)
 }
 
-/// Writes what the generator knows of each story: team, story, work_days, carried_over,
+/// Writes what the generator knows of each story: team, story, work_days, carried_over, done,
 /// too_big.
 pub fn write_truth(path: &Path, truth: &[StoryTruth]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -412,15 +412,17 @@ pub fn write_truth(path: &Path, truth: &[StoryTruth]) -> Result<()> {
             dir
         },
         &name.to_string_lossy(),
-        "team,story,work_days,carried_over,too_big",
+        "team,story,work_days,carried_over,done,too_big",
     )?;
+    let yes = |b: bool| if b { "true" } else { "false" };
     for t in truth {
         f.row(&[
             &t.team,
             &t.story,
             &format!("{:.2}", t.work_days),
-            if t.carried_over { "true" } else { "false" },
-            if t.too_big { "true" } else { "false" },
+            yes(t.carried_over),
+            yes(t.done),
+            yes(t.too_big),
         ])?;
     }
     f.finish().map(|_| ())

@@ -172,6 +172,73 @@ fn a_file_that_is_not_a_database_is_refused() {
     );
 }
 
+/// The split check counts what the generator's truth file says: the backlog (stories not done)
+/// and those really too big; precision and recall follow from its own counts.
+#[test]
+fn bench_splits_measures_the_list_against_the_truth() {
+    let dir = scratch();
+    let unused = dir.path().join("unused.duckdb");
+    let r = sprintlens(
+        &unused,
+        &[
+            "--format",
+            "json",
+            "bench",
+            "splits",
+            "--teams",
+            "6",
+            "--sprints",
+            "8",
+            "--seeds",
+            "5",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let row = &v["rows"][0];
+    // The same data set's truth, written by generate.
+    let truth = dir.path().join("truth.csv");
+    let g = sprintlens(
+        &unused,
+        &[
+            "generate",
+            "--teams",
+            "6",
+            "--sprints",
+            "8",
+            "--seed",
+            "5",
+            "--out",
+            dir.path().join("data").to_str().unwrap(),
+            "--truth",
+            truth.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    let text = std::fs::read_to_string(&truth).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("team,story,work_days,carried_over,done,too_big")
+    );
+    let (mut backlog, mut too_big) = (0, 0);
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        if f[4] == "false" {
+            backlog += 1;
+            too_big += usize::from(f[5] == "true");
+        }
+    }
+    assert_eq!(row["backlog"], backlog);
+    assert_eq!(row["too_big"], too_big);
+    let n = |k: &str| row[k].as_f64().unwrap();
+    assert!(n("listed") > 0.0, "{row}");
+    assert_eq!(n("precision"), n("listed_too_big") / n("listed"));
+    assert_eq!(n("recall"), n("listed_too_big") / n("too_big"));
+    assert_eq!(n("listed_share"), n("listed") / n("backlog"));
+    assert_eq!(v["total"]["listed"], row["listed"]);
+}
+
 #[test]
 fn bench_ingest_prints_its_table() {
     let dir = scratch();
