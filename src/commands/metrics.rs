@@ -203,7 +203,7 @@ pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()>
     let m = Metrics::new(&store, &settings, a.scope.clone(), today)
         .with_filter(a.filter.clone())
         .stories_only();
-    m.accuracy()?.write_to(c.format, c.json, out)
+    m.accuracy_with_outcomes()?.write_to(c.format, c.json, out)
 }
 
 pub fn splits(c: &Config, a: &SplitsArgs, out: &mut dyn Write) -> Result<()> {

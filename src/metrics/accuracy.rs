@@ -5,9 +5,7 @@
 
 use crate::domain::undefined::{Reasons, na};
 use crate::error::Result;
-use crate::metrics::frame;
 use crate::metrics::stats::{mean, quantile_sorted, sorted};
-use crate::store::Store;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -165,30 +163,15 @@ pub fn overlap(smaller: &[f64], larger: &[f64]) -> Option<f64> {
 /// A done item: points, cycle time in days, actual hours.
 type DoneItem = (f64, Option<f64>, Option<f64>);
 
-pub fn accuracy(
-    store: &Store,
-    q: &AccuracyQuery,
-    reestimation: Vec<Reestimation>,
-) -> Result<AccuracyReport> {
-    let since = q.since.map(|d| d.to_string());
-    let df = store.query_frame(
-        "done_items",
-        DONE_ITEMS,
-        duckdb::params![q.team, q.program, q.sprint, since],
-    )?;
+/// Accuracy of the done items `rows` (already cut to the query's sprint and day).
+pub fn accuracy(rows: &[DoneRow], reestimation: Vec<Reestimation>) -> Result<AccuracyReport> {
     let mut per_team: BTreeMap<String, Vec<DoneItem>> = BTreeMap::new();
-    if df.height() > 0 {
-        let team = frame::strings(&df, "team")?;
-        let points = frame::floats(&df, "points")?;
-        let days = frame::floats(&df, "cycle_days")?;
-        let hours = frame::floats(&df, "actual_hours")?;
-        for i in 0..df.height() {
-            if let (Some(t), Some(p)) = (&team[i], points[i]) {
-                per_team
-                    .entry(t.clone())
-                    .or_default()
-                    .push((p, days[i], hours[i]));
-            }
+    for r in rows {
+        if let Some(p) = r.points {
+            per_team
+                .entry(r.team.clone())
+                .or_default()
+                .push((p, r.cycle_days, r.actual_hours));
         }
     }
     let mut report = AccuracyReport {

@@ -49,3 +49,12 @@ pub fn done_rows(store: &Store, q: &AccuracyQuery) -> Result<Vec<DoneRow>> {
         },
     )
 }
+
+impl DoneRow {
+    /// Whether the item belongs to a report of `sprint` (every sprint when `None`) and of
+    /// items completed on or after `since`.
+    pub fn chosen(&self, sprint: Option<&str>, since: Option<NaiveDate>) -> bool {
+        sprint.is_none_or(|s| s == self.sprint_id)
+            && since.is_none_or(|d| self.completed_at.is_some_and(|c| c.date() >= d))
+    }
+}

@@ -14,10 +14,12 @@
 //!   farther could be a coin's toss.
 
 use crate::error::Result;
-use crate::metrics::done::{AccuracyQuery, done_rows};
+use crate::metrics::done::{AccuracyQuery, DoneRow};
 use crate::metrics::spread::{self, DeckCards, SpreadReport};
 use crate::metrics::stats::quantile_sorted;
 use crate::store::Store;
+use duckdb::arrow::array::{Array, AsArray, Float64Array};
+use duckdb::arrow::datatypes::Int32Type;
 use serde::Serialize;
 use statrs::distribution::{Binomial, DiscreteCDF};
 use std::collections::{BTreeMap, HashMap};
@@ -72,7 +74,7 @@ pub struct Discussed {
 pub struct VoterOutcome {
     /// Pseudonymised ("voter 3").
     pub voter: String,
-    /// First-round numeric votes on stories with a known final card.
+    /// First-round numeric votes on done stories with a cycle time and a known final card.
     pub room_votes: usize,
     /// mean |k(vote) - k(final)|: agreeing with the room, not being right.
     pub room_mean_abs_steps: Option<f64>,
@@ -206,22 +208,21 @@ pub fn sign_test(a: usize, b: usize) -> Option<f64> {
 pub fn outcomes(
     store: &Store,
     q: &AccuracyQuery,
+    done: &[DoneRow],
     spread_report: &SpreadReport,
 ) -> Result<Vec<TeamOutcomes>> {
     let decks = spread::team_decks(store)?;
-    // Per team: (sprint, story, points, cycle days) of its timed done items; the whole history
-    // sizes the buckets (a sprint's report keeps its own items below).
+    // Per team: (sprint, story, points, cycle days) of its timed done items since the day of the
+    // query; every sprint sizes the buckets (a sprint's report keeps its own items below).
     let mut per_team: BTreeMap<String, Vec<(String, String, f64, f64)>> = BTreeMap::new();
-    let every_sprint = AccuracyQuery {
-        sprint: None,
-        ..q.clone()
-    };
-    for d in done_rows(store, &every_sprint)? {
+    for d in done.iter().filter(|d| d.chosen(None, q.since)) {
         if let (Some(p), Some(days)) = (d.points, d.cycle_days) {
-            per_team
-                .entry(d.team)
-                .or_default()
-                .push((d.sprint_id, d.story, p, days));
+            per_team.entry(d.team.clone()).or_default().push((
+                d.sprint_id.clone(),
+                d.story.clone(),
+                p,
+                days,
+            ));
         }
     }
     // Per (team, story): the story's estimation with the most rounds.
@@ -235,29 +236,31 @@ pub fn outcomes(
     // Per team: each first round's numeric votes (story, session, voter, step) and the story's
     // final estimate.
     let mut firsts: HashMap<String, Vec<Round1Vote>> = HashMap::new();
-    for (team, story, session, voter, step, estimate) in store.query_rows(
+    store.each_arrow_batch(
         "round1_votes",
         ROUND1_VOTES,
         duckdb::params![q.team, q.program],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, Option<f64>>(5)?,
-            ))
+        &mut |b| {
+            let text = |i: usize| b.column(i).as_string::<i32>();
+            let (team, story, session, voter) = (text(0), text(1), text(2), text(3));
+            let step = b.column(4).as_primitive::<Int32Type>();
+            let estimate: &Float64Array = b.column(5).as_primitive();
+            for row in 0..b.num_rows() {
+                let t = team.value(row);
+                let list = match firsts.get_mut(t) {
+                    Some(l) => l,
+                    None => firsts.entry(t.to_string()).or_default(),
+                };
+                list.push(Round1Vote {
+                    story: story.value(row).to_string(),
+                    session: session.value(row).to_string(),
+                    voter: voter.value(row).to_string(),
+                    step: i64::from(step.value(row)),
+                    estimate: estimate.is_valid(row).then(|| estimate.value(row)),
+                });
+            }
         },
-    )? {
-        firsts.entry(team).or_default().push(Round1Vote {
-            story,
-            session,
-            voter,
-            step,
-            estimate,
-        });
-    }
+    )?;
     let names = spread::voter_pseudonyms(store, q.team, q.program)?;
     let mut out = Vec::new();
     for (team, items) in per_team {
@@ -265,7 +268,9 @@ pub fn outcomes(
             continue;
         };
         let (mut result, story_steps) = team_outcomes(&team, deck, &items, &estimated, q.sprint);
-        let votes = firsts.remove(&team).unwrap_or_default();
+        let mut votes = firsts.remove(&team).unwrap_or_default();
+        // Each first round's votes together.
+        votes.sort_unstable_by(|a, b| (&a.story, &a.session).cmp(&(&b.story, &b.session)));
         let (voters, pair) = voters_and_pair(&team, deck, &votes, &story_steps, &names);
         result.voters = voters;
         result.talk_pair = pair;
@@ -292,8 +297,13 @@ fn voters_and_pair(
     outcome: &HashMap<String, usize>,
     names: &HashMap<(String, String), String>,
 ) -> (Vec<VoterOutcome>, TalkPair) {
+    let shown: HashMap<&str, &str> = names
+        .iter()
+        .filter(|((t, _), _)| t == team)
+        .map(|((_, v), n)| (v.as_str(), n.as_str()))
+        .collect();
     // voter -> (room n, room sum |d|, outcome n, outcome sum |d|, outcome sum d)
-    let mut sums: BTreeMap<String, (usize, i64, usize, i64, i64)> = BTreeMap::new();
+    let mut sums: BTreeMap<&str, (usize, i64, usize, i64, i64)> = BTreeMap::new();
     let mut pair = TalkPair::default();
     let mut k = 0;
     while k < votes.len() {
@@ -311,10 +321,7 @@ fn voters_and_pair(
             .map(|(s, _)| s as i64);
         let out_step = outcome.get(&round[0].story).map(|s| *s as i64);
         for v in round {
-            let name = names
-                .get(&(team.to_string(), v.voter.clone()))
-                .cloned()
-                .unwrap_or_else(|| v.voter.clone());
+            let name = shown.get(v.voter.as_str()).copied().unwrap_or(&v.voter);
             let e = sums.entry(name).or_default();
             if let Some(f) = final_step {
                 e.0 += 1;
@@ -346,7 +353,7 @@ fn voters_and_pair(
     let mut voters: Vec<VoterOutcome> = sums
         .into_iter()
         .map(|(voter, (rn, ra, on, oa, os))| VoterOutcome {
-            voter,
+            voter: voter.to_string(),
             room_votes: rn,
             room_mean_abs_steps: per(ra, rn),
             outcome_votes: on,

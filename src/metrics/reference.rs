@@ -9,7 +9,7 @@
 //! fill a card that has fewer than three recent ones.
 
 use crate::error::Result;
-use crate::metrics::done::{AccuracyQuery, done_rows};
+use crate::metrics::done::DoneRow;
 use crate::metrics::outcome;
 use crate::metrics::spread::{self, SpreadReport};
 use crate::metrics::stats::{quantile_sorted, sorted};
@@ -91,31 +91,22 @@ struct Done {
 
 pub fn reference(
     store: &Store,
-    team: Option<&str>,
-    program: Option<&str>,
+    done: &[DoneRow],
     as_of: NaiveDate,
     spread_report: &SpreadReport,
 ) -> Result<ReferenceReport> {
     let decks = spread::team_decks(store)?;
-    let rows = done_rows(
-        store,
-        &AccuracyQuery {
-            team,
-            program,
-            ..AccuracyQuery::default()
-        },
-    )?;
     let mut per_team: BTreeMap<String, Vec<Done>> = BTreeMap::new();
-    for r in rows {
+    for r in done {
         let (Some(points), Some(days)) = (r.points, r.cycle_days) else {
             continue;
         };
         let done_by = r.completed_at.is_none_or(|c| c.date() <= as_of);
         if days > 0.0 && done_by {
-            per_team.entry(r.team).or_default().push(Done {
-                sprint_id: r.sprint_id,
-                story: r.story,
-                title: r.title,
+            per_team.entry(r.team.clone()).or_default().push(Done {
+                sprint_id: r.sprint_id.clone(),
+                story: r.story.clone(),
+                title: r.title.clone(),
                 points,
                 days,
                 completed_at: r.completed_at,

@@ -68,6 +68,7 @@ pub struct Metrics<'a> {
     accuracy: OnceCell<AccuracyReport>,
     backlog_splits: OnceCell<SplitReport>,
     reference: OnceCell<ReferenceReport>,
+    done: OnceCell<Vec<accuracy::DoneRow>>,
 }
 
 /// What a chain computed, owned (for caches that outlive the store borrow).
@@ -102,7 +103,24 @@ impl<'a> Metrics<'a> {
             accuracy: OnceCell::new(),
             backlog_splits: OnceCell::new(),
             reference: OnceCell::new(),
+            done: OnceCell::new(),
         }
+    }
+
+    /// The scope's done items, every sprint, read once for accuracy, outcomes, reference
+    /// stories and drift.
+    fn done(&self) -> Result<&[accuracy::DoneRow]> {
+        once(&self.done, || {
+            accuracy::done_rows(
+                self.store,
+                &AccuracyQuery {
+                    team: self.scope.team_ref(),
+                    program: self.scope.program_ref(),
+                    ..AccuracyQuery::default()
+                },
+            )
+        })
+        .map(Vec::as_slice)
     }
 
     /// Spread and accuracy look only at the filter's stories.
@@ -167,19 +185,35 @@ impl<'a> Metrics<'a> {
         })
     }
 
-    /// Accuracy, with the re-estimation of the spread's stories.
-    pub fn accuracy(&self) -> Result<&AccuracyReport> {
-        once(&self.accuracy, || {
-            let reestimation = accuracy::reestimation(self.spread()?);
-            let q = AccuracyQuery {
+    /// Accuracy, with the re-estimation of the spread's stories and, with `outcomes`, the
+    /// estimates against outcomes (which split candidates do not need).
+    pub fn accuracy_with_outcomes(&self) -> Result<AccuracyReport> {
+        let mut report = self.accuracy()?.clone();
+        report.outcomes = crate::metrics::outcome::outcomes(
+            self.store,
+            &AccuracyQuery {
                 team: self.scope.team_ref(),
                 program: self.scope.program_ref(),
                 sprint: self.filter.sprint.as_deref(),
                 since: self.filter.since,
-            };
-            let mut report = accuracy::accuracy(self.store, &q, reestimation)?;
-            report.outcomes = crate::metrics::outcome::outcomes(self.store, &q, self.spread()?)?;
-            Ok(report)
+            },
+            self.done()?,
+            self.spread()?,
+        )?;
+        Ok(report)
+    }
+
+    /// Accuracy, with the re-estimation of the spread's stories.
+    pub fn accuracy(&self) -> Result<&AccuracyReport> {
+        once(&self.accuracy, || {
+            let reestimation = accuracy::reestimation(self.spread()?);
+            let rows: Vec<accuracy::DoneRow> = self
+                .done()?
+                .iter()
+                .filter(|d| d.chosen(self.filter.sprint.as_deref(), self.filter.since))
+                .cloned()
+                .collect();
+            accuracy::accuracy(&rows, reestimation)
         })
     }
 
@@ -224,17 +258,9 @@ impl<'a> Metrics<'a> {
     /// Per team, what its cards mean quarter by quarter, and point inflation.
     pub fn drift(&self) -> Result<Vec<crate::metrics::drift::TeamDrift>> {
         let decks = spread::team_decks(self.store)?;
-        let rows = accuracy::done_rows(
-            self.store,
-            &AccuracyQuery {
-                team: self.scope.team_ref(),
-                program: self.scope.program_ref(),
-                ..AccuracyQuery::default()
-            },
-        )?;
         let mut per_team: std::collections::BTreeMap<&str, Vec<accuracy::DoneRow>> =
             std::collections::BTreeMap::new();
-        for r in &rows {
+        for r in self.done()? {
             per_team.entry(r.team.as_str()).or_default().push(r.clone());
         }
         let velocity = self.velocity()?;
@@ -257,13 +283,7 @@ impl<'a> Metrics<'a> {
     /// Reference stories per team and card.
     pub fn reference(&self) -> Result<&ReferenceReport> {
         once(&self.reference, || {
-            reference::reference(
-                self.store,
-                self.scope.team_ref(),
-                self.scope.program_ref(),
-                self.as_of,
-                self.spread()?,
-            )
+            reference::reference(self.store, self.done()?, self.as_of, self.spread()?)
         })
     }
 

@@ -248,6 +248,7 @@ pub fn team_data(
             )
         });
     let drift = m.drift()?.into_iter().next();
+    let outcomes = m.accuracy_with_outcomes()?.outcomes;
     let c = m.into_computed();
     let computed = "computed by backlog_splits";
     Ok(Some(TeamData {
@@ -257,7 +258,10 @@ pub fn team_data(
         as_of,
         velocity: c.velocity.expect(computed),
         spread: c.spread.expect(computed),
-        accuracy: c.accuracy.expect(computed),
+        accuracy: accuracy::AccuracyReport {
+            outcomes,
+            ..c.accuracy.expect(computed)
+        },
         splits: c.backlog_splits.expect(computed),
         forecast,
         reference: c
