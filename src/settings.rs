@@ -21,6 +21,80 @@ struct SettingsFile {
     server: ServerFile,
     #[serde(default)]
     dashboard: DashboardFile,
+    #[serde(default)]
+    retro: RetroFile,
+}
+
+/// `[retro]` in `sprintlens.toml`: how the estimation retrospective reads drift and picks
+/// reference stories.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RetroFile {
+    faster: Option<f64>,
+    velocity_rise: Option<f64>,
+    quarter_items: Option<usize>,
+    quick_rounds: Option<i64>,
+    recent_days: Option<i64>,
+}
+
+/// The estimation retrospective's thresholds (README "Drift", "Reference stories").
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Retro {
+    /// The fall of a card's median cycle time that counts as markedly faster.
+    pub faster: f64,
+    /// The rise of velocity that, beside faster cards, reads as point inflation.
+    pub velocity_rise: f64,
+    /// Items a card needs in a quarter to have a median there (>= 1).
+    pub quarter_items: usize,
+    /// Rounds within which consensus counts as quick for a reference story (>= 1).
+    pub quick_rounds: i64,
+    /// How far back, in days, a reference story counts as recent (>= 1).
+    pub recent_days: i64,
+}
+
+impl Default for Retro {
+    fn default() -> Retro {
+        Retro {
+            faster: 0.2,
+            velocity_rise: 0.1,
+            quarter_items: 3,
+            quick_rounds: 2,
+            recent_days: 182,
+        }
+    }
+}
+
+fn retro(f: &RetroFile) -> std::result::Result<Retro, String> {
+    let mut r = Retro::default();
+    for (v, key, into) in [
+        (f.faster, "faster", &mut r.faster),
+        (f.velocity_rise, "velocity_rise", &mut r.velocity_rise),
+    ] {
+        if let Some(v) = v {
+            if !(v > 0.0 && v <= 1.0) {
+                return Err(format!("retro.{key}: must be above 0 and at most 1"));
+            }
+            *into = v;
+        }
+    }
+    if let Some(n) = f.quarter_items {
+        if n < 1 {
+            return Err("retro.quarter_items: must be at least 1".into());
+        }
+        r.quarter_items = n;
+    }
+    for (v, key, into) in [
+        (f.quick_rounds, "quick_rounds", &mut r.quick_rounds),
+        (f.recent_days, "recent_days", &mut r.recent_days),
+    ] {
+        if let Some(v) = v {
+            if v < 1 {
+                return Err(format!("retro.{key}: must be at least 1"));
+            }
+            *into = v;
+        }
+    }
+    Ok(r)
 }
 
 /// `[dashboard]` in `sprintlens.toml`: how the leadership view reads predictability, the same
@@ -290,6 +364,8 @@ pub struct Settings {
     pub server: ServerFile,
     /// `[dashboard]`: the leadership view's thresholds.
     pub dashboard: Leadership,
+    /// `[retro]`: the estimation retrospective's thresholds.
+    pub retro: Retro,
 }
 
 impl Settings {
@@ -339,6 +415,7 @@ impl Settings {
             file: Some(path.to_path_buf()),
             server: file.server.clone(),
             dashboard: leadership(&file.dashboard).map_err(&bad)?,
+            retro: retro(&file.retro).map_err(&bad)?,
             defaults,
             teams,
         })
@@ -533,6 +610,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("window"), "{e}");
+    }
+
+    #[test]
+    fn the_retrospective_thresholds_are_settings() {
+        let r = Settings::parse("", Path::new("s.toml")).unwrap().retro;
+        assert_eq!(r, Retro::default());
+        let r = Settings::parse(
+            "[retro]\nfaster = 0.3\nquarter_items = 5\nrecent_days = 90\n",
+            Path::new("s.toml"),
+        )
+        .unwrap()
+        .retro;
+        assert_eq!(
+            (
+                r.faster,
+                r.velocity_rise,
+                r.quarter_items,
+                r.quick_rounds,
+                r.recent_days
+            ),
+            (0.3, 0.1, 5, 2, 90)
+        );
+        for (text, want) in [
+            (
+                "faster = 0",
+                "s.toml: retro.faster: must be above 0 and at most 1",
+            ),
+            (
+                "quick_rounds = 0",
+                "s.toml: retro.quick_rounds: must be at least 1",
+            ),
+            (
+                "quarter_items = 0",
+                "s.toml: retro.quarter_items: must be at least 1",
+            ),
+        ] {
+            let e = Settings::parse(&format!("[retro]\n{text}\n"), Path::new("s.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{text}: {e}");
+        }
     }
 
     #[test]

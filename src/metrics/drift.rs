@@ -3,9 +3,10 @@
 //! that ended in the quarter; and a flag for point inflation: a card that got markedly faster
 //! while velocity rose, with the evidence.
 //!
-//! The flag compares, card by card, the first and the last quarter the card has [`MIN_ITEMS`]
-//! items in: its median cycle time fell by [`FASTER`] or more while the mean completed points of
-//! the closed sprints ending in those quarters rose by [`VELOCITY_RISE`] or more. Inflation moves
+//! The flag compares, card by card, the first and the last quarter the card has `quarter_items`
+//! (3) items in: its median cycle time fell by `faster` (20%) or more while the mean completed
+//! points of the closed sprints ending in those quarters rose by `velocity_rise` (10%) or more
+//! (`[retro]` in sprintlens.toml). Inflation moves
 //! every card, so the team is flagged only when at least two cards, and at least half of the
 //! cards compared, got markedly faster (one noisy card is not inflation).
 
@@ -13,23 +14,17 @@ use crate::metrics::done::DoneRow;
 use crate::metrics::spread::{self, DeckCards};
 use crate::metrics::stats::{mean, quantile_sorted, sorted};
 use crate::metrics::velocity::SprintVelocity;
+use crate::settings::Retro;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Items a card needs in a quarter to have a median there.
-pub const MIN_ITEMS: usize = 3;
-/// The fall of a card's median cycle time that counts as markedly faster.
-pub const FASTER: f64 = 0.2;
-/// The rise of velocity that, beside a faster card, reads as point inflation.
-pub const VELOCITY_RISE: f64 = 0.1;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QuarterCard {
     pub card: String,
     pub points: f64,
     pub items: usize,
-    /// `None` below [`MIN_ITEMS`] items.
+    /// `None` below `quarter_items` items.
     pub median_days: Option<f64>,
 }
 
@@ -79,6 +74,7 @@ pub fn team_drift(
     deck: &DeckCards,
     done: &[DoneRow],
     sprints: &[SprintVelocity],
+    th: &Retro,
 ) -> TeamDrift {
     // quarter -> (points of every done item, card step -> cycle days)
     type Acc = (Vec<f64>, BTreeMap<usize, Vec<f64>>);
@@ -119,7 +115,7 @@ pub fn team_drift(
                         card: deck[k].0.to_string(),
                         points: deck[k].1.unwrap_or(f64::NAN),
                         items: days.len(),
-                        median_days: (days.len() >= MIN_ITEMS)
+                        median_days: (days.len() >= th.quarter_items)
                             .then(|| quantile_sorted(&sorted(&days), 0.5))
                             .flatten(),
                     })
@@ -128,7 +124,7 @@ pub fn team_drift(
             }
         })
         .collect();
-    let inflation = inflation(&out);
+    let inflation = inflation(&out, th);
     TeamDrift {
         team: team.to_string(),
         quarters: out,
@@ -136,9 +132,9 @@ pub fn team_drift(
     }
 }
 
-/// The cards whose median fell by [`FASTER`] or more between their first and last quarter with
-/// a median, while velocity rose by [`VELOCITY_RISE`] or more between the same quarters.
-fn inflation(quarters: &[Quarter]) -> Vec<Inflation> {
+/// The cards whose median fell by `faster` or more between their first and last quarter with a
+/// median, while velocity rose by `velocity_rise` or more between the same quarters.
+fn inflation(quarters: &[Quarter], th: &Retro) -> Vec<Inflation> {
     let mut medians: BTreeMap<&str, Vec<(&Quarter, f64, f64)>> = BTreeMap::new();
     for q in quarters {
         for c in &q.cards {
@@ -166,7 +162,7 @@ fn inflation(quarters: &[Quarter]) -> Vec<Inflation> {
         let change = last.2 / first.2 - 1.0;
         let vchange = v1 / v0 - 1.0;
         // (A tolerance of 1e-9 keeps 4/5 - 1 at -20%.)
-        if change <= -FASTER + 1e-9 && vchange >= VELOCITY_RISE - 1e-9 {
+        if change <= -th.faster + 1e-9 && vchange >= th.velocity_rise - 1e-9 {
             flags.push((
                 first.1,
                 Inflation {
@@ -283,7 +279,7 @@ mod tests {
             sprint("2025-07-20", 36.0),
             sprint("2025-09-14", 40.0),
         ];
-        let d = team_drift("t", &deck(), &items, &sprints);
+        let d = team_drift("t", &deck(), &items, &sprints, &Retro::default());
         let q: Vec<&str> = d.quarters.iter().map(|q| q.quarter.as_str()).collect();
         assert_eq!(q, vec!["2025-Q1", "2025-Q3"]);
         // Q1: 7 items, (5+5+5+3+8+8+8)/7 = 6 points each; the 3-point card has 1 item: no
@@ -315,6 +311,10 @@ mod tests {
             sprints[1].clone(),
             sprint("2025-09-14", 33.0),
         ];
-        assert!(team_drift("t", &deck(), &items, &flat).inflation.is_empty());
+        assert!(
+            team_drift("t", &deck(), &items, &flat, &Retro::default())
+                .inflation
+                .is_empty()
+        );
     }
 }

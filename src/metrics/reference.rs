@@ -3,10 +3,10 @@
 //!
 //! A card's bucket is the team's done items whose points snap to it, with a cycle time; it
 //! needs [`outcome::MIN_BUCKET`] items. Its stories are ranked: quick consensus first (agreed
-//! within [`QUICK_ROUNDS`] rounds; stories without known rounds next; slower ones are left
+//! within `quick_rounds` (2) rounds; stories without known rounds next; slower ones are left
 //! out), then nearest the bucket's median cycle time (in ln days), then most recent. Stories
-//! done in the [`RECENT_DAYS`] days before the day of the report come first; older ones only
-//! fill a card that has fewer than three recent ones.
+//! done in the `recent_days` (182) days before the day of the report come first; older ones
+//! only fill a card that has fewer than three recent ones (`[retro]` in sprintlens.toml).
 
 use crate::error::Result;
 use crate::metrics::done::DoneRow;
@@ -18,10 +18,6 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// Rounds within which consensus counts as quick.
-pub const QUICK_ROUNDS: i64 = 2;
-/// How far back a reference story counts as recent.
-pub const RECENT_DAYS: i64 = 182;
 /// Reference stories per card.
 pub const PER_CARD: usize = 3;
 
@@ -94,6 +90,7 @@ pub fn reference(
     done: &[DoneRow],
     as_of: NaiveDate,
     spread_report: &SpreadReport,
+    th: &crate::settings::Retro,
 ) -> Result<ReferenceReport> {
     let decks = spread::team_decks(store)?;
     let mut per_team: BTreeMap<String, Vec<Done>> = BTreeMap::new();
@@ -130,7 +127,7 @@ pub fn reference(
             *e = (known, to_consensus);
         }
     }
-    let recent_from = as_of - chrono::Duration::days(RECENT_DAYS);
+    let recent_from = as_of - chrono::Duration::days(th.recent_days);
     let mut teams = Vec::new();
     for (t, items) in per_team {
         let Some(deck) = decks.get(&t) else { continue };
@@ -157,7 +154,7 @@ pub fn reference(
                         .copied()
                         .unwrap_or((None, None));
                     let speed = match to {
-                        Some(r) if r <= QUICK_ROUNDS => 0,
+                        Some(r) if r <= th.quick_rounds => 0,
                         Some(_) => return None,
                         None => 1,
                     };

@@ -273,9 +273,15 @@ impl<'a> Metrics<'a> {
                     .filter(|s| s.team == team)
                     .cloned()
                     .collect();
-                decks
-                    .get(team)
-                    .map(|deck| crate::metrics::drift::team_drift(team, deck, &done, &sprints))
+                decks.get(team).map(|deck| {
+                    crate::metrics::drift::team_drift(
+                        team,
+                        deck,
+                        &done,
+                        &sprints,
+                        &self.settings.retro,
+                    )
+                })
             })
             .collect())
     }
@@ -283,7 +289,13 @@ impl<'a> Metrics<'a> {
     /// Reference stories per team and card.
     pub fn reference(&self) -> Result<&ReferenceReport> {
         once(&self.reference, || {
-            reference::reference(self.store, self.done()?, self.as_of, self.spread()?)
+            reference::reference(
+                self.store,
+                self.done()?,
+                self.as_of,
+                self.spread()?,
+                &self.settings.retro,
+            )
         })
     }
 

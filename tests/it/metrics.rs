@@ -1055,6 +1055,26 @@ t,S-1,1,a,1\nt,S-1,1,b,8\nt,S-1,2,a,2\nt,S-1,2,b,2\n",
     // R-2 and R-5 sit on the median (R-2 is more recent), R-1 is ln 2 away; R-4 has no votes and
     // comes after them, R-3 took three rounds.
     assert_eq!(picked, vec!["R-2", "R-5", "R-1"]);
+    // With quick consensus meaning round 1 only ([retro] quick_rounds = 1), R-5 is left out and
+    // the unvoted R-4 fills the third place.
+    write(
+        dir.path(),
+        "sprintlens.toml",
+        b"[retro]\nquick_rounds = 1\n",
+    );
+    let r = sprintlens(
+        &db,
+        &["--format", "json", "reference", "--as-of", "2025-03-01"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let picked: Vec<&str> = v["teams"][0]["cards"][0]["stories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["story"].as_str().unwrap())
+        .collect();
+    assert_eq!(picked, vec!["R-2", "R-1", "R-4"]);
+    std::fs::remove_file(dir.path().join("sprintlens.toml")).unwrap();
     // Markdown and CSV carry the same rows.
     let md = sprintlens(
         &db,
