@@ -164,7 +164,10 @@ pub fn overlap(smaller: &[f64], larger: &[f64]) -> Option<f64> {
 type DoneItem = (f64, Option<f64>, Option<f64>);
 
 /// Accuracy of the done items `rows` (already cut to the query's sprint and day).
-pub fn accuracy(rows: &[DoneRow], reestimation: Vec<Reestimation>) -> Result<AccuracyReport> {
+pub fn accuracy<'r>(
+    rows: impl IntoIterator<Item = &'r DoneRow>,
+    reestimation: Vec<Reestimation>,
+) -> Result<AccuracyReport> {
     let mut per_team: BTreeMap<String, Vec<DoneItem>> = BTreeMap::new();
     for r in rows {
         if let Some(p) = r.points {

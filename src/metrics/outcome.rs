@@ -208,10 +208,10 @@ pub fn sign_test(a: usize, b: usize) -> Option<f64> {
 pub fn outcomes(
     store: &Store,
     q: &AccuracyQuery,
+    decks: &HashMap<String, DeckCards>,
     done: &[DoneRow],
     spread_report: &SpreadReport,
 ) -> Result<Vec<TeamOutcomes>> {
-    let decks = spread::team_decks(store)?;
     // Per team: (sprint, story, points, cycle days) of its timed done items since the day of the
     // query; every sprint sizes the buckets (a sprint's report keeps its own items below).
     let mut per_team: BTreeMap<String, Vec<(String, String, f64, f64)>> = BTreeMap::new();
@@ -225,14 +225,7 @@ pub fn outcomes(
             ));
         }
     }
-    // Per (team, story): the story's estimation with the most rounds.
-    let mut estimated: HashMap<(&str, &str), &spread::StorySpread> = HashMap::new();
-    for s in &spread_report.stories {
-        let e = estimated.entry((&*s.team, &*s.story)).or_insert(s);
-        if s.rounds > e.rounds {
-            *e = s;
-        }
-    }
+    let estimated = spread_report.by_story();
     // Per team: each first round's numeric votes (story, session, voter, step) and the story's
     // final estimate.
     let mut firsts: HashMap<String, Vec<Round1Vote>> = HashMap::new();
@@ -271,7 +264,9 @@ pub fn outcomes(
         let mut votes = firsts.remove(&team).unwrap_or_default();
         // Each first round's votes together.
         votes.sort_unstable_by(|a, b| (&a.story, &a.session).cmp(&(&b.story, &b.session)));
-        let (voters, pair) = voters_and_pair(&team, deck, &votes, &story_steps, &names);
+        let none = HashMap::new();
+        let shown = names.get(&team).unwrap_or(&none);
+        let (voters, pair) = voters_and_pair(deck, &votes, &story_steps, shown);
         result.voters = voters;
         result.talk_pair = pair;
         out.push(result);
@@ -291,37 +286,22 @@ struct Round1Vote {
 /// Each voter's first-round cards against the room's final card and the outcome; and the
 /// "let's talk" pair against the outcome. `outcome` maps a story to its outcome step.
 fn voters_and_pair(
-    team: &str,
     deck: &DeckCards,
     votes: &[Round1Vote],
     outcome: &HashMap<String, usize>,
-    names: &HashMap<(String, String), String>,
+    shown: &HashMap<String, String>,
 ) -> (Vec<VoterOutcome>, TalkPair) {
-    let shown: HashMap<&str, &str> = names
-        .iter()
-        .filter(|((t, _), _)| t == team)
-        .map(|((_, v), n)| (v.as_str(), n.as_str()))
-        .collect();
     // voter -> (room n, room sum |d|, outcome n, outcome sum |d|, outcome sum d)
     let mut sums: BTreeMap<&str, (usize, i64, usize, i64, i64)> = BTreeMap::new();
     let mut pair = TalkPair::default();
-    let mut k = 0;
-    while k < votes.len() {
-        let mut m = k;
-        while m < votes.len()
-            && votes[m].story == votes[k].story
-            && votes[m].session == votes[k].session
-        {
-            m += 1;
-        }
-        let round = &votes[k..m];
+    for round in votes.chunk_by(|a, b| a.story == b.story && a.session == b.session) {
         let final_step = round[0]
             .estimate
             .and_then(|e| spread::snap(deck, e))
             .map(|(s, _)| s as i64);
         let out_step = outcome.get(&round[0].story).map(|s| *s as i64);
         for v in round {
-            let name = shown.get(v.voter.as_str()).copied().unwrap_or(&v.voter);
+            let name = shown.get(&v.voter).unwrap_or(&v.voter);
             let e = sums.entry(name).or_default();
             if let Some(f) = final_step {
                 e.0 += 1;
@@ -347,7 +327,6 @@ fn voters_and_pair(
                 std::cmp::Ordering::Equal => pair.same += 1,
             }
         }
-        k = m;
     }
     let per = |sum: i64, n: usize| (n > 0).then(|| sum as f64 / n as f64);
     let mut voters: Vec<VoterOutcome> = sums
@@ -361,11 +340,7 @@ fn voters_and_pair(
             outcome_bias_steps: per(os, on),
         })
         .collect();
-    let num = |s: &str| s.strip_prefix("voter ").and_then(|n| n.parse::<u64>().ok());
-    voters.sort_by(|a, b| match (num(&a.voter), num(&b.voter)) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        _ => a.voter.cmp(&b.voter),
-    });
+    voters.sort_by(|a, b| spread::voter_order(&a.voter, &b.voter));
     (voters, pair)
 }
 

@@ -11,9 +11,8 @@
 use crate::error::Result;
 use crate::metrics::done::DoneRow;
 use crate::metrics::outcome;
-use crate::metrics::spread::{self, SpreadReport};
+use crate::metrics::spread::{self, DeckCards, SpreadReport};
 use crate::metrics::stats::{quantile_sorted, sorted};
-use crate::store::Store;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -56,9 +55,14 @@ pub struct ReferenceReport {
 }
 
 impl ReferenceReport {
-    /// "PAY-142 (5)": the first reference story of the card `points` snaps to in `team`'s deck.
+    /// "PAY-142 (5)": the first reference story of `team`'s card of exactly `points` points.
     pub fn sized_like(&self, team: &str, points: f64) -> Option<String> {
-        let t = self.teams.iter().find(|t| t.team == team)?;
+        // Teams come in name order.
+        let i = self
+            .teams
+            .binary_search_by(|t| t.team.as_str().cmp(team))
+            .ok()?;
+        let t = &self.teams[i];
         t.cards.iter().find(|c| c.points == points).and_then(|c| {
             c.stories
                 .first()
@@ -75,62 +79,48 @@ type StoryRounds = (Option<i64>, Option<i64>);
 /// of ln days to the card's median, most recent first.
 type Rank = (u8, bool, f64, std::cmp::Reverse<Option<NaiveDateTime>>);
 
-/// A done item as the reference reads it.
-struct Done {
-    sprint_id: String,
-    story: String,
-    title: Option<String>,
+/// A done item with a size and a cycle time, as the reference reads it.
+struct Done<'a> {
+    row: &'a DoneRow,
     points: f64,
     days: f64,
-    completed_at: Option<NaiveDateTime>,
 }
 
 pub fn reference(
-    store: &Store,
+    decks: &HashMap<String, DeckCards>,
     done: &[DoneRow],
     as_of: NaiveDate,
     spread_report: &SpreadReport,
     th: &crate::settings::Retro,
 ) -> Result<ReferenceReport> {
-    let decks = spread::team_decks(store)?;
-    let mut per_team: BTreeMap<String, Vec<Done>> = BTreeMap::new();
-    for r in done {
-        let (Some(points), Some(days)) = (r.points, r.cycle_days) else {
+    let mut per_team: BTreeMap<&str, Vec<Done>> = BTreeMap::new();
+    for row in done {
+        let (Some(points), Some(days)) = (row.points, row.cycle_days) else {
             continue;
         };
-        let done_by = r.completed_at.is_none_or(|c| c.date() <= as_of);
+        let done_by = row.completed_at.is_none_or(|c| c.date() <= as_of);
         if days > 0.0 && done_by {
-            per_team.entry(r.team.clone()).or_default().push(Done {
-                sprint_id: r.sprint_id.clone(),
-                story: r.story.clone(),
-                title: r.title.clone(),
-                points,
-                days,
-                completed_at: r.completed_at,
-            });
+            per_team
+                .entry(&row.team)
+                .or_default()
+                .push(Done { row, points, days });
         }
     }
-    // Rounds per (team, story): the estimation with the most rounds; unknown when its rounds
-    // are not all kept.
-    let mut rounds: HashMap<(&str, &str), StoryRounds> = HashMap::new();
-    for s in &spread_report.stories {
-        let known = (!s.last_round_only).then_some(s.rounds);
-        let to_consensus = if s.last_round_only {
-            None
-        } else {
-            Some(s.rounds_to_consensus.unwrap_or(i64::MAX))
-        };
-        let e = rounds
-            .entry((&*s.team, &*s.story))
-            .or_insert((known, to_consensus));
-        if known > e.0 {
-            *e = (known, to_consensus);
-        }
-    }
+    // Rounds per (team, story) of the estimation with the most rounds; unknown when its
+    // rounds are not all kept.
+    let rounds: HashMap<(&str, &str), StoryRounds> = spread_report
+        .by_story()
+        .into_iter()
+        .map(|(k, s)| {
+            let known = (!s.last_round_only).then_some(s.rounds);
+            let to_consensus = known.map(|_| s.rounds_to_consensus.unwrap_or(i64::MAX));
+            (k, (known, to_consensus))
+        })
+        .collect();
     let recent_from = as_of - chrono::Duration::days(th.recent_days);
     let mut teams = Vec::new();
     for (t, items) in per_team {
-        let Some(deck) = decks.get(&t) else { continue };
+        let Some(deck) = decks.get(t) else { continue };
         let mut buckets: BTreeMap<usize, Vec<&Done>> = BTreeMap::new();
         for d in &items {
             if let Some((k, _)) = spread::snap(deck, d.points) {
@@ -150,7 +140,7 @@ pub fn reference(
                 .iter()
                 .filter_map(|d| {
                     let (_, to) = rounds
-                        .get(&(t.as_str(), d.story.as_str()))
+                        .get(&(t, d.row.story.as_str()))
                         .copied()
                         .unwrap_or((None, None));
                     let speed = match to {
@@ -158,12 +148,12 @@ pub fn reference(
                         Some(_) => return None,
                         None => 1,
                     };
-                    let recent = d.completed_at.is_some_and(|c| c.date() >= recent_from);
+                    let recent = d.row.completed_at.is_some_and(|c| c.date() >= recent_from);
                     let rank: Rank = (
                         speed,
                         !recent,
                         (d.days.ln() - median.ln()).abs(),
-                        std::cmp::Reverse(d.completed_at),
+                        std::cmp::Reverse(d.row.completed_at),
                     );
                     Some((rank, *d))
                 })
@@ -173,20 +163,18 @@ pub fn reference(
                     .cmp(&(b.0, b.1))
                     .then(a.2.partial_cmp(&b.2).expect("finite"))
                     .then(a.3.cmp(&b.3))
-                    .then(x.story.cmp(&y.story))
+                    .then(x.row.story.cmp(&y.row.story))
             });
             let stories: Vec<ReferenceStory> = ranked
                 .into_iter()
                 .take(PER_CARD)
                 .map(|(_, d)| ReferenceStory {
-                    story: d.story.clone(),
-                    title: d.title.clone(),
-                    sprint_id: d.sprint_id.clone(),
+                    story: d.row.story.clone(),
+                    title: d.row.title.clone(),
+                    sprint_id: d.row.sprint_id.clone(),
                     cycle_days: d.days,
-                    rounds: rounds
-                        .get(&(t.as_str(), d.story.as_str()))
-                        .and_then(|r| r.0),
-                    completed_at: d.completed_at,
+                    rounds: rounds.get(&(t, d.row.story.as_str())).and_then(|r| r.0),
+                    completed_at: d.row.completed_at,
                 })
                 .collect();
             cards.push(CardReference {
@@ -197,7 +185,10 @@ pub fn reference(
                 stories,
             });
         }
-        teams.push(TeamReference { team: t, cards });
+        teams.push(TeamReference {
+            team: t.to_string(),
+            cards,
+        });
     }
     Ok(ReferenceReport { as_of, teams })
 }

@@ -128,6 +128,21 @@ pub struct SpreadReport {
     pub voters: Vec<VoterCalibration>,
 }
 
+impl SpreadReport {
+    /// Per (team, story), its estimation with the most rounds (on a tie, one whose every round
+    /// is kept, else the first).
+    pub fn by_story(&self) -> HashMap<(&str, &str), &StorySpread> {
+        let mut m: HashMap<(&str, &str), &StorySpread> = HashMap::new();
+        for s in &self.stories {
+            let e = m.entry((&*s.team, &*s.story)).or_insert(s);
+            if (s.rounds, !s.last_round_only) > (e.rounds, !e.last_round_only) {
+                *e = s;
+            }
+        }
+        m
+    }
+}
+
 /// A stable, non-alphabetical order for pseudonyms (FNV-1a of team and name).
 fn fnv(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -332,27 +347,38 @@ fn pseudonyms(voters: &[(String, String)]) -> Pseudonyms<'_> {
     names
 }
 
-/// Each voter's pseudonym in the chosen teams, by (team, voter) — the names every report of
+/// Per team, each voter's pseudonym ("voter 3" for a stored name) — the names every report of
 /// the team uses.
 pub fn voter_pseudonyms(
     store: &Store,
     team: Option<&str>,
     program: Option<&str>,
-) -> Result<HashMap<(String, String), String>> {
+) -> Result<HashMap<String, HashMap<String, String>>> {
     let voters: Vec<(String, String)> = store.query_rows(
         "team_voters",
         TEAM_VOTERS,
         duckdb::params![team, program],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let names = pseudonyms(&voters);
-    Ok(voters
-        .iter()
-        .map(|(t, v)| {
-            let shown = shown_name(&names, t, v).to_string();
-            ((t.clone(), v.clone()), shown)
+    Ok(pseudonyms(&voters)
+        .into_iter()
+        .map(|(t, m)| {
+            let m = m
+                .into_iter()
+                .map(|(v, n)| (v.to_string(), n.to_string()))
+                .collect();
+            (t.to_string(), m)
         })
         .collect())
+}
+
+/// The order of voters as reports list them: "voter 2" before "voter 10", names by name.
+pub fn voter_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let num = |s: &str| s.strip_prefix("voter ").and_then(|n| n.parse::<u64>().ok());
+    match (num(a), num(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
 }
 
 /// The text cells of a list-of-text column's row.
@@ -655,15 +681,7 @@ fn voter_calibration(
                 })
         })
         .collect();
-    voters.sort_by(|a, b| {
-        let num = |s: &str| s.strip_prefix("voter ").and_then(|n| n.parse::<u64>().ok());
-        a.team
-            .cmp(&b.team)
-            .then(match (num(&a.voter), num(&b.voter)) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                _ => a.voter.cmp(&b.voter),
-            })
-    });
+    voters.sort_by(|a, b| a.team.cmp(&b.team).then(voter_order(&a.voter, &b.voter)));
     voters
 }
 

@@ -15,15 +15,18 @@
 use crate::domain::Scope;
 use crate::error::Result;
 use crate::metrics::accuracy::{self, AccuracyQuery, AccuracyReport};
+use crate::metrics::drift::{self, TeamDrift};
 use crate::metrics::forecast::{self, ForecastQuery, ForecastReport};
+use crate::metrics::outcome::{self, TeamOutcomes};
 use crate::metrics::reference::{self, ReferenceReport};
 use crate::metrics::splits::{self, SplitInputs, SplitQuery, SplitReport};
 use crate::metrics::spread::{self, SpreadQuery, SpreadReport};
-use crate::metrics::velocity::{self, VelocityQuery, VelocityReport};
+use crate::metrics::velocity::{self, SprintVelocity, VelocityQuery, VelocityReport};
 use crate::settings::Settings;
 use crate::store::Store;
 use chrono::NaiveDate;
 use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
 
 /// Which stories spread and accuracy look at: one sprint's, and those since a day.
 #[derive(Debug, Clone, Default)]
@@ -69,6 +72,7 @@ pub struct Metrics<'a> {
     backlog_splits: OnceCell<SplitReport>,
     reference: OnceCell<ReferenceReport>,
     done: OnceCell<Vec<accuracy::DoneRow>>,
+    decks: OnceCell<HashMap<String, spread::DeckCards>>,
 }
 
 /// What a chain computed, owned (for caches that outlive the store borrow).
@@ -104,7 +108,23 @@ impl<'a> Metrics<'a> {
             backlog_splits: OnceCell::new(),
             reference: OnceCell::new(),
             done: OnceCell::new(),
+            decks: OnceCell::new(),
         }
+    }
+
+    /// The accuracy query of the scope and the story filter.
+    fn done_query(&self) -> AccuracyQuery<'_> {
+        AccuracyQuery {
+            team: self.scope.team_ref(),
+            program: self.scope.program_ref(),
+            sprint: self.filter.sprint.as_deref(),
+            since: self.filter.since,
+        }
+    }
+
+    /// Every team's deck, read once for outcomes, reference stories and drift.
+    fn decks(&self) -> Result<&HashMap<String, spread::DeckCards>> {
+        once(&self.decks, || spread::team_decks(self.store))
     }
 
     /// The scope's done items, every sprint, read once for accuracy, outcomes, reference
@@ -114,9 +134,9 @@ impl<'a> Metrics<'a> {
             accuracy::done_rows(
                 self.store,
                 &AccuracyQuery {
-                    team: self.scope.team_ref(),
-                    program: self.scope.program_ref(),
-                    ..AccuracyQuery::default()
+                    sprint: None,
+                    since: None,
+                    ..self.done_query()
                 },
             )
         })
@@ -185,35 +205,34 @@ impl<'a> Metrics<'a> {
         })
     }
 
-    /// Accuracy, with the re-estimation of the spread's stories and, with `outcomes`, the
-    /// estimates against outcomes (which split candidates do not need).
-    pub fn accuracy_with_outcomes(&self) -> Result<AccuracyReport> {
-        let mut report = self.accuracy()?.clone();
-        report.outcomes = crate::metrics::outcome::outcomes(
+    /// Estimates against outcomes per team (which split candidates do not need).
+    pub fn outcomes(&self) -> Result<Vec<TeamOutcomes>> {
+        outcome::outcomes(
             self.store,
-            &AccuracyQuery {
-                team: self.scope.team_ref(),
-                program: self.scope.program_ref(),
-                sprint: self.filter.sprint.as_deref(),
-                since: self.filter.since,
-            },
+            &self.done_query(),
+            self.decks()?,
             self.done()?,
             self.spread()?,
-        )?;
-        Ok(report)
+        )
+    }
+
+    /// Accuracy with the estimates against outcomes.
+    pub fn accuracy_with_outcomes(&self) -> Result<AccuracyReport> {
+        Ok(AccuracyReport {
+            outcomes: self.outcomes()?,
+            ..self.accuracy()?.clone()
+        })
     }
 
     /// Accuracy, with the re-estimation of the spread's stories.
     pub fn accuracy(&self) -> Result<&AccuracyReport> {
         once(&self.accuracy, || {
             let reestimation = accuracy::reestimation(self.spread()?);
-            let rows: Vec<accuracy::DoneRow> = self
-                .done()?
-                .iter()
-                .filter(|d| d.chosen(self.filter.sprint.as_deref(), self.filter.since))
-                .cloned()
-                .collect();
-            accuracy::accuracy(&rows, reestimation)
+            let (sprint, since) = (self.filter.sprint.as_deref(), self.filter.since);
+            accuracy::accuracy(
+                self.done()?.iter().filter(|d| d.chosen(sprint, since)),
+                reestimation,
+            )
         })
     }
 
@@ -256,31 +275,20 @@ impl<'a> Metrics<'a> {
     }
 
     /// Per team, what its cards mean quarter by quarter, and point inflation.
-    pub fn drift(&self) -> Result<Vec<crate::metrics::drift::TeamDrift>> {
-        let decks = spread::team_decks(self.store)?;
-        let mut per_team: std::collections::BTreeMap<&str, Vec<accuracy::DoneRow>> =
-            std::collections::BTreeMap::new();
+    pub fn drift(&self) -> Result<Vec<TeamDrift>> {
+        let decks = self.decks()?;
+        let mut per_team: BTreeMap<&str, Vec<&accuracy::DoneRow>> = BTreeMap::new();
         for r in self.done()? {
-            per_team.entry(r.team.as_str()).or_default().push(r.clone());
+            per_team.entry(r.team.as_str()).or_default().push(r);
         }
         let velocity = self.velocity()?;
         Ok(per_team
             .into_iter()
             .filter_map(|(team, done)| {
-                let sprints: Vec<_> = velocity
-                    .sprints
-                    .iter()
-                    .filter(|s| s.team == team)
-                    .cloned()
-                    .collect();
+                let sprints: Vec<&SprintVelocity> =
+                    velocity.sprints.iter().filter(|s| s.team == team).collect();
                 decks.get(team).map(|deck| {
-                    crate::metrics::drift::team_drift(
-                        team,
-                        deck,
-                        &done,
-                        &sprints,
-                        &self.settings.retro,
-                    )
+                    drift::team_drift(team, deck, &done, &sprints, &self.settings.retro)
                 })
             })
             .collect())
@@ -290,7 +298,7 @@ impl<'a> Metrics<'a> {
     pub fn reference(&self) -> Result<&ReferenceReport> {
         once(&self.reference, || {
             reference::reference(
-                self.store,
+                self.decks()?,
                 self.done()?,
                 self.as_of,
                 self.spread()?,

@@ -104,7 +104,10 @@ pub fn candidate_cards<'a>(
         .chain(&d.splits.watch)
         .map(|c| c.story.as_str())
         .collect();
-    let cards = story_cards(store, &d.team, &wanted)?;
+    let cards = story_rounds(store, &d.team, &wanted)?
+        .into_iter()
+        .map(|(story, rounds)| (story, rounds.iter().map(RoundCards::label).collect()))
+        .collect();
     Ok(d.candidate_cards.get_or_init(|| cards))
 }
 
@@ -180,19 +183,6 @@ pub fn story_rounds(
     Ok(out)
 }
 
-/// The cards of every round of some stories of a team as labels: story -> ["round 1: 3 5 8 ?",
-/// ...].
-pub fn story_cards(
-    store: &Store,
-    team: &str,
-    wanted: &std::collections::HashSet<&str>,
-) -> Result<BTreeMap<String, Vec<String>>> {
-    Ok(story_rounds(store, team, wanted)?
-        .into_iter()
-        .map(|(story, rounds)| (story, rounds.iter().map(RoundCards::label).collect()))
-        .collect())
-}
-
 fn team_items(store: &Store, team: &str) -> Result<Vec<Item>> {
     let df = store.query_frame("team_items", TEAM_ITEMS, [team])?;
     let mut items = Vec::with_capacity(df.height());
@@ -248,7 +238,7 @@ pub fn team_data(
             )
         });
     let drift = m.drift()?.into_iter().next();
-    let outcomes = m.accuracy_with_outcomes()?.outcomes;
+    let outcomes = m.outcomes()?;
     let c = m.into_computed();
     let computed = "computed by backlog_splits";
     Ok(Some(TeamData {
@@ -320,16 +310,15 @@ impl TeamData {
         self.velocity.teams.first()
     }
 
-    /// Per story, the estimation session with the most rounds.
+    /// Per story, the estimation session with the most rounds ([`SpreadReport::by_story`]).
+    ///
+    /// [`SpreadReport::by_story`]: spread::SpreadReport::by_story
     pub fn story_spread(&self) -> HashMap<&str, &spread::StorySpread> {
-        let mut m: HashMap<&str, &spread::StorySpread> = HashMap::new();
-        for s in &self.spread.stories {
-            let e = m.entry(&*s.story).or_insert(s);
-            if s.rounds > e.rounds {
-                *e = s;
-            }
-        }
-        m
+        self.spread
+            .by_story()
+            .into_iter()
+            .map(|((_, story), s)| (story, s))
+            .collect()
     }
 
     /// Box plot numbers per point value.

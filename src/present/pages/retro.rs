@@ -53,20 +53,10 @@ pub fn sprint_retro(store: &Store, d: &TeamData, sprint: &str) -> Result<Option<
     let Some(s) = d.velocity.sprints.iter().find(|s| s.sprint_id == sprint) else {
         return Ok(None);
     };
-    let empty = crate::metrics::outcome::TeamOutcomes {
-        team: d.team.clone(),
-        items: 0,
-        left_bucket: Vec::new(),
-        left_bucket_share: None,
-        discussion: Discussion::default(),
-        discussed: Vec::new(),
-        talk_pair: Default::default(),
-        voters: Vec::new(),
-    };
-    let o = d.accuracy.outcomes.first().unwrap_or(&empty);
+    let o = d.accuracy.outcomes.first();
     let left: Vec<_> = o
-        .left_bucket
-        .iter()
+        .into_iter()
+        .flat_map(|o| &o.left_bucket)
         .filter(|l| l.sprint_id == sprint)
         .collect();
     let wanted: HashSet<&str> = left.iter().map(|l| l.story.as_str()).collect();
@@ -112,8 +102,8 @@ pub fn sprint_retro(store: &Store, d: &TeamData, sprint: &str) -> Result<Option<
         })
         .collect();
     let discussed: Vec<Discussed> = o
-        .discussed
-        .iter()
+        .into_iter()
+        .flat_map(|o| &o.discussed)
         .filter(|x| x.sprint_id == sprint)
         .cloned()
         .collect();
@@ -125,10 +115,7 @@ pub fn sprint_retro(store: &Store, d: &TeamData, sprint: &str) -> Result<Option<
     Ok(Some(SprintRetro {
         head: d.head(),
         sprint_id: sprint.to_string(),
-        title: s
-            .sprint_name
-            .clone()
-            .unwrap_or_else(|| format!("Sprint {sprint}")),
+        title: s.title(),
         timed_items,
         left_bucket,
         discussion: Discussion::of(&discussed),
