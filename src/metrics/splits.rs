@@ -510,7 +510,8 @@ fn size_history(
     team: Option<Carry>,
     th: &SplitThresholds,
 ) -> Option<Signal> {
-    let mut signal = size_history_reason(e, days, p85, bucket, team, th)?;
+    let mut signal =
+        long_cycle(e, days, p85, th).or_else(|| carried_more(e, bucket?, team?, th))?;
     // Most committed stories of this size overran: the history speaks louder.
     if let Some(b) = bucket
         && b.committed >= th.min_items
@@ -527,19 +528,17 @@ fn size_history(
     Some(signal)
 }
 
-fn size_history_reason(
+/// Signal 6's first reason: the 85th percentile of the cycle time of at least `min_items`
+/// done items of this size is longer than the sprint.
+fn long_cycle(
     e: f64,
     days: f64,
     p85: Option<(f64, usize)>,
-    bucket: Option<Carry>,
-    team: Option<Carry>,
     th: &SplitThresholds,
 ) -> Option<Signal> {
-    if let Some((p, n)) = p85
-        && n as i64 >= th.min_items
-        && p > days
-    {
-        return Some(Signal::new(
+    let (p, n) = p85?;
+    (n as i64 >= th.min_items && p > days).then(|| {
+        Signal::new(
             SignalKind::SizeHistory,
             format!(
                 "{}-point stories take up to {} days (85th percentile of {n}), longer than the {}-day sprint",
@@ -547,9 +546,13 @@ fn size_history_reason(
                 pts(p),
                 days
             ),
-        ));
-    }
-    let (b, t) = (bucket?, team?);
+        )
+    })
+}
+
+/// Signal 6's second reason: at least `min_items` committed stories of this size carried over
+/// `carry_over_margin` or more above the team's own rate.
+fn carried_more(e: f64, b: Carry, t: Carry, th: &SplitThresholds) -> Option<Signal> {
     let (r, m) = (b.rate()?, t.rate()?);
     (b.committed >= th.min_items && r >= m + th.carry_over_margin).then(|| {
         Signal::new(
