@@ -4,12 +4,22 @@
 --             $3 = sprint id (NULL: in_sprint is false for all)
 -- columns: team, story, title, estimate (double: the story's final estimate, else its
 --          largest points at a sprint's end), done (boolean), in_sprint (boolean)
-with keys as (
-    select team, story from stories
+with chosen_teams as (
+    select team from teams
+    where ($1::varchar is null or team = $1::varchar)
+      and ($2::varchar is null or program = $2::varchar)
+),
+-- Every table is narrowed to the chosen teams before it is joined: one team's page reads its
+-- own rows, not a hash table of every team's. A story with votes has rounds (round_stats).
+keys as (
+    select team, story from stories where team in (select team from chosen_teams)
     union
-    select team, story from votes
+    select team, story from round_stats where team in (select team from chosen_teams)
     union
-    select team, story from sprint_items
+    select team, story from sprint_items where team in (select team from chosen_teams)
+),
+items as (
+    select * from sprint_items where team in (select team from chosen_teams)
 ),
 item_flags as (
     select
@@ -18,7 +28,7 @@ item_flags as (
         max(points_end) as item_points,
         bool_or(status = 'done') as done,
         bool_or(sprint_id = $3::varchar) as in_sprint
-    from sprint_items
+    from items
     group by team, story
 ),
 final as (
@@ -30,10 +40,8 @@ final as (
         coalesce(f.done, false) as done,
         coalesce(f.in_sprint, false) as in_sprint
     from keys k
-    join teams t using (team)
-    left join stories s on s.team = k.team and s.story = k.story
+    left join (select * from stories where team in (select team from chosen_teams)) s
+        on s.team = k.team and s.story = k.story
     left join item_flags f on f.team = k.team and f.story = k.story
-    where ($1::varchar is null or k.team = $1::varchar)
-      and ($2::varchar is null or t.program = $2::varchar)
 )
 select * from final order by team, story

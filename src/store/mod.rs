@@ -331,6 +331,7 @@ impl Store {
         params: P,
         f: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
     ) -> Result<Vec<T>> {
+        let _timed = Timed::start(name);
         let mut stmt = self
             .conn
             .prepare(sql)
@@ -349,6 +350,7 @@ impl Store {
         sql: &str,
         params: P,
     ) -> Result<polars::prelude::DataFrame> {
+        let _timed = Timed::start(name);
         let mut stmt = self
             .conn
             .prepare(sql)
@@ -377,6 +379,7 @@ impl Store {
         params: P,
         each: &mut dyn FnMut(duckdb::arrow::record_batch::RecordBatch),
     ) -> Result<()> {
+        let _timed = Timed::start(name);
         let mut stmt = self
             .conn
             .prepare(sql)
@@ -566,6 +569,32 @@ mod tests {
                 )
                 .unwrap();
             assert_eq!(n, vec![12]);
+        }
+    }
+}
+
+/// `SPRINTLENS_TIMING=1` (as for an ingest's phases): every named query prints its wall time to
+/// stderr when its rows have been read, to find where a command or page spends its time.
+static QUERY_TIMES: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var_os("SPRINTLENS_TIMING").is_some());
+
+/// Times one query while it lives (see [`QUERY_TIMES`]).
+struct Timed<'a>(&'a str, std::time::Instant);
+
+impl<'a> Timed<'a> {
+    fn start(name: &'a str) -> Timed<'a> {
+        Timed(name, std::time::Instant::now())
+    }
+}
+
+impl Drop for Timed<'_> {
+    fn drop(&mut self) {
+        if *QUERY_TIMES {
+            eprintln!(
+                "query {:>9.2} ms  {}",
+                self.1.elapsed().as_secs_f64() * 1000.0,
+                self.0
+            );
         }
     }
 }
