@@ -20,6 +20,11 @@ use std::collections::{BTreeMap, HashMap};
 /// Reference stories per card.
 pub const PER_CARD: usize = 3;
 
+/// What a team without reference stories is told (a card needs [`outcome::MIN_BUCKET`] done
+/// items with a cycle time).
+pub const NO_CARDS: &str =
+    "No card has three done items with a cycle time (a start and a completion time) yet.";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ReferenceStory {
     pub story: String,

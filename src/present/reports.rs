@@ -877,6 +877,23 @@ impl Render for crate::metrics::reference::ReferenceReport {
                 }
             }
         }
-        Ok(t.render(format))
+        if format == Format::Csv {
+            return Ok(t.render(format));
+        }
+        if self.teams.iter().all(|t| t.cards.is_empty()) {
+            return Ok(format!("{}\n", crate::metrics::reference::NO_CARDS));
+        }
+        let mut out = t.render(format);
+        if self.teams.iter().any(|t| t.cards.is_empty()) {
+            out.push('\n');
+            for team in self.teams.iter().filter(|t| t.cards.is_empty()) {
+                out.push_str(&format!(
+                    "{}: {}\n",
+                    team.team,
+                    crate::metrics::reference::NO_CARDS
+                ));
+            }
+        }
+        Ok(out)
     }
 }

@@ -179,22 +179,32 @@ impl Render for crate::present::pages::retro::SprintRetro {
             md_text(&r.head.name),
             md_text(&r.title)
         );
-        out.push_str(&format!(
-            "{} of {} timed done items left their bucket (they behaved like a card 2 or more steps from their estimate).\n\n",
-            r.left_bucket.len(),
-            r.timed_items
-        ));
-        out.push_str(&left.render(format));
+        if r.timed_items == 0 {
+            out.push_str(crate::present::pages::retro::NO_TIMED_ITEMS);
+            out.push('\n');
+        } else {
+            out.push_str(&format!(
+                "{} of {} timed done items left their bucket (they behaved like a card 2 or more steps from their estimate).\n\n",
+                r.left_bucket.len(),
+                r.timed_items
+            ));
+            out.push_str(&left.render(format));
+        }
         let d = &r.discussion;
-        out.push_str(&format!(
-            "\nDiscussion: of {} re-voted stories with an outcome, {} ended nearer the outcome than the first round's suggestion, {} farther, {} as near ({}; sign test p = {}).\n",
-            d.stories,
-            d.nearer,
-            d.farther,
-            d.ties,
-            pct(d.nearer_share),
-            num(d.p_value, 2)
-        ));
+        if d.stories == 0 {
+            out.push_str("\nDiscussion: no re-voted story of this sprint has an outcome yet.\n");
+        } else {
+            out.push_str(&format!(
+                "\nDiscussion: {} re-voted {} with an outcome: {} ended nearer the outcome than the first round's suggestion, {} farther, {} as near ({}; sign test p = {}).\n",
+                d.stories,
+                if d.stories == 1 { "story" } else { "stories" },
+                d.nearer,
+                d.farther,
+                d.ties,
+                pct(d.nearer_share),
+                num(d.p_value, 2)
+            ));
+        }
         let mut refs = Table::new(
             &["card", "median days", "reference stories"],
             &[false, true, false],
@@ -216,7 +226,12 @@ impl Render for crate::present::pages::retro::SprintRetro {
             ]);
         }
         out.push_str("\n### Reference stories for the next planning\n\n");
-        out.push_str(&refs.render(format));
+        if r.reference.is_empty() {
+            out.push_str(crate::metrics::reference::NO_CARDS);
+            out.push('\n');
+        } else {
+            out.push_str(&refs.render(format));
+        }
         Ok(out)
     }
 }

@@ -1100,3 +1100,114 @@ t,S-1,1,a,1\nt,S-1,1,b,8\nt,S-1,2,a,2\nt,S-1,2,b,2\n",
         .unwrap_or_else(|| panic!("{v}"));
     assert_eq!(s1["sized_like"], "R-2 (2)");
 }
+
+/// Done items without a start time have no cycle time: the retrospective, the reference stories
+/// and the team page's drift say so instead of showing empty tables or an empty chart.
+#[test]
+fn a_team_without_cycle_times_is_told_why_outcomes_are_missing() {
+    let dir = scratch();
+    let db = dir.path().join("untimed.duckdb");
+    let decks = write(dir.path(), "decks.csv", b"team,deck\nt,fibonacci\n");
+    let sprints = write(
+        dir.path(),
+        "sprints.csv",
+        b"team,sprint_id,name,start_date,end_date\nt,1,S1,2025-01-06,2025-01-19\n",
+    );
+    // Four done 3-point items, completed but never started (an export without start times).
+    let items = write(
+        dir.path(),
+        "sprint_items.csv",
+        b"team,sprint_id,story,committed,removed,points_start,points_end,status,started_at,completed_at\n\
+t,1,U-1,true,false,3,3,done,,2025-01-09T09:00:00\n\
+t,1,U-2,true,false,3,3,done,,2025-01-10T09:00:00\n\
+t,1,U-3,true,false,3,3,done,,2025-01-13T09:00:00\n\
+t,1,U-4,true,false,3,3,done,,2025-01-14T09:00:00\n",
+    );
+    let votes = write(
+        dir.path(),
+        "votes.csv",
+        b"team,story,round,voter,card\nt,U-1,1,a,2\nt,U-1,1,b,5\nt,U-1,2,a,3\nt,U-1,2,b,3\n",
+    );
+    let paths: Vec<&str> = [&decks, &sprints, &items, &votes]
+        .iter()
+        .map(|p| p.to_str().unwrap())
+        .collect();
+    let r = sprintlens(&db, &[&["ingest", "-q"], paths.as_slice()].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let no_cards =
+        "No card has three done items with a cycle time (a start and a completion time) yet.\n";
+    for format in ["table", "markdown"] {
+        let r = sprintlens(
+            &db,
+            &["--format", format, "reference", "--as-of", "2025-03-01"],
+        );
+        assert_eq!((r.code, r.stdout.as_str()), (0, no_cards), "{}", r.stderr);
+    }
+    // CSV stays a table: the header alone.
+    let r = sprintlens(&db, &["--format", "csv", "reference"]);
+    assert_eq!(
+        r.stdout,
+        "team,card,items,median days,story,title,cycle days,rounds,sprint\n"
+    );
+
+    let r = sprintlens(
+        &db,
+        &[
+            "--format",
+            "markdown",
+            "report",
+            "--team",
+            "t",
+            "--sprint",
+            "1",
+            "--retro",
+            "--as-of",
+            "2025-03-01",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "## Estimation retrospective: t — S1\n\n\
+             No done item of this sprint has a cycle time (a start and a completion time), so \
+             none can be set against the cycle times of its card.\n\n\
+             Discussion: no re-voted story of this sprint has an outcome yet.\n\n\
+             ### Reference stories for the next planning\n\n{no_cards}"
+        )
+    );
+
+    // The team page of a static report: no drift chart, a sentence instead.
+    let out = dir.path().join("site");
+    let r = sprintlens(
+        &db,
+        &[
+            "report",
+            "--team",
+            "t",
+            "--out",
+            out.to_str().unwrap(),
+            "--as-of",
+            "2025-03-01",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let drift = &page[page.find("What a card means over time").unwrap()..];
+    assert!(
+        drift.starts_with(
+            "What a card means over time</h2>\n<p>No card has enough done items with a cycle \
+             time in one quarter yet.</p>"
+        ),
+        "{}",
+        &drift[..300.min(drift.len())]
+    );
+    let retro = std::fs::read_to_string(out.join("retro-sprint-1.html")).unwrap();
+    assert!(retro.contains("<p>No re-voted story of this sprint has an outcome yet.</p>"));
+    assert!(
+        retro.contains(
+            "No done item of this sprint has a cycle time (a start and a completion\ntime)"
+        )
+    );
+}

@@ -11,6 +11,10 @@ use crate::store::Store;
 use serde::Serialize;
 use std::collections::HashSet;
 
+/// What a sprint without a timed done item is told instead of its stories' buckets.
+pub const NO_TIMED_ITEMS: &str = "No done item of this sprint has a cycle time (a start and a \
+     completion time), so none can be set against the cycle times of its card.";
+
 /// A story of the sprint whose outcome size is 2 or more cards from its estimate.
 #[derive(Debug, Clone, Serialize)]
 pub struct RetroStory {

@@ -169,7 +169,13 @@ pub fn team_page_charts(d: &TeamData, p: &TeamPage) -> Result<BTreeMap<&'static 
             charts::WIDE,
         )?,
     );
-    if let Some(drift) = &p.drift {
+    // A chart only where some card has a quarter's median to draw.
+    if let Some(drift) = &p.drift
+        && drift
+            .quarters
+            .iter()
+            .any(|q| q.cards.iter().any(|c| c.median_days.is_some()))
+    {
         out.insert("drift", drift_svg(drift)?);
     }
     Ok(out)
