@@ -545,6 +545,32 @@ fn open_error(path: &Path, e: duckdb::Error) -> Error {
     ))
 }
 
+/// `SPRINTLENS_TIMING=1` (as for an ingest's phases): every named query prints its wall time to
+/// stderr when its rows have been read, to find where a command or page spends its time.
+static QUERY_TIMES: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var_os("SPRINTLENS_TIMING").is_some());
+
+/// Times one query while it lives (see [`QUERY_TIMES`]).
+struct Timed<'a>(&'a str, std::time::Instant);
+
+impl<'a> Timed<'a> {
+    fn start(name: &'a str) -> Timed<'a> {
+        Timed(name, std::time::Instant::now())
+    }
+}
+
+impl Drop for Timed<'_> {
+    fn drop(&mut self) {
+        if *QUERY_TIMES {
+            eprintln!(
+                "query {:>9.2} ms  {}",
+                self.1.elapsed().as_secs_f64() * 1000.0,
+                self.0
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,32 +595,6 @@ mod tests {
                 )
                 .unwrap();
             assert_eq!(n, vec![12]);
-        }
-    }
-}
-
-/// `SPRINTLENS_TIMING=1` (as for an ingest's phases): every named query prints its wall time to
-/// stderr when its rows have been read, to find where a command or page spends its time.
-static QUERY_TIMES: std::sync::LazyLock<bool> =
-    std::sync::LazyLock::new(|| std::env::var_os("SPRINTLENS_TIMING").is_some());
-
-/// Times one query while it lives (see [`QUERY_TIMES`]).
-struct Timed<'a>(&'a str, std::time::Instant);
-
-impl<'a> Timed<'a> {
-    fn start(name: &'a str) -> Timed<'a> {
-        Timed(name, std::time::Instant::now())
-    }
-}
-
-impl Drop for Timed<'_> {
-    fn drop(&mut self) {
-        if *QUERY_TIMES {
-            eprintln!(
-                "query {:>9.2} ms  {}",
-                self.1.elapsed().as_secs_f64() * 1000.0,
-                self.0
-            );
         }
     }
 }
