@@ -24,6 +24,9 @@ use std::path::{Path, PathBuf};
 pub use merge::{LogEntry, WriteStats};
 pub use migrate::SCHEMA_VERSION;
 
+/// Prepared statements kept per connection (more than the report queries there are).
+const STATEMENT_CACHE: usize = 128;
+
 /// Queries of the store itself, one per file in `queries/store/`.
 pub mod queries {
     pub const INFO_TEAMS: &str = include_str!("../../queries/store/info_teams.sql");
@@ -128,6 +131,9 @@ impl Store {
     fn with_macros(conn: Connection, path: &Path) -> Result<Store> {
         conn.execute_batch(queries::MACROS)
             .map_err(Error::db("defining the query macros"))?;
+        // Every report query stays prepared on its connection: a team's page runs a dozen,
+        // and the server's connections run them for every team.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -334,7 +340,7 @@ impl Store {
         let _timed = Timed::start(name);
         let mut stmt = self
             .conn
-            .prepare(sql)
+            .prepare_cached(sql)
             .map_err(Error::db(format!("preparing {name}")))?;
         let rows = stmt
             .query_map(params, f)
@@ -353,7 +359,7 @@ impl Store {
         let _timed = Timed::start(name);
         let mut stmt = self
             .conn
-            .prepare(sql)
+            .prepare_cached(sql)
             .map_err(Error::db(format!("preparing {name}")))?;
         let frames: Vec<polars::prelude::DataFrame> = stmt
             .query_polars(params)
@@ -382,7 +388,7 @@ impl Store {
         let _timed = Timed::start(name);
         let mut stmt = self
             .conn
-            .prepare(sql)
+            .prepare_cached(sql)
             .map_err(Error::db(format!("preparing {name}")))?;
         for batch in stmt
             .query_arrow(params)
