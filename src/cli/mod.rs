@@ -167,6 +167,9 @@ pub enum Cmd {
         /// Only items completed on or after this day (YYYY-MM-DD)
         #[arg(long, value_parser = values::since)]
         since: Option<NaiveDate>,
+        /// Show voters' names instead of "voter 1", "voter 2", ... (calibration against outcomes)
+        #[arg(long)]
+        show_names: bool,
     },
     /// Stories to split before the next planning, ranked by the signals that fire
     Splits {
@@ -562,9 +565,11 @@ impl Cli {
                 scope,
                 sprint,
                 since,
+                show_names,
             } => Command::Accuracy(AccuracyArgs {
                 scope: scope.into(),
                 filter: StoryFilter { sprint, since },
+                show_names,
             }),
             Cmd::Splits {
                 scope,

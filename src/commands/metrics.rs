@@ -54,6 +54,8 @@ pub struct ForecastArgs {
 pub struct AccuracyArgs {
     pub scope: Scope,
     pub filter: StoryFilter,
+    /// Voters by name in the calibration against outcomes.
+    pub show_names: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -200,9 +202,12 @@ pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()>
     let settings = c.settings()?;
     // Accuracy reads done items: the day decides nothing here.
     let today = chrono::Local::now().date_naive();
-    let m = Metrics::new(&store, &settings, a.scope.clone(), today)
+    let mut m = Metrics::new(&store, &settings, a.scope.clone(), today)
         .with_filter(a.filter.clone())
         .stories_only();
+    if a.show_names {
+        m = m.showing_names();
+    }
     m.accuracy_with_outcomes()?.write_to(c.format, c.json, out)
 }
 

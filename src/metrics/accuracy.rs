@@ -68,6 +68,9 @@ pub struct AccuracyReport {
     pub reestimation: Vec<Reestimation>,
     /// Estimates against outcomes per team (filled by the metrics chain, which has the spread).
     pub outcomes: Vec<crate::metrics::outcome::TeamOutcomes>,
+    /// The outcomes name voters as stored (asked for), not "voter N".
+    #[serde(skip)]
+    pub names_shown: bool,
 }
 
 /// Average ranks (1-based), ties sharing the mean of their positions.
@@ -182,6 +185,7 @@ pub fn accuracy<'r>(
         teams: Vec::new(),
         reestimation,
         outcomes: Vec::new(),
+        names_shown: false,
     };
     for (team, items) in per_team {
         let timed: Vec<(f64, f64)> = items

@@ -211,6 +211,7 @@ pub fn outcomes(
     decks: &HashMap<String, DeckCards>,
     done: &[DoneRow],
     spread_report: &SpreadReport,
+    show_names: bool,
 ) -> Result<Vec<TeamOutcomes>> {
     // Per team: (sprint, story, points, cycle days) of its timed done items since the day of the
     // query; every sprint sizes the buckets (a sprint's report keeps its own items below).
@@ -254,7 +255,12 @@ pub fn outcomes(
             }
         },
     )?;
-    let names = spread::voter_pseudonyms(store, q.team, q.program)?;
+    // Pseudonyms unless names were asked for (a voter without one shows as stored).
+    let names = if show_names {
+        HashMap::new()
+    } else {
+        spread::voter_pseudonyms(store, q.team, q.program)?
+    };
     let mut out = Vec::new();
     for (team, items) in per_team {
         let Some(deck) = decks.get(&team) else {

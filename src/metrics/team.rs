@@ -66,6 +66,8 @@ pub struct Metrics<'a> {
     as_of: NaiveDate,
     filter: StoryFilter,
     stories_only: bool,
+    /// Voters by their stored names in the calibration against outcomes.
+    show_names: bool,
     spread: OnceCell<SpreadReport>,
     velocity: OnceCell<VelocityReport>,
     accuracy: OnceCell<AccuracyReport>,
@@ -102,6 +104,7 @@ impl<'a> Metrics<'a> {
             as_of,
             filter: StoryFilter::default(),
             stories_only: false,
+            show_names: false,
             spread: OnceCell::new(),
             velocity: OnceCell::new(),
             accuracy: OnceCell::new(),
@@ -146,6 +149,12 @@ impl<'a> Metrics<'a> {
     /// Spread and accuracy look only at the filter's stories.
     pub fn with_filter(mut self, filter: StoryFilter) -> Self {
         self.filter = filter;
+        self
+    }
+
+    /// Voters' names instead of pseudonyms in the calibration against outcomes (asked for).
+    pub fn showing_names(mut self) -> Self {
+        self.show_names = true;
         self
     }
 
@@ -213,6 +222,7 @@ impl<'a> Metrics<'a> {
             self.decks()?,
             self.done()?,
             self.spread()?,
+            self.show_names,
         )
     }
 
@@ -220,6 +230,7 @@ impl<'a> Metrics<'a> {
     pub fn accuracy_with_outcomes(&self) -> Result<AccuracyReport> {
         Ok(AccuracyReport {
             outcomes: self.outcomes()?,
+            names_shown: self.show_names,
             ..self.accuracy()?.clone()
         })
     }

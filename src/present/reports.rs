@@ -773,7 +773,11 @@ impl Render for AccuracyReport {
         }
         out.push_str(&heading(
             format,
-            "Voters' first-round cards against the room and against outcomes (pseudonymised)",
+            if self.names_shown {
+                "Voters' first-round cards against the room and against outcomes"
+            } else {
+                "Voters' first-round cards against the room and against outcomes (pseudonymised; --show-names shows names)"
+            },
         ));
         out.push_str(&vt.render(format));
         out.push_str(&heading(

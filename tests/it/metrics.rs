@@ -986,6 +986,34 @@ t,B-1,1,a,2\nt,B-1,1,b,3\nt,B-1,1,c,8\nt,B-1,2,a,5\nt,B-1,2,b,5\nt,B-1,2,c,5\n",
     for name in ["\"a\"", "\"b\"", "\"c\""] {
         assert!(!r.stdout.contains(name), "{name}");
     }
+    // Names when asked for: the same figures, each with its voter (from the hand count above).
+    let r = sprintlens(&db, &["--format", "json", "accuracy", "--show-names"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let mut named: Vec<(String, i64)> = v["outcomes"][0]["voters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            let bias = (x["outcome_bias_steps"].as_f64().unwrap() * 3.0).round() as i64;
+            (x["voter"].as_str().unwrap().to_string(), bias)
+        })
+        .collect();
+    named.sort();
+    assert_eq!(
+        named,
+        vec![("a".into(), -5), ("b".into(), -1), ("c".into(), 2)]
+    );
+    let t = sprintlens(&db, &["accuracy", "--show-names"]);
+    assert!(
+        t.stdout
+            .contains("Voters' first-round cards against the room and against outcomes\n")
+    );
+    let t = sprintlens(&db, &["accuracy"]);
+    assert!(
+        t.stdout
+            .contains("against outcomes (pseudonymised; --show-names shows names)\n")
+    );
 }
 
 /// Reference stories: quick consensus first, nearest the card's median cycle time, the most
