@@ -220,6 +220,7 @@ struct SplitFile {
     carry_over_margin: Option<f64>,
     score_cut: Option<i64>,
     weights: Option<Vec<i64>>,
+    max_share: Option<f64>,
 }
 
 /// Thresholds of the split signals.
@@ -245,6 +246,9 @@ pub struct SplitThresholds {
     pub score_cut: i64,
     /// The weight of each signal (1 to 6) in the score.
     pub weights: [i64; 6],
+    /// A team's list holds at most this share of the stories checked (the highest scores;
+    /// at least one); the rest at the cut or above are watched.
+    pub max_share: f64,
 }
 
 impl Default for SplitThresholds {
@@ -260,6 +264,7 @@ impl Default for SplitThresholds {
             carry_over_margin: 0.15,
             score_cut: 4,
             weights: [1, 1, 1, 1, 3, 1],
+            max_share: 0.25,
         }
     }
 }
@@ -530,6 +535,7 @@ fn resolve(
             "carry_over_margin",
             &mut s.split.carry_over_margin,
         )?;
+        share(sp.max_share, "max_share", &mut s.split.max_share)?;
         if let Some(p) = sp.max_points {
             if !(p > 0.0 && p.is_finite()) {
                 return Err(format!("{at}.split.max_points: must be above 0"));

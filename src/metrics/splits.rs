@@ -102,6 +102,10 @@ pub struct SplitCandidate {
     /// Signals that cannot be told (the votes hold only the last round), with the reason.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown_signals: Vec<Signal>,
+    /// It scores at the cut or above, but its team's list is full (`max_share` of the
+    /// stories checked): watched instead.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub beyond_share: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -119,6 +123,13 @@ pub struct SplitReport {
     /// (their votes hold only the last round): not candidates, not cleared either.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub undecided: Vec<SplitCandidate>,
+    /// Stories at the cut or above that their team's full list moved to the watch list.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub beyond_share: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A signal with its weight of the settings (signal 6's extra weight kept).
@@ -245,6 +256,7 @@ pub fn splits(
     let mut undecided = Vec::new();
     let mut watch = Vec::new();
     let mut checked = 0;
+    let mut checked_by_team: HashMap<String, usize> = HashMap::new();
     if st.height() > 0 {
         let team = frame::strings(&st, "team")?;
         let story = frame::strings(&st, "story")?;
@@ -264,6 +276,12 @@ pub fn splits(
                 continue;
             }
             checked += 1;
+            match checked_by_team.get_mut(t) {
+                Some(n) => *n += 1,
+                None => {
+                    checked_by_team.insert(t.clone(), 1);
+                }
+            }
             let th = &settings.team(t).split;
             let sessions = by_story.get(&(t.clone(), key.clone()));
             let first = sessions.and_then(|s| s.first().copied());
@@ -324,6 +342,7 @@ pub fn splits(
             let row = SplitCandidate {
                 score,
                 sized_like: None,
+                beyond_share: false,
                 team: t.clone(),
                 story: key.clone(),
                 title: title[i].clone(),
@@ -357,6 +376,26 @@ pub fn splits(
             .then(a.story.cmp(&b.story))
     };
     candidates.sort_by(ranked);
+    // A team's list holds at most `max_share` of its stories checked (at least one): the
+    // highest scores; the others at the cut are watched.
+    let mut listed: HashMap<String, usize> = HashMap::new();
+    let mut beyond_share = 0;
+    let mut kept = Vec::with_capacity(candidates.len());
+    for mut c in candidates {
+        let share = settings.team(&c.team).split.max_share;
+        let of = checked_by_team.get(&c.team).copied().unwrap_or(0);
+        let room = ((share * of as f64).floor() as usize).max(1);
+        let n = listed.entry(c.team.clone()).or_default();
+        if *n < room {
+            *n += 1;
+            kept.push(c);
+        } else {
+            c.beyond_share = true;
+            beyond_share += 1;
+            watch.push(c);
+        }
+    }
+    let candidates = kept;
     watch.sort_by(ranked);
     Ok(SplitReport {
         scope: match q.sprint {
@@ -368,6 +407,7 @@ pub fn splits(
         candidates,
         watch,
         undecided,
+        beyond_share,
     })
 }
 

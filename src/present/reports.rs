@@ -841,6 +841,12 @@ impl Render for SplitReport {
                 self.score_cut,
                 self.watch.len()
             ));
+            if self.beyond_share > 0 {
+                out.push_str(&format!(
+                    "({} of them reach their team's score cut, but the team's list is full: max_share)\n",
+                    self.beyond_share
+                ));
+            }
         }
         Ok(out)
     }

@@ -645,9 +645,41 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
         listed(b"[teams.t.split]\nscore_cut = 3\n"),
         vec![("T-1".to_string(), 3)]
     );
+    // With three stories checked, a quarter is less than one: the list holds the best one,
+    // and T-1 (at the cut) is watched as beyond the team's share; a larger share lists both.
     assert_eq!(
         listed(b"[teams.t.split]\nscore_cut = 3\nweights = [1, 1, 1, 4, 3, 1]\n"),
+        vec![("T-2".to_string(), 4)]
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+    assert_eq!(v["beyond_share"], 1, "{v}");
+    assert_eq!(
+        (&v["watch"][0]["story"], &v["watch"][0]["beyond_share"]),
+        (&"T-1".into(), &true.into())
+    );
+    let table = sprintlens(&db, &["splits"]).stdout;
+    assert!(
+        table.contains(
+            "(1 of them reach their team's score cut, but the team's list is full: max_share)"
+        ),
+        "{table}"
+    );
+    assert_eq!(
+        listed(b"[teams.t.split]\nscore_cut = 3\nweights = [1, 1, 1, 4, 3, 1]\nmax_share = 0.67\n"),
         vec![("T-2".to_string(), 4), ("T-1".to_string(), 3)]
+    );
+    write(
+        dir.path(),
+        "sprintlens.toml",
+        b"[defaults.split]\nmax_share = 0\n",
+    );
+    let r = sprintlens(&db, &["splits"]);
+    assert!(
+        r.stderr
+            .contains("sprintlens.toml: defaults.split.max_share: must be above 0 and at most 1"),
+        "{}",
+        r.stderr
     );
     // Settings next to the database raise the thresholds for team t: nothing is flagged.
     write(dir.path(), "sprintlens.toml", b"[teams.t.split]\nround1_spread = 4\nlast_spread = 4\nquestion_share = 0.6\nmax_points = 21\n");
