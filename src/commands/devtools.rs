@@ -7,6 +7,7 @@ use crate::devtools::loadbench;
 use crate::error::Result;
 use crate::present::fmt::count;
 use crate::present::table::Render;
+use crate::settings::Settings;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -56,7 +57,13 @@ pub fn bench(c: &Config, a: &BenchArgs, out: &mut dyn Write) -> Result<()> {
         BenchArgs::Ingest(b) => bench::ingest(b)?.write_to(c.format, c.json, out),
         BenchArgs::Serve(b) => loadbench::serve(b)?.write_to(c.format, c.json, out),
         BenchArgs::Splits(b) => {
-            crate::devtools::splitcheck::check(b)?.write_to(c.format, c.json, out)
+            // The defaults unless a settings file is named: one beside a database is not read.
+            let file = c.settings_path.as_deref();
+            let settings = match file {
+                Some(f) => Settings::load(Some(f), &c.db)?,
+                None => Settings::default(),
+            };
+            crate::devtools::splitcheck::check(b, &settings, file)?.write_to(c.format, c.json, out)
         }
         BenchArgs::Import {
             rows,

@@ -1,6 +1,6 @@
 //! How well the split list finds the stories that really were too big: generated teams (whose
 //! generator knows, per story, whether it was carried over or its work outgrew a sprint), the
-//! backlog's split list at the default settings, and its precision and recall against that
+//! backlog's split list at the default settings (or those of `--config`), and its precision and recall against that
 //! truth. The metrics never see the truth.
 
 use crate::devtools::generate::GenParams;
@@ -50,6 +50,8 @@ pub struct SplitCheckRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SplitCheck {
+    /// The settings file the list was made with; none: the defaults.
+    pub settings: Option<String>,
     pub rows: Vec<SplitCheckRow>,
     /// Over every data set.
     pub total: SplitCheckRow,
@@ -61,9 +63,13 @@ fn ratio(a: usize, b: usize) -> Option<f64> {
 
 /// Generates each seed's data set, ingests it, lists the backlog's split candidates as of the
 /// day after its last sprint, and compares them with the truth.
-pub fn check(spec: &SplitCheckSpec) -> Result<SplitCheck> {
+/// `settings`: the defaults, or the file given with `--config` (`settings_file` names it).
+pub fn check(
+    spec: &SplitCheckSpec,
+    settings: &Settings,
+    settings_file: Option<&std::path::Path>,
+) -> Result<SplitCheck> {
     let dir = work_dir(&spec.dir, spec.keep)?;
-    let settings = Settings::default();
     let mut rows = Vec::new();
     for &seed in &spec.seeds {
         let params = GenParams {
@@ -76,7 +82,7 @@ pub fn check(spec: &SplitCheckSpec) -> Result<SplitCheck> {
         let store = Store::open_existing(&db)?;
         // The day after the longest team calendar (two-week sprints) ends.
         let as_of = params.start + Duration::days(14 * spec.sprints as i64);
-        let m = Metrics::new(&store, &settings, Scope::default(), as_of).stories_only();
+        let m = Metrics::new(&store, settings, Scope::default(), as_of).stories_only();
         let report = m.backlog_splits()?;
         let truth: HashMap<(&str, &str), bool> = summary
             .truth
@@ -140,7 +146,11 @@ pub fn check(spec: &SplitCheckSpec) -> Result<SplitCheck> {
             .map(|r| r.largest_team_share)
             .fold(0.0, f64::max),
     };
-    Ok(SplitCheck { rows, total })
+    Ok(SplitCheck {
+        settings: settings_file.map(|f| f.display().to_string()),
+        rows,
+        total,
+    })
 }
 
 impl Render for SplitCheck {
@@ -187,8 +197,12 @@ impl Render for SplitCheck {
                 format!("{:.2}", r.largest_team_share),
             ]);
         }
-        let mut s = String::from(
-            "split list against the generator's truth (backlog at the default settings; \
+        let at = match &self.settings {
+            Some(f) => format!("the settings of {f}"),
+            None => "the default settings".to_string(),
+        };
+        let mut s = format!(
+            "split list against the generator's truth (backlog at {at}; \
              target: precision >= 0.60 at recall >= 0.50, at most a quarter of a backlog listed)\n\n",
         );
         s.push_str(&t.render(format));

@@ -237,6 +237,39 @@ fn bench_splits_measures_the_list_against_the_truth() {
     assert_eq!(n("recall"), n("listed_too_big") / n("too_big"));
     assert_eq!(n("listed_share"), n("listed") / n("backlog"));
     assert_eq!(v["total"]["listed"], row["listed"]);
+    assert_eq!(v["settings"], serde_json::Value::Null);
+    // With a settings file the list follows it: every flagged story listed (cut 1, the whole
+    // backlog allowed), so nothing is watched and at least as many are listed.
+    let toml = write(
+        dir.path(),
+        "cut.toml",
+        b"[defaults.split]\nscore_cut = 1\nmax_share = 1\n",
+    );
+    let r = sprintlens(
+        &unused,
+        &[
+            "--config",
+            toml.to_str().unwrap(),
+            "--format",
+            "json",
+            "bench",
+            "splits",
+            "--teams",
+            "6",
+            "--sprints",
+            "8",
+            "--seeds",
+            "5",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let w: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(w["settings"], toml.to_str().unwrap());
+    assert_eq!(w["rows"][0]["watched"], 0, "{w}");
+    assert_eq!(
+        w["rows"][0]["listed"].as_u64().unwrap(),
+        row["listed"].as_u64().unwrap() + row["watched"].as_u64().unwrap()
+    );
 }
 
 #[test]
