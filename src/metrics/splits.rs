@@ -194,14 +194,15 @@ pub fn splits(
     };
     // Per team and point value: 85th-percentile cycle time (with the items behind it),
     // carry-over rate (with the committed items behind it); per team its own carry-over rate.
-    let p85: HashMap<(String, u64), (f64, usize)> = acc
-        .buckets
-        .iter()
-        .filter_map(|b| {
-            b.p85_days
-                .map(|d| ((b.team.clone(), b.points.to_bits()), (d, b.items)))
-        })
-        .collect();
+    // (Keyed by team, then by the points' bits: a lookup per story allocates nothing.)
+    let mut p85: HashMap<&str, HashMap<u64, (f64, usize)>> = HashMap::new();
+    for b in &acc.buckets {
+        if let Some(d) = b.p85_days {
+            p85.entry(b.team.as_str())
+                .or_default()
+                .insert(b.points.to_bits(), (d, b.items));
+        }
+    }
     // Per team: the largest point value with at least `min_items` timed done items.
     let mut usual_max: HashMap<&str, f64> = HashMap::new();
     for b in &acc.buckets {
@@ -215,7 +216,7 @@ pub fn splits(
         CARRY_OVER_BY_POINTS,
         duckdb::params![q.team, q.program],
     )?;
-    let mut carry: HashMap<(String, u64), Carry> = HashMap::new();
+    let mut carry: HashMap<String, HashMap<u64, Carry>> = HashMap::new();
     let mut team_carry: HashMap<String, Carry> = HashMap::new();
     if co.height() > 0 {
         let t = frame::strings(&co, "team")?;
@@ -230,7 +231,10 @@ pub fn splits(
                     carried: c,
                     overran: o[i].unwrap_or(c),
                 };
-                carry.insert((t.clone(), p.to_bits()), bucket);
+                carry
+                    .entry(t.clone())
+                    .or_default()
+                    .insert(p.to_bits(), bucket);
                 let all = team_carry.entry(t.clone()).or_default();
                 all.committed += n;
                 all.carried += c;
@@ -245,12 +249,9 @@ pub fn splits(
         STORY_STATUS,
         duckdb::params![q.team, q.program, q.sprint],
     )?;
-    let mut by_story: HashMap<(String, String), Vec<&spread::StorySpread>> = HashMap::new();
+    let mut by_story: HashMap<(&str, &str), Vec<&spread::StorySpread>> = HashMap::new();
     for s in &sp.stories {
-        by_story
-            .entry((s.team.to_string(), s.story.to_string()))
-            .or_default()
-            .push(s);
+        by_story.entry((&s.team, &s.story)).or_default().push(s);
     }
     let mut candidates = Vec::new();
     let mut undecided = Vec::new();
@@ -283,7 +284,7 @@ pub fn splits(
                 }
             }
             let th = &settings.team(t).split;
-            let sessions = by_story.get(&(t.clone(), key.clone()));
+            let sessions = by_story.get(&(t.as_str(), key.as_str()));
             let first = sessions.and_then(|s| s.first().copied());
             let last = sessions.and_then(|s| s.last().copied());
             let rounds = sessions.and_then(|s| s.iter().map(|x| x.rounds).max());
@@ -315,19 +316,20 @@ pub fn splits(
                 estimate[i].and_then(|e| large(e, th)),
                 estimate[i].and_then(|e| velocity_share(e, rolling.get(t.as_str()).copied(), th)),
                 estimate[i].and_then(|e| {
-                    let k = (t.clone(), e.to_bits());
+                    let bits = e.to_bits();
+                    let p85_of = p85.get(t.as_str()).and_then(|m| m.get(&bits)).copied();
                     size_history(
                         e,
                         sprint_days(t),
-                        p85.get(&k).copied(),
-                        carry.get(&k).copied(),
+                        p85_of,
+                        carry.get(t).and_then(|m| m.get(&bits)).copied(),
                         team_carry.get(t).copied(),
                         th,
                     )
                     .or_else(|| {
                         rarely_finished(
                             e,
-                            p85.get(&k).map_or(0, |p| p.1),
+                            p85_of.map_or(0, |p| p.1),
                             usual_max.get(t.as_str()).copied(),
                             th,
                         )
