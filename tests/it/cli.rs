@@ -178,9 +178,9 @@ fn a_file_that_is_not_a_database_is_refused() {
 fn bench_splits_measures_the_list_against_the_truth() {
     let dir = scratch();
     let unused = dir.path().join("unused.duckdb");
-    let r = sprintlens(
-        &unused,
-        &[
+    // Six teams of eight sprints, seed 5; `config` before the command when given.
+    let bench = |config: &[&str]| {
+        let args = [
             "--format",
             "json",
             "bench",
@@ -189,11 +189,12 @@ fn bench_splits_measures_the_list_against_the_truth() {
             "6",
             "--sprints",
             "8",
-            "--seeds",
-            "5",
-        ],
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+        ];
+        let r = sprintlens(&unused, &[config, &args[..], &["--seeds", "5"]].concat());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r
+    };
+    let r = bench(&[]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let row = &v["rows"][0];
     // The same data set's truth, written by generate.
@@ -245,24 +246,7 @@ fn bench_splits_measures_the_list_against_the_truth() {
         "cut.toml",
         b"[defaults.split]\nscore_cut = 1\nmax_share = 1\n",
     );
-    let r = sprintlens(
-        &unused,
-        &[
-            "--config",
-            toml.to_str().unwrap(),
-            "--format",
-            "json",
-            "bench",
-            "splits",
-            "--teams",
-            "6",
-            "--sprints",
-            "8",
-            "--seeds",
-            "5",
-        ],
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = bench(&["--config", toml.to_str().unwrap()]);
     let w: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(w["settings"], toml.to_str().unwrap());
     assert_eq!(w["rows"][0]["watched"], 0, "{w}");
