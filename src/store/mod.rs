@@ -27,6 +27,18 @@ pub use migrate::SCHEMA_VERSION;
 /// Prepared statements kept per connection (more than the report queries there are).
 const STATEMENT_CACHE: usize = 128;
 
+/// A cached statement keeps its last result alive until it runs again: only a statement whose
+/// result had at most this many rows (one team's, a page's) goes back to the cache.
+const KEEP_RESULT_ROWS: usize = 10_000;
+
+/// Returns a statement to its connection's cache after a small result; drops it (and its
+/// result) after a large one, such as every team's rounds for a whole-organisation report.
+fn keep_if_small(stmt: duckdb::CachedStatement<'_>, rows: usize) {
+    if rows > KEEP_RESULT_ROWS {
+        stmt.discard();
+    }
+}
+
 /// Queries of the store itself, one per file in `queries/store/`.
 pub mod queries {
     pub const INFO_TEAMS: &str = include_str!("../../queries/store/info_teams.sql");
@@ -131,9 +143,8 @@ impl Store {
     fn with_macros(conn: Connection, path: &Path) -> Result<Store> {
         conn.execute_batch(queries::MACROS)
             .map_err(Error::db("defining the query macros"))?;
-        // Every report query stays prepared on its connection: a team's page runs a dozen,
-        // and the server's connections run them for every team.
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // A command runs each query once: nothing to keep (see `keep_prepared_statements`).
+        conn.set_prepared_statement_cache_capacity(0);
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -142,6 +153,13 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Keeps every report query prepared on this connection, for a server whose connections
+    /// run the same dozen queries for every team (about a tenth of a team's first page).
+    pub fn keep_prepared_statements(&self) {
+        self.conn
+            .set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     }
 
     /// Another connection to the same open database (same access mode), for work in parallel.
@@ -342,11 +360,13 @@ impl Store {
             .conn
             .prepare_cached(sql)
             .map_err(Error::db(format!("preparing {name}")))?;
-        let rows = stmt
+        let out = stmt
             .query_map(params, f)
-            .map_err(Error::db(format!("running {name}")))?;
-        rows.collect::<duckdb::Result<Vec<T>>>()
-            .map_err(Error::db(format!("reading {name}")))
+            .map_err(Error::db(format!("running {name}")))?
+            .collect::<duckdb::Result<Vec<T>>>()
+            .map_err(Error::db(format!("reading {name}")))?;
+        keep_if_small(stmt, out.len());
+        Ok(out)
     }
 
     /// Runs a query of `queries/` into a Polars frame (the Arrow hand-over of the pipeline).
@@ -365,6 +385,7 @@ impl Store {
             .query_polars(params)
             .map_err(Error::db(format!("running {name}")))?
             .collect();
+        keep_if_small(stmt, frames.iter().map(|f| f.height()).sum());
         let mut it = frames.into_iter();
         let Some(mut df) = it.next() else {
             return Ok(polars::prelude::DataFrame::empty());
@@ -390,12 +411,15 @@ impl Store {
             .conn
             .prepare_cached(sql)
             .map_err(Error::db(format!("preparing {name}")))?;
+        let mut rows = 0;
         for batch in stmt
             .query_arrow(params)
             .map_err(Error::db(format!("running {name}")))?
         {
+            rows += batch.num_rows();
             each(batch);
         }
+        keep_if_small(stmt, rows);
         Ok(())
     }
 
@@ -602,5 +626,31 @@ mod tests {
                 .unwrap();
             assert_eq!(n, vec![12]);
         }
+    }
+
+    #[test]
+    fn a_kept_statement_answers_each_call_with_its_own_parameters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.duckdb");
+        drop(Store::open(&path).unwrap());
+        let store = Store::open_read_only(&path).unwrap().unwrap();
+        store.keep_prepared_statements();
+        let range = "select count(*) from range($1::bigint)";
+        let count =
+            |n: i64| -> i64 { store.query_rows("range", range, [n], |r| r.get(0)).unwrap()[0] };
+        // Small results keep the statement, a large one drops it; every call sees its own $1.
+        assert_eq!(count(3), 3);
+        assert_eq!(count(5), 5);
+        let rows = |n: i64| -> usize {
+            store
+                .query_rows("rows", "select * from range($1::bigint)", [n], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .unwrap()
+                .len()
+        };
+        assert_eq!(rows(KEEP_RESULT_ROWS as i64 + 1), KEEP_RESULT_ROWS + 1);
+        assert_eq!(rows(2), 2);
+        assert_eq!(count(7), 7);
     }
 }

@@ -79,7 +79,10 @@ impl AppState {
         let mut readers = Vec::with_capacity(n);
         for _ in 0..n {
             match store.try_clone() {
-                Ok(s) => readers.push(Mutex::new(s)),
+                Ok(s) => {
+                    s.keep_prepared_statements();
+                    readers.push(Mutex::new(s))
+                }
                 Err(e) if !readers.is_empty() => {
                     eprintln!("note: reading on {} connections: {e}", readers.len());
                     break;
