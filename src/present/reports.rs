@@ -727,6 +727,11 @@ impl Render for AccuracyReport {
             format,
             "Estimates against outcomes (outcome size: the card whose cycle times an item's resembles)",
         ));
+        if format != Format::Csv && self.outcomes.iter().all(|x| x.items == 0) {
+            // As the team page says it: nothing to set against the cards yet.
+            out.push_str("No done item with a cycle time (a start and a completion time) yet.\n");
+            return Ok(out);
+        }
         out.push_str(&oc.render(format));
         let mut vt = Table::new(
             &[

@@ -1204,6 +1204,16 @@ t,1,U-4,true,false,3,3,done,,2025-01-14T09:00:00\n",
         );
         assert_eq!((r.code, r.stdout.as_str()), (0, no_cards), "{}", r.stderr);
     }
+    // Accuracy says so instead of printing empty tables of outcomes, voters and pairs.
+    let r = sprintlens(&db, &["accuracy"]);
+    assert!(
+        r.stdout.ends_with(
+            "Estimates against outcomes (outcome size: the card whose cycle times an item's \
+             resembles)\nNo done item with a cycle time (a start and a completion time) yet.\n"
+        ),
+        "{}",
+        r.stdout
+    );
     // CSV stays a table: the header alone.
     let r = sprintlens(&db, &["--format", "csv", "reference"]);
     assert_eq!(
