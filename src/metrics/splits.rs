@@ -113,8 +113,12 @@ pub struct SplitReport {
     /// "sprint S" or "backlog".
     pub scope: String,
     pub stories_checked: usize,
-    /// The score at which a story is listed to split (of the first team checked).
+    /// The score at which a story is listed to split: the teams' own when they all share it,
+    /// else the defaults' (and `cuts_differ`).
     pub score_cut: i64,
+    /// The teams checked list at different scores (`[teams.T.split] score_cut`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cuts_differ: bool,
     /// Stories to split: score at the cut or above, highest first.
     pub candidates: Vec<SplitCandidate>,
     /// Stories some signal flags with a score below the cut: to watch, not to split yet.
@@ -399,13 +403,28 @@ pub fn splits(
     }
     let candidates = kept;
     watch.sort_by(ranked);
+    let mut cuts: Vec<i64> = checked_by_team
+        .keys()
+        .map(|t| settings.team(t).split.score_cut)
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let (score_cut, cuts_differ) = match cuts.as_slice() {
+        [one] => (*one, false),
+        [] => (
+            settings.team(q.team.unwrap_or_default()).split.score_cut,
+            false,
+        ),
+        _ => (settings.defaults.split.score_cut, true),
+    };
     Ok(SplitReport {
         scope: match q.sprint {
             Some(s) => format!("sprint {s}"),
             None => "backlog".into(),
         },
         stories_checked: checked,
-        score_cut: settings.team(q.team.unwrap_or_default()).split.score_cut,
+        score_cut,
+        cuts_differ,
         candidates,
         watch,
         undecided,

@@ -838,12 +838,16 @@ impl Render for SplitReport {
         }
         let mut out = t.render(format);
         if format == Format::Table {
+            let cut = if self.cuts_differ {
+                "each team's score cut or more".to_string()
+            } else {
+                format!("score {} or more", self.score_cut)
+            };
             out.push_str(&format!(
-                "{} of {} stories in the {} to split (score {} or more); {} more to watch\n",
+                "{} of {} stories in the {} to split ({cut}); {} more to watch\n",
                 self.candidates.len(),
                 self.stories_checked,
                 self.scope,
-                self.score_cut,
                 self.watch.len()
             ));
             if self.beyond_share > 0 {

@@ -712,6 +712,37 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
         "{}",
         r.stderr
     );
+    // Only team t cuts at 3: the report's cut is t's own while t is the only team checked; with
+    // team u (at the defaults' 4) checked too, the cuts differ and the table says so.
+    write(
+        dir.path(),
+        "sprintlens.toml",
+        b"[teams.t.split]\nscore_cut = 3\n",
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+    assert_eq!(
+        (&v["score_cut"], &v["cuts_differ"]),
+        (&3.into(), &serde_json::Value::Null)
+    );
+    let other = write(
+        dir.path(),
+        "other.csv",
+        b"team,story,title,estimate\nu,U-1,Other,2\n",
+    );
+    let r = sprintlens(&db, &["ingest", "-q", other.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+    assert_eq!(
+        (&v["score_cut"], &v["cuts_differ"]),
+        (&4.into(), &true.into())
+    );
+    let table = sprintlens(&db, &["splits"]).stdout;
+    assert!(
+        table.contains("1 of 4 stories in the backlog to split (each team's score cut or more)"),
+        "{table}"
+    );
 }
 
 #[test]
