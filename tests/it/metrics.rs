@@ -624,11 +624,14 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
         c[1]["signals"][0]["reason"],
         "estimated at 13 points (threshold 13)"
     );
+    // The split report as JSON, at the settings written last.
+    let splits_json = || -> serde_json::Value {
+        serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap()
+    };
     // A lower cut lists T-1; a heavier signal 4 lists T-2 too (4 x 1).
     let listed = |toml: &[u8]| -> Vec<(String, i64)> {
         write(dir.path(), "sprintlens.toml", toml);
-        let v: serde_json::Value =
-            serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+        let v = splits_json();
         v["candidates"]
             .as_array()
             .unwrap()
@@ -651,8 +654,7 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
         listed(b"[teams.t.split]\nscore_cut = 3\nweights = [1, 1, 1, 4, 3, 1]\n"),
         vec![("T-2".to_string(), 4)]
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+    let v = splits_json();
     assert_eq!(v["beyond_share"], 1, "{v}");
     assert_eq!(
         (&v["watch"][0]["story"], &v["watch"][0]["beyond_share"]),
@@ -683,8 +685,7 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
     );
     // Settings next to the database raise the thresholds for team t: nothing is flagged.
     write(dir.path(), "sprintlens.toml", b"[teams.t.split]\nround1_spread = 4\nlast_spread = 4\nquestion_share = 0.6\nmax_points = 21\n");
-    let v: serde_json::Value =
-        serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+    let v = splits_json();
     assert_eq!(v["candidates"].as_array().unwrap().len(), 0, "{v}");
     assert_eq!(v["watch"].as_array().unwrap().len(), 0, "{v}");
     // Weights are six whole numbers.
@@ -719,8 +720,7 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
         "sprintlens.toml",
         b"[teams.t.split]\nscore_cut = 3\n",
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+    let v = splits_json();
     assert_eq!(
         (&v["score_cut"], &v["cuts_differ"]),
         (&3.into(), &serde_json::Value::Null)
@@ -732,8 +732,7 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
     );
     let r = sprintlens(&db, &["ingest", "-q", other.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let v: serde_json::Value =
-        serde_json::from_str(&sprintlens(&db, &["--format", "json", "splits"]).stdout).unwrap();
+    let v = splits_json();
     assert_eq!(
         (&v["score_cut"], &v["cuts_differ"]),
         (&4.into(), &true.into())
