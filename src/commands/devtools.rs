@@ -60,7 +60,7 @@ pub fn bench(c: &Config, a: &BenchArgs, out: &mut dyn Write) -> Result<()> {
             // The defaults unless a settings file is named: one beside a database is not read.
             let file = c.settings_path.as_deref();
             let settings = match file {
-                Some(f) => Settings::load(Some(f), &c.db)?,
+                Some(_) => c.settings()?,
                 None => Settings::default(),
             };
             crate::devtools::splitcheck::check(b, &settings, file)?.write_to(c.format, c.json, out)

@@ -281,6 +281,7 @@ pub fn splits(
                 continue;
             }
             checked += 1;
+            // (A team's name is copied once, not once per story.)
             match checked_by_team.get_mut(t) {
                 Some(n) => *n += 1,
                 None => {
@@ -384,21 +385,26 @@ pub fn splits(
     candidates.sort_by(ranked);
     // A team's list holds at most `max_share` of its stories checked (at least one): the
     // highest scores; the others at the cut are watched.
-    let mut listed: HashMap<String, usize> = HashMap::new();
+    let mut room: HashMap<&str, usize> = checked_by_team
+        .iter()
+        .map(|(t, &of)| {
+            let share = settings.team(t).split.max_share;
+            (t.as_str(), ((share * of as f64).floor() as usize).max(1))
+        })
+        .collect();
     let mut beyond_share = 0;
     let mut kept = Vec::with_capacity(candidates.len());
     for mut c in candidates {
-        let share = settings.team(&c.team).split.max_share;
-        let of = checked_by_team.get(&c.team).copied().unwrap_or(0);
-        let room = ((share * of as f64).floor() as usize).max(1);
-        let n = listed.entry(c.team.clone()).or_default();
-        if *n < room {
-            *n += 1;
-            kept.push(c);
-        } else {
-            c.beyond_share = true;
-            beyond_share += 1;
-            watch.push(c);
+        match room.get_mut(c.team.as_str()) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                kept.push(c);
+            }
+            _ => {
+                c.beyond_share = true;
+                beyond_share += 1;
+                watch.push(c);
+            }
         }
     }
     let candidates = kept;
