@@ -399,7 +399,7 @@ impl Store {
 
     /// Runs a query of `queries/` and hands its Arrow record batches (column by column, no
     /// row copies) to `each` as DuckDB makes them.
-    pub fn each_arrow_batch<P: duckdb::Params>(
+    pub fn each_arrow_batch<P: duckdb::Params + Copy>(
         &self,
         name: &str,
         sql: &str,
@@ -407,13 +407,27 @@ impl Store {
         each: &mut dyn FnMut(duckdb::arrow::record_batch::RecordBatch),
     ) -> Result<()> {
         let _timed = Timed::start(name);
+        // The result streams: DuckDB hands over each chunk as it is made instead of holding
+        // the whole result first (a report over every team's rounds would hold it twice).
+        // A stream needs its Arrow schema before the first chunk: the same query with no rows
+        // gives it.
+        let schema = {
+            let mut empty = self
+                .conn
+                .prepare_cached(&format!("select * from (\n{sql}\n) limit 0"))
+                .map_err(Error::db(format!("preparing {name}")))?;
+            let result = empty
+                .query_arrow(params)
+                .map_err(Error::db(format!("running {name}")))?;
+            result.get_schema()
+        };
         let mut stmt = self
             .conn
             .prepare_cached(sql)
             .map_err(Error::db(format!("preparing {name}")))?;
         let mut rows = 0;
         for batch in stmt
-            .query_arrow(params)
+            .stream_arrow(params, schema)
             .map_err(Error::db(format!("running {name}")))?
         {
             rows += batch.num_rows();
