@@ -147,9 +147,15 @@ pub fn type_field(
     let bad = |problems: &mut Problems, row: usize, msg: String| {
         problems.push(Problem::at(&raw.file, raw.line(row), Some(col), msg));
     };
+    // Why a cell did not parse: what the column expects.
+    let expected = |c: &str| format!("\"{}\" is not {}", shown(c), field.ty.describe());
     macro_rules! typed {
-        ($variant:ident, $parse:expr) => {{
+        ($variant:ident, $parse:expr) => {
+            typed!($variant, $parse, expected)
+        };
+        ($variant:ident, $parse:expr, $why:expr) => {{
             let parse = $parse;
+            let why = $why;
             let mut out = Vec::with_capacity(n);
             for (row, cell) in cells.iter().enumerate() {
                 let cell = cell.map(str::trim).filter(|c| !c.is_empty());
@@ -163,11 +169,7 @@ pub fn type_field(
                     Some(c) => match parse(c) {
                         Some(v) => out.push(Some(v)),
                         None => {
-                            bad(
-                                problems,
-                                row,
-                                format!("\"{}\" is not {}", shown(c), field.ty.describe()),
-                            );
+                            bad(problems, row, why(c));
                             out.push(None);
                         }
                     },
@@ -192,8 +194,19 @@ pub fn type_field(
             }
             Values::Text(b.finish())
         }
-        Ty::Int => typed!(Int, |c: &str| parse_int(c)
-            .and_then(|v| i32::try_from(v).ok())),
+        Ty::Int => typed!(
+            Int,
+            |c: &str| parse_int(c).and_then(|v| i32::try_from(v).ok()),
+            |c: &str| match parse_int(c) {
+                Some(_) => format!(
+                    "{} is out of range (whole numbers from {} to {})",
+                    shown(c),
+                    i32::MIN,
+                    i32::MAX
+                ),
+                None => expected(c),
+            }
+        ),
         Ty::Float => {
             let v = typed!(Float, parse_float);
             if field.nonneg

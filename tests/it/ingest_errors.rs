@@ -25,11 +25,19 @@ fn missing_required_column() {
 fn value_of_the_wrong_type() {
     let (_d, f) = bad_file(
         "votes.csv",
-        b"team,session,story,round,voter,card,voted_at\npay,s,PAY-1,1,ann,5,2025-01-01\npay,s,PAY-1,two,bob,8,2025-01-01\npay,s,PAY-1,1,cid,8,yesterday\n",
+        b"team,session,story,round,voter,card,voted_at\npay,s,PAY-1,1,ann,5,2025-01-01\npay,s,PAY-1,two,bob,8,2025-01-01\npay,s,PAY-1,1,cid,8,yesterday\npay,s,PAY-1,99999999999,dan,8,2025-01-01\n",
     );
     let err = refused(&[&f], &[]);
     assert!(
         err.contains("votes.csv:3: column \"round\": \"two\" is not a whole number"),
+        "{err}"
+    );
+    // A whole number too large for the column is named as such, not as "not a whole number".
+    assert!(
+        err.contains(
+            "votes.csv:5: column \"round\": 99999999999 is out of range (whole numbers from \
+             -2147483648 to 2147483647)"
+        ),
         "{err}"
     );
     assert!(
@@ -37,7 +45,7 @@ fn value_of_the_wrong_type() {
         "{err}"
     );
     assert!(
-        err.contains("2 problems in the input; nothing was written"),
+        err.contains("3 problems in the input; nothing was written"),
         "{err}"
     );
 }
