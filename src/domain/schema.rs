@@ -58,6 +58,10 @@ impl Ty {
     }
 }
 
+/// The largest amount (points, hours, days) a file may give: larger values are typing
+/// slips or damage, and would swamp every mean and sum they enter.
+pub const MAX_AMOUNT: f64 = 1_000_000.0;
+
 /// A column a native file may carry.
 pub struct FieldSpec {
     pub name: &'static str,
@@ -65,7 +69,7 @@ pub struct FieldSpec {
     pub aliases: &'static [&'static str],
     pub ty: Ty,
     pub required: bool,
-    /// Must not be negative (points, hours, days).
+    /// An amount (points, hours, days): not negative and at most [`MAX_AMOUNT`].
     pub nonneg: bool,
     pub doc: &'static str,
 }

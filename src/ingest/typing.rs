@@ -2,7 +2,7 @@
 //! column on both cores, every value that does not fit reported with its file, line and column;
 //! the team (and program) of every row from the file or the flags.
 
-use crate::domain::schema::{FieldSpec, KindSpec, Ty};
+use crate::domain::schema::{FieldSpec, KindSpec, MAX_AMOUNT, Ty};
 use crate::domain::{Kind, format_number};
 use crate::error::{Problem, Problems, shown, shown_list};
 use crate::ingest::read::RawTable;
@@ -213,14 +213,22 @@ pub fn type_field(
                 && let Values::Float(ref vals) = v
             {
                 for (row, x) in vals.iter().enumerate() {
-                    if let Some(x) = x
-                        && *x < 0.0
-                    {
-                        bad(
+                    match x {
+                        Some(x) if *x < 0.0 => bad(
                             problems,
                             row,
                             format!("{} must not be negative", format_number(*x)),
-                        );
+                        ),
+                        Some(x) if *x > MAX_AMOUNT => bad(
+                            problems,
+                            row,
+                            format!(
+                                "{} is too large for points, hours or days (at most {})",
+                                shown(cells.get(row).map(str::trim).unwrap_or_default()),
+                                format_number(MAX_AMOUNT)
+                            ),
+                        ),
+                        _ => {}
                     }
                 }
             }

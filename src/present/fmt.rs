@@ -69,6 +69,20 @@ pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A report's CSV cell: quoted when it needs it, and a value a spreadsheet would run as a
+/// formula (starting with `=`, `+`, `@`, a tab, a carriage return, or `-` when it is not a
+/// number) kept as text by a leading `'`. Story titles and names are user text; a report opened
+/// in a spreadsheet must not run them. (Data files meant to be read back use [`csv_field`].)
+pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    let formula = s.starts_with(['=', '+', '@', '\t', '\r'])
+        || (s.starts_with('-') && s.parse::<f64>().is_err());
+    if formula {
+        std::borrow::Cow::Owned(csv_field(&format!("'{s}")).into_owned())
+    } else {
+        csv_field(s)
+    }
+}
+
 /// Escapes text for XML and HTML (tooltips, labels).
 pub fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -127,6 +141,22 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a, b"), "\"a, b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn report_cells_do_not_run_as_formulas() {
+        assert_eq!(csv_cell("-2"), "-2");
+        assert_eq!(csv_cell("-0.33"), "-0.33");
+        assert_eq!(csv_cell("plain, text"), "\"plain, text\"");
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(
+            csv_cell("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(csv_cell("+49 call"), "'+49 call");
+        assert_eq!(csv_cell("@me"), "'@me");
+        assert_eq!(csv_cell("-rf"), "'-rf");
+        assert_eq!(csv_cell("\tx"), "'\tx");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! [`Render`] every CLI report implements, so JSON is written in one place.
 
 use crate::error::{Error, Result};
-use crate::present::fmt::csv_field;
+use crate::present::fmt::csv_cell;
 use serde::Serialize;
 use std::io::Write as _;
 
@@ -121,7 +121,7 @@ impl Table {
         let line = |cells: &[String]| {
             cells
                 .iter()
-                .map(|c| csv_field(c).into_owned())
+                .map(|c| csv_cell(c).into_owned())
                 .collect::<Vec<_>>()
                 .join(",")
         };
@@ -287,5 +287,12 @@ mod tests {
             "| name | n |\n| --- | ---: |\n| a\\|b | 5 |\n| long name | 1,234 |\n"
         );
         assert_eq!(t.to_csv(), "name,n\na|b,5\nlong name,\"1,234\"\n");
+        // A title a spreadsheet would run stays text; a negative number stays a number.
+        t.row(vec!["=HYPERLINK(\"x\")".into(), "-3".into()]);
+        assert!(
+            t.to_csv().ends_with("\n\"'=HYPERLINK(\"\"x\"\")\",-3\n"),
+            "{}",
+            t.to_csv()
+        );
     }
 }

@@ -109,6 +109,29 @@ fn negative_points() {
 }
 
 #[test]
+fn amounts_beyond_a_million() {
+    // 1000000 is the largest amount taken; 1e308 would make every mean and sum of its team
+    // meaningless.
+    let (_d, f) = bad_file(
+        "sprint_items.csv",
+        b"team,sprint_id,story,points_end,actual_hours,status
+pay,1,PAY-1,1000000,2,done
+pay,1,PAY-2,1e308,2000001,done
+",
+    );
+    let err = refused(&[&f], &[]);
+    for expected in [
+        "sprint_items.csv:3: column \"points_end\": 1e308 is too large for points, hours or days \
+         (at most 1000000)",
+        "sprint_items.csv:3: column \"actual_hours\": 2000001 is too large for points, hours or \
+         days (at most 1000000)",
+        "2 problems in the input; nothing was written",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+}
+
+#[test]
 fn sprint_ends_before_it_starts() {
     let (_d, f) = bad_file(
         "sprints.csv",
