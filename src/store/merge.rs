@@ -4,6 +4,7 @@
 use crate::domain::schema::{Frame, KindSpec, spec};
 use crate::domain::{Deck, Kind};
 use crate::error::{Error, Result};
+use crate::store::Timed;
 use crate::store::live::{self, KnownVotes, StoryKey, StoryVotes, Vote, VoteRows};
 use crate::store::scan::{self, Registered};
 use duckdb::arrow::array::{ArrayRef, BooleanArray, StringArray};
@@ -126,7 +127,10 @@ fn write_in_order(
                     stories.extend(written);
                     s
                 }
-                _ => merge_frame(&tx, frame)?,
+                _ => {
+                    let _timed = Timed::start(frame.kind.name());
+                    merge_frame(&tx, frame)?
+                }
             },
         );
         if !(is_direct && known.as_deref().is_some_and(|k| k.has_teams(frame))) {
@@ -169,7 +173,9 @@ fn write_in_order(
         )
         .map_err(Error::db("writing the ingest log"))?;
     }
+    let timed = Timed::start("commit");
     tx.commit().map_err(Error::db("committing the ingest"))?;
+    drop(timed);
     // The generation is the last ingest-log id.
     let generation = (first_id + log.len() as i64 - 1).max(0) as u64;
     if let Some(k) = known {
@@ -512,18 +518,30 @@ fn refresh_round_stats(
         ));
         keep.push(r);
     }
-    tx.execute_batch(&format!(
-        "create or replace temp table touched_stories as \
-         select distinct team, session, story from ({}); \
-         set preserve_insertion_order = true; {}; set preserve_insertion_order = false; \
-         drop table touched_stories; {};",
-        touched.join(" union all "),
-        ROUND_STATS_REFRESH
-            .replace("$compute", &ROUND_STATS_COMPUTE.replace("$votes", "merged"))
-            .replace("$incoming", &incoming),
-        VOTERS_ADD.replace("$incoming", &incoming)
-    ))
-    .map_err(Error::db("computing the round figures"))?;
+    let run = |name: &str, sql: &str| {
+        let _timed = Timed::start(name);
+        tx.execute_batch(sql)
+            .map_err(Error::db("computing the round figures"))
+    };
+    run(
+        "touched stories",
+        &format!(
+            "create or replace temp table touched_stories as \
+             select distinct team, session, story from ({});",
+            touched.join(" union all ")
+        ),
+    )?;
+    run(
+        "round figures",
+        &format!(
+            "set preserve_insertion_order = true; {}; set preserve_insertion_order = false; \
+             drop table touched_stories;",
+            ROUND_STATS_REFRESH
+                .replace("$compute", &ROUND_STATS_COMPUTE.replace("$votes", "merged"))
+                .replace("$incoming", &incoming)
+        ),
+    )?;
+    run("new voters", &VOTERS_ADD.replace("$incoming", &incoming))?;
     drop(keep);
     Ok(())
 }

@@ -595,10 +595,10 @@ static QUERY_TIMES: std::sync::LazyLock<bool> =
     std::sync::LazyLock::new(|| std::env::var_os("SPRINTLENS_TIMING").is_some());
 
 /// Times one query while it lives (see [`QUERY_TIMES`]).
-struct Timed<'a>(&'a str, std::time::Instant);
+pub(crate) struct Timed<'a>(&'a str, std::time::Instant);
 
 impl<'a> Timed<'a> {
-    fn start(name: &'a str) -> Timed<'a> {
+    pub(crate) fn start(name: &'a str) -> Timed<'a> {
         Timed(name, std::time::Instant::now())
     }
 }
