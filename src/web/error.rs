@@ -1,5 +1,6 @@
 //! What a handler can fail with, as the visitor sees it: a 404 or 400 page with the reason, or
-//! a 500 page with no internals (the cause chain goes to the server's log).
+//! a 500 page with no internals (the cause chain goes to the server's log); under `/api/` the
+//! same as JSON.
 
 use crate::error::Error;
 use crate::web::templates::{Links, templates};
@@ -23,6 +24,27 @@ impl From<Error> for WebError {
     }
 }
 
+/// The message of an error page, kept on the response for its JSON twin.
+#[derive(Clone)]
+struct ErrorMessage(String);
+
+/// Under `/api/`, an error is JSON like the data it stands for (`{"error": "..."}`, the same
+/// status): a client reading JSON gets JSON, not the error page.
+pub async fn api_errors_as_json(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let api = path == "/api" || path.starts_with("/api/");
+    let res = next.run(req).await;
+    match res.extensions().get::<ErrorMessage>() {
+        Some(ErrorMessage(m)) if api => {
+            (res.status(), axum::Json(serde_json::json!({ "error": m }))).into_response()
+        }
+        _ => res,
+    }
+}
+
 fn error_page(status: StatusCode, message: &str) -> Response {
     thread_local! {
         static ENV: Environment<'static> = templates(Links::Server);
@@ -34,7 +56,10 @@ fn error_page(status: StatusCode, message: &str) -> Response {
             })
             .unwrap_or_else(|_| format!("{status}"))
     });
-    (status, Html(body)).into_response()
+    let mut res = (status, Html(body)).into_response();
+    res.extensions_mut()
+        .insert(ErrorMessage(message.to_string()));
+    res
 }
 
 impl IntoResponse for WebError {

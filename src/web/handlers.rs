@@ -329,6 +329,9 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
         .route("/api/teams/{team}/reference", get(api_reference))
         .merge(ingest)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(
+            crate::web::error::api_errors_as_json,
+        ))
         // Page routes take no body; refuse large ones early.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)

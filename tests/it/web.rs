@@ -260,11 +260,31 @@ async fn unknown_things_are_404_and_bad_parameters_400() {
     ] {
         let (s, body) = get(&app, uri).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{uri}: {body}");
-        assert!(
-            body.contains("<h1>404</h1>"),
-            "{uri}: a page, not a bare status"
-        );
+        if uri.starts_with("/api/") {
+            // The JSON twin of the error page: the same reason, as JSON.
+            let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            assert!(
+                v["error"].as_str().is_some_and(|m| !m.is_empty()),
+                "{uri}: {body}"
+            );
+        } else {
+            assert!(
+                body.contains("<h1>404</h1>"),
+                "{uri}: a page, not a bare status"
+            );
+        }
     }
+    let (_, body) = get(&app, "/api/teams/nobody").await;
+    assert_eq!(body, r#"{"error":"There is no team \"nobody\"."}"#);
+    let (s, body) = get(&app, "/api/no/such/thing").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(body, r#"{"error":"There is no such page."}"#);
+    let (s, body) = get(&app, "/api/teams/payments?as_of=yesterday").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        body.starts_with(r#"{"error":"as_of=yesterday: expected a date YYYY-MM-DD"#),
+        "{body}"
+    );
     let (_, body) = get(&app, "/teams/nobody").await;
     assert!(
         body.contains("There is no team &quot;nobody&quot;."),
