@@ -4,9 +4,9 @@
 use crate::domain::schema::{Frame, KindSpec, spec};
 use crate::domain::{Deck, Kind};
 use crate::error::{Error, Result};
-use crate::store::Timed;
 use crate::store::live::{self, KnownVotes, StoryKey, StoryVotes, Vote, VoteRows};
 use crate::store::scan::{self, Registered};
+use crate::store::timing::Timed;
 use duckdb::arrow::array::{ArrayRef, BooleanArray, StringArray};
 use duckdb::arrow::compute::filter_record_batch;
 use duckdb::arrow::record_batch::RecordBatch;

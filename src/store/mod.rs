@@ -13,6 +13,7 @@ pub mod live;
 pub mod merge;
 pub mod migrate;
 pub mod scan;
+mod timing;
 
 use crate::domain::schema::{Frame, SPECS, Ty};
 use crate::domain::{Card, Deck};
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 pub use merge::{LogEntry, WriteStats};
 pub use migrate::SCHEMA_VERSION;
+use timing::Timed;
 
 /// Prepared statements kept per connection (more than the report queries there are).
 const STATEMENT_CACHE: usize = 128;
@@ -587,32 +589,6 @@ fn open_error(path: &Path, e: duckdb::Error) -> Error {
         "cannot be opened as a DuckDB database: {}",
         crate::error::shown(msg.lines().next().unwrap_or_default())
     ))
-}
-
-/// `SPRINTLENS_TIMING=1` (as for an ingest's phases): every named query prints its wall time to
-/// stderr when its rows have been read, to find where a command or page spends its time.
-static QUERY_TIMES: std::sync::LazyLock<bool> =
-    std::sync::LazyLock::new(|| std::env::var_os("SPRINTLENS_TIMING").is_some());
-
-/// Times one query while it lives (see [`QUERY_TIMES`]).
-pub(crate) struct Timed<'a>(&'a str, std::time::Instant);
-
-impl<'a> Timed<'a> {
-    pub(crate) fn start(name: &'a str) -> Timed<'a> {
-        Timed(name, std::time::Instant::now())
-    }
-}
-
-impl Drop for Timed<'_> {
-    fn drop(&mut self) {
-        if *QUERY_TIMES {
-            eprintln!(
-                "query {:>9.2} ms  {}",
-                self.1.elapsed().as_secs_f64() * 1000.0,
-                self.0
-            );
-        }
-    }
 }
 
 #[cfg(test)]
