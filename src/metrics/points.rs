@@ -86,9 +86,12 @@ pub fn point_distribution(
         };
         let keys = frame::strings(&df, key_col)?;
         let est = frame::floats(&df, "estimate")?;
-        for (k, v) in keys.into_iter().zip(est) {
-            if let (Some(k), Some(v)) = (k, v) {
-                groups.entry(k).or_default().push(v);
+        let stories = frame::ints(&df, "stories")?;
+        // Each estimate as often as stories have it, in the query's order (team, estimate).
+        for ((k, v), n) in keys.into_iter().zip(est).zip(stories) {
+            if let (Some(k), Some(v), Some(n)) = (k, v, n) {
+                let values = groups.entry(k).or_default();
+                values.extend(std::iter::repeat_n(v, n as usize));
             }
         }
     }
