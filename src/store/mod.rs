@@ -64,6 +64,8 @@ pub mod queries {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The Arrow schema of each streamed query (by its text), found once per connection.
+    schemas: std::cell::RefCell<HashMap<String, duckdb::arrow::datatypes::SchemaRef>>,
 }
 
 /// A stored sprint item's times, in microseconds since 1970.
@@ -150,6 +152,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            schemas: Default::default(),
         })
     }
 
@@ -413,15 +416,23 @@ impl Store {
         // the whole result first (a report over every team's rounds would hold it twice).
         // A stream needs its Arrow schema before the first chunk: the same query with no rows
         // gives it.
-        let schema = {
-            let mut empty = self
-                .conn
-                .prepare_cached(&format!("select * from (\n{sql}\n) limit 0"))
-                .map_err(Error::db(format!("preparing {name}")))?;
-            let result = empty
-                .query_arrow(params)
-                .map_err(Error::db(format!("running {name}")))?;
-            result.get_schema()
+        let known = self.schemas.borrow().get(sql).cloned();
+        let schema = match known {
+            Some(schema) => schema,
+            None => {
+                let mut empty = self
+                    .conn
+                    .prepare(&format!("select * from (\n{sql}\n) limit 0"))
+                    .map_err(Error::db(format!("preparing {name}")))?;
+                let result = empty
+                    .query_arrow(params)
+                    .map_err(Error::db(format!("running {name}")))?;
+                let schema = result.get_schema();
+                self.schemas
+                    .borrow_mut()
+                    .insert(sql.to_string(), schema.clone());
+                schema
+            }
         };
         let mut stmt = self
             .conn
@@ -642,5 +653,41 @@ mod tests {
         assert_eq!(rows(KEEP_RESULT_ROWS as i64 + 1), KEEP_RESULT_ROWS + 1);
         assert_eq!(rows(2), 2);
         assert_eq!(count(7), 7);
+    }
+
+    #[test]
+    fn a_streamed_read_hands_over_every_row_of_each_call() {
+        use duckdb::arrow::array::AsArray;
+        use duckdb::arrow::datatypes::Int64Type;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.duckdb");
+        drop(Store::open(&path).unwrap());
+        let store = Store::open_read_only(&path).unwrap().unwrap();
+        let sql = "select range as n from range($1::bigint)";
+        // (rows, sum of n, batches) of one call; the schema is found on the first call only.
+        let read = |n: i64| {
+            let (mut rows, mut sum, mut batches) = (0, 0, 0);
+            store
+                .each_arrow_batch("range", sql, [n], &mut |b| {
+                    rows += b.num_rows();
+                    sum += b
+                        .column(0)
+                        .as_primitive::<Int64Type>()
+                        .values()
+                        .iter()
+                        .sum::<i64>();
+                    batches += 1;
+                })
+                .unwrap();
+            (rows, sum, batches)
+        };
+        assert_eq!(read(5), (5, 10, 1));
+        assert_eq!(store.schemas.borrow().len(), 1);
+        assert_eq!(read(0).0, 0);
+        // More rows than one DuckDB vector (2048): several batches, none lost.
+        let (rows, sum, batches) = read(5000);
+        assert_eq!((rows, sum), (5000, 5000 * 4999 / 2));
+        assert!(batches >= 3, "{batches} batches");
+        assert_eq!(store.schemas.borrow().len(), 1);
     }
 }
