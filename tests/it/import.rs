@@ -632,7 +632,7 @@ fn bad_exports_are_named_and_nothing_is_written() {
         ),
         (
             "badpoints.csv",
-            "Summary,Issue key,Status,Project key,Sprint,Custom field (Story Points)\nA,PAY-9,Done,PAY,S1,five\nB,PAY-10,Done,PAY,S1,-3\n".into(),
+            "Summary,Issue key,Status,Project key,Sprint,Custom field (Story Points)\nA,PAY-9,Done,PAY,S1,five\nB,PAY-10,Done,PAY,S1,-3\nC,PAY-11,Done,PAY,S1,5e9\n".into(),
             vec![],
             "badpoints.csv:2: column \"Custom field (Story Points)\": \"five\" is not a number of points",
         ),
@@ -697,6 +697,10 @@ fn bad_exports_are_named_and_nothing_is_written() {
     let f = dir.path().join("badpoints.csv");
     let r = sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]);
     assert!(r.stderr.contains("badpoints.csv:3: column \"Custom field (Story Points)\": \"-3\": points cannot be negative"), "{}", r.stderr);
+    // And points beyond any estimate, once, under the export's own column (the third row).
+    let beyond = "badpoints.csv:4: column \"Custom field (Story Points)\": \"5e9\": too large for points (at most 1000000)";
+    assert!(r.stderr.contains(beyond), "{}", r.stderr);
+    assert!(!r.stderr.contains("\"estimate\""), "{}", r.stderr);
     let r = sprintlens(
         &db,
         &["ingest", "-q", "--from", "asana", f.to_str().unwrap()],

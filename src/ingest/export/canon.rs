@@ -2,6 +2,7 @@
 //! numbers, reading dates and points with named errors, and the [`Tool`] descriptor each tool
 //! module fills in.
 
+use crate::domain::schema::MAX_AMOUNT;
 use crate::domain::{ItemStatus, Kind};
 use crate::error::{Problem, Problems, shown};
 use crate::ingest::export::records::Records;
@@ -267,14 +268,10 @@ impl Reader<'_> {
         if v.is_empty() {
             return None;
         }
-        match parse_float(v) {
-            Some(x) if x.is_finite() && x >= 0.0 => Some(x),
-            Some(_) => {
-                self.bad(
-                    line,
-                    col,
-                    format!("\"{}\": points cannot be negative", shown(v)),
-                );
+        match parse_float(v).map(points_in_range) {
+            Some(Ok(x)) => Some(x),
+            Some(Err(why)) => {
+                self.bad(line, col, format!("\"{}\": {why}", shown(v)));
                 None
             }
             None => {
@@ -286,6 +283,20 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+}
+
+/// Points as an export gives them: not negative and at most [`MAX_AMOUNT`] (as native files).
+fn points_in_range(x: f64) -> Result<f64, String> {
+    if !x.is_finite() || x < 0.0 {
+        Err("points cannot be negative".into())
+    } else if x > MAX_AMOUNT {
+        Err(format!(
+            "too large for points (at most {})",
+            crate::domain::format_number(MAX_AMOUNT)
+        ))
+    } else {
+        Ok(x)
     }
 }
 
@@ -342,9 +353,9 @@ pub fn score_points(
     if score.is_empty() || score == "?" || score.eq_ignore_ascii_case("pass") {
         return Ok(None);
     }
-    match crate::ingest::values::parse_float(score) {
-        Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-        Some(_) => Err(format!("\"{}\": points cannot be negative", shown(score))),
+    match crate::ingest::values::parse_float(score).map(points_in_range) {
+        Some(Ok(v)) => Ok(Some(v)),
+        Some(Err(why)) => Err(format!("\"{}\": {why}", shown(score))),
         None => deck
             .card(score)
             .and_then(|c| c.value)
