@@ -26,17 +26,47 @@ pub use handlers::app;
 pub use server::ServeOptions;
 pub use state::AppState;
 
+/// Connections the system holds for the server before it takes them. The usual 128 overflows
+/// when a few hundred clients connect at once (a proxy opening its pool, a load test): a
+/// connection beyond it waits for the client's SYN to be sent again, a second later. The system
+/// caps it at its own maximum (`net.core.somaxconn`).
+const BACKLOG: u32 = 4096;
+
 /// Binds `bind` (refusing what cannot be bound) and returns the listener and its address.
 pub async fn listen(
     bind: &str,
 ) -> crate::error::Result<(tokio::net::TcpListener, std::net::SocketAddr)> {
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .map_err(|e| Error::Usage(format!("--bind {bind}: cannot listen there: {e}")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(Error::io(bind, "cannot read the bound address"))?;
-    Ok((listener, addr))
+    let cannot =
+        |e: std::io::Error| Error::Usage(format!("--bind {bind}: cannot listen there: {e}"));
+    let mut failed = None;
+    for addr in tokio::net::lookup_host(bind).await.map_err(cannot)? {
+        match listen_on(addr) {
+            Ok(listener) => {
+                let addr = listener
+                    .local_addr()
+                    .map_err(Error::io(bind, "cannot read the bound address"))?;
+                return Ok((listener, addr));
+            }
+            Err(e) => failed = Some(e),
+        }
+    }
+    Err(cannot(failed.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address to bind")
+    })))
+}
+
+/// A listener on `addr` with room for [`BACKLOG`] waiting connections.
+fn listen_on(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As the standard listener: a restarted server binds again at once.
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// Serves the store (opened for writing: the server is its one writer) until interrupted,
@@ -80,4 +110,33 @@ pub fn serve(
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_connections_waits_for_the_server_instead_of_being_dropped() {
+        // As many as the system lets one listener hold, up to 300 (more than the usual 128).
+        let cap = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .unwrap_or(300);
+        let n = cap.clamp(1, 300);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // Nothing accepts: every connection has to wait in the listener's queue.
+        let (listener, addr) = rt.block_on(listen("127.0.0.1:0")).unwrap();
+        let held: Vec<std::net::TcpStream> = (0..n)
+            .map(|i| {
+                std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(5))
+                    .unwrap_or_else(|e| panic!("connection {i} of {n} was not held: {e}"))
+            })
+            .collect();
+        assert_eq!(held.len(), n);
+        drop(listener);
+    }
 }
