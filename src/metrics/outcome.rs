@@ -259,7 +259,12 @@ pub fn outcomes(
     let names = if show_names {
         HashMap::new()
     } else {
-        spread::voter_pseudonyms(store, q.team, q.program)?
+        spread::voter_pseudonyms(
+            store,
+            q.team,
+            q.program,
+            spread_report.voter_rows.as_deref(),
+        )?
     };
     let mut out = Vec::new();
     for (team, items) in per_team {

@@ -126,6 +126,10 @@ pub struct SpreadReport {
     pub rounds: Vec<RoundSpread>,
     pub stories: Vec<StorySpread>,
     pub voters: Vec<VoterCalibration>,
+    /// The stored voters (team, voter) the pseudonyms were made from, when they were read:
+    /// the other reports of the same scope name voters from them instead of reading them again.
+    #[serde(skip)]
+    pub voter_rows: Option<Vec<(String, String)>>,
 }
 
 impl SpreadReport {
@@ -347,20 +351,37 @@ fn pseudonyms(voters: &[(String, String)]) -> Pseudonyms<'_> {
     names
 }
 
-/// Per team, each voter's pseudonym ("voter 3" for a stored name) — the names every report of
-/// the team uses.
-pub fn voter_pseudonyms(
+/// The stored voters of the teams chosen, as (team, voter).
+fn voter_rows(
     store: &Store,
     team: Option<&str>,
     program: Option<&str>,
-) -> Result<HashMap<String, HashMap<String, String>>> {
-    let voters: Vec<(String, String)> = store.query_rows(
+) -> Result<Vec<(String, String)>> {
+    store.query_rows(
         "team_voters",
         TEAM_VOTERS,
         duckdb::params![team, program],
         |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    Ok(pseudonyms(&voters)
+    )
+}
+
+/// Per team, each voter's pseudonym ("voter 3" for a stored name) — the names every report of
+/// the team uses. `known`: the voter rows a spread report of the same scope read already.
+pub fn voter_pseudonyms(
+    store: &Store,
+    team: Option<&str>,
+    program: Option<&str>,
+    known: Option<&[(String, String)]>,
+) -> Result<HashMap<String, HashMap<String, String>>> {
+    let read;
+    let voters = match known {
+        Some(rows) => rows,
+        None => {
+            read = voter_rows(store, team, program)?;
+            &read
+        }
+    };
+    Ok(pseudonyms(voters)
         .into_iter()
         .map(|(t, m)| {
             let m = m
@@ -507,18 +528,21 @@ fn read_rounds(
 type Calibration = HashMap<Name, (usize, i64, i64)>;
 
 pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
-    let decks = team_decks(store)?;
-    let voters: Vec<(String, String)> = if q.show_names || q.stories_only {
-        Vec::new()
+    spread_with_decks(store, q, &team_decks(store)?)
+}
+
+/// [`spread`] with the decks already read.
+pub fn spread_with_decks(
+    store: &Store,
+    q: &SpreadQuery,
+    decks: &HashMap<String, DeckCards>,
+) -> Result<SpreadReport> {
+    let voters: Option<Vec<(String, String)>> = if q.show_names || q.stories_only {
+        None
     } else {
-        store.query_rows(
-            "team_voters",
-            TEAM_VOTERS,
-            duckdb::params![q.team, q.program],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?
+        Some(voter_rows(store, q.team, q.program)?)
     };
-    let names = pseudonyms(&voters);
+    let names = pseudonyms(voters.as_deref().unwrap_or_default());
 
     // Every round in order (team, story, session, round), read on every core batch by batch
     // as DuckDB hands them over (the rounds are kept, the batches are not).
@@ -534,7 +558,7 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
                 push,
             )
         },
-        |batch| read_rounds(std::slice::from_ref(&batch), &decks, &names),
+        |batch| read_rounds(std::slice::from_ref(&batch), decks, &names),
         |mut part| {
             read.spreads.append(&mut part.spreads);
             read.estimates.append(&mut part.estimates);
@@ -551,6 +575,7 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
         rounds,
         stories: Vec::new(),
         voters: Vec::new(),
+        voter_rows: None,
     };
     // Each round's change of spread from the round before it of the same story.
     for i in 1..report.rounds.len() {
@@ -611,6 +636,8 @@ pub fn spread(store: &Store, q: &SpreadQuery) -> Result<SpreadReport> {
         k = m;
     }
     report.voters = voter_calibration(calibration, &names);
+    drop(names);
+    report.voter_rows = voters;
     if q.stories_only {
         report.rounds = Vec::new();
     }

@@ -177,7 +177,7 @@ impl<'a> Metrics<'a> {
     /// [`Metrics::stories_only`]).
     pub fn spread(&self) -> Result<&SpreadReport> {
         once(&self.spread, || {
-            spread::spread(
+            spread::spread_with_decks(
                 self.store,
                 &SpreadQuery {
                     team: self.scope.team_ref(),
@@ -187,6 +187,7 @@ impl<'a> Metrics<'a> {
                     show_names: false,
                     stories_only: self.stories_only,
                 },
+                self.decks()?,
             )
         })
     }

@@ -363,3 +363,44 @@ fn bench_metrics_prints_both_sizes() {
     }
     assert!(r.stdout.contains("data grew"), "{}", r.stdout);
 }
+
+/// Each report computed once per call: a team's whole report set (what its first page
+/// computes) runs every query once; SPRINTLENS_TIMING names each query as it runs.
+#[test]
+fn a_team_s_reports_run_each_query_once() {
+    let dir = scratch();
+    let db = dir.path().join("once.duckdb");
+    let data = project_root().join("sample-data");
+    let r = sprintlens(&db, &["ingest", "-q", data.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = Command::new(env!("CARGO_BIN_EXE_sprintlens"))
+        .arg("--db")
+        .arg(&db)
+        .args(["report", "--team", "payments", "--format", "json"])
+        .env("SPRINTLENS_TIMING", "1")
+        .env_remove("SPRINTLENS_FORMAT")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Lines like "query      1.23 ms  round_stats".
+    let mut names: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("query "))
+        .filter_map(|l| l.split("  ").last())
+        .map(str::trim)
+        .collect();
+    names.sort_unstable();
+    let mut once = names.clone();
+    once.dedup();
+    assert_eq!(names, once, "a query ran more than once:\n{stderr}");
+    for name in [
+        "round_stats",
+        "team_decks",
+        "team_voters",
+        "done_items",
+        "sprint_velocity",
+    ] {
+        assert!(names.contains(&name), "{name} did not run:\n{stderr}");
+    }
+}
