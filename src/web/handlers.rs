@@ -278,6 +278,7 @@ async fn readyz(State(state): State<Shared>) -> Response {
         "generation": state.generation(),
         "cache_bytes": cache_bytes,
         "cache_entries": cache_entries,
+        "reports_computed": state.computed.load(std::sync::atomic::Ordering::Relaxed),
         "last_ingest_here": last.map(|t| t.to_rfc3339()),
     }));
     if ready {

@@ -57,6 +57,11 @@ pub struct AppState {
     templates: Environment<'static>,
     index: Mutex<Option<(u64, Arc<IndexModel>)>>,
     reports: Mutex<Lru<Key, Report>>,
+    /// A gate per team report being computed: a second request for it waits for the first
+    /// and takes its result from the cache instead of computing it again.
+    computing: Mutex<std::collections::HashMap<Key, Arc<Mutex<()>>>>,
+    /// Team reports computed since the server started (each cache miss that computed one).
+    pub computed: std::sync::atomic::AtomicUsize,
     /// Set once the warm-up has computed every team's reports (`/readyz`).
     pub ready: AtomicBool,
     /// When the last ingest (through this server) committed.
@@ -102,6 +107,8 @@ impl AppState {
             templates: templates(Links::Server),
             index: Mutex::new(None),
             reports: Mutex::new(Lru::new(cache_bytes)),
+            computing: Mutex::new(Default::default()),
+            computed: std::sync::atomic::AtomicUsize::new(0),
             ready: AtomicBool::new(false),
             last_ingest: Mutex::new(None),
         }))
@@ -234,6 +241,7 @@ impl AppState {
         let Some(data) = pages::team_data(store, &self.settings, team, as_of)? else {
             return Ok(None);
         };
+        self.computed.fetch_add(1, Ordering::Relaxed);
         let data = Arc::new(data);
         let bytes = json_size(&*data, data.planned.len() * 96);
         self.keep(key, Report::Team(data.clone()), bytes);
@@ -244,11 +252,31 @@ impl AppState {
     pub fn team(&self, team: &str, as_of: NaiveDate) -> Result<Arc<TeamData>, WebError> {
         // Read before the snapshot: a commit after this makes the key older, never the data.
         let tg = self.team_generation(team);
-        if let Some(Report::Team(d)) = self.cached(&team_key(team, as_of, tg)) {
+        let key = team_key(team, as_of, tg);
+        if let Some(Report::Team(d)) = self.cached(&key) {
             return Ok(d);
         }
-        self.with_store(|store, _| self.team_at(store, tg, team, as_of))?
-            .ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
+        // One computation per report at a time: the team's whole room opening its page after a
+        // round is revealed computes it once. The gate is taken before a reading connection
+        // (never while holding one), so waiting on it cannot hold up the one computing.
+        let gate = {
+            let mut gates = self
+                .computing
+                .lock()
+                .map_err(|_| Error::Internal("a store lock is poisoned".into()))?;
+            // Gates nobody holds or waits on any more go.
+            gates.retain(|_, g| Arc::strong_count(g) > 1);
+            gates.entry(key.clone()).or_default().clone()
+        };
+        let turn = gate
+            .lock()
+            .map_err(|_| Error::Internal("a store lock is poisoned".into()))?;
+        let found = match self.cached(&key) {
+            Some(Report::Team(d)) => Ok(Some(d)),
+            _ => self.with_store(|store, _| self.team_at(store, tg, team, as_of)),
+        };
+        drop(turn);
+        found?.ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
     }
 
     /// Computes every team's reports for today, one team at a time (requests interleave),

@@ -859,3 +859,41 @@ async fn the_dashboard_reads_with_the_thresholds_of_sprintlens_toml() {
         assert_eq!(q, want, "{team}: say/do {say_do}, CV {cv}");
     }
 }
+
+/// Eight requests for one team's reports at once (the room opening the page after a round is
+/// revealed) compute them once; the others wait and read the cache. Another day is another
+/// report.
+#[test]
+fn concurrent_first_visits_of_a_team_compute_its_reports_once() {
+    use std::sync::atomic::Ordering;
+    let dir = scratch();
+    let db = sample_db(dir.path());
+    let store = sprintlens::store::Store::open_read_only(&db)
+        .unwrap()
+        .unwrap();
+    let settings = sprintlens::settings::Settings::load(None, &db).unwrap();
+    let state = sprintlens::web::AppState::new(store, settings, 256 << 20).unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 6, 20).unwrap();
+    let start = std::sync::Barrier::new(8);
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                start.wait();
+                assert!(state.team("payments", day).is_ok(), "payments' reports");
+            });
+        }
+    });
+    assert_eq!(state.computed.load(Ordering::Relaxed), 1);
+    state.team("payments", day).ok().unwrap();
+    assert_eq!(
+        state.computed.load(Ordering::Relaxed),
+        1,
+        "the cache answers"
+    );
+    state
+        .team("payments", day.succ_opt().unwrap())
+        .ok()
+        .unwrap();
+    assert_eq!(state.computed.load(Ordering::Relaxed), 2, "another day");
+    assert!(state.team("nobody", day).is_err());
+}
