@@ -369,10 +369,7 @@ fn bench_metrics_prints_both_sizes() {
 #[test]
 fn a_team_s_reports_run_each_query_once() {
     let dir = scratch();
-    let db = dir.path().join("once.duckdb");
-    let data = project_root().join("sample-data");
-    let r = sprintlens(&db, &["ingest", "-q", data.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let db = sample_store(dir.path(), "once.duckdb");
     let out = Command::new(env!("CARGO_BIN_EXE_sprintlens"))
         .arg("--db")
         .arg(&db)

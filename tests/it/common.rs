@@ -83,6 +83,15 @@ pub fn shared_data() -> Option<PathBuf> {
 }
 
 /// A database holding a small valid data set, for tests that check nothing changes.
+/// A store `dir/name` holding the bundled sample data.
+pub fn sample_store(dir: &Path, name: &str) -> PathBuf {
+    let db = dir.join(name);
+    let sample = project_root().join("sample-data");
+    let r = sprintlens(&db, &["ingest", "-q", sample.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    db
+}
+
 pub fn seeded_db(dir: &Path) -> PathBuf {
     let db = dir.join("store.duckdb");
     let votes = write(

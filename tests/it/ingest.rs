@@ -460,10 +460,8 @@ fn generated_data_has_the_documented_shape() {
 #[test]
 fn info_reports_what_the_store_holds() {
     let dir = scratch();
-    let db = dir.path().join("i.duckdb");
+    let db = sample_store(dir.path(), "i.duckdb");
     let sample = project_root().join("sample-data");
-    let r = sprintlens(&db, &["ingest", "-q", sample.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
     let info = json(&sprintlens(&db, &["--format", "json", "info"]));
     let lines = |f: &str| {
         std::fs::read_to_string(sample.join(f))

@@ -415,10 +415,7 @@ fn store_errors_speak_sprintlens() {
 #[test]
 fn the_server_refuses_days_it_cannot_represent_and_shows_no_paths() {
     let dir = scratch();
-    let db = dir.path().join("w.duckdb");
-    let sample = project_root().join("sample-data");
-    let r = sprintlens(&db, &["ingest", "-q", sample.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let db = sample_store(dir.path(), "w.duckdb");
     // A sprint planned with nothing recorded yet.
     let s = write(
         dir.path(),

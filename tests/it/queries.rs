@@ -59,10 +59,7 @@ fn masked(name: &str, column: &str) -> bool {
 #[test]
 fn every_query_matches_its_snapshot() {
     let dir = scratch();
-    let db = dir.path().join("q.duckdb");
-    let sample = project_root().join("sample-data");
-    let r = sprintlens(&db, &["ingest", "-q", sample.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let db = sample_store(dir.path(), "q.duckdb");
     let conn = duckdb::Connection::open(&db).unwrap();
     // The macros every connection of the store gets.
     conn.execute_batch(

@@ -1346,10 +1346,7 @@ fn round_events_posted_at_once_are_stored_together_and_counted_each() {
 #[test]
 fn an_ingest_of_one_team_leaves_the_other_teams_pages_computed() {
     let dir = scratch();
-    let db = dir.path().join("teams.duckdb");
-    let sample = project_root().join("sample-data");
-    let run = sprintlens(&db, &["ingest", "-q", sample.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let db = sample_store(dir.path(), "teams.duckdb");
     let ingest = token(&db, "nightly", "ingest");
     let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
     let entries = || -> u64 {

@@ -13,12 +13,16 @@ use tower::ServiceExt;
 /// Every sample sprint ended before this day: all closed, pages stable from day to day.
 const AS_OF: &str = "as_of=2025-07-01";
 
-fn app_for(db: &std::path::Path) -> axum::Router {
+fn state_for(db: &std::path::Path) -> sprintlens::web::state::Shared {
     let store = sprintlens::store::Store::open_read_only(db)
         .unwrap()
         .unwrap();
     let settings = sprintlens::settings::Settings::load(None, db).unwrap();
-    sprintlens::web::app(sprintlens::web::AppState::new(store, settings, 256 << 20).unwrap())
+    sprintlens::web::AppState::new(store, settings, 256 << 20).unwrap()
+}
+
+fn app_for(db: &std::path::Path) -> axum::Router {
+    sprintlens::web::app(state_for(db))
 }
 
 async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String) {
@@ -39,17 +43,7 @@ async fn json(app: &axum::Router, uri: &str) -> serde_json::Value {
 }
 
 fn sample_db(dir: &std::path::Path) -> std::path::PathBuf {
-    let db = dir.join("w.duckdb");
-    let r = sprintlens(
-        &db,
-        &[
-            "ingest",
-            "-q",
-            project_root().join("sample-data").to_str().unwrap(),
-        ],
-    );
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    db
+    sample_store(dir, "w.duckdb")
 }
 
 /// Every page of the sample data with its JSON twin.
@@ -868,11 +862,7 @@ fn concurrent_first_visits_of_a_team_compute_its_reports_once() {
     use std::sync::atomic::Ordering;
     let dir = scratch();
     let db = sample_db(dir.path());
-    let store = sprintlens::store::Store::open_read_only(&db)
-        .unwrap()
-        .unwrap();
-    let settings = sprintlens::settings::Settings::load(None, &db).unwrap();
-    let state = sprintlens::web::AppState::new(store, settings, 256 << 20).unwrap();
+    let state = state_for(&db);
     let day = chrono::NaiveDate::from_ymd_opt(2025, 6, 20).unwrap();
     let start = std::sync::Barrier::new(8);
     std::thread::scope(|s| {
