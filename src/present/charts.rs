@@ -8,7 +8,7 @@
 use crate::domain::format_number;
 use crate::error::{Error, Result};
 use crate::metrics::velocity::SprintVelocity;
-use crate::present::fmt::{csv_cell, enc, num, pct, xml_escape};
+use crate::present::fmt::{csv_line, enc, num, pct, xml_escape};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -136,14 +136,10 @@ fn category_chart(
 /// A chart's data as a CSV file to download from its page: a link after the SVG whose address
 /// carries the file (`data:`), so that it works in the server and in static reports alike.
 fn with_data(svg: String, title: &str, header: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut csv = header
-        .iter()
-        .map(|h| csv_cell(h))
-        .collect::<Vec<_>>()
-        .join(",");
+    let mut csv = csv_line(header);
     csv.push('\n');
     for r in rows {
-        csv.push_str(&r.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        csv.push_str(&csv_line(&r));
         csv.push('\n');
     }
     let slug: String = title

@@ -83,6 +83,15 @@ pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// One line of a report's CSV (without its newline): each cell a [`csv_cell`].
+pub fn csv_line<S: AsRef<str>>(cells: &[S]) -> String {
+    cells
+        .iter()
+        .map(|c| csv_cell(c.as_ref()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Escapes text for XML and HTML (tooltips, labels).
 pub fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -2,7 +2,7 @@
 //! [`Render`] every CLI report implements, so JSON is written in one place.
 
 use crate::error::{Error, Result};
-use crate::present::fmt::csv_cell;
+use crate::present::fmt::csv_line;
 use serde::Serialize;
 use std::io::Write as _;
 
@@ -118,17 +118,10 @@ impl Table {
     }
 
     pub fn to_csv(&self) -> String {
-        let line = |cells: &[String]| {
-            cells
-                .iter()
-                .map(|c| csv_cell(c).into_owned())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        let mut out = line(&self.headers);
+        let mut out = csv_line(&self.headers);
         out.push('\n');
         for r in &self.rows {
-            out.push_str(&line(r));
+            out.push_str(&csv_line(r));
             out.push('\n');
         }
         out

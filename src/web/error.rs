@@ -24,6 +24,11 @@ impl From<Error> for WebError {
     }
 }
 
+/// Whether a path is the JSON API's (its errors are JSON, not pages).
+pub fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
 /// The message of an error page, kept on the response for its JSON twin.
 #[derive(Clone)]
 struct ErrorMessage(String);
@@ -34,8 +39,7 @@ pub async fn api_errors_as_json(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let path = req.uri().path();
-    let api = path == "/api" || path.starts_with("/api/");
+    let api = is_api(req.uri().path());
     let res = next.run(req).await;
     match res.extensions().get::<ErrorMessage>() {
         Some(ErrorMessage(m)) if api => {

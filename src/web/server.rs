@@ -135,7 +135,7 @@ fn needs(path: &str, method: &axum::http::Method, reads_open: bool) -> Option<Sc
 
 /// A refusal: JSON under `/api`, the sign-in page elsewhere.
 fn refused(path: &str, status: StatusCode, message: &str) -> Response {
-    let mut r = if path.starts_with("/api") {
+    let mut r = if crate::web::error::is_api(path) {
         (status, Json(serde_json::json!({ "error": message }))).into_response()
     } else {
         (status, sign_in_page(Some(message))).into_response()
