@@ -606,12 +606,19 @@ fn open_error(path: &Path, e: duckdb::Error) -> Error {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_read_only_store_gives_more_connections_that_query() {
+    /// A new empty store, opened again read-only (as the server's readers are); the folder
+    /// lives as long as the store is used.
+    fn empty_read_only() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.duckdb");
         drop(Store::open(&path).unwrap());
         let store = Store::open_read_only(&path).unwrap().unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_read_only_store_gives_more_connections_that_query() {
+        let (_dir, store) = empty_read_only();
         // The server opens one connection per core from the first: each has the macros.
         let other = store.try_clone().unwrap();
         for s in [&store, &other] {
@@ -631,10 +638,7 @@ mod tests {
 
     #[test]
     fn a_kept_statement_answers_each_call_with_its_own_parameters() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("k.duckdb");
-        drop(Store::open(&path).unwrap());
-        let store = Store::open_read_only(&path).unwrap().unwrap();
+        let (_dir, store) = empty_read_only();
         store.keep_prepared_statements();
         let range = "select count(*) from range($1::bigint)";
         let count =
@@ -659,10 +663,7 @@ mod tests {
     fn a_streamed_read_hands_over_every_row_of_each_call() {
         use duckdb::arrow::array::AsArray;
         use duckdb::arrow::datatypes::Int64Type;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.duckdb");
-        drop(Store::open(&path).unwrap());
-        let store = Store::open_read_only(&path).unwrap().unwrap();
+        let (_dir, store) = empty_read_only();
         let sql = "select range as n from range($1::bigint)";
         // (rows, sum of n, batches) of one call; the schema is found on the first call only.
         let read = |n: i64| {

@@ -83,12 +83,18 @@ pub fn shared_data() -> Option<PathBuf> {
 }
 
 /// A database holding a small valid data set, for tests that check nothing changes.
+/// Ingests `files` (or folders) into `db` in one call, which must succeed.
+pub fn ingest_ok(db: &Path, files: &[&Path]) {
+    let mut args = vec!["ingest", "-q"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let r = sprintlens(db, &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
 /// A store `dir/name` holding the bundled sample data.
 pub fn sample_store(dir: &Path, name: &str) -> PathBuf {
     let db = dir.join(name);
-    let sample = project_root().join("sample-data");
-    let r = sprintlens(&db, &["ingest", "-q", sample.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    ingest_ok(&db, &[&project_root().join("sample-data")]);
     db
 }
 

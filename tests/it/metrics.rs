@@ -730,8 +730,7 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
         "other.csv",
         b"team,story,title,estimate\nu,U-1,Other,2\n",
     );
-    let r = sprintlens(&db, &["ingest", "-q", other.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    ingest_ok(&db, &[&other]);
     let v = splits_json();
     assert_eq!(
         (&v["score_cut"], &v["cuts_differ"]),
@@ -978,12 +977,7 @@ t,A-5,1,a,2\nt,A-5,1,b,5\nt,A-5,1,c,8\nt,A-5,2,a,2\nt,A-5,2,b,2\nt,A-5,2,c,2\n\
 t,B-4,1,a,3\nt,B-4,1,b,5\nt,B-4,1,c,5\nt,B-4,2,a,5\nt,B-4,2,b,5\nt,B-4,2,c,5\n\
 t,B-1,1,a,2\nt,B-1,1,b,3\nt,B-1,1,c,8\nt,B-1,2,a,5\nt,B-1,2,b,5\nt,B-1,2,c,5\n",
     );
-    let paths: Vec<&str> = [&decks, &sprints, &items, &stories, &votes]
-        .iter()
-        .map(|p| p.to_str().unwrap())
-        .collect();
-    let r = sprintlens(&db, &[&["ingest", "-q"], paths.as_slice()].concat());
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    ingest_ok(&db, &[&decks, &sprints, &items, &stories, &votes]);
     let r = sprintlens(&db, &["--format", "json", "accuracy"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -1119,12 +1113,7 @@ t,R-5,1,a,1\nt,R-5,1,b,5\nt,R-5,2,a,2\nt,R-5,2,b,2\n\
 t,R-3,1,a,1\nt,R-3,1,b,8\nt,R-3,2,a,1\nt,R-3,2,b,5\nt,R-3,3,a,2\nt,R-3,3,b,2\n\
 t,S-1,1,a,1\nt,S-1,1,b,8\nt,S-1,2,a,2\nt,S-1,2,b,2\n",
     );
-    let paths: Vec<&str> = [&decks, &sprints, &items, &stories, &votes]
-        .iter()
-        .map(|p| p.to_str().unwrap())
-        .collect();
-    let r = sprintlens(&db, &[&["ingest", "-q"], paths.as_slice()].concat());
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    ingest_ok(&db, &[&decks, &sprints, &items, &stories, &votes]);
     let r = sprintlens(
         &db,
         &["--format", "json", "reference", "--as-of", "2025-03-01"],
@@ -1218,12 +1207,7 @@ t,1,U-4,true,false,3,3,done,,2025-01-14T09:00:00\n",
         "votes.csv",
         b"team,story,round,voter,card\nt,U-1,1,a,2\nt,U-1,1,b,5\nt,U-1,2,a,3\nt,U-1,2,b,3\n",
     );
-    let paths: Vec<&str> = [&decks, &sprints, &items, &votes]
-        .iter()
-        .map(|p| p.to_str().unwrap())
-        .collect();
-    let r = sprintlens(&db, &[&["ingest", "-q"], paths.as_slice()].concat());
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    ingest_ok(&db, &[&decks, &sprints, &items, &votes]);
 
     let no_cards =
         "No card has three done items with a cycle time (a start and a completion time) yet.\n";
