@@ -27,6 +27,8 @@ pub const CONNECTIONS: usize = 4;
 /// Round events posted in the live-capture phase, and the poker tools posting them at once.
 const ROUND_EVENTS: usize = 3000;
 const ROUND_CONNECTIONS: usize = 32;
+/// Teams whose Sprint Review is opened a second after a round of theirs arrives.
+const AFTER_ROUND_TEAMS: usize = 20;
 
 #[derive(Debug, Serialize)]
 pub struct PageLoad {
@@ -220,17 +222,20 @@ fn drive_while(
             .collect()
     });
     let wall = t0.elapsed().as_secs_f64();
-    let mut lat = Vec::new();
-    let mut bytes = 0usize;
+    let mut answers = Vec::new();
     for r in results {
-        for (ms, n) in r.map_err(Error::io("<load generator>", "a request failed"))? {
-            lat.push(ms);
-            bytes += n;
-        }
+        answers.extend(r.map_err(Error::io("<load generator>", "a request failed"))?);
     }
+    Ok(page_load(page, answers, connections, wall))
+}
+
+/// The figures of `answers` (milliseconds and bytes of each) received in `wall` seconds.
+fn page_load(page: &str, answers: Vec<(f64, usize)>, connections: usize, wall: f64) -> PageLoad {
+    let bytes: usize = answers.iter().map(|a| a.1).sum();
+    let mut lat: Vec<f64> = answers.into_iter().map(|a| a.0).collect();
     lat.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
     let q = |p: f64| lower_quantile(&lat, p).unwrap_or(0.0);
-    Ok(PageLoad {
+    PageLoad {
         page: page.to_string(),
         requests: lat.len(),
         connections,
@@ -239,7 +244,35 @@ fn drive_while(
         p99_ms: q(0.99),
         max_ms: lat.last().copied().unwrap_or(0.0),
         mean_kib: bytes as f64 / lat.len().max(1) as f64 / 1024.0,
-    })
+    }
+}
+
+/// A poker tool's `round.revealed` event: 8 votes on the first cards of the team's deck, `?`
+/// and coffee, varied by story and round.
+fn round_event(
+    team: &str,
+    deck: Option<&crate::domain::Deck>,
+    story: &str,
+    round: usize,
+    now: &str,
+) -> String {
+    let mut cards: Vec<&str> = deck
+        .map(|d| d.cards.iter().take(6).map(|c| c.shown.as_str()).collect())
+        .unwrap_or_default();
+    cards.extend(["?", "☕"]);
+    let seed = story.bytes().map(usize::from).sum::<usize>();
+    let votes: Vec<String> = (0..8)
+        .map(|v| {
+            let card = cards[(v + round + seed) % cards.len()];
+            format!(r#"{{"voter":"v{v}","card":"{card}","voted_at":"{now}"}}"#)
+        })
+        .collect();
+    format!(
+        "{{\"event\":\"round.revealed\",\"schema_version\":1,\"team\":\"{team}\",\
+         \"session\":\"live\",\"story\":\"{story}\",\"round\":{round},\
+         \"revealed_at\":\"{now}\",\"votes\":[{}]}}",
+        votes.join(",")
+    )
 }
 
 /// Generates and ingests the data set, serves it, and drives each page.
@@ -316,11 +349,12 @@ pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
         .map_err(Error::io("<runtime>", "cannot start the server runtime"))?;
     let (listener, addr) = rt.block_on(crate::web::listen("127.0.0.1:0"))?;
     let decks = store.decks()?;
-    let app = crate::web::app(crate::web::AppState::new(
+    let state = crate::web::AppState::new(
         store,
         Settings::default(),
         crate::web::cache::DEFAULT_CACHE_BYTES,
-    )?);
+    )?;
+    let app = crate::web::app(state.clone());
     rt.spawn(async move {
         let options = crate::web::ServeOptions::default();
         crate::web::server::run(listener, app, &options, std::future::pending()).await;
@@ -368,6 +402,13 @@ pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
         &vec!["/dashboard".to_string(); 200],
         CONNECTIONS,
     )?);
+    // From here on the server keeps reports ready as `serve` does: its warm-up finds every
+    // team computed; after each write the teams written are computed again in the background.
+    crate::web::refresh::start(&state)
+        .map_err(Error::io("<refresh>", "cannot start the refresher"))?;
+    while !state.ready.load(Ordering::Acquire) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // Sprint Reviews while the extra teams' votes arrive over HTTP, one request per team;
     // every ingest raises the generation, so pages are computed afresh after each.
     let busy = AtomicBool::new(true);
@@ -419,24 +460,8 @@ pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
         .map(|i| {
             let (story, round) = (i / 3, i % 3 + 1);
             let team = &teams[story % teams.len()];
-            let mut cards: Vec<&str> = decks
-                .get(team)
-                .map(|d| d.cards.iter().take(6).map(|c| c.shown.as_str()).collect())
-                .unwrap_or_default();
-            cards.extend(["?", "☕"]);
-            let votes: Vec<String> = (0..8)
-                .map(|v| {
-                    let card = cards[(v + round + story) % cards.len()];
-                    format!(r#"{{"voter":"v{v}","card":"{card}","voted_at":"{now}"}}"#)
-                })
-                .collect();
-            format!(
-                "POST /api/v1/rounds\n{secret}\n{{\"event\":\"round.revealed\",\"schema_version\":1,\
-                 \"team\":\"{}\",\"session\":\"live\",\"story\":\"LIVE-{story}\",\"round\":{round},\
-                 \"revealed_at\":\"{now}\",\"votes\":[{}]}}",
-                team,
-                votes.join(",")
-            )
+            let body = round_event(team, decks.get(team), &format!("LIVE-{story}"), round, &now);
+            format!("POST /api/v1/rounds\n{secret}\n{body}")
         })
         .collect();
     // The server settles first (it moves the ingests' log into the file when idle): what
@@ -449,6 +474,38 @@ pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
         &events,
         ROUND_CONNECTIONS,
     )?);
+    // A round revealed, then its team's Sprint Review opened a second later, as the room
+    // does: the refresher has computed the team's reports again in between.
+    let mut answers = Vec::new();
+    let t0 = Instant::now();
+    let mut c = Client::connect(addr).map_err(Error::io("<load generator>", "cannot connect"))?;
+    for (i, (team, sprints)) in team_sprints.iter().take(AFTER_ROUND_TEAMS).enumerate() {
+        let body = round_event(team, decks.get(team), &format!("AFTER-{i}"), 1, &now);
+        let failed = |what: String| Error::Internal(format!("bench round of {team}: {what}"));
+        match c.post("/api/v1/rounds", &secret, &body) {
+            Ok((200, _)) => {}
+            Ok((status, _)) => return Err(failed(format!("HTTP {status}"))),
+            Err(e) => return Err(failed(e.to_string())),
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        let path = format!(
+            "/teams/{}/sprints/{}",
+            enc(team),
+            enc(sprints.last().copied().unwrap_or("1"))
+        );
+        let t = Instant::now();
+        match c.get(&path) {
+            Ok((200, n)) => answers.push((t.elapsed().as_secs_f64() * 1000.0, n)),
+            Ok((status, _)) => return Err(failed(format!("{path}: HTTP {status}"))),
+            Err(e) => return Err(failed(e.to_string())),
+        }
+    }
+    pages.push(page_load(
+        "Sprint Review 1 s after its team's round arrived",
+        answers,
+        1,
+        t0.elapsed().as_secs_f64(),
+    ));
     pages.push(drive(addr, "/healthz (after)", &health, CONNECTIONS)?);
     rt.shutdown_timeout(Duration::from_secs(1));
     Ok(ServeBench {

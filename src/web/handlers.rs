@@ -279,6 +279,9 @@ async fn readyz(State(state): State<Shared>) -> Response {
         "cache_bytes": cache_bytes,
         "cache_entries": cache_entries,
         "reports_computed": state.computed.load(std::sync::atomic::Ordering::Relaxed),
+        "reports_refreshed": state.refresh.refreshed.load(std::sync::atomic::Ordering::Relaxed),
+        // Teams whose reports wait to be computed again after a write (null: every team).
+        "refresh_pending": state.refresh.pending(),
         "last_ingest_here": last.map(|t| t.to_rfc3339()),
     }));
     if ready {

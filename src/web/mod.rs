@@ -1,6 +1,6 @@
 //! The report server, a thin face over the page models in [`crate::present::pages`]: axum
 //! routes ([`handlers`]), minijinja pages ([`templates`], autoescaped), a JSON twin under `/api`
-//! for every page, shared state and the report cache ([`state`]), error pages ([`error`]), and
+//! for every page, shared state and the report cache ([`state`]), kept ready ahead of visits ([`refresh`]), error pages ([`error`]), and
 //! the same pages as static files ([`site`]); as a team service: data sent over HTTP
 //! ([`upload`]), tokens ([`tokens`]), the bounded report cache ([`cache`]) and the hardened
 //! accept loop, access rules and request logs ([`server`]).
@@ -10,6 +10,7 @@ pub mod client;
 pub mod error;
 pub mod handlers;
 pub mod keyfile;
+pub mod refresh;
 pub mod rounds;
 pub mod server;
 pub mod site;
@@ -103,8 +104,7 @@ pub fn serve(
             }
         );
         let _ = out.flush();
-        let warming = state.clone();
-        tokio::task::spawn_blocking(move || warming.warm());
+        refresh::start(&state).map_err(Error::io("<refresh>", "cannot start the refresher"))?;
         let app = handlers::router(state, access, &options);
         server::run(listener, app, &options, server::stop_signal()).await;
         tracing::info!("stopped");

@@ -13,6 +13,7 @@ use crate::settings::Settings;
 use crate::store::Store;
 use crate::web::cache::{Lru, json_size};
 use crate::web::error::WebError;
+use crate::web::refresh::{Refresh, Reports};
 use crate::web::templates::{Links, render_page, templates};
 use axum::response::Html;
 use chrono::NaiveDate;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub computed: std::sync::atomic::AtomicUsize,
     /// Set once the warm-up has computed every team's reports (`/readyz`).
     pub ready: AtomicBool,
+    /// The teams whose reports the background refresher is to compute again.
+    pub refresh: Arc<Refresh>,
     /// When the last ingest (through this server) committed.
     pub last_ingest: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
@@ -110,6 +113,7 @@ impl AppState {
             computing: Mutex::new(Default::default()),
             computed: std::sync::atomic::AtomicUsize::new(0),
             ready: AtomicBool::new(false),
+            refresh: Default::default(),
             last_ingest: Mutex::new(None),
         }))
     }
@@ -150,17 +154,19 @@ impl AppState {
         let g = w.generation()?;
         if g != self.generation.load(Ordering::Acquire) {
             // The teams' marks first: a page looked up from now on is computed afresh.
+            let written = out.as_ref().ok().and_then(teams);
             if let Ok(mut tg) = self.team_generations.lock() {
-                match out.as_ref().ok().and_then(teams) {
+                match &written {
                     Some(list) => {
                         for t in list {
-                            tg.1.insert(t, g);
+                            tg.1.insert(t.clone(), g);
                         }
                     }
                     None => *tg = (g, Default::default()),
                 }
             }
             self.generation.store(g, Ordering::Release);
+            self.refresh.mark(written.as_deref());
             if let Ok(mut t) = self.last_ingest.lock() {
                 *t = Some(chrono::Utc::now());
             }
@@ -279,15 +285,11 @@ impl AppState {
         found?.ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
     }
 
-    /// Computes every team's reports for today, one team at a time (requests interleave),
+    /// Computes every team's reports for `today`, one team at a time (requests interleave),
     /// so first visits find them ready; then marks the server ready. Failures are left for
     /// the page to report.
-    pub fn warm(&self) {
-        let today = chrono::Local::now().date_naive();
-        let teams = self
-            .with_store(|store, _| store.teams())
-            .unwrap_or_default();
-        for (t, _) in teams {
+    pub fn warm(&self, today: NaiveDate) {
+        for t in Reports::teams(self) {
             let _ = self.team(&t, today);
         }
         self.ready.store(true, Ordering::Release);
@@ -394,5 +396,22 @@ impl AppState {
             charts,
             Some(json_url),
         )?))
+    }
+}
+
+impl Reports for AppState {
+    fn refresh(&self) -> &Arc<Refresh> {
+        &self.refresh
+    }
+    fn warm(&self, day: NaiveDate) {
+        AppState::warm(self, day)
+    }
+    fn teams(&self) -> Vec<String> {
+        self.with_store(|store, _| store.teams())
+            .map(|t| t.into_iter().map(|(t, _)| t).collect())
+            .unwrap_or_default()
+    }
+    fn compute(&self, team: &str, day: NaiveDate) -> bool {
+        self.team(team, day).is_ok()
     }
 }

@@ -197,6 +197,68 @@ fn a_cli_ingest_while_serving_goes_through_the_server_and_shows_within_two_secon
     assert_eq!(pay["latest"], "12");
 }
 
+/// `/readyz` once it answers 200 (the warm-up done), within `limit`.
+fn ready(addr: &str, limit: Duration) -> serde_json::Value {
+    let t = Instant::now();
+    loop {
+        let (status, body) = call(addr, "GET", "/readyz", &[], b"");
+        if status == 200 {
+            return serde_json::from_str(&body).unwrap();
+        }
+        assert!(t.elapsed() < limit, "not ready within {limit:?}: {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit() {
+    let dir = scratch();
+    let (old, new) = split_sample(dir.path());
+    let db = dir.path().join("team.duckdb");
+    let run = sprintlens(&db, &["ingest", "-q", old.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let before = ready(&addr, Duration::from_secs(120));
+    let teams = get_json(&addr, "/api/teams")["teams"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before["reports_computed"], teams, "the warm-up: {before}");
+    assert_eq!(before["reports_refreshed"], 0, "{before}");
+    assert_eq!(before["refresh_pending"], 0, "{before}");
+
+    // Payments' sprint 12 arrives (through the server).
+    let run = sprintlens(&db, &["ingest", "-q", new.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let t = Instant::now();
+    let after = loop {
+        let r = get_json(&addr, "/readyz");
+        if r["reports_refreshed"] == 1 && r["refresh_pending"] == 0 {
+            break r;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "not refreshed: {r}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Only the team written was computed again, once.
+    assert_eq!(after["reports_computed"], teams + 1, "{after}");
+    // Its page (today's, as the refresher computes) shows the new sprint without computing.
+    let page = get_json(&addr, "/api/teams/payments");
+    let latest = &page["velocity"]["sprints"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["sprint_id"];
+    assert_eq!(latest, "12", "{}", page["velocity"]);
+    let (status, _) = call(&addr, "GET", "/teams/payments", &[], b"");
+    assert_eq!(status, 200);
+    let r = get_json(&addr, "/readyz");
+    assert_eq!(
+        r["reports_computed"],
+        teams + 1,
+        "a visit computed it again: {r}"
+    );
+}
+
 #[test]
 fn pages_stay_consistent_while_ingests_run() {
     let dir = scratch();
@@ -1146,6 +1208,16 @@ fn a_poker_tool_posts_its_rounds_live_and_every_round_is_kept() {
     assert!(body.contains("\"updated\":1"), "{body}");
     let (s, _) = post_token(&session[5], &ingest);
     assert_eq!(s, 200);
+    // The rounds' team has its reports computed again in the background before it is visited.
+    let t = Instant::now();
+    let refreshed = loop {
+        let r = ready(&addr, Duration::from_secs(60));
+        if r["reports_refreshed"].as_u64() >= Some(1) && r["refresh_pending"] == 0 {
+            break r;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "not refreshed: {r}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
 
     // Voter calibration on the team page, by hand (T-shirt steps XS 0, S 1, M 2, L 3, XL 4,
     // XXL 5; final WEB-1 M, WEB-2 L, WEB-3 M): ann |1-2|,|0-3|,|2-2| -> mean 4/3, signed
@@ -1174,6 +1246,11 @@ fn a_poker_tool_posts_its_rounds_live_and_every_round_is_kept() {
     assert!(
         !team.to_string().contains("\"ann\""),
         "voters are pseudonymised"
+    );
+    assert_eq!(
+        ready(&addr, Duration::from_secs(1))["reports_computed"],
+        refreshed["reports_computed"],
+        "the visit found the reports computed"
     );
     // The page says where the votes come from: all six rounds captured live.
     let sources = &team["vote_sources"];

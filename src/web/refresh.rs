@@ -1,0 +1,250 @@
+//! Reports kept ready ahead of visits. One background thread computes every team's reports
+//! for today when the server starts (the warm-up, after which `/readyz` says ready), then, after
+//! writes, the reports of the teams they wrote, once writes pause ([`QUIET`], at most
+//! [`MAX_WAIT`] after the first), so a page opened after a round is revealed finds its team's
+//! reports computed instead of waiting for them; and every team's again when the day changes
+//! (the reports are kept per day). It computes one team at a time on one reading connection,
+//! through the same per-report gate as requests: a visit during a recomputation waits for it
+//! and never computes the same report twice. The thread ends when the server's state goes.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// Writes this close together are taken as one: their teams are recomputed once.
+pub const QUIET: Duration = Duration::from_millis(250);
+/// A steady stream of writes still has its teams recomputed this soon after the first.
+pub const MAX_WAIT: Duration = Duration::from_secs(2);
+/// How often an idle refresher looks at the day and whether the server still runs.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// Which reports wait to be computed again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stale {
+    /// Every team's (the warm-up, a new day, a write whose teams are not known).
+    All,
+    Teams(BTreeSet<String>),
+}
+
+#[derive(Default)]
+struct Pending {
+    stale: Option<Stale>,
+    first: Option<Instant>,
+    last: Option<Instant>,
+}
+
+/// The teams marked stale since the last pass, and the refresher's signal.
+#[derive(Default)]
+pub struct Refresh {
+    pending: Mutex<Pending>,
+    wake: Condvar,
+    /// Team reports recomputed ahead of visits since the start (warm-up not counted).
+    pub refreshed: AtomicUsize,
+    /// Teams taken and not yet computed in the pass under way.
+    queued: AtomicUsize,
+}
+
+impl Refresh {
+    /// Marks teams' reports (`None`: every team's) to be computed again.
+    pub fn mark(&self, teams: Option<&[String]>) {
+        let Ok(mut p) = self.pending.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        p.stale = Some(match (p.stale.take(), teams) {
+            (Some(Stale::All), _) | (_, None) => Stale::All,
+            (Some(Stale::Teams(mut set)), Some(list)) => {
+                set.extend(list.iter().cloned());
+                Stale::Teams(set)
+            }
+            (None, Some(list)) => Stale::Teams(list.iter().cloned().collect()),
+        });
+        p.first.get_or_insert(now);
+        p.last = Some(now);
+        self.wake.notify_all();
+    }
+
+    /// Team reports waiting to be computed again: marked, or taken and not yet computed
+    /// (`None`: every team's).
+    pub fn pending(&self) -> Option<usize> {
+        let queued = self.queued.load(Ordering::Relaxed);
+        match self.pending.lock().ok().and_then(|p| p.stale.clone()) {
+            Some(Stale::All) => None,
+            Some(Stale::Teams(t)) => Some(t.len() + queued),
+            None => Some(queued),
+        }
+    }
+
+    /// Waits until marked teams are due (writes paused for [`QUIET`], or [`MAX_WAIT`] passed
+    /// since the first mark) and takes them; `None` after `idle` with nothing due.
+    fn next_due(&self, idle: Duration) -> Option<Stale> {
+        let mut p = self.pending.lock().ok()?;
+        let idle_until = Instant::now() + idle;
+        loop {
+            let now = Instant::now();
+            let deadline = match (&p.stale, p.first, p.last) {
+                (Some(_), Some(first), Some(last)) => {
+                    let due = (last + QUIET).min(first + MAX_WAIT);
+                    if now >= due {
+                        p.first = None;
+                        p.last = None;
+                        return p.stale.take();
+                    }
+                    due.min(idle_until)
+                }
+                _ => idle_until,
+            };
+            if now >= deadline {
+                return None;
+            }
+            p = self.wake.wait_timeout(p, deadline - now).ok()?.0;
+        }
+    }
+}
+
+/// Today, as the pages default to it.
+fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// What the refresher works on: the server's state.
+pub trait Reports: Send + Sync + 'static {
+    /// The marks of writes.
+    fn refresh(&self) -> &Arc<Refresh>;
+    /// Computes every team's reports for `day` (then the server is ready).
+    fn warm(&self, day: chrono::NaiveDate);
+    /// The teams the store holds now.
+    fn teams(&self) -> Vec<String>;
+    /// Computes (or finds current) a team's reports for `day`; false when it cannot.
+    fn compute(&self, team: &str, day: chrono::NaiveDate) -> bool;
+}
+
+/// Starts the refresher of `state` (see the module's doc).
+pub fn start<S: Reports>(state: &Arc<S>) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let weak = Arc::downgrade(state);
+    let refresh = state.refresh().clone();
+    std::thread::Builder::new()
+        .name("refresh".into())
+        .spawn(move || run(weak, refresh))
+}
+
+fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
+    let mut day = today();
+    match state.upgrade() {
+        Some(s) => s.warm(day),
+        None => return,
+    }
+    // Teams to compute, the most recently written first.
+    let mut queue: std::collections::VecDeque<String> = Default::default();
+    loop {
+        // While a pass runs, teams written since come before the rest of it.
+        let idle = if queue.is_empty() {
+            IDLE_CHECK
+        } else {
+            Duration::ZERO
+        };
+        let due = refresh.next_due(idle);
+        let Some(s) = state.upgrade() else {
+            return;
+        };
+        let now = today();
+        let due = if now != day {
+            day = now;
+            queue.clear();
+            Some(Stale::All)
+        } else {
+            due
+        };
+        match due {
+            None => {}
+            Some(Stale::All) => queue = s.teams().into(),
+            Some(Stale::Teams(t)) => {
+                queue.retain(|q| !t.contains(q));
+                for team in t.into_iter().rev() {
+                    queue.push_front(team);
+                }
+            }
+        }
+        if let Some(t) = queue.pop_front() {
+            // Counted as pending until its reports are in the cache.
+            refresh.queued.store(queue.len() + 1, Ordering::Relaxed);
+            // A team the write removed, or a failure: its page reports it when asked.
+            if s.compute(&t, day) {
+                refresh.refreshed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        refresh.queued.store(queue.len(), Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn teams(t: &[&str]) -> Vec<String> {
+        t.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn marks_close_together_are_taken_once_after_writes_pause() {
+        let r = Refresh::default();
+        assert_eq!(r.pending(), Some(0));
+        assert_eq!(
+            r.next_due(Duration::from_millis(50)),
+            None,
+            "nothing marked: nothing due"
+        );
+        let t0 = Instant::now();
+        r.mark(Some(&teams(&["payments"])));
+        r.mark(Some(&teams(&["search", "payments"])));
+        assert_eq!(r.pending(), Some(2));
+        let due = r.next_due(IDLE_CHECK);
+        let waited = t0.elapsed();
+        assert_eq!(
+            due,
+            Some(Stale::Teams(
+                ["payments", "search"].map(String::from).into()
+            ))
+        );
+        assert!(
+            waited >= QUIET,
+            "taken after {waited:?}, before writes paused"
+        );
+        assert_eq!(r.pending(), Some(0));
+        // A write whose teams are not known makes every team stale, whatever was marked.
+        r.mark(Some(&teams(&["payments"])));
+        r.mark(None);
+        r.mark(Some(&teams(&["search"])));
+        assert_eq!(r.pending(), None);
+        assert_eq!(r.next_due(IDLE_CHECK), Some(Stale::All));
+    }
+
+    #[test]
+    fn a_steady_stream_of_writes_is_taken_within_the_longest_wait() {
+        let r = Arc::new(Refresh::default());
+        let writer = {
+            let r = r.clone();
+            std::thread::spawn(move || {
+                // A write every 50 ms for longer than the longest wait: never a pause.
+                let end = Instant::now() + MAX_WAIT + Duration::from_secs(1);
+                while Instant::now() < end {
+                    r.mark(Some(&teams(&["payments"])));
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        let t0 = Instant::now();
+        let mut due = None;
+        while due.is_none() && t0.elapsed() < 2 * MAX_WAIT {
+            due = r.next_due(IDLE_CHECK);
+        }
+        assert!(
+            due.is_some() && t0.elapsed() <= MAX_WAIT + Duration::from_millis(500),
+            "{due:?} after {:?}",
+            t0.elapsed()
+        );
+        writer.join().unwrap();
+    }
+}
