@@ -16,7 +16,9 @@ use crate::devtools::generate::GenParams;
 use crate::domain::{Kind, Scope};
 use crate::error::{Error, Result};
 use crate::ingest::export::{ImportOptions, Source};
-use crate::metrics::forecast::{DEFAULT_HISTORY, DEFAULT_SEED, DEFAULT_TRIALS};
+use crate::metrics::forecast::{
+    DEFAULT_HISTORY, DEFAULT_SEED, DEFAULT_TRIALS, MAX_SPRINTS, MAX_TARGET, MAX_TRIALS,
+};
 use crate::metrics::points::GroupBy;
 use crate::metrics::team::{ForecastParams, StoryFilter};
 use crate::present::table::{Format, Json};
@@ -542,11 +544,28 @@ impl Cli {
                         "--sprints, --trials and --history must be at least 1".into(),
                     ));
                 }
-                if let Some(p) = points
-                    && !(p.is_finite() && p > 0.0)
-                {
+                if sprints > MAX_SPRINTS {
                     return Err(Error::Usage(format!(
-                        "--points {p}: expected a number above 0"
+                        "--sprints {sprints}: at most {MAX_SPRINTS}"
+                    )));
+                }
+                if trials > MAX_TRIALS {
+                    return Err(Error::Usage(format!(
+                        "--trials {trials}: at most {MAX_TRIALS}"
+                    )));
+                }
+                if let Some(p) = points
+                    && !(p.is_finite() && p > 0.0 && p <= MAX_TARGET)
+                {
+                    // As written, short: 1e300 rather than its 301 digits.
+                    let given = if p.abs() < 1e15 {
+                        p.to_string()
+                    } else {
+                        format!("{p:e}")
+                    };
+                    return Err(Error::Usage(format!(
+                        "--points {given}: expected a number above 0 and at most {}",
+                        crate::domain::format_number(MAX_TARGET)
                     )));
                 }
                 Command::Forecast(ForecastArgs {

@@ -10,6 +10,7 @@ use crate::metrics::team::{ForecastParams, Metrics, StoryFilter};
 use crate::metrics::velocity::VelocityQuery;
 use crate::present::reports::SpreadTables;
 use crate::present::table::Render;
+use crate::settings::Settings;
 use crate::store::Store;
 use chrono::NaiveDate;
 use std::io::Write;
@@ -70,6 +71,44 @@ pub fn open_scoped(c: &Config, scope: &Scope) -> Result<Store> {
     let store = Store::open_existing(&c.db)?;
     check_scope(&store, scope)?;
     Ok(store)
+}
+
+/// The store of a report with the team or program the user named checked, and the settings;
+/// a `[teams.T]` section of the settings that names no team of the database is noted on
+/// stderr (a misspelt team would otherwise have its settings apply to no one, silently).
+pub fn open_with_settings(c: &Config, scope: &Scope) -> Result<(Store, Settings)> {
+    let store = open_scoped(c, scope)?;
+    let settings = c.settings()?;
+    for note in settings_notes(&store, &settings)? {
+        eprintln!("{note}");
+    }
+    Ok((store, settings))
+}
+
+/// A note for each `[teams.T]` section of `settings` that names no team of `store`.
+pub fn settings_notes(store: &Store, settings: &Settings) -> Result<Vec<String>> {
+    if settings.teams.is_empty() {
+        return Ok(Vec::new());
+    }
+    let teams = store.teams()?;
+    let names: Vec<&str> = teams.iter().map(|(t, _)| t.as_str()).collect();
+    let file = settings
+        .file
+        .as_ref()
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| crate::settings::SETTINGS_FILE.to_string());
+    Ok(settings
+        .teams
+        .keys()
+        .filter(|t| !names.contains(&t.as_str()))
+        .map(|t| {
+            format!(
+                "note: {file}: [teams] \"{}\" is no team of the database ({}); its settings apply to no team",
+                crate::error::shown(t),
+                known_names(&names, t, "team")
+            )
+        })
+        .collect())
 }
 
 /// What the database has instead of `wanted`: the same name in another case first, then at
@@ -139,8 +178,7 @@ pub fn points(c: &Config, a: &PointsArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 pub fn velocity(c: &Config, a: &VelocityArgs, out: &mut dyn Write) -> Result<()> {
-    let store = open_scoped(c, &a.scope)?;
-    let settings = c.settings()?;
+    let (store, settings) = open_with_settings(c, &a.scope)?;
     let q = VelocityQuery {
         team: a.scope.team_ref(),
         program: a.scope.program_ref(),
@@ -191,15 +229,13 @@ pub fn spread(c: &Config, a: &SpreadArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 pub fn forecast(c: &Config, a: &ForecastArgs, out: &mut dyn Write) -> Result<()> {
-    let store = open_scoped(c, &a.scope)?;
-    let settings = c.settings()?;
+    let (store, settings) = open_with_settings(c, &a.scope)?;
     let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of);
     m.forecast(&a.params)?.write_to(c.format, c.json, out)
 }
 
 pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()> {
-    let store = open_scoped(c, &a.scope)?;
-    let settings = c.settings()?;
+    let (store, settings) = open_with_settings(c, &a.scope)?;
     // Accuracy reads done items: the day decides nothing here.
     let today = chrono::Local::now().date_naive();
     let mut m = Metrics::new(&store, &settings, a.scope.clone(), today)
@@ -212,8 +248,7 @@ pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()>
 }
 
 pub fn splits(c: &Config, a: &SplitsArgs, out: &mut dyn Write) -> Result<()> {
-    let settings = c.settings()?;
-    let store = open_scoped(c, &a.scope)?;
+    let (store, settings) = open_with_settings(c, &a.scope)?;
     let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of).stories_only();
     m.splits(a.sprint.as_deref())?
         .write_to(c.format, c.json, out)
@@ -226,8 +261,7 @@ pub struct ReferenceArgs {
 }
 
 pub fn reference(c: &Config, a: &ReferenceArgs, out: &mut dyn Write) -> Result<()> {
-    let settings = c.settings()?;
-    let store = open_scoped(c, &a.scope)?;
+    let (store, settings) = open_with_settings(c, &a.scope)?;
     let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of).stories_only();
     m.reference()?.write_to(c.format, c.json, out)
 }

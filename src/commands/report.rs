@@ -1,7 +1,7 @@
 //! `info`, `report` and `serve`: what the store holds, a team's pages as static files or a
 //! Sprint Review as text, and the report server.
 
-use crate::commands::metrics::open_scoped;
+use crate::commands::metrics::{open_with_settings, settings_notes};
 use crate::commands::{Config, write};
 use crate::domain::Scope;
 use crate::error::{Error, Result};
@@ -55,6 +55,9 @@ pub fn serve(c: &Config, a: &ServeArgs, out: &mut dyn Write) -> Result<()> {
 /// Serves a store opened for writing until interrupted.
 pub fn serve_store(store: Store, c: &Config, a: &ServeArgs, out: &mut dyn Write) -> Result<()> {
     let settings = c.settings()?;
+    for note in settings_notes(&store, &settings)? {
+        eprintln!("{note}");
+    }
     let mut options = crate::web::ServeOptions::from_settings(&settings.server)?;
     if let Some(b) = &a.bind {
         options.bind = b.clone();
@@ -73,8 +76,7 @@ pub fn serve_store(store: Store, c: &Config, a: &ServeArgs, out: &mut dyn Write)
 }
 
 pub fn report(c: &Config, a: &ReportArgs, out: &mut dyn Write) -> Result<()> {
-    let settings = c.settings()?;
-    let store = open_scoped(c, &Scope::team(&a.team))?;
+    let (store, settings) = open_with_settings(c, &Scope::team(&a.team))?;
     match &a.out {
         Some(dir) => {
             let files = crate::web::site::write_report(
@@ -96,7 +98,7 @@ pub fn report(c: &Config, a: &ReportArgs, out: &mut dyn Write) -> Result<()> {
             )
         }
         None => {
-            // open_scoped above named an unknown team.
+            // open_with_settings above named an unknown team.
             let d = data::team_data(&store, &settings, &a.team, a.as_of)?
                 .ok_or_else(|| Error::Internal(format!("team {} vanished", a.team)))?;
             let r = review::review_of(&d, a.sprint.as_deref())?;

@@ -507,14 +507,31 @@ fn forecast_from_a_steady_team_is_certain_and_seeded() {
         ],
     );
     assert_eq!(r.stdout, again.stdout);
-    let bad = sprintlens(&db, &["forecast", "--points", "-3"]);
-    assert_eq!(bad.code, 1);
-    assert!(
-        bad.stderr
-            .contains("--points -3: expected a number above 0"),
-        "{}",
-        bad.stderr
-    );
+    // Out of range, refused before any work: the message names the flag, the value as
+    // written (short) and the bound.
+    for (args, says) in [
+        (
+            vec!["--points", "-3"],
+            "--points -3: expected a number above 0 and at most 1000000000",
+        ),
+        (
+            vec!["--points", "1e300"],
+            "--points 1e300: expected a number above 0 and at most 1000000000",
+        ),
+        (
+            vec!["--trials", "100000000"],
+            "--trials 100000000: at most 1000000",
+        ),
+        (
+            vec!["--sprints", "100000"],
+            "--sprints 100000: at most 1000",
+        ),
+    ] {
+        let bad = sprintlens(&db, &[&["forecast"], &args[..]].concat());
+        assert_eq!(bad.code, 1, "{args:?}");
+        assert!(bad.stderr.contains(says), "{args:?}: {}", bad.stderr);
+        assert!(bad.stdout.is_empty(), "{args:?}: {}", bad.stdout);
+    }
 }
 
 #[test]
@@ -710,6 +727,29 @@ t,T-3,1,a,3\nt,T-3,1,b,3\nt,T-3,1,c,3\n",
     assert!(
         r.stderr
             .contains("bad.toml: defaults.window: must be at least 1"),
+        "{}",
+        r.stderr
+    );
+    // A team section naming no team of the database is noted (a misspelt team's settings
+    // would otherwise apply to no one); a known team's section is not.
+    let typo = write(
+        dir.path(),
+        "typo.toml",
+        b"[teams.T.split]\nscore_cut = 3\n[teams.t.split]\nscore_cut = 4\n",
+    );
+    let r = sprintlens(&db, &["--config", typo.to_str().unwrap(), "splits"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let notes: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("note:"))
+        .collect();
+    assert_eq!(
+        notes,
+        [format!(
+            "note: {}: [teams] \"T\" is no team of the database (did you mean \"t\"?); its settings apply to no team",
+            typo.display()
+        )],
         "{}",
         r.stderr
     );
