@@ -73,6 +73,54 @@ pub fn open_scoped(c: &Config, scope: &Scope) -> Result<Store> {
     Ok(store)
 }
 
+/// A sprint the user named (`--sprint`) must be one of a team in the scope.
+fn check_sprint(store: &Store, scope: &Scope, sprint: Option<&str>) -> Result<()> {
+    let Some(s) = sprint else {
+        return Ok(());
+    };
+    let programs: std::collections::HashMap<String, Option<String>> =
+        store.teams()?.into_iter().collect();
+    let in_scope = |team: &str| match (&scope.team, &scope.program) {
+        (Some(t), _) => t == team,
+        (None, Some(p)) => programs.get(team).is_some_and(|q| q.as_deref() == Some(p)),
+        (None, None) => true,
+    };
+    let mut ids: Vec<String> = Vec::new();
+    for (team, id) in store.sprint_ids()? {
+        if in_scope(&team) {
+            if id == s {
+                return Ok(());
+            }
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    let whom = match (&scope.team, &scope.program) {
+        (Some(t), _) => format!("team \"{}\"", crate::error::shown(t)),
+        (None, Some(p)) => format!("the teams of program \"{}\"", crate::error::shown(p)),
+        (None, None) => "the teams".to_string(),
+    };
+    let has = if scope.team.is_some() {
+        "it has"
+    } else {
+        "they have"
+    };
+    // The latest ten, in calendar order: a typo is most often of a recent sprint.
+    let known = match ids.len() {
+        0 => format!("{has} no sprints"),
+        n if n <= 10 => format!("{has} {}", crate::error::shown_list(&ids, 10)),
+        n => format!(
+            "{has} {n} sprints, the latest: {}",
+            crate::error::shown_list(&ids[n - 10..], 10)
+        ),
+    };
+    Err(Error::Usage(format!(
+        "unknown sprint \"{}\" for {whom}; {known}",
+        crate::error::shown(s)
+    )))
+}
+
 /// The store of a report with the team or program the user named checked, and the settings;
 /// a `[teams.T]` section of the settings that names no team of the database is noted on
 /// stderr (a misspelt team would otherwise have its settings apply to no one, silently).
@@ -163,6 +211,7 @@ fn check_scope(store: &Store, scope: &Scope) -> Result<()> {
 
 pub fn points(c: &Config, a: &PointsArgs, out: &mut dyn Write) -> Result<()> {
     let store = open_scoped(c, &a.scope)?;
+    check_sprint(&store, &a.scope, a.sprint.as_deref())?;
     let filter = PointFilter {
         sprint: a.sprint.as_deref(),
         since: a.since,
@@ -179,6 +228,7 @@ pub fn points(c: &Config, a: &PointsArgs, out: &mut dyn Write) -> Result<()> {
 
 pub fn velocity(c: &Config, a: &VelocityArgs, out: &mut dyn Write) -> Result<()> {
     let (store, settings) = open_with_settings(c, &a.scope)?;
+    check_sprint(&store, &a.scope, a.sprint.as_deref())?;
     let q = VelocityQuery {
         team: a.scope.team_ref(),
         program: a.scope.program_ref(),
@@ -197,19 +247,12 @@ pub fn velocity(c: &Config, a: &VelocityArgs, out: &mut dyn Write) -> Result<()>
         as_of: a.as_of,
         group_by: a.group_by,
     };
-    let report = crate::metrics::velocity::velocity(&store, &q)?;
-    if let Some(s) = &a.sprint
-        && report.sprints.is_empty()
-    {
-        return Err(Error::Usage(format!(
-            "unknown sprint \"{s}\" for the teams chosen"
-        )));
-    }
-    report.write_to(c.format, c.json, out)
+    crate::metrics::velocity::velocity(&store, &q)?.write_to(c.format, c.json, out)
 }
 
 pub fn spread(c: &Config, a: &SpreadArgs, out: &mut dyn Write) -> Result<()> {
     let store = open_scoped(c, &a.scope)?;
+    check_sprint(&store, &a.scope, a.sprint.as_deref())?;
     let report = crate::metrics::spread::spread(
         &store,
         &SpreadQuery {
@@ -236,6 +279,7 @@ pub fn forecast(c: &Config, a: &ForecastArgs, out: &mut dyn Write) -> Result<()>
 
 pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()> {
     let (store, settings) = open_with_settings(c, &a.scope)?;
+    check_sprint(&store, &a.scope, a.filter.sprint.as_deref())?;
     // Accuracy reads done items: the day decides nothing here.
     let today = chrono::Local::now().date_naive();
     let mut m = Metrics::new(&store, &settings, a.scope.clone(), today)
@@ -249,6 +293,7 @@ pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()>
 
 pub fn splits(c: &Config, a: &SplitsArgs, out: &mut dyn Write) -> Result<()> {
     let (store, settings) = open_with_settings(c, &a.scope)?;
+    check_sprint(&store, &a.scope, a.sprint.as_deref())?;
     let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of).stories_only();
     m.splits(a.sprint.as_deref())?
         .write_to(c.format, c.json, out)

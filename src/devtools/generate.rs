@@ -315,6 +315,10 @@ struct Story {
     work_days: f64,
 }
 
+/// The largest data set made: teams x sprints (about 18 million votes, 1.3 GB; a typo's extra zeros
+/// would fill the disk).
+pub const MAX_TEAM_SPRINTS: usize = 100_000;
+
 /// Writes the data set into `out`: teams.csv, decks.csv, sprints.csv, stories.csv, votes.csv,
 /// sprint_items.csv.
 pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
@@ -322,6 +326,12 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
         return Err(Error::Usage(
             "--teams and --sprints must be at least 1".into(),
         ));
+    }
+    if params.teams.saturating_mul(params.sprints) > MAX_TEAM_SPRINTS {
+        return Err(Error::Usage(format!(
+            "--teams {} x --sprints {}: at most {MAX_TEAM_SPRINTS} team-sprints (10,400 make about 1.9 million votes and 130 MB of files)",
+            params.teams, params.sprints
+        )));
     }
     std::fs::create_dir_all(out).map_err(Error::io(out, "cannot create the output folder"))?;
     let mut rng = Rng::new(params.seed);

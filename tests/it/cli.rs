@@ -146,6 +146,26 @@ fn bad_flags_exit_1_with_the_reason() {
         "{}",
         r.stderr
     );
+    // Too large a data set is refused before a file is written.
+    let g = dir.path().join("big");
+    let r = sprintlens(
+        &db,
+        &[
+            "generate",
+            "--teams",
+            "100000000",
+            "--out",
+            g.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("--teams 100000000 x --sprints 12: at most 100000 team-sprints"),
+        "{}",
+        r.stderr
+    );
+    assert!(!g.exists(), "nothing written");
 }
 
 #[test]
@@ -399,5 +419,38 @@ fn a_team_s_reports_run_each_query_once() {
         "sprint_velocity",
     ] {
         assert!(names.contains(&name), "{name} did not run:\n{stderr}");
+    }
+}
+
+#[test]
+fn an_unknown_sprint_is_refused_by_every_command_that_takes_one() {
+    let dir = scratch();
+    let db = sample_store(dir.path(), "sprints.duckdb");
+    // The sample's payments team has sprints 1 to 12; program commerce is payments and
+    // checkout, whose sprints have the same ids.
+    let latest = "3, 4, 5, 6, 7, 8, 9, 10, 11, 12";
+    for cmd in ["points", "velocity", "spread", "accuracy", "splits"] {
+        let r = sprintlens(&db, &[cmd, "--team", "payments", "--sprint", "13"]);
+        assert_eq!(r.code, 1, "{cmd}: {}", r.stdout);
+        assert!(
+            r.stderr.contains(&format!(
+                "unknown sprint \"13\" for team \"payments\"; it has 12 sprints, the latest: {latest}"
+            )),
+            "{cmd}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{cmd}: {}", r.stdout);
+        let r = sprintlens(&db, &[cmd, "--program", "commerce", "--sprint", "x"]);
+        assert_eq!(r.code, 1, "{cmd}: {}", r.stdout);
+        assert!(
+            r.stderr.contains(&format!(
+                "unknown sprint \"x\" for the teams of program \"commerce\"; they have 12 sprints, the latest: {latest}"
+            )),
+            "{cmd}: {}",
+            r.stderr
+        );
+        // A sprint of the team is taken.
+        let r = sprintlens(&db, &[cmd, "--team", "payments", "--sprint", "12"]);
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
     }
 }

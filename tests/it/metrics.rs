@@ -826,6 +826,15 @@ fn points_of_one_sprint_or_since_a_day() {
         (v["rows"][0]["n"].as_u64(), num(&v["rows"][0]["min"])),
         (Some(1), 8.0)
     );
+    // Sprint 7 is known from its items alone (no sprints file): another id is refused.
+    let r = sprintlens(&db, &["points", "--sprint", "8"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("unknown sprint \"8\" for the teams; they have 7"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
