@@ -7,12 +7,13 @@ use crate::present::fmt::enc;
 use crate::present::pages::data::TeamData;
 use crate::present::pages::{retro, review, splits, team};
 use crate::web::error::WebError;
+use crate::web::query::Q;
 use crate::web::server::{self, Access, ServeOptions};
 use crate::web::state::{AppState, Shared, blocking};
 use crate::web::tokens::Keyring;
 use crate::web::{rounds, upload};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
@@ -67,9 +68,7 @@ fn api(path: &str, q: &HashMap<String, String>) -> String {
     }
 }
 
-type Q = Query<HashMap<String, String>>;
-
-async fn index(State(state): State<Shared>, Query(q): Q) -> Result<Html<String>, WebError> {
+async fn index(State(state): State<Shared>, Q(q): Q) -> Result<Html<String>, WebError> {
     params(&q, &[])?;
     blocking(&state, move |s| {
         let m = s.index()?;
@@ -78,13 +77,13 @@ async fn index(State(state): State<Shared>, Query(q): Q) -> Result<Html<String>,
     .await
 }
 
-async fn api_index(State(state): State<Shared>, Query(q): Q) -> Result<Response, WebError> {
+async fn api_index(State(state): State<Shared>, Q(q): Q) -> Result<Response, WebError> {
     params(&q, &[])?;
     let m = blocking(&state, |s| s.index()).await?;
     Ok(Json(&*m).into_response())
 }
 
-async fn dashboard(State(state): State<Shared>, Query(q): Q) -> Result<Html<String>, WebError> {
+async fn dashboard(State(state): State<Shared>, Q(q): Q) -> Result<Html<String>, WebError> {
     let p = params(&q, &["program"])?;
     blocking(&state, move |s| {
         let d = s.dashboard(p.program, p.as_of)?;
@@ -98,7 +97,7 @@ async fn dashboard(State(state): State<Shared>, Query(q): Q) -> Result<Html<Stri
     .await
 }
 
-async fn api_dashboard(State(state): State<Shared>, Query(q): Q) -> Result<Response, WebError> {
+async fn api_dashboard(State(state): State<Shared>, Q(q): Q) -> Result<Response, WebError> {
     let p = params(&q, &["program"])?;
     blocking(&state, move |s| {
         let d = s.dashboard(p.program, p.as_of)?;
@@ -110,7 +109,7 @@ async fn api_dashboard(State(state): State<Shared>, Query(q): Q) -> Result<Respo
 async fn team_page(
     State(state): State<Shared>,
     Path(team): Path<String>,
-    Query(q): Q,
+    Q(q): Q,
 ) -> Result<Html<String>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| {
@@ -130,7 +129,7 @@ async fn team_page(
 async fn api_team(
     State(state): State<Shared>,
     Path(team): Path<String>,
-    Query(q): Q,
+    Q(q): Q,
 ) -> Result<Json<team::TeamPage>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| {
@@ -155,7 +154,7 @@ fn review(
 async fn sprint_page(
     State(state): State<Shared>,
     Path((team, sprint)): Path<(String, String)>,
-    Query(q): Q,
+    Q(q): Q,
 ) -> Result<Html<String>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| {
@@ -173,7 +172,7 @@ async fn sprint_page(
 async fn api_sprint(
     State(state): State<Shared>,
     Path((team, sprint)): Path<(String, String)>,
-    Query(q): Q,
+    Q(q): Q,
 ) -> Result<Json<review::SprintReview>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| {
@@ -185,7 +184,7 @@ async fn api_sprint(
 async fn splits_page(
     State(state): State<Shared>,
     Path(team): Path<String>,
-    Query(q): Q,
+    Q(q): Q,
 ) -> Result<Html<String>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| {
@@ -203,7 +202,7 @@ async fn splits_page(
 async fn api_splits(
     State(state): State<Shared>,
     Path(team): Path<String>,
-    Query(q): Q,
+    Q(q): Q,
 ) -> Result<Json<splits::SplitPage>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| Ok(Json(s.split_page(&team, p.as_of)?))).await
@@ -212,7 +211,7 @@ async fn api_splits(
 async fn reference_page(
     State(state): State<Shared>,
     Path(team): Path<String>,
-    Query(q): Q,
+    Q(q): Q,
 ) -> Result<Html<String>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| {
@@ -230,7 +229,7 @@ async fn reference_page(
 async fn api_reference(
     State(state): State<Shared>,
     Path(team): Path<String>,
-    Query(q): Q,
+    Q(q): Q,
 ) -> Result<Json<team::ReferencePage>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| {
@@ -242,7 +241,7 @@ async fn api_reference(
 async fn retro_page(
     State(state): State<Shared>,
     Path((team, sprint)): Path<(String, String)>,
-    Query(q): Q,
+    Q(q): Q,
 ) -> Result<Html<String>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| {
@@ -259,7 +258,7 @@ async fn retro_page(
 async fn api_retro(
     State(state): State<Shared>,
     Path((team, sprint)): Path<(String, String)>,
-    Query(q): Q,
+    Q(q): Q,
 ) -> Result<Json<retro::SprintRetro>, WebError> {
     let p = params(&q, &[])?;
     blocking(&state, move |s| Ok(Json(s.retro(&team, &sprint, p.as_of)?))).await

@@ -10,6 +10,7 @@ pub mod client;
 pub mod error;
 pub mod handlers;
 pub mod keyfile;
+pub mod query;
 pub mod refresh;
 pub mod rounds;
 pub mod server;

@@ -122,9 +122,11 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, v)| v)
 }
 
-/// What a route needs: `None` is open to everyone.
+/// What a route needs: `None` is open to everyone. `HEAD` reads as `GET` does (monitors and
+/// link checkers use it: `HEAD /healthz` answered 401).
 fn needs(path: &str, method: &axum::http::Method, reads_open: bool) -> Option<Scope> {
-    if path == "/api/v1/ingest" || method != axum::http::Method::GET && path != "/sign-in" {
+    let reads = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
+    if path == "/api/v1/ingest" || !reads && path != "/sign-in" {
         return Some(Scope::Ingest);
     }
     if matches!(path, "/healthz" | "/readyz" | "/sign-in") || reads_open {
@@ -517,6 +519,13 @@ mod tests {
         assert_eq!(needs("/healthz", &Method::GET, false), None);
         assert_eq!(needs("/sign-in", &Method::POST, false), None);
         assert_eq!(needs("/teams/a", &Method::POST, true), Some(Scope::Ingest));
+        assert_eq!(needs("/healthz", &Method::HEAD, false), None);
+        assert_eq!(needs("/teams/a", &Method::HEAD, true), None);
+        assert_eq!(needs("/teams/a", &Method::HEAD, false), Some(Scope::Read));
+        assert_eq!(
+            needs("/teams/a", &Method::DELETE, true),
+            Some(Scope::Ingest)
+        );
     }
 
     #[test]

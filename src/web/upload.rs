@@ -13,9 +13,10 @@ use crate::ingest::export::parse_map;
 use crate::ingest::flags as values;
 use crate::ingest::typing::Defaults;
 use crate::ingest::{IngestRequest, ingest_into};
+use crate::web::query::Q;
 use crate::web::state::Shared;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use serde::{Deserialize, Serialize};
@@ -276,11 +277,7 @@ async fn receive(
 }
 
 /// The handler.
-pub async fn ingest(
-    State(state): State<Shared>,
-    Query(q): Query<HashMap<String, String>>,
-    req: Request,
-) -> Response {
+pub async fn ingest(State(state): State<Shared>, Q(q): Q, req: Request) -> Response {
     let mut defaults = Defaults {
         settings: state.settings().clone(),
         ..Default::default()

@@ -572,6 +572,20 @@ fn reads_need_a_token_off_loopback_unless_public() {
     );
     assert_eq!(call(&addr, "GET", "/api/teams", &[], b"").0, 401);
     assert_eq!(call(&addr, "GET", "/healthz", &[], b"").0, 200);
+    // HEAD reads as GET does: open for the probes, a read token for pages.
+    assert_eq!(
+        call(&addr, "HEAD", "/healthz", &[], b""),
+        (200, String::new())
+    );
+    assert_eq!(call(&addr, "HEAD", "/teams/pay", &[], b"").0, 401);
+    let (s, body) = call(
+        &addr,
+        "HEAD",
+        "/teams/pay",
+        &[("Authorization", &format!("Bearer {reader}"))],
+        b"",
+    );
+    assert_eq!((s, body.as_str()), (200, ""));
     assert_eq!(
         call(
             &addr,

@@ -273,6 +273,20 @@ async fn unknown_things_are_404_and_bad_parameters_400() {
     let (s, body) = get(&app, "/api/no/such/thing").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(body, r#"{"error":"There is no such page."}"#);
+    // A parameter given twice is refused, not one of its values picked.
+    let (s, body) = get(
+        &app,
+        "/api/teams/payments?as_of=2025-03-01&as_of=2025-04-01",
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        r#"{"error":"the parameter \"as_of\" is given more than once"}"#
+    );
+    let (s, body) = get(&app, "/teams/payments?as_of=2025-03-01&as_of=2025-03-01").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("<h1>400</h1>"), "{body}");
     let (s, body) = get(&app, "/api/teams/payments?as_of=yesterday").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
