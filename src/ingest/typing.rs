@@ -133,10 +133,38 @@ impl Values {
 }
 
 /// Types one field of a raw table, reporting every value that does not fit.
+/// The longest key value (team, story, session, voter, sprint, card), in characters.
+pub const MAX_KEY_CHARS: usize = 200;
+
+/// What is wrong with a key value, if anything: keys name things in lists, links and files,
+/// so they are one line without tabs, and short.
+pub fn key_problem(value: &str) -> Option<String> {
+    // Bytes, not chars: these are ASCII, never part of a longer UTF-8 sequence.
+    if let Some(b) = value.bytes().find(|b| matches!(b, b'\n' | b'\r' | b'\t')) {
+        let what = if b == b'\t' { "a tab" } else { "a line break" };
+        return Some(format!(
+            "\"{}\" holds {what}; a key is one line without tabs",
+            shown(value)
+        ));
+    }
+    if value.len() > MAX_KEY_CHARS {
+        let n = value.chars().count();
+        if n > MAX_KEY_CHARS {
+            return Some(format!(
+                "\"{}\" is {n} characters long; a key has at most {MAX_KEY_CHARS}",
+                shown(value)
+            ));
+        }
+    }
+    None
+}
+
+/// Types one column; `key`: the column is part of its kind's key (see [`key_problem`]).
 pub fn type_field(
     raw: &RawTable,
     header: Option<&str>,
     field: &FieldSpec,
+    key: bool,
     problems: &mut Problems,
 ) -> Values {
     let n = raw.height();
@@ -183,7 +211,12 @@ pub fn type_field(
             let mut b = StringBuilder::with_capacity(n, n * 8);
             for (row, cell) in cells.iter().enumerate() {
                 match cell.map(str::trim).filter(|c| !c.is_empty()) {
-                    Some(c) => b.append_value(c),
+                    Some(c) => {
+                        if key && let Some(m) = key_problem(c) {
+                            bad(problems, row, m);
+                        }
+                        b.append_value(c)
+                    }
                     None => {
                         if field.required {
                             bad(problems, row, "a value is required here".to_string());
@@ -314,7 +347,7 @@ pub fn type_table(
             .map(|(field, h)| {
                 scope.spawn(move || {
                     let mut p = Problems::default();
-                    let v = type_field(raw, h, field, &mut p);
+                    let v = type_field(raw, h, field, spec.keys.contains(&field.name), &mut p);
                     (v, p)
                 })
             })
@@ -375,6 +408,9 @@ pub fn type_table(
         last_team = Some((t.to_string(), p.map(str::to_string)));
         match teams.get(t) {
             None => {
+                if let Some(m) = key_problem(t) {
+                    problems.push(Problem::at(&raw.file, raw.line(row), Some("team"), m));
+                }
                 teams.insert(t.to_string(), p.map(str::to_string));
                 program_line.insert(t.to_string(), raw.line(row));
             }

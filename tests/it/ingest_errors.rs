@@ -132,6 +132,36 @@ pay,1,PAY-2,1e308,2000001,done
 }
 
 #[test]
+fn keys_are_one_short_line() {
+    // Keys name teams, stories, sessions and voters in lists, links and files: a quoted line
+    // break or a tab in one is a damaged file, not a name; 200 characters is the most.
+    let long = "s".repeat(201);
+    let ok = "v".repeat(200);
+    let text = format!(
+        "team,session,story,round,voter,card,voted_at
+\"pay\nments\",S1,PAY-1,1,ann,5,2025-01-06T10:00:00
+pay,S1,\"PAY\t2\",1,ann,5,2025-01-06T10:00:00
+pay,{long},PAY-3,1,ann,5,2025-01-06T10:00:00
+pay,S1,PAY-4,1,{ok},5,2025-01-06T10:00:00
+pay,S1,PAY-5,1,\"a title, not a key\",5,2025-01-06T10:00:00
+"
+    );
+    let (_d, f) = bad_file("votes.csv", text.as_bytes());
+    let err = refused(&[&f], &[]);
+    for expected in [
+        "votes.csv:2: column \"team\": \"pay\\u{a}ments\" holds a line break; a key is one line without tabs",
+        "votes.csv:4: column \"story\": \"PAY\\u{9}2\" holds a tab; a key is one line without tabs",
+        &format!(
+            "votes.csv:5: column \"session\": \"{}... (201 bytes)\" is 201 characters long; a key has at most 200",
+            "s".repeat(80)
+        ),
+        "3 problems in the input; nothing was written",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+}
+
+#[test]
 fn sprint_ends_before_it_starts() {
     let (_d, f) = bad_file(
         "sprints.csv",
