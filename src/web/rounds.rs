@@ -256,7 +256,9 @@ fn check(body: &[u8]) -> Result<Checked, Vec<String>> {
     let name = |what: &str| {
         format!(
             "round.revealed {} {} round {} ({what})",
-            e.team, e.story, e.round
+            shown(&e.team),
+            shown(&e.story),
+            e.round
         )
     };
     let story_row = (!story.is_empty()).then(|| {
