@@ -430,24 +430,23 @@ fn an_unknown_sprint_is_refused_by_every_command_that_takes_one() {
     // checkout, whose sprints have the same ids.
     let latest = "3, 4, 5, 6, 7, 8, 9, 10, 11, 12";
     for cmd in ["points", "velocity", "spread", "accuracy", "splits"] {
-        let r = sprintlens(&db, &[cmd, "--team", "payments", "--sprint", "13"]);
-        assert_eq!(r.code, 1, "{cmd}: {}", r.stdout);
-        assert!(
-            r.stderr.contains(&format!(
+        let refused = |args: &[&str], says: String| {
+            let r = sprintlens(&db, &[&[cmd], args].concat());
+            assert_eq!(r.code, 1, "{cmd}: {}", r.stdout);
+            assert!(r.stderr.contains(&says), "{cmd}: {}", r.stderr);
+            assert!(r.stdout.is_empty(), "{cmd}: {}", r.stdout);
+        };
+        refused(
+            &["--team", "payments", "--sprint", "13"],
+            format!(
                 "unknown sprint \"13\" for team \"payments\"; it has 12 sprints, the latest: {latest}"
-            )),
-            "{cmd}: {}",
-            r.stderr
+            ),
         );
-        assert!(r.stdout.is_empty(), "{cmd}: {}", r.stdout);
-        let r = sprintlens(&db, &[cmd, "--program", "commerce", "--sprint", "x"]);
-        assert_eq!(r.code, 1, "{cmd}: {}", r.stdout);
-        assert!(
-            r.stderr.contains(&format!(
+        refused(
+            &["--program", "commerce", "--sprint", "x"],
+            format!(
                 "unknown sprint \"x\" for the teams of program \"commerce\"; they have 12 sprints, the latest: {latest}"
-            )),
-            "{cmd}: {}",
-            r.stderr
+            ),
         );
         // A sprint of the team is taken.
         let r = sprintlens(&db, &[cmd, "--team", "payments", "--sprint", "12"]);

@@ -44,6 +44,17 @@ fn split_sample(dir: &Path) -> (PathBuf, PathBuf) {
     (old, new)
 }
 
+/// A server on the sample data but payments' sprint 12 (see [`split_sample`]): the process,
+/// host:port, the database and the folder holding that sprint.
+fn serve_all_but_the_last_sprint(dir: &Path) -> (Reap, String, PathBuf, PathBuf) {
+    let (old, new) = split_sample(dir);
+    let db = dir.join("team.duckdb");
+    let run = sprintlens(&db, &["ingest", "-q", old.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    (server, addr, db, new)
+}
+
 /// A server on a port the system picks, with extra flags; the process and host:port.
 fn serve_with(db: &Path, extra: &[&str]) -> (Reap, String) {
     let mut child = Reap(
@@ -113,11 +124,7 @@ const AS_OF: &str = "as_of=2025-07-01";
 #[test]
 fn a_cli_ingest_while_serving_goes_through_the_server_and_shows_within_two_seconds() {
     let dir = scratch();
-    let (old, new) = split_sample(dir.path());
-    let db = dir.path().join("team.duckdb");
-    let run = sprintlens(&db, &["ingest", "-q", old.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let (_server, addr, db, new) = serve_all_but_the_last_sprint(dir.path());
     let before = get_json(&addr, &format!("/api/teams/payments/sprints/11?{AS_OF}"));
     let (status, _) = call(
         &addr,
@@ -213,11 +220,7 @@ fn ready(addr: &str, limit: Duration) -> serde_json::Value {
 #[test]
 fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit() {
     let dir = scratch();
-    let (old, new) = split_sample(dir.path());
-    let db = dir.path().join("team.duckdb");
-    let run = sprintlens(&db, &["ingest", "-q", old.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let (_server, addr, db, new) = serve_all_but_the_last_sprint(dir.path());
     let before = ready(&addr, Duration::from_secs(120));
     let teams = get_json(&addr, "/api/teams")["teams"]
         .as_array()
