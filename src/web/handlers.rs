@@ -279,6 +279,8 @@ async fn readyz(State(state): State<Shared>) -> Response {
         "cache_entries": cache_entries,
         "reports_computed": state.computed.load(std::sync::atomic::Ordering::Relaxed),
         "reports_refreshed": state.refresh.refreshed.load(std::sync::atomic::Ordering::Relaxed),
+        "dashboards_computed": state.dashboards_computed.load(std::sync::atomic::Ordering::Relaxed),
+        "dashboards_refreshed": state.refresh.dashboards_refreshed.load(std::sync::atomic::Ordering::Relaxed),
         // Teams whose reports wait to be computed again after a write (null: every team).
         "refresh_pending": state.refresh.pending(),
         "last_ingest_here": last.map(|t| t.to_rfc3339()),
@@ -317,6 +319,11 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
         .route("/", get(index))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        // Browsers ask for it on every first page: no icon, and no 404 in the log.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .route("/dashboard", get(dashboard))
         .route("/teams/{team}", get(team_page))
         .route("/teams/{team}/splits", get(splits_page))

@@ -3,7 +3,9 @@
 //! writes, the reports of the teams they wrote, once writes pause ([`QUIET`], at most
 //! [`MAX_WAIT`] after the first), so a page opened after a round is revealed finds its team's
 //! reports computed instead of waiting for them; and every team's again when the day changes
-//! (the reports are kept per day). It computes one team at a time on one reading connection,
+//! (the reports are kept per day). The dashboards visited for today in the last hour are
+//! computed again after the teams (a dashboard covers every team of its program, so any write
+//! changes it). It computes one report at a time on one reading connection,
 //! through the same per-report gate as requests: a visit during a recomputation waits for it
 //! and never computes the same report twice. The thread ends when the server's state goes.
 
@@ -16,6 +18,8 @@ use std::time::{Duration, Instant};
 pub const QUIET: Duration = Duration::from_millis(250);
 /// A steady stream of writes still has its teams recomputed this soon after the first.
 pub const MAX_WAIT: Duration = Duration::from_secs(2);
+/// A dashboard visited for today within this long is kept computed after writes.
+pub const KEEP_DASHBOARDS: Duration = Duration::from_secs(3600);
 /// How often an idle refresher looks at the day and whether the server still runs.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
@@ -43,6 +47,10 @@ pub struct Refresh {
     pub refreshed: AtomicUsize,
     /// Teams taken and not yet computed in the pass under way.
     queued: AtomicUsize,
+    /// Dashboards visited for today, by program (`None`: every team's), and when last.
+    dashboards: Mutex<std::collections::HashMap<Option<String>, Instant>>,
+    /// Dashboards computed again after writes since the start.
+    pub dashboards_refreshed: AtomicUsize,
 }
 
 impl Refresh {
@@ -63,6 +71,24 @@ impl Refresh {
         p.first.get_or_insert(now);
         p.last = Some(now);
         self.wake.notify_all();
+    }
+
+    /// Notes a visit of today's dashboard of `program`.
+    pub fn visited(&self, program: Option<&str>) {
+        if let Ok(mut d) = self.dashboards.lock() {
+            d.insert(program.map(str::to_string), Instant::now());
+        }
+    }
+
+    /// The dashboards visited within [`KEEP_DASHBOARDS`] (the others are forgotten).
+    fn kept_dashboards(&self) -> Vec<Option<String>> {
+        let Ok(mut d) = self.dashboards.lock() else {
+            return Vec::new();
+        };
+        d.retain(|_, at| at.elapsed() <= KEEP_DASHBOARDS);
+        let mut kept: Vec<Option<String>> = d.keys().cloned().collect();
+        kept.sort();
+        kept
     }
 
     /// Team reports waiting to be computed again: marked, or taken and not yet computed
@@ -118,6 +144,8 @@ pub trait Reports: Send + Sync + 'static {
     fn teams(&self) -> Vec<String>;
     /// Computes (or finds current) a team's reports for `day`; false when it cannot.
     fn compute(&self, team: &str, day: chrono::NaiveDate) -> bool;
+    /// Computes (or finds current) a dashboard for `day`; false when it cannot.
+    fn compute_dashboard(&self, program: Option<&str>, day: chrono::NaiveDate) -> bool;
 }
 
 /// Starts the refresher of `state` (see the module's doc).
@@ -137,6 +165,8 @@ fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
     }
     // Teams to compute, the most recently written first.
     let mut queue: std::collections::VecDeque<String> = Default::default();
+    // Writes were taken since the dashboards were last computed.
+    let mut dashboards_stale = false;
     loop {
         // While a pass runs, teams written since come before the rest of it.
         let idle = if queue.is_empty() {
@@ -156,6 +186,7 @@ fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
         } else {
             due
         };
+        dashboards_stale |= due.is_some();
         match due {
             None => {}
             Some(Stale::All) => queue = s.teams().into(),
@@ -175,6 +206,15 @@ fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
             }
         }
         refresh.queued.store(queue.len(), Ordering::Relaxed);
+        // The teams done, the dashboards people look at.
+        if queue.is_empty() && dashboards_stale {
+            dashboards_stale = false;
+            for p in refresh.kept_dashboards() {
+                if s.compute_dashboard(p.as_deref(), day) {
+                    refresh.dashboards_refreshed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
     }
 }
 
@@ -218,6 +258,16 @@ mod tests {
         r.mark(Some(&teams(&["search"])));
         assert_eq!(r.pending(), None);
         assert_eq!(r.next_due(IDLE_CHECK), Some(Stale::All));
+    }
+
+    #[test]
+    fn the_dashboards_visited_are_kept() {
+        let r = Refresh::default();
+        assert!(r.kept_dashboards().is_empty());
+        r.visited(Some("core"));
+        r.visited(None);
+        r.visited(Some("core"));
+        assert_eq!(r.kept_dashboards(), vec![None, Some("core".to_string())]);
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn needs(path: &str, method: &axum::http::Method, reads_open: bool) -> Option<Sc
     if path == "/api/v1/ingest" || !reads && path != "/sign-in" {
         return Some(Scope::Ingest);
     }
-    if matches!(path, "/healthz" | "/readyz" | "/sign-in") || reads_open {
+    if matches!(path, "/healthz" | "/readyz" | "/sign-in" | "/favicon.ico") || reads_open {
         return None;
     }
     Some(Scope::Read)
@@ -520,6 +520,7 @@ mod tests {
         assert_eq!(needs("/sign-in", &Method::POST, false), None);
         assert_eq!(needs("/teams/a", &Method::POST, true), Some(Scope::Ingest));
         assert_eq!(needs("/healthz", &Method::HEAD, false), None);
+        assert_eq!(needs("/favicon.ico", &Method::GET, false), None);
         assert_eq!(needs("/teams/a", &Method::HEAD, true), None);
         assert_eq!(needs("/teams/a", &Method::HEAD, false), Some(Scope::Read));
         assert_eq!(

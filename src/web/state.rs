@@ -63,6 +63,8 @@ pub struct AppState {
     computing: Mutex<std::collections::HashMap<Key, Arc<Mutex<()>>>>,
     /// Team reports computed since the server started (each cache miss that computed one).
     pub computed: std::sync::atomic::AtomicUsize,
+    /// Dashboards computed since the server started.
+    pub dashboards_computed: std::sync::atomic::AtomicUsize,
     /// Set once the warm-up has computed every team's reports (`/readyz`).
     pub ready: AtomicBool,
     /// The teams whose reports the background refresher is to compute again.
@@ -112,6 +114,7 @@ impl AppState {
             reports: Mutex::new(Lru::new(cache_bytes)),
             computing: Mutex::new(Default::default()),
             computed: std::sync::atomic::AtomicUsize::new(0),
+            dashboards_computed: std::sync::atomic::AtomicUsize::new(0),
             ready: AtomicBool::new(false),
             refresh: Default::default(),
             last_ingest: Mutex::new(None),
@@ -254,17 +257,19 @@ impl AppState {
         Ok(Some(data))
     }
 
-    /// A team's reports for that day, as of the last commit.
-    pub fn team(&self, team: &str, as_of: NaiveDate) -> Result<Arc<TeamData>, WebError> {
-        // Read before the snapshot: a commit after this makes the key older, never the data.
-        let tg = self.team_generation(team);
-        let key = team_key(team, as_of, tg);
-        if let Some(Report::Team(d)) = self.cached(&key) {
-            return Ok(d);
+    /// The report under `key`: from the cache, or computed by `compute` (one computation per
+    /// key at a time: the others wait for it, then read the cache). The gate is taken before a
+    /// reading connection (never while holding one), so waiting on it cannot hold up the one
+    /// computing.
+    fn once<T>(
+        &self,
+        key: &Key,
+        cached: impl Fn(Option<Report>) -> Option<T>,
+        compute: impl FnOnce() -> Result<T, WebError>,
+    ) -> Result<T, WebError> {
+        if let Some(found) = cached(self.cached(key)) {
+            return Ok(found);
         }
-        // One computation per report at a time: the team's whole room opening its page after a
-        // round is revealed computes it once. The gate is taken before a reading connection
-        // (never while holding one), so waiting on it cannot hold up the one computing.
         let gate = {
             let mut gates = self
                 .computing
@@ -277,12 +282,29 @@ impl AppState {
         let turn = gate
             .lock()
             .map_err(|_| Error::Internal("a store lock is poisoned".into()))?;
-        let found = match self.cached(&key) {
-            Some(Report::Team(d)) => Ok(Some(d)),
-            _ => self.with_store(|store, _| self.team_at(store, tg, team, as_of)),
+        let found = match cached(self.cached(key)) {
+            Some(found) => Ok(found),
+            None => compute(),
         };
         drop(turn);
-        found?.ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
+        found
+    }
+
+    /// A team's reports for that day, as of the last commit. The team's whole room opening its
+    /// page after a round is revealed computes them once.
+    pub fn team(&self, team: &str, as_of: NaiveDate) -> Result<Arc<TeamData>, WebError> {
+        // Read before the snapshot: a commit after this makes the key older, never the data.
+        let tg = self.team_generation(team);
+        let key = team_key(team, as_of, tg);
+        let found = self.once(
+            &key,
+            |r| match r {
+                Some(Report::Team(d)) => Some(Some(d)),
+                _ => None,
+            },
+            || self.with_store(|store, _| self.team_at(store, tg, team, as_of)),
+        )?;
+        found.ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
     }
 
     /// Computes every team's reports for `today`, one team at a time (requests interleave),
@@ -345,15 +367,41 @@ impl AppState {
         .ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
     }
 
+    /// The leadership dashboard (of one program, or of all) for that day, as of the last
+    /// commit; computed once at a time, like a team's reports.
     pub fn dashboard(
         &self,
         program: Option<String>,
         as_of: NaiveDate,
     ) -> Result<Rendered, WebError> {
-        let key = Key::Dashboard(program.clone(), as_of, self.generation());
-        if let Some(Report::Dashboard(d)) = self.cached(&key) {
-            return Ok(d);
+        if as_of == chrono::Local::now().date_naive() {
+            self.refresh.visited(program.as_deref());
         }
+        self.dashboard_at(program, as_of)
+    }
+
+    /// [`Self::dashboard`] without counting as a visit (the refresher's).
+    fn dashboard_at(
+        &self,
+        program: Option<String>,
+        as_of: NaiveDate,
+    ) -> Result<Rendered, WebError> {
+        let key = Key::Dashboard(program.clone(), as_of, self.generation());
+        self.once(
+            &key,
+            |r| match r {
+                Some(Report::Dashboard(d)) => Some(d),
+                _ => None,
+            },
+            || self.compute_dashboard(program, as_of),
+        )
+    }
+
+    fn compute_dashboard(
+        &self,
+        program: Option<String>,
+        as_of: NaiveDate,
+    ) -> Result<Rendered, WebError> {
         let (g, d) = self.with_store(|store, g| {
             Ok((
                 g,
@@ -374,6 +422,7 @@ impl AppState {
             charts.map.len() + charts.teams.iter().map(String::len).sum::<usize>(),
         );
         let d: Rendered = Arc::new((d, charts));
+        self.dashboards_computed.fetch_add(1, Ordering::Relaxed);
         self.keep(
             Key::Dashboard(program, as_of, g),
             Report::Dashboard(d.clone()),
@@ -413,5 +462,8 @@ impl Reports for AppState {
     }
     fn compute(&self, team: &str, day: NaiveDate) -> bool {
         self.team(team, day).is_ok()
+    }
+    fn compute_dashboard(&self, program: Option<&str>, day: NaiveDate) -> bool {
+        self.dashboard_at(program.map(str::to_string), day).is_ok()
     }
 }

@@ -229,6 +229,10 @@ fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit()
     assert_eq!(before["reports_computed"], teams, "the warm-up: {before}");
     assert_eq!(before["reports_refreshed"], 0, "{before}");
     assert_eq!(before["refresh_pending"], 0, "{before}");
+    // Leadership looks at the dashboard (computed on this first visit).
+    let (status, _) = call(&addr, "GET", "/dashboard", &[], b"");
+    assert_eq!(status, 200);
+    assert_eq!(get_json(&addr, "/readyz")["dashboards_computed"], 1);
 
     // Payments' sprint 12 arrives (through the server).
     let run = sprintlens(&db, &["ingest", "-q", new.to_str().unwrap()]);
@@ -236,7 +240,10 @@ fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit()
     let t = Instant::now();
     let after = loop {
         let r = get_json(&addr, "/readyz");
-        if r["reports_refreshed"] == 1 && r["refresh_pending"] == 0 {
+        if r["reports_refreshed"] == 1
+            && r["refresh_pending"] == 0
+            && r["dashboards_refreshed"] == 1
+        {
             break r;
         }
         assert!(t.elapsed() < Duration::from_secs(60), "not refreshed: {r}");
@@ -260,6 +267,24 @@ fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit()
         teams + 1,
         "a visit computed it again: {r}"
     );
+    // The dashboard, visited today, was computed again after the write: the next visit (and
+    // its JSON twin) shows sprint 12 without computing it.
+    assert_eq!(after["dashboards_computed"], 2, "{after}");
+    let (status, _) = call(&addr, "GET", "/dashboard", &[], b"");
+    assert_eq!(status, 200);
+    let d = get_json(&addr, "/api/dashboard");
+    let r = get_json(&addr, "/readyz");
+    assert_eq!(
+        r["dashboards_computed"], 2,
+        "a visit computed it again: {r}"
+    );
+    let pay = d["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["team"] == "payments")
+        .unwrap_or_else(|| panic!("{d}"));
+    assert_eq!(pay["summary"]["closed_sprints"], 12, "{pay}");
 }
 
 #[test]

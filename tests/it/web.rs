@@ -270,6 +270,9 @@ async fn unknown_things_are_404_and_bad_parameters_400() {
     }
     let (_, body) = get(&app, "/api/teams/nobody").await;
     assert_eq!(body, r#"{"error":"There is no team \"nobody\"."}"#);
+    // The icon browsers ask for is no error: nothing to show.
+    let (s, body) = get(&app, "/favicon.ico").await;
+    assert_eq!((s, body.as_str()), (StatusCode::NO_CONTENT, ""));
     let (s, body) = get(&app, "/api/no/such/thing").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(body, r#"{"error":"There is no such page."}"#);
