@@ -4,8 +4,9 @@
 //! [`MAX_WAIT`] after the first), so a page opened after a round is revealed finds its team's
 //! reports computed instead of waiting for them; and every team's again when the day changes
 //! (the reports are kept per day). The dashboards visited for today in the last hour are
-//! computed again after the teams (a dashboard covers every team of its program, so any write
-//! changes it). It computes one report at a time on one reading connection,
+//! computed again after the teams once writes have paused for [`DASHBOARD_QUIET`] (a dashboard
+//! covers every team of its program, so any write changes it; each costs about a second at 200
+//! teams, too much to repeat after every one of a stream of ingests). It computes one report at a time on one reading connection,
 //! through the same per-report gate as requests: a visit during a recomputation waits for it
 //! and never computes the same report twice. The thread ends when the server's state goes.
 
@@ -18,6 +19,9 @@ use std::time::{Duration, Instant};
 pub const QUIET: Duration = Duration::from_millis(250);
 /// A steady stream of writes still has its teams recomputed this soon after the first.
 pub const MAX_WAIT: Duration = Duration::from_secs(2);
+/// Dashboards are computed again once writes have paused this long (each costs about a second
+/// at 200 teams: not after every one of a stream of ingests).
+pub const DASHBOARD_QUIET: Duration = Duration::from_secs(2);
 /// A dashboard visited for today within this long is kept computed after writes.
 pub const KEEP_DASHBOARDS: Duration = Duration::from_secs(3600);
 /// How often an idle refresher looks at the day and whether the server still runs.
@@ -36,6 +40,8 @@ struct Pending {
     stale: Option<Stale>,
     first: Option<Instant>,
     last: Option<Instant>,
+    /// The last mark, taken or not.
+    latest: Option<Instant>,
 }
 
 /// The teams marked stale since the last pass, and the refresher's signal.
@@ -70,7 +76,13 @@ impl Refresh {
         });
         p.first.get_or_insert(now);
         p.last = Some(now);
+        p.latest = Some(now);
         self.wake.notify_all();
+    }
+
+    /// How long since the last write was marked (`None`: none since the start).
+    fn quiet_for(&self) -> Option<Duration> {
+        self.pending.lock().ok()?.latest.map(|t| t.elapsed())
     }
 
     /// Notes a visit of today's dashboard of `program`.
@@ -206,8 +218,11 @@ fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
             }
         }
         refresh.queued.store(queue.len(), Ordering::Relaxed);
-        // The teams done, the dashboards people look at.
-        if queue.is_empty() && dashboards_stale {
+        // The teams done and writes paused: the dashboards people look at.
+        if queue.is_empty()
+            && dashboards_stale
+            && refresh.quiet_for().is_none_or(|q| q >= DASHBOARD_QUIET)
+        {
             dashboards_stale = false;
             for p in refresh.kept_dashboards() {
                 if s.compute_dashboard(p.as_deref(), day) {
