@@ -388,28 +388,26 @@ pub fn program_rollup(
     trials: usize,
     seed: u64,
 ) -> ProgramRollup {
-    // Each team its own stream of trials (seed + its position); trial i of every team together.
-    let finishing: Vec<Vec<Option<i64>>> = teams
-        .iter()
-        .enumerate()
-        .map(|(k, t)| {
-            let sprints = if t.backlog_points <= 0.0 {
-                vec![Some(0); trials]
-            } else {
-                forecast::sprints_per_trial(
-                    &t.history,
-                    t.backlog_points,
-                    trials,
-                    seed.wrapping_add(k as u64),
-                )
-            };
-            let end = i64::from(t.last_closed_end.num_days_from_ce());
-            sprints
-                .into_iter()
-                .map(|c| c.map(|c| end + (c as f64 * t.sprint_days).round() as i64))
-                .collect()
-        })
-        .collect();
+    // Each team its own stream of trials (seed + its position), so the teams' trials run on
+    // every core and give the same days; trial i of every team together.
+    let indexed: Vec<(usize, &RollupTeam)> = teams.iter().enumerate().collect();
+    let finishing: Vec<Vec<Option<i64>>> = crate::metrics::par::map(&indexed, |&(k, t)| {
+        let sprints = if t.backlog_points <= 0.0 {
+            vec![Some(0); trials]
+        } else {
+            forecast::sprints_per_trial(
+                &t.history,
+                t.backlog_points,
+                trials,
+                seed.wrapping_add(k as u64),
+            )
+        };
+        let end = i64::from(t.last_closed_end.num_days_from_ce());
+        sprints
+            .into_iter()
+            .map(|c| c.map(|c| end + (c as f64 * t.sprint_days).round() as i64))
+            .collect()
+    });
     let mut days: Vec<Option<i64>> = if teams.is_empty() {
         Vec::new()
     } else {
