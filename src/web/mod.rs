@@ -105,9 +105,18 @@ pub fn serve(
             }
         );
         let _ = out.flush();
-        refresh::start(&state).map_err(Error::io("<refresh>", "cannot start the refresher"))?;
-        let app = handlers::router(state, access, &options);
+        let refresher =
+            refresh::start(&state).map_err(Error::io("<refresh>", "cannot start the refresher"))?;
+        let app = handlers::router(state.clone(), access, &options);
         server::run(listener, app, &options, server::stop_signal()).await;
+        // A clean close: the refresher done with its report, then the log moved into the file,
+        // so the database file is whole by itself (no `.wal` beside it).
+        state.refresh.stop();
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = refresher.join();
+            let _ = state.write(|store| store.checkpoint(), |_| None);
+        })
+        .await;
         tracing::info!("stopped");
         Ok(())
     })

@@ -57,6 +57,8 @@ pub struct Refresh {
     dashboards: Mutex<std::collections::HashMap<Option<String>, Instant>>,
     /// Dashboards computed again after writes since the start.
     pub dashboards_refreshed: AtomicUsize,
+    /// Set when the server stops: the refresher ends after the report it is computing.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Refresh {
@@ -78,6 +80,18 @@ impl Refresh {
         p.last = Some(now);
         p.latest = Some(now);
         self.wake.notify_all();
+    }
+
+    /// Asks the refresher to end (it finishes the report it is computing first).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        // Under the lock, so that a refresher about to wait sees it or is woken.
+        let _held = self.pending.lock();
+        self.wake.notify_all();
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
     }
 
     /// How long since the last write was marked (`None`: none since the start).
@@ -133,7 +147,7 @@ impl Refresh {
                 }
                 _ => idle_until,
             };
-            if now >= deadline {
+            if now >= deadline || self.is_stopped() {
                 return None;
             }
             p = self.wake.wait_timeout(p, deadline - now).ok()?.0;
@@ -150,8 +164,8 @@ fn today() -> chrono::NaiveDate {
 pub trait Reports: Send + Sync + 'static {
     /// The marks of writes.
     fn refresh(&self) -> &Arc<Refresh>;
-    /// Computes every team's reports for `day` (then the server is ready).
-    fn warm(&self, day: chrono::NaiveDate);
+    /// The warm-up is done: the server is ready (`/readyz`).
+    fn set_ready(&self);
     /// The teams the store holds now.
     fn teams(&self) -> Vec<String>;
     /// Computes (or finds current) a team's reports for `day`; false when it cannot.
@@ -171,9 +185,19 @@ pub fn start<S: Reports>(state: &Arc<S>) -> std::io::Result<std::thread::JoinHan
 
 fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
     let mut day = today();
-    match state.upgrade() {
-        Some(s) => s.warm(day),
-        None => return,
+    // The warm-up: every team's reports for today, one team at a time (requests interleave),
+    // so first visits find them ready; failures are left for the page to report.
+    {
+        let Some(s) = state.upgrade() else {
+            return;
+        };
+        for t in s.teams() {
+            if refresh.is_stopped() {
+                return;
+            }
+            s.compute(&t, day);
+        }
+        s.set_ready();
     }
     // Teams to compute, the most recently written first.
     let mut queue: std::collections::VecDeque<String> = Default::default();
@@ -187,6 +211,9 @@ fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
             Duration::ZERO
         };
         let due = refresh.next_due(idle);
+        if refresh.is_stopped() {
+            return;
+        }
         let Some(s) = state.upgrade() else {
             return;
         };
@@ -225,6 +252,9 @@ fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
         {
             dashboards_stale = false;
             for p in refresh.kept_dashboards() {
+                if refresh.is_stopped() {
+                    return;
+                }
                 if s.compute_dashboard(p.as_deref(), day) {
                     refresh.dashboards_refreshed.fetch_add(1, Ordering::Relaxed);
                 }
@@ -273,6 +303,28 @@ mod tests {
         r.mark(Some(&teams(&["search"])));
         assert_eq!(r.pending(), None);
         assert_eq!(r.next_due(IDLE_CHECK), Some(Stale::All));
+    }
+
+    #[test]
+    fn a_stop_ends_a_wait_at_once() {
+        let r = Arc::new(Refresh::default());
+        let waiting = {
+            let r = r.clone();
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                (r.next_due(Duration::from_secs(60)), t.elapsed())
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        r.stop();
+        let (due, took) = waiting.join().unwrap();
+        assert_eq!(due, None);
+        assert!(took < Duration::from_secs(10), "{took:?}");
+        // Stopped, marks are no longer waited for.
+        r.mark(Some(&teams(&["payments"])));
+        let t = Instant::now();
+        assert_eq!(r.next_due(Duration::from_secs(60)), None);
+        assert!(t.elapsed() < QUIET, "{:?}", t.elapsed());
     }
 
     #[test]

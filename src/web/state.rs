@@ -307,16 +307,6 @@ impl AppState {
         found.ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
     }
 
-    /// Computes every team's reports for `today`, one team at a time (requests interleave),
-    /// so first visits find them ready; then marks the server ready. Failures are left for
-    /// the page to report.
-    pub fn warm(&self, today: NaiveDate) {
-        for t in Reports::teams(self) {
-            let _ = self.team(&t, today);
-        }
-        self.ready.store(true, Ordering::Release);
-    }
-
     /// The teams index at the last commit.
     pub fn index(&self) -> Result<Arc<IndexModel>, WebError> {
         let g = self.generation();
@@ -452,8 +442,8 @@ impl Reports for AppState {
     fn refresh(&self) -> &Arc<Refresh> {
         &self.refresh
     }
-    fn warm(&self, day: NaiveDate) {
-        AppState::warm(self, day)
+    fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
     }
     fn teams(&self) -> Vec<String> {
         self.with_store(|store, _| store.teams())

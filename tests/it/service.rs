@@ -220,7 +220,7 @@ fn ready(addr: &str, limit: Duration) -> serde_json::Value {
 #[test]
 fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit() {
     let dir = scratch();
-    let (_server, addr, db, new) = serve_all_but_the_last_sprint(dir.path());
+    let (server, addr, db, new) = serve_all_but_the_last_sprint(dir.path());
     let before = ready(&addr, Duration::from_secs(120));
     let teams = get_json(&addr, "/api/teams")["teams"]
         .as_array()
@@ -285,6 +285,31 @@ fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit()
         .find(|t| t["team"] == "payments")
         .unwrap_or_else(|| panic!("{d}"));
     assert_eq!(pay["summary"]["closed_sprints"], 12, "{pay}");
+
+    // One more write, and the server is asked to stop at once (SIGTERM) while the refresher is
+    // due to work: it stops promptly and closes cleanly, the database file whole by itself.
+    let late = write(
+        dir.path(),
+        "late.csv",
+        b"team,name,program\nlate,Late,commerce\n",
+    );
+    let run = sprintlens(&db, &["ingest", "-q", late.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stop = Instant::now();
+    unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) };
+    let mut server = server;
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        stop.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        stop.elapsed()
+    );
+    let wal = db.with_extension("duckdb.wal");
+    assert!(!wal.exists(), "{} left beside the database", wal.display());
+    let info = sprintlens(&db, &["--format", "json", "info"]);
+    assert_eq!(info.code, 0, "{}", info.stderr);
+    assert!(info.stdout.contains("\"late\""), "{}", info.stdout);
 }
 
 #[test]
