@@ -6,9 +6,12 @@
 //! (the reports are kept per day). The dashboards visited for today in the last hour are
 //! computed again after the teams once writes have paused for [`DASHBOARD_QUIET`] (a dashboard
 //! covers every team of its program, so any write changes it; each costs about a second at 200
-//! teams, too much to repeat after every one of a stream of ingests). It computes one report at a time on one reading connection,
-//! through the same per-report gate as requests: a visit during a recomputation waits for it
-//! and never computes the same report twice. The thread ends when the server's state goes.
+//! teams, too much to repeat after every one of a stream of ingests).
+//!
+//! It computes one report at a time on one reading connection, through the same per-report
+//! gate as requests: a visit during a recomputation waits for it and never computes the same
+//! report twice. It ends when the server stops ([`Refresh::stop`]: after the report under way)
+//! or its state goes.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,7 +52,8 @@ struct Pending {
 pub struct Refresh {
     pending: Mutex<Pending>,
     wake: Condvar,
-    /// Team reports recomputed ahead of visits since the start (warm-up not counted).
+    /// Team reports the refresher brought up to date since the start (computed, or found
+    /// computed by a visit meanwhile; the warm-up not counted).
     pub refreshed: AtomicUsize,
     /// Teams taken and not yet computed in the pass under way.
     queued: AtomicUsize,
