@@ -66,23 +66,36 @@ pub struct SplitsArgs {
     pub as_of: NaiveDate,
 }
 
-/// The store of a report, with the team or program the user named checked.
-pub fn open_scoped(c: &Config, scope: &Scope) -> Result<Store> {
+/// A team of the store and its program, as `Store::teams` reads them.
+type Team = (String, Option<String>);
+
+/// The store of a report, with the team or program and the sprint (`--sprint`) the user
+/// named checked.
+pub fn open_scoped(c: &Config, scope: &Scope, sprint: Option<&str>) -> Result<Store> {
+    Ok(open_checked(c, scope, sprint)?.0)
+}
+
+/// [`open_scoped`], and the store's teams (read once for every check).
+fn open_checked(c: &Config, scope: &Scope, sprint: Option<&str>) -> Result<(Store, Vec<Team>)> {
     let store = Store::open_existing(&c.db)?;
-    check_scope(&store, scope)?;
-    Ok(store)
+    let teams = store.teams()?;
+    check_scope(&teams, scope)?;
+    check_sprint(&store, &teams, scope, sprint)?;
+    Ok((store, teams))
 }
 
 /// A sprint the user named (`--sprint`) must be one of a team in the scope.
-fn check_sprint(store: &Store, scope: &Scope, sprint: Option<&str>) -> Result<()> {
+fn check_sprint(store: &Store, teams: &[Team], scope: &Scope, sprint: Option<&str>) -> Result<()> {
     let Some(s) = sprint else {
         return Ok(());
     };
-    let programs: std::collections::HashMap<String, Option<String>> =
-        store.teams()?.into_iter().collect();
+    let programs: std::collections::HashMap<&str, Option<&str>> = teams
+        .iter()
+        .map(|(t, p)| (t.as_str(), p.as_deref()))
+        .collect();
     let in_scope = |team: &str| match (&scope.team, &scope.program) {
         (Some(t), _) => t == team,
-        (None, Some(p)) => programs.get(team).is_some_and(|q| q.as_deref() == Some(p)),
+        (None, Some(p)) => programs.get(team).is_some_and(|q| *q == Some(p.as_str())),
         (None, None) => true,
     };
     let mut ids: Vec<String> = Vec::new();
@@ -124,28 +137,28 @@ fn check_sprint(store: &Store, scope: &Scope, sprint: Option<&str>) -> Result<()
 /// The store of a report with the team or program the user named checked, and the settings;
 /// a `[teams.T]` section of the settings that names no team of the database is noted on
 /// stderr (a misspelt team would otherwise have its settings apply to no one, silently).
-pub fn open_with_settings(c: &Config, scope: &Scope) -> Result<(Store, Settings)> {
-    let store = open_scoped(c, scope)?;
+pub fn open_with_settings(
+    c: &Config,
+    scope: &Scope,
+    sprint: Option<&str>,
+) -> Result<(Store, Settings)> {
+    let (store, teams) = open_checked(c, scope, sprint)?;
     let settings = c.settings()?;
-    for note in settings_notes(&store, &settings)? {
+    for note in settings_notes(&teams, &settings) {
         eprintln!("{note}");
     }
     Ok((store, settings))
 }
 
-/// A note for each `[teams.T]` section of `settings` that names no team of `store`.
-pub fn settings_notes(store: &Store, settings: &Settings) -> Result<Vec<String>> {
-    if settings.teams.is_empty() {
-        return Ok(Vec::new());
-    }
-    let teams = store.teams()?;
+/// A note for each `[teams.T]` section of `settings` that names none of `teams`.
+pub fn settings_notes(teams: &[Team], settings: &Settings) -> Vec<String> {
     let names: Vec<&str> = teams.iter().map(|(t, _)| t.as_str()).collect();
     let file = settings
         .file
         .as_ref()
         .map(|f| f.display().to_string())
         .unwrap_or_else(|| crate::settings::SETTINGS_FILE.to_string());
-    Ok(settings
+    settings
         .teams
         .keys()
         .filter(|t| !names.contains(&t.as_str()))
@@ -156,7 +169,7 @@ pub fn settings_notes(store: &Store, settings: &Settings) -> Result<Vec<String>>
                 known_names(&names, t, "team")
             )
         })
-        .collect())
+        .collect()
 }
 
 /// What the database has instead of `wanted`: the same name in another case first, then at
@@ -181,9 +194,8 @@ fn known_names(names: &[&str], wanted: &str, what: &str) -> String {
     out
 }
 
-/// A team or program the user named must exist.
-fn check_scope(store: &Store, scope: &Scope) -> Result<()> {
-    let teams = store.teams()?;
+/// A team or program the user named must be one of `teams`.
+fn check_scope(teams: &[Team], scope: &Scope) -> Result<()> {
     if let Some(t) = &scope.team
         && !teams.iter().any(|(k, _)| k == t)
     {
@@ -210,8 +222,7 @@ fn check_scope(store: &Store, scope: &Scope) -> Result<()> {
 }
 
 pub fn points(c: &Config, a: &PointsArgs, out: &mut dyn Write) -> Result<()> {
-    let store = open_scoped(c, &a.scope)?;
-    check_sprint(&store, &a.scope, a.sprint.as_deref())?;
+    let store = open_scoped(c, &a.scope, a.sprint.as_deref())?;
     let filter = PointFilter {
         sprint: a.sprint.as_deref(),
         since: a.since,
@@ -227,8 +238,7 @@ pub fn points(c: &Config, a: &PointsArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 pub fn velocity(c: &Config, a: &VelocityArgs, out: &mut dyn Write) -> Result<()> {
-    let (store, settings) = open_with_settings(c, &a.scope)?;
-    check_sprint(&store, &a.scope, a.sprint.as_deref())?;
+    let (store, settings) = open_with_settings(c, &a.scope, a.sprint.as_deref())?;
     let q = VelocityQuery {
         team: a.scope.team_ref(),
         program: a.scope.program_ref(),
@@ -251,8 +261,7 @@ pub fn velocity(c: &Config, a: &VelocityArgs, out: &mut dyn Write) -> Result<()>
 }
 
 pub fn spread(c: &Config, a: &SpreadArgs, out: &mut dyn Write) -> Result<()> {
-    let store = open_scoped(c, &a.scope)?;
-    check_sprint(&store, &a.scope, a.sprint.as_deref())?;
+    let store = open_scoped(c, &a.scope, a.sprint.as_deref())?;
     let report = crate::metrics::spread::spread(
         &store,
         &SpreadQuery {
@@ -272,14 +281,13 @@ pub fn spread(c: &Config, a: &SpreadArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 pub fn forecast(c: &Config, a: &ForecastArgs, out: &mut dyn Write) -> Result<()> {
-    let (store, settings) = open_with_settings(c, &a.scope)?;
+    let (store, settings) = open_with_settings(c, &a.scope, None)?;
     let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of);
     m.forecast(&a.params)?.write_to(c.format, c.json, out)
 }
 
 pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()> {
-    let (store, settings) = open_with_settings(c, &a.scope)?;
-    check_sprint(&store, &a.scope, a.filter.sprint.as_deref())?;
+    let (store, settings) = open_with_settings(c, &a.scope, a.filter.sprint.as_deref())?;
     // Accuracy reads done items: the day decides nothing here.
     let today = chrono::Local::now().date_naive();
     let mut m = Metrics::new(&store, &settings, a.scope.clone(), today)
@@ -292,8 +300,7 @@ pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()>
 }
 
 pub fn splits(c: &Config, a: &SplitsArgs, out: &mut dyn Write) -> Result<()> {
-    let (store, settings) = open_with_settings(c, &a.scope)?;
-    check_sprint(&store, &a.scope, a.sprint.as_deref())?;
+    let (store, settings) = open_with_settings(c, &a.scope, a.sprint.as_deref())?;
     let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of).stories_only();
     m.splits(a.sprint.as_deref())?
         .write_to(c.format, c.json, out)
@@ -306,7 +313,7 @@ pub struct ReferenceArgs {
 }
 
 pub fn reference(c: &Config, a: &ReferenceArgs, out: &mut dyn Write) -> Result<()> {
-    let (store, settings) = open_with_settings(c, &a.scope)?;
+    let (store, settings) = open_with_settings(c, &a.scope, None)?;
     let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of).stories_only();
     m.reference()?.write_to(c.format, c.json, out)
 }

@@ -55,7 +55,7 @@ pub fn serve(c: &Config, a: &ServeArgs, out: &mut dyn Write) -> Result<()> {
 /// Serves a store opened for writing until interrupted.
 pub fn serve_store(store: Store, c: &Config, a: &ServeArgs, out: &mut dyn Write) -> Result<()> {
     let settings = c.settings()?;
-    for note in settings_notes(&store, &settings)? {
+    for note in settings_notes(&store.teams()?, &settings) {
         eprintln!("{note}");
     }
     let mut options = crate::web::ServeOptions::from_settings(&settings.server)?;
@@ -76,7 +76,7 @@ pub fn serve_store(store: Store, c: &Config, a: &ServeArgs, out: &mut dyn Write)
 }
 
 pub fn report(c: &Config, a: &ReportArgs, out: &mut dyn Write) -> Result<()> {
-    let (store, settings) = open_with_settings(c, &Scope::team(&a.team))?;
+    let (store, settings) = open_with_settings(c, &Scope::team(&a.team), None)?;
     match &a.out {
         Some(dir) => {
             let files = crate::web::site::write_report(
