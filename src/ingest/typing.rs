@@ -132,7 +132,6 @@ impl Values {
     }
 }
 
-/// Types one field of a raw table, reporting every value that does not fit.
 /// The longest key value (team, story, session, voter, sprint, card), in characters.
 pub const MAX_KEY_CHARS: usize = 200;
 
@@ -159,7 +158,8 @@ pub fn key_problem(value: &str) -> Option<String> {
     None
 }
 
-/// Types one column; `key`: the column is part of its kind's key (see [`key_problem`]).
+/// Types one field of a raw table, reporting every value that does not fit; `key`: the field
+/// is part of its kind's key (see [`key_problem`]).
 pub fn type_field(
     raw: &RawTable,
     header: Option<&str>,

@@ -38,7 +38,7 @@ fn params(q: &HashMap<String, String>, extra: &[&str]) -> Result<Params, WebErro
         )));
     }
     let as_of = match q.get("as_of") {
-        None => chrono::Local::now().date_naive(),
+        None => crate::web::refresh::today(),
         Some(d) => parse_day(d).ok_or_else(|| {
             WebError::BadRequest(format!(
                 "as_of={}: expected a date YYYY-MM-DD between {FIRST_DAY} and {LAST_DAY}",

@@ -1,9 +1,10 @@
 //! The report server, a thin face over the page models in [`crate::present::pages`]: axum
-//! routes ([`handlers`]), minijinja pages ([`templates`], autoescaped), a JSON twin under `/api`
-//! for every page, shared state and the report cache ([`state`]), kept ready ahead of visits ([`refresh`]), error pages ([`error`]), and
-//! the same pages as static files ([`site`]); as a team service: data sent over HTTP
-//! ([`upload`]), tokens ([`tokens`]), the bounded report cache ([`cache`]) and the hardened
-//! accept loop, access rules and request logs ([`server`]).
+//! routes ([`handlers`]) and their query parameters ([`query`]), minijinja pages ([`templates`],
+//! autoescaped), a JSON twin under `/api` for every page, shared state and the report cache
+//! ([`state`]), kept ready ahead of visits ([`refresh`]), error pages ([`error`]), and the same
+//! pages as static files ([`site`]); as a team service: data sent over HTTP ([`upload`]), tokens
+//! ([`tokens`]), the bounded report cache ([`cache`]) and the hardened accept loop, access rules
+//! and request logs ([`server`]).
 
 pub mod cache;
 pub mod client;

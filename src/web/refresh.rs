@@ -159,8 +159,9 @@ impl Refresh {
     }
 }
 
-/// Today, as the pages default to it.
-fn today() -> chrono::NaiveDate {
+/// Today, as the server's pages default to it and the refresher computes them: one
+/// definition, so the reports kept ready are the ones asked for.
+pub fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 

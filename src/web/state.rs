@@ -364,7 +364,7 @@ impl AppState {
         program: Option<String>,
         as_of: NaiveDate,
     ) -> Result<Rendered, WebError> {
-        if as_of == chrono::Local::now().date_naive() {
+        if as_of == crate::web::refresh::today() {
             self.refresh.visited(program.as_deref());
         }
         self.dashboard_at(program, as_of)
