@@ -277,7 +277,17 @@ pub fn spread(c: &Config, a: &SpreadArgs, out: &mut dyn Write) -> Result<()> {
         report: &report,
         rounds: a.rounds,
     };
-    tables.write_to(c.format, c.json, out)
+    let written = tables.write_to(c.format, c.json, out);
+    leave_to_exit(report);
+    written
+}
+
+/// Leaves a one-shot command's computed reports to the process's exit instead of freeing them
+/// piece by piece once the output is written: for 300,000 rounds that took a tenth of a second
+/// the user waited for, while the exit hands all the memory back at once. Never for the
+/// server, which keeps and frees its reports itself.
+fn leave_to_exit<T>(value: T) {
+    std::mem::forget(value);
 }
 
 pub fn forecast(c: &Config, a: &ForecastArgs, out: &mut dyn Write) -> Result<()> {
@@ -296,14 +306,19 @@ pub fn accuracy(c: &Config, a: &AccuracyArgs, out: &mut dyn Write) -> Result<()>
     if a.show_names {
         m = m.showing_names();
     }
-    m.accuracy_with_outcomes()?.write_to(c.format, c.json, out)
+    let report = m.accuracy_with_outcomes()?;
+    let written = report.write_to(c.format, c.json, out);
+    leave_to_exit((report, m));
+    written
 }
 
 pub fn splits(c: &Config, a: &SplitsArgs, out: &mut dyn Write) -> Result<()> {
     let (store, settings) = open_with_settings(c, &a.scope, a.sprint.as_deref())?;
     let m = Metrics::new(&store, &settings, a.scope.clone(), a.as_of).stories_only();
-    m.splits(a.sprint.as_deref())?
-        .write_to(c.format, c.json, out)
+    let report = m.splits(a.sprint.as_deref())?;
+    let written = report.write_to(c.format, c.json, out);
+    leave_to_exit((report, m));
+    written
 }
 
 #[derive(Debug, Clone)]

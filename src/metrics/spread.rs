@@ -197,9 +197,12 @@ pub struct Round<'a> {
     pub high_voters: Vec<&'a str>,
 }
 
-/// Buffers one thread reuses from round to round.
+/// Buffers one thread reuses from round to round, and which figures it computes.
 #[derive(Default)]
 struct Scratch {
+    /// Only what a story's figures read (its rounds are not reported): the spread, the
+    /// suggested card and the counts; ratio, sd, mode share, mean and voters are left out.
+    story_figures_only: bool,
     steps: Vec<(i64, usize)>,
     values: Vec<f64>,
     sorted: Vec<f64>,
@@ -237,6 +240,39 @@ fn round_spread(
     let (kmin, kmax) = (x.steps.first().map(|s| s.0), x.steps.last().map(|s| s.0));
     let spread = kmin.zip(kmax).map(|(a, b)| b - a);
     let mut undefined = Reasons::new();
+    let median = quantile_sorted(sv, 0.5);
+    let suggested = match (median, deck) {
+        (Some(m), Some(d)) => snap(d, m).map(|(k, c)| (c.clone(), d[k].1)),
+        _ => None,
+    };
+    if x.story_figures_only {
+        return RoundSpread {
+            team: team.clone(),
+            session: session.clone(),
+            story: story.clone(),
+            round: number,
+            votes: round.votes,
+            numeric_votes: numeric,
+            question_votes: question,
+            other_votes: other,
+            question_share: 0.0,
+            spread_steps: spread,
+            ratio_spread: None,
+            sd_log2: None,
+            mode_share: None,
+            unanimous: false,
+            near_consensus: spread.is_some_and(|s| s <= 1),
+            suggested_card: suggested.as_ref().map(|s| s.0.clone()),
+            suggested_value: suggested.and_then(|s| s.1),
+            median,
+            mean: None,
+            low_voters: Vec::new(),
+            high_voters: Vec::new(),
+            spread_change: None,
+            last_round_only: false,
+            undefined,
+        };
+    }
     let ratio = match (sv.first(), sv.last()) {
         (Some(&lo), Some(&hi)) if lo > 0.0 => Some(hi / lo),
         (Some(_), Some(_)) => {
@@ -254,11 +290,6 @@ fn round_spread(
     }
     let mode_share =
         mode_sorted(sv).map(|m| sv.iter().filter(|v| **v == m).count() as f64 / sv.len() as f64);
-    let median = quantile_sorted(sv, 0.5);
-    let suggested = match (median, deck) {
-        (Some(m), Some(d)) => snap(d, m).map(|(k, c)| (c.clone(), d[k].1)),
-        _ => None,
-    };
     if numeric == 0 {
         for f in [
             "spread_steps",
@@ -439,10 +470,14 @@ fn read_rounds(
     batches: &[RecordBatch],
     decks: &HashMap<String, DeckCards>,
     names: &Pseudonyms,
+    story_figures_only: bool,
 ) -> ReadRounds {
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let mut out = ReadRounds::with_capacity(rows);
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch {
+        story_figures_only,
+        ..Scratch::default()
+    };
     // Names are shared: the team, session and story of the row before are reused, and a
     // voter of round 1 with its name of the round before.
     let mut last: (Name, Name, Name) = (Name::from(""), Name::from(""), Name::from(""));
@@ -558,7 +593,7 @@ pub fn spread_with_decks(
                 push,
             )
         },
-        |batch| read_rounds(std::slice::from_ref(&batch), decks, &names),
+        |batch| read_rounds(std::slice::from_ref(&batch), decks, &names, q.stories_only),
         |mut part| {
             read.spreads.append(&mut part.spreads);
             read.estimates.append(&mut part.estimates);
