@@ -12,6 +12,8 @@ use minijinja::Environment;
 pub enum WebError {
     NotFound(String),
     BadRequest(String),
+    /// The page is there, not for this method (the router adds the `Allow` header).
+    MethodNotAllowed(String),
     Internal(Error),
 }
 
@@ -71,6 +73,7 @@ impl IntoResponse for WebError {
         match self {
             WebError::NotFound(m) => error_page(StatusCode::NOT_FOUND, &m),
             WebError::BadRequest(m) => error_page(StatusCode::BAD_REQUEST, &m),
+            WebError::MethodNotAllowed(m) => error_page(StatusCode::METHOD_NOT_ALLOWED, &m),
             WebError::Internal(e) => {
                 eprintln!("error: {}", crate::error::cause_chain(&e));
                 error_page(

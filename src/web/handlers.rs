@@ -268,6 +268,11 @@ async fn not_found() -> WebError {
     WebError::NotFound("There is no such page.".into())
 }
 
+/// A page asked for with a method it does not take (`DELETE /teams/a`).
+async fn method_not_allowed(method: axum::http::Method) -> WebError {
+    WebError::MethodNotAllowed(format!("This page does not take {method} requests."))
+}
+
 async fn readyz(State(state): State<Shared>) -> Response {
     let ready = state.ready.load(std::sync::atomic::Ordering::Acquire);
     let (cache_bytes, cache_entries) = state.cache_usage();
@@ -339,14 +344,15 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
         .route("/api/teams/{team}/reference", get(api_reference))
         .merge(ingest)
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(
-            crate::web::error::api_errors_as_json,
-        ))
         // Page routes take no body; refuse large ones early.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
         .with_state(state)
         .merge(sign_in)
         .merge(rounds)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(
+            crate::web::error::api_errors_as_json,
+        ))
         .layer(axum::middleware::from_fn_with_state(access, server::guard))
         .layer(axum::middleware::from_fn_with_state(
             options.request_timeout,

@@ -123,10 +123,16 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// What a route needs: `None` is open to everyone. `HEAD` reads as `GET` does (monitors and
-/// link checkers use it: `HEAD /healthz` answered 401).
+/// link checkers use it: `HEAD /healthz` answered 401). Only the ingest and round routes take
+/// writes (and `/sign-in`, open); any other method elsewhere goes to the router unguarded, which
+/// answers 405 with the methods the page has (or 404): nothing behind it writes.
 fn needs(path: &str, method: &axum::http::Method, reads_open: bool) -> Option<Scope> {
     let reads = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
-    if path == "/api/v1/ingest" || !reads && path != "/sign-in" {
+    let writes_here = matches!(path, "/api/v1/ingest" | "/api/v1/rounds");
+    if !reads {
+        return writes_here.then_some(Scope::Ingest);
+    }
+    if path == "/api/v1/ingest" {
         return Some(Scope::Ingest);
     }
     if matches!(path, "/healthz" | "/readyz" | "/sign-in" | "/favicon.ico") || reads_open {
@@ -518,13 +524,23 @@ mod tests {
         assert_eq!(needs("/teams/a", &Method::GET, false), Some(Scope::Read));
         assert_eq!(needs("/healthz", &Method::GET, false), None);
         assert_eq!(needs("/sign-in", &Method::POST, false), None);
-        assert_eq!(needs("/teams/a", &Method::POST, true), Some(Scope::Ingest));
+        // A write to a page is the router's 405, whoever asks.
+        assert_eq!(needs("/teams/a", &Method::POST, false), None);
+        assert_eq!(
+            needs("/api/v1/rounds", &Method::POST, true),
+            Some(Scope::Ingest)
+        );
         assert_eq!(needs("/healthz", &Method::HEAD, false), None);
         assert_eq!(needs("/favicon.ico", &Method::GET, false), None);
         assert_eq!(needs("/teams/a", &Method::HEAD, true), None);
         assert_eq!(needs("/teams/a", &Method::HEAD, false), Some(Scope::Read));
+        assert_eq!(needs("/teams/a", &Method::DELETE, false), None);
         assert_eq!(
-            needs("/teams/a", &Method::DELETE, true),
+            needs("/api/v1/ingest", &Method::PUT, true),
+            Some(Scope::Ingest)
+        );
+        assert_eq!(
+            needs("/api/v1/ingest", &Method::GET, true),
             Some(Scope::Ingest)
         );
     }

@@ -639,6 +639,22 @@ fn reads_need_a_token_off_loopback_unless_public() {
         b"",
     );
     assert_eq!((s, body.as_str()), (200, ""));
+    // A method a page does not take is a 405 without a token (nothing behind it to guard);
+    // the write routes still need theirs, and one spelt otherwise is no write route.
+    let (s, body) = call(&addr, "DELETE", "/teams/pay", &[], b"");
+    assert_eq!(s, 405, "{body}");
+    assert!(body.contains("does not take DELETE requests"), "{body}");
+    assert_eq!(
+        call(&addr, "POST", "/api/teams", &[], b"{}"),
+        (
+            405,
+            r#"{"error":"This page does not take POST requests."}"#.to_string()
+        )
+    );
+    assert_eq!(call(&addr, "POST", "/api/v1/ingest", &[], b"x").0, 401);
+    assert_eq!(call(&addr, "POST", "/api/v1/rounds", &[], b"{}").0, 401);
+    assert_eq!(call(&addr, "POST", "/api/v1/%69ngest", &[], b"x").0, 404);
+    assert_eq!(call(&addr, "POST", "/api/v1/ingest/", &[], b"x").0, 404);
     assert_eq!(
         call(
             &addr,

@@ -296,6 +296,49 @@ async fn unknown_things_are_404_and_bad_parameters_400() {
         body.starts_with(r#"{"error":"as_of=yesterday: expected a date YYYY-MM-DD"#),
         "{body}"
     );
+    // A page asked for with a method it does not take: 405 with the methods it takes.
+    for (method, uri) in [
+        ("DELETE", "/teams/payments"),
+        ("POST", "/api/teams/payments"),
+        ("PUT", "/dashboard"),
+        ("PATCH", "/api/v1/rounds/schema"),
+        ("GET", "/api/v1/rounds"),
+    ] {
+        let res = app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .method(method)
+                    .uri(uri)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}"
+        );
+        let allow = res.headers()["allow"].to_str().unwrap().to_string();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        let said = format!("This page does not take {method} requests.");
+        if uri.starts_with("/api/") {
+            assert_eq!(body, format!(r#"{{"error":"{said}"}}"#), "{method} {uri}");
+        } else {
+            assert!(
+                body.contains("<h1>405</h1>") && body.contains(&said),
+                "{body}"
+            );
+        }
+        let expected = if uri == "/api/v1/rounds" {
+            "POST"
+        } else {
+            "GET,HEAD"
+        };
+        assert_eq!(allow, expected, "{method} {uri}");
+    }
     let (_, body) = get(&app, "/teams/nobody").await;
     assert!(
         body.contains("There is no team &quot;nobody&quot;."),
