@@ -93,6 +93,11 @@ impl KnownVotes {
         self.tables.as_ref().map(|t| &t.decks)
     }
 
+    /// The stored teams, when known.
+    pub fn teams(&self) -> Option<&HashSet<String>> {
+        self.tables.as_ref().map(|t| &t.teams)
+    }
+
     /// Keeps the small tables as read from the store.
     pub(crate) fn keep_tables(
         &mut self,

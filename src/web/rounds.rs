@@ -322,6 +322,9 @@ pub struct Stored {
     pub story_written: bool,
     /// The event's deck became the team's deck.
     pub deck_recorded: bool,
+    /// The team was not in the store before this event: a misspelt team shows here (its
+    /// rounds went to a new team, not the one meant).
+    pub team_created: bool,
 }
 
 type Reply = Result<Stored, (StatusCode, Refusal)>;
@@ -401,6 +404,7 @@ fn writer(state: Shared, jobs: Receiver<Job>) {
 /// Stores a batch in one transaction; when it is refused, each event on its own.
 fn commit(state: &Shared, known: &mut KnownVotes, batch: Vec<Job>) {
     let mut decks_taken: Vec<bool> = Vec::new();
+    let mut teams_created: Vec<bool> = Vec::new();
     let mut counts: Vec<(usize, usize, usize)> = Vec::new();
     let single = batch.len() == 1;
     let result = state.write(
@@ -423,7 +427,17 @@ fn commit(state: &Shared, known: &mut KnownVotes, batch: Vec<Job>) {
                 .zip(&stories)
                 .map(|(j, k)| classify(known.story(k).unwrap_or_default(), &j.event))
                 .collect();
-            // Prepared: the decks are known.
+            // Prepared: the decks and teams are known. A team is created by the batch's first
+            // event that names it.
+            let stored_teams = known.teams();
+            let mut named: HashSet<&str> = HashSet::new();
+            teams_created = batch
+                .iter()
+                .map(|j| {
+                    !stored_teams.is_some_and(|t| t.contains(&j.event.team))
+                        && named.insert(j.event.team.as_str())
+                })
+                .collect();
             let stored_decks = known.decks();
             let mut given: HashSet<&str> = HashSet::new();
             decks_taken = batch
@@ -493,8 +507,9 @@ fn commit(state: &Shared, known: &mut KnownVotes, batch: Vec<Job>) {
     );
     match result {
         Ok(_) => {
-            for ((j, deck), votes) in batch.into_iter().zip(decks_taken).zip(counts) {
-                let _ = j.reply.send(Ok(stored_of(&j.event, votes, deck)));
+            let news = decks_taken.into_iter().zip(teams_created);
+            for ((j, new), votes) in batch.into_iter().zip(news).zip(counts) {
+                let _ = j.reply.send(Ok(stored_of(&j.event, votes, new)));
             }
         }
         Err(Error::Input(_)) if !single => {
@@ -528,10 +543,12 @@ fn classify(stored: &[Vote], e: &Checked) -> (usize, usize, usize) {
     n
 }
 
+/// The answer to a stored event; `(deck, team)`: whether its deck became the team's, whether
+/// it created the team.
 fn stored_of(
     e: &Checked,
     (inserted, updated, unchanged): (usize, usize, usize),
-    deck: bool,
+    (deck, team): (bool, bool),
 ) -> Stored {
     Stored {
         team: e.team.clone(),
@@ -543,6 +560,7 @@ fn stored_of(
         unchanged,
         story_written: e.story_row.is_some(),
         deck_recorded: deck,
+        team_created: team,
     }
 }
 

@@ -1256,11 +1256,14 @@ fn a_poker_tool_posts_its_rounds_live_and_every_round_is_kept() {
     assert_eq!(votes_now(), 2, "nothing stored by refused events");
 
     // The session, signed; then replayed with a token: the replay changes nothing.
-    for e in &session {
+    for (k, e) in session.iter().enumerate() {
         let (s, body) = post_signed(e, "testpoker", &secret);
         assert_eq!(s, 200, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["inserted"], 3, "{body}");
+        // "web" is no team of the seed: the first event creates it, and says so.
+        assert_eq!(v["team_created"], k == 0, "{body}");
+        assert_eq!(v["deck_recorded"], k == 0, "{body}");
     }
     assert_eq!(votes_now(), 2 + 18);
     for e in &session {
@@ -1489,7 +1492,9 @@ fn round_events_posted_at_once_are_stored_together_and_counted_each() {
     let first = send_all(&events);
     assert_eq!(first.len(), 48);
     assert!(
-        first.iter().all(|v| v["inserted"] == 8 && v["votes"] == 8),
+        first
+            .iter()
+            .all(|v| v["inserted"] == 8 && v["votes"] == 8 && v["team_created"] == false),
         "{first:?}"
     );
     assert_eq!(get_json(&addr, "/api/teams")["totals"]["votes"], 2 + 48 * 8);
