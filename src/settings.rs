@@ -83,13 +83,23 @@ fn retro(f: &RetroFile) -> std::result::Result<Retro, String> {
         }
         r.quarter_items = n;
     }
-    for (v, key, into) in [
-        (f.quick_rounds, "quick_rounds", &mut r.quick_rounds),
-        (f.recent_days, "recent_days", &mut r.recent_days),
+    // recent_days counts back from the as-of day: a century is more than any history (and a
+    // billion days is before any calendar).
+    for (v, key, into, most) in [
+        (
+            f.quick_rounds,
+            "quick_rounds",
+            &mut r.quick_rounds,
+            i64::MAX,
+        ),
+        (f.recent_days, "recent_days", &mut r.recent_days, 36_525),
     ] {
         if let Some(v) = v {
             if v < 1 {
                 return Err(format!("retro.{key}: must be at least 1"));
+            }
+            if v > most {
+                return Err(format!("retro.{key}: must be at most {most}"));
             }
             *into = v;
         }
@@ -650,6 +660,10 @@ mod tests {
             (
                 "quarter_items = 0",
                 "s.toml: retro.quarter_items: must be at least 1",
+            ),
+            (
+                "recent_days = 1000000000",
+                "s.toml: retro.recent_days: must be at most 36525",
             ),
         ] {
             let e = Settings::parse(&format!("[retro]\n{text}\n"), Path::new("s.toml"))

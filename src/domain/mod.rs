@@ -10,7 +10,7 @@ pub mod scope;
 pub mod undefined;
 
 pub use cards::{BuiltinDeck, Card, DEFAULT_DECK, Deck, format_number, normalise_card};
-pub use days::{FIRST_DAY, LAST_DAY, parse_day};
+pub use days::{FIRST_DAY, LAST_DAY, day_from_ce, days_after, last_day, parse_day};
 pub use kinds::{ItemStatus, Kind};
 pub use scope::Scope;
 pub use undefined::{Reasons, Undefined};

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::metrics::rng::{Modulus, Rng};
 use crate::metrics::{frame, par, velocity};
 use crate::store::Store;
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -166,8 +166,9 @@ pub fn forecast_team(
                     value: c.map(|c| c as f64),
                     date: match (c, calendar) {
                         // c sprints of the median length after the last one, to the day.
+                        // None past 9999-12-31 (noted below).
                         (Some(c), Some((last_end, len))) => {
-                            Some(last_end + Duration::days((c as f64 * len).round() as i64))
+                            crate::domain::days_after(last_end, c as f64 * len)
                         }
                         _ => None,
                     },
@@ -184,6 +185,15 @@ pub fn forecast_team(
         }
         if calendar.is_none() {
             undefined.insert("when.date", unknown("the team's sprints have no dates"));
+        } else if f.when.iter().any(|l| l.value.is_some() && l.date.is_none()) {
+            undefined.insert(
+                "when.date",
+                na(format!(
+                    "after {}: the team's sprints are {} days long (median)",
+                    crate::domain::LAST_DAY,
+                    calendar.map_or(0.0, |c| c.1)
+                )),
+            );
         }
     }
     f.undefined = undefined;
@@ -344,6 +354,43 @@ mod tests {
             Some((d, 10.5)),
         );
         assert_eq!(f.when[0].date, NaiveDate::from_ymd_opt(2025, 3, 23));
+    }
+
+    #[test]
+    fn dates_past_the_last_day_are_none_with_the_reason() {
+        // Sprints of a million days (a start date typed as year 1): 3 sprints after 2025 is
+        // past 9999-12-31, and past what a date can hold at all. No date, no overflow.
+        let d = NaiveDate::from_ymd_opt(2025, 3, 2).unwrap();
+        for len in [1e6, 1e9] {
+            let f = forecast_team(
+                "t",
+                vec![5.0],
+                1,
+                Some((15.0, "--points")),
+                10,
+                1,
+                Some((d, len)),
+            );
+            assert_eq!(f.when[0].value, Some(3.0));
+            assert!(f.when.iter().all(|l| l.date.is_none()));
+            assert_eq!(
+                f.undefined["when.date"].reason(),
+                format!("after 9999-12-31: the team's sprints are {len} days long (median)")
+            );
+        }
+        // Up to the last day itself, a date.
+        let eve = NaiveDate::from_ymd_opt(9999, 12, 1).unwrap();
+        let f = forecast_team(
+            "t",
+            vec![5.0],
+            1,
+            Some((15.0, "--points")),
+            10,
+            1,
+            Some((eve, 10.0)),
+        );
+        assert_eq!(f.when[0].date, NaiveDate::from_ymd_opt(9999, 12, 31));
+        assert!(f.undefined.is_empty());
     }
 
     #[test]

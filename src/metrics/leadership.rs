@@ -363,7 +363,11 @@ pub struct RollupTeam {
 #[derive(Debug, Clone, Serialize)]
 pub struct RollupLevel {
     pub probability: f64,
+    /// None when not within the sprints a trial runs, or after 9999-12-31.
     pub date: Option<NaiveDate>,
+    /// Reached, but after 9999-12-31 (sprints thousands of days long).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub after_last_day: bool,
 }
 
 /// When a program's remaining backlog is done.
@@ -405,7 +409,7 @@ pub fn program_rollup(
         let end = i64::from(t.last_closed_end.num_days_from_ce());
         sprints
             .into_iter()
-            .map(|c| c.map(|c| end + (c as f64 * t.sprint_days).round() as i64))
+            .map(|c| c.map(|c| end.saturating_add((c as f64 * t.sprint_days).round() as i64)))
             .collect()
     });
     let mut days: Vec<Option<i64>> = if teams.is_empty() {
@@ -422,12 +426,17 @@ pub fn program_rollup(
     days.sort_by_key(|d| d.unwrap_or(i64::MAX));
     let levels = ROLLUP_LEVELS
         .iter()
-        .map(|&p| RollupLevel {
-            probability: forecast::probability(p),
-            date: (!days.is_empty())
+        .map(|&p| {
+            let day = (!days.is_empty())
                 .then(|| days[percent_rank(p, days.len()) - 1])
-                .flatten()
-                .and_then(|d| NaiveDate::from_num_days_from_ce_opt(d as i32)),
+                .flatten();
+            // None past 9999-12-31 (and never a day wrapped around an i32).
+            let date = day.and_then(crate::domain::day_from_ce);
+            RollupLevel {
+                probability: forecast::probability(p),
+                date,
+                after_last_day: day.is_some() && date.is_none(),
+            }
         })
         .collect();
     let assumptions = vec![
@@ -660,5 +669,21 @@ mod tests {
             1,
         );
         assert!(none.levels.iter().all(|l| l.date.is_none()));
+        assert!(none.levels.iter().all(|l| !l.after_last_day));
+        // Sprints a million days long (a start date typed as year 1): reached in 3 sprints,
+        // after 9999-12-31, so no date (it was "+10238-..."), and said so.
+        let long = RollupTeam {
+            team: "l".into(),
+            backlog_points: 25.0,
+            history: vec![10.0],
+            last_closed_end: day("2025-01-05"),
+            sprint_days: 1e6,
+        };
+        let r = program_rollup("l", vec![long], vec![], 100, 1);
+        assert!(
+            r.levels
+                .iter()
+                .all(|l| l.date.is_none() && l.after_last_day)
+        );
     }
 }
