@@ -247,11 +247,11 @@ pub struct ServeArgs {
     /// Pages readable without a token on a non-loopback address (sending data still needs one)
     #[arg(long)]
     pub public: bool,
-    /// The largest body POST /api/v1/ingest takes, MiB [default: 64]
-    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    /// The largest body POST /api/v1/ingest takes, MiB (1-1048576) [default: 64]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub max_upload_mib: Option<u64>,
-    /// The report cache's bound, MiB [default: 512]
-    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    /// The report cache's bound, MiB (1-1048576) [default: 512]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub cache_mib: Option<u64>,
     /// Request logs on stderr: text or json [default: text]
     #[arg(long, value_parser = values::log_format)]

@@ -64,10 +64,10 @@ pub fn serve_store(store: Store, c: &Config, a: &ServeArgs, out: &mut dyn Write)
     }
     options.public |= a.public;
     if let Some(m) = a.max_upload_mib {
-        options.max_upload = (m as usize) << 20;
+        options.max_upload = crate::web::server::mib(m);
     }
     if let Some(m) = a.cache_mib {
-        options.cache_bytes = (m as usize) << 20;
+        options.cache_bytes = crate::web::server::mib(m);
     }
     if let Some(f) = a.log_format {
         options.log_format = f;

@@ -57,15 +57,29 @@ impl Default for ServeOptions {
     }
 }
 
+/// The most MiB an upload or the cache bound may be (1 TiB; `--max-upload-mib`, `--cache-mib`
+/// and `[server]`): more wrapped around to a bound of 0 bytes.
+pub const MAX_MIB: u64 = 1 << 20;
+/// The longest header wait (`header_timeout_secs`), an hour.
+pub const MAX_HEADER_SECS: u64 = 3600;
+/// The longest request (`request_timeout_secs`), a day: a deadline past what a clock holds
+/// stopped the server at its first request.
+pub const MAX_REQUEST_SECS: u64 = 86_400;
+
+/// Bytes of `m` MiB (at most [`MAX_MIB`]).
+pub fn mib(m: u64) -> usize {
+    usize::try_from(m.min(MAX_MIB) << 20).unwrap_or(usize::MAX)
+}
+
 impl ServeOptions {
     /// The options `[server]` in the settings gives over the defaults; values that cannot
     /// work are named.
     pub fn from_settings(f: &ServerFile) -> Result<ServeOptions> {
         let d = ServeOptions::default();
-        let positive = |name: &str, v: Option<u64>| -> Result<Option<u64>> {
+        let within = |name: &str, v: Option<u64>, most: u64| -> Result<Option<u64>> {
             match v {
-                Some(0) => Err(Error::Usage(format!(
-                    "[server] {name} = 0 in the settings: it must be at least 1"
+                Some(n) if n == 0 || n > most => Err(Error::Usage(format!(
+                    "[server] {name} = {n} in the settings: it must be between 1 and {most}"
                 ))),
                 v => Ok(v),
             }
@@ -73,14 +87,21 @@ impl ServeOptions {
         Ok(ServeOptions {
             bind: f.bind.clone().unwrap_or(d.bind),
             public: f.public.unwrap_or(false),
-            max_upload: positive("max_upload_mib", f.max_upload_mib)?
-                .map_or(d.max_upload, |m| (m as usize) << 20),
-            cache_bytes: positive("cache_mib", f.cache_mib)?
-                .map_or(d.cache_bytes, |m| (m as usize) << 20),
-            header_timeout: positive("header_timeout_secs", f.header_timeout_secs)?
-                .map_or(d.header_timeout, Duration::from_secs),
-            request_timeout: positive("request_timeout_secs", f.request_timeout_secs)?
-                .map_or(d.request_timeout, Duration::from_secs),
+            max_upload: within("max_upload_mib", f.max_upload_mib, MAX_MIB)?
+                .map_or(d.max_upload, mib),
+            cache_bytes: within("cache_mib", f.cache_mib, MAX_MIB)?.map_or(d.cache_bytes, mib),
+            header_timeout: within(
+                "header_timeout_secs",
+                f.header_timeout_secs,
+                MAX_HEADER_SECS,
+            )?
+            .map_or(d.header_timeout, Duration::from_secs),
+            request_timeout: within(
+                "request_timeout_secs",
+                f.request_timeout_secs,
+                MAX_REQUEST_SECS,
+            )?
+            .map_or(d.request_timeout, Duration::from_secs),
             max_connections: match f.max_connections {
                 Some(0) => {
                     return Err(Error::Usage(
@@ -581,6 +602,31 @@ mod tests {
                 .to_string()
                 .contains("cache_mib")
         );
+        for (text, said) in [
+            (
+                "request_timeout_secs = 18446744073709551615",
+                "[server] request_timeout_secs = 18446744073709551615 in the settings: it must be between 1 and 86400",
+            ),
+            (
+                "header_timeout_secs = 3601",
+                "[server] header_timeout_secs = 3601 in the settings: it must be between 1 and 3600",
+            ),
+            (
+                "max_upload_mib = 17592186044416",
+                "[server] max_upload_mib = 17592186044416 in the settings: it must be between 1 and 1048576",
+            ),
+        ] {
+            let bad: ServerFile = toml::from_str(text).unwrap();
+            let e = ServeOptions::from_settings(&bad).unwrap_err().to_string();
+            assert!(e.contains(said), "{text}: {e}");
+        }
+        let most: ServerFile = toml::from_str(
+            "max_upload_mib = 1048576\nrequest_timeout_secs = 86400\nheader_timeout_secs = 3600",
+        )
+        .unwrap();
+        let o = ServeOptions::from_settings(&most).unwrap();
+        assert_eq!(o.max_upload, 1 << 40);
+        assert_eq!(o.request_timeout, Duration::from_secs(86_400));
         assert!(toml::from_str::<ServerFile>("port = 1").is_err());
         assert_eq!(
             local_url("0.0.0.0:80".parse().unwrap()),
