@@ -127,6 +127,12 @@ fn ndjson(rows: &[serde_json::Value]) -> Vec<u8> {
 
 /// Parses and checks an event; every problem is named.
 fn check(body: &[u8]) -> Result<Checked, Vec<String>> {
+    // An event is one JSON object (serde would also take the fields as an array, in order).
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(vec![
+            "not a round.revealed event: the body is not a JSON object".into(),
+        ]);
+    }
     let e: Event = serde_json::from_slice(body)
         .map_err(|e| vec![format!("not a round.revealed event: {e}")])?;
     let mut wrong = Vec::new();
@@ -731,5 +737,16 @@ mod tests {
             .err()
             .unwrap();
         assert!(e[0].contains("unknown field `extra`"), "{e:?}");
+        // Only an object is an event: not its fields as an array, not null or a number.
+        for body in [&b"[]"[..], b"  null", b"[\"round.revealed\",1]", b"42", b""] {
+            assert_eq!(
+                check(body).err(),
+                Some(vec![
+                    "not a round.revealed event: the body is not a JSON object".to_string()
+                ]),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 }
