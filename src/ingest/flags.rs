@@ -6,22 +6,42 @@ use crate::domain::Kind;
 use crate::ingest::export::Source;
 
 pub fn kind(s: &str) -> Result<Kind, String> {
+    kind_as(s, "--kind ")
+}
+
+/// [`kind`], its message naming the value as `said` (`--kind ` on the command line, `kind=` in
+/// the ingest query).
+pub fn kind_as(s: &str, said: &str) -> Result<Kind, String> {
     Kind::parse(s).ok_or_else(|| {
         format!(
-            "--kind {s}: expected one of {}",
+            "{said}{}: expected one of {}",
+            crate::error::shown(s),
             Kind::ALL.map(|k| k.name()).join(", ")
         )
     })
 }
 
 pub fn source(s: &str) -> Result<Source, String> {
+    source_as(s, "--from ")
+}
+
+/// [`source`], its message naming the value as `said`.
+pub fn source_as(s: &str, said: &str) -> Result<Source, String> {
     Source::parse(s).ok_or_else(|| {
-        format!("--from {s}: expected jira, azure, linear, parabol, thunderdome or wide")
+        format!(
+            "{said}{}: expected jira, azure, linear, parabol, thunderdome or wide",
+            crate::error::shown(s)
+        )
     })
 }
 
 /// A strftime format chrono can read: at least one specifier, and no unknown one (`%Q`).
 pub fn date_format(s: &str) -> Result<String, String> {
+    date_format_as(s, "--date-format ")
+}
+
+/// [`date_format`], its message naming the value as `said`.
+pub fn date_format_as(s: &str, said: &str) -> Result<String, String> {
     use chrono::format::{Item, StrftimeItems};
     let items: Vec<Item> = StrftimeItems::new(s).collect();
     let bad = items.iter().any(|i| matches!(i, Item::Error));
@@ -30,7 +50,7 @@ pub fn date_format(s: &str) -> Result<String, String> {
         .any(|i| matches!(i, Item::Numeric(..) | Item::Fixed(_)));
     if s.is_empty() || bad || !fields {
         return Err(format!(
-            "--date-format {:?}: expected a chrono format such as \"%d.%m.%Y %H:%M\"{}",
+            "{said}{:?}: expected a chrono format such as \"%d.%m.%Y %H:%M\"{}",
             crate::error::shown(s),
             if bad {
                 " (it has a specifier chrono does not know)"

@@ -111,15 +111,22 @@ fn options(
             KNOWN.join(", ")
         ));
     }
-    let kind = q.get("kind").map(|k| values::kind(k)).transpose()?;
+    // Named as the query gives them (`kind=pizzas`), not as the command line's flags.
+    let kind = q
+        .get("kind")
+        .map(|k| values::kind_as(k, "kind="))
+        .transpose()?;
     defaults.team = q.get("team").map(|t| values::name(t)).transpose()?;
     defaults.program = q.get("program").map(|p| values::name(p)).transpose()?;
     let import = ImportOptions {
-        from: q.get("from").map(|s| values::source(s)).transpose()?,
+        from: q
+            .get("from")
+            .map(|s| values::source_as(s, "from="))
+            .transpose()?,
         points_field: q.get("points_field").cloned(),
         date_format: q
             .get("date_format")
-            .map(|d| values::date_format(d))
+            .map(|d| values::date_format_as(d, "date_format="))
             .transpose()?,
         map: q
             .get("map")

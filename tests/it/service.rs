@@ -569,6 +569,28 @@ fn http_ingest_takes_files_refuses_bad_ones_with_lines_and_needs_an_ingest_token
     );
     assert_eq!(s, 400);
     assert!(body.contains("colour"), "{body}");
+    // A bad value is named as the query gives it, not as the command line's flag.
+    for (query, said) in [
+        ("kind=pizzas", "kind=pizzas: expected one of teams, decks"),
+        ("from=asana", "from=asana: expected jira, azure"),
+        (
+            "date_format=%25Q",
+            "date_format=\\\"%Q\\\": expected a chrono format",
+        ),
+    ] {
+        let (s, body) = call(
+            &addr,
+            "POST",
+            &format!("/api/v1/ingest?{query}"),
+            &[("Content-Type", csv), ("Authorization", &bearer(&ingest))],
+            good,
+        );
+        assert_eq!(s, 400, "{query}: {body}");
+        assert!(
+            body.contains(said) && !body.contains("--"),
+            "{query}: {body}"
+        );
+    }
 }
 
 #[test]
