@@ -87,6 +87,29 @@ pub struct IngestOutcome {
     /// The teams whose rows the ingest wrote (for the server: which teams' pages to recompute).
     #[serde(skip)]
     pub teams: Vec<String>,
+    /// What the user may want to look at: a new team named like a stored one but for case or
+    /// spaces (team keys are exact: "Payments" made a second team beside "payments").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// A note for each team of `written` not in `stored` whose name differs from a stored team's
+/// only by case or surrounding spaces.
+fn look_alike_notes(written: &[String], stored: &[String]) -> Vec<String> {
+    let fold = |t: &str| t.trim().to_lowercase();
+    written
+        .iter()
+        .filter(|t| !stored.contains(t))
+        .filter_map(|t| {
+            let like = stored.iter().find(|s| fold(s) == fold(t))?;
+            Some(format!(
+                "team \"{}\" is new, beside \"{}\" (team names are exact: did you mean \"{}\"?)",
+                crate::error::shown(t),
+                crate::error::shown(like),
+                crate::error::shown(like)
+            ))
+        })
+        .collect()
 }
 
 /// Decks as this ingest sees them: the ones in its own decks files, then the store's.
@@ -215,6 +238,12 @@ fn run(
         Target::Open(s) => Some(&**s),
         Target::Path(_) => opened.as_ref(),
     };
+    // The stored teams, for the notes on new teams named like them.
+    let stored_teams: Vec<String> = match (known.as_deref().and_then(|k| k.teams()), stored) {
+        (Some(teams), _) => teams.iter().cloned().collect(),
+        (None, Some(store)) => store.teams()?.into_iter().map(|(t, _)| t).collect(),
+        (None, None) => Vec::new(),
+    };
     let from_store = match (known.as_deref().and_then(|k| k.decks()), stored) {
         (Some(decks), _) => decks.clone(),
         (None, Some(store)) => store.decks()?,
@@ -296,6 +325,7 @@ fn run(
     Ok(IngestOutcome {
         database: db.display().to_string(),
         skipped,
+        notes: look_alike_notes(&teams, &stored_teams),
         teams,
         files: frames
             .iter()

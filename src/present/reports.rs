@@ -172,6 +172,9 @@ impl Render for IngestOutcome {
             for f in &self.skipped {
                 s.push_str(&format!("note: skipped {f}\n"));
             }
+            for n in &self.notes {
+                s.push_str(&format!("note: {n}\n"));
+            }
             s.push_str(&format!("into {}\n", self.database));
         }
         Ok(s)

@@ -92,6 +92,47 @@ fn sample_data_ingests_and_is_idempotent() {
 }
 
 #[test]
+fn a_new_team_named_like_a_stored_one_is_noted() {
+    let dir = scratch();
+    let db = seeded_db(dir.path());
+    let f = write(
+        dir.path(),
+        "typo.csv",
+        b"team,session,story,round,voter,card\nPay,s9,PAY-9,1,ann,3\nweb,s9,WEB-9,1,ann,3\n",
+    );
+    // "Pay" beside the stored "pay" is noted; "web" is like no stored team.
+    let run = sprintlens(&db, &["ingest", f.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let note =
+        r#"note: team "Pay" is new, beside "pay" (team names are exact: did you mean "pay"?)"#;
+    assert!(run.stdout.contains(note), "{}", run.stdout);
+    assert_eq!(run.stdout.matches("note:").count(), 1, "{}", run.stdout);
+    // Stored now: the same file again notes nothing; JSON leaves the field out then.
+    let again = json(&sprintlens(
+        &db,
+        &["--format", "json", "ingest", f.to_str().unwrap()],
+    ));
+    assert!(again.get("notes").is_none(), "{again}");
+    let g = write(
+        dir.path(),
+        "typo2.csv",
+        b"team,session,story,round,voter,card\nPAY,s9,PAY-9,1,ann,3\n",
+    );
+    let v = json(&sprintlens(
+        &db,
+        &["--format", "json", "ingest", g.to_str().unwrap()],
+    ));
+    assert_eq!(v["notes"].as_array().map(Vec::len), Some(1), "{v}");
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(r#"team "PAY" is new, beside "#),
+        "{v}"
+    );
+}
+
+#[test]
 fn a_changed_row_is_an_update_and_missing_columns_are_kept() {
     let dir = scratch();
     let db = dir.path().join("u.duckdb");
