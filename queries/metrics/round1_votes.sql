@@ -13,10 +13,10 @@ with firsts as (
       and not coalesce(r.last_round_only, false)
       and ($1::varchar is null or r.team = $1::varchar)
       and ($2::varchar is null or t.program = $2::varchar)
-      and exists (
-            select 1 from sprint_items i
-            where i.team = r.team and i.story = r.story and i.status = 'done'
-              and i.started_at is not null and i.completed_at is not null)
+      -- A semi join on the pair (a correlated exists was planned slower).
+      and (r.team, r.story) in (
+            select team, story from sprint_items
+            where status = 'done' and started_at is not null and completed_at is not null)
 ),
 final as (
     select f.team, f.story, f.session, f.v.voter as voter, f.v.step as step, s.estimate

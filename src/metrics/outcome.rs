@@ -15,7 +15,7 @@
 
 use crate::error::Result;
 use crate::metrics::done::{AccuracyQuery, DoneRow};
-use crate::metrics::spread::{self, DeckCards, SpreadReport};
+use crate::metrics::spread::{self, DeckCards, Name, SpreadReport};
 use crate::metrics::stats::quantile_sorted;
 use crate::store::Store;
 use duckdb::arrow::array::{Array, AsArray, Float64Array};
@@ -230,6 +230,10 @@ pub fn outcomes(
     // Per team: each first round's numeric votes (story, session, voter, step) and the story's
     // final estimate.
     let mut firsts: HashMap<String, Vec<Round1Vote>> = HashMap::new();
+    // Names shared by the rows that carry them: a round's votes come together (its story and
+    // session repeat from row to row), and a team's few voters vote in every round.
+    let mut last: (Name, Name) = (Name::from(""), Name::from(""));
+    let mut voters: HashMap<String, Name> = HashMap::new();
     store.each_arrow_batch(
         "round1_votes",
         ROUND1_VOTES,
@@ -245,10 +249,21 @@ pub fn outcomes(
                     Some(l) => l,
                     None => firsts.entry(t.to_string()).or_default(),
                 };
+                if *last.0 != *story.value(row) {
+                    last.0 = Name::from(story.value(row));
+                }
+                if *last.1 != *session.value(row) {
+                    last.1 = Name::from(session.value(row));
+                }
+                let v = voter.value(row);
+                let voter = match voters.get(v) {
+                    Some(n) => n.clone(),
+                    None => voters.entry(v.to_string()).or_insert(Name::from(v)).clone(),
+                };
                 list.push(Round1Vote {
-                    story: story.value(row).to_string(),
-                    session: session.value(row).to_string(),
-                    voter: voter.value(row).to_string(),
+                    story: last.0.clone(),
+                    session: last.1.clone(),
+                    voter,
                     step: i64::from(step.value(row)),
                     estimate: estimate.is_valid(row).then(|| estimate.value(row)),
                 });
@@ -287,9 +302,9 @@ pub fn outcomes(
 
 /// One numeric vote of a first round.
 struct Round1Vote {
-    story: String,
-    session: String,
-    voter: String,
+    story: Name,
+    session: Name,
+    voter: Name,
     step: i64,
     estimate: Option<f64>,
 }
@@ -310,9 +325,9 @@ fn voters_and_pair(
             .estimate
             .and_then(|e| spread::snap(deck, e))
             .map(|(s, _)| s as i64);
-        let out_step = outcome.get(&round[0].story).map(|s| *s as i64);
+        let out_step = outcome.get(&*round[0].story).map(|s| *s as i64);
         for v in round {
-            let name = shown.get(&v.voter).unwrap_or(&v.voter);
+            let name = shown.get(&*v.voter).map_or(&*v.voter, String::as_str);
             let e = sums.entry(name).or_default();
             if let Some(f) = final_step {
                 e.0 += 1;
