@@ -245,76 +245,52 @@ fn round_spread(
         (Some(m), Some(d)) => snap(d, m).map(|(k, c)| (c.clone(), d[k].1)),
         _ => None,
     };
-    if x.story_figures_only {
-        return RoundSpread {
-            team: team.clone(),
-            session: session.clone(),
-            story: story.clone(),
-            round: number,
-            votes: round.votes,
-            numeric_votes: numeric,
-            question_votes: question,
-            other_votes: other,
-            question_share: 0.0,
-            spread_steps: spread,
-            ratio_spread: None,
-            sd_log2: None,
-            mode_share: None,
-            unanimous: false,
-            near_consensus: spread.is_some_and(|s| s <= 1),
-            suggested_card: suggested.as_ref().map(|s| s.0.clone()),
-            suggested_value: suggested.and_then(|s| s.1),
-            median,
-            mean: None,
-            low_voters: Vec::new(),
-            high_voters: Vec::new(),
-            spread_change: None,
-            last_round_only: false,
-            undefined,
-        };
-    }
-    let ratio = match (sv.first(), sv.last()) {
-        (Some(&lo), Some(&hi)) if lo > 0.0 => Some(hi / lo),
-        (Some(_), Some(_)) => {
-            undefined.insert("ratio_spread", na("the lowest vote is 0"));
-            None
-        }
-        _ => None,
-    };
-    x.logs.clear();
-    x.logs
-        .extend(values.iter().filter(|v| **v > 0.0).map(|v| v.log2()));
-    let sd_log2 = variance(&x.logs).map(f64::sqrt);
-    if sd_log2.is_none() {
-        undefined.insert("sd_log2", na("needs two votes above zero"));
-    }
-    let mode_share =
-        mode_sorted(sv).map(|m| sv.iter().filter(|v| **v == m).count() as f64 / sv.len() as f64);
     if numeric == 0 {
-        for f in [
-            "spread_steps",
-            "ratio_spread",
-            "mode_share",
-            "suggested_card",
-            "median",
-            "mean",
-        ] {
+        for f in ["spread_steps", "suggested_card", "median"] {
             undefined.insert(f, na("no numeric votes in this round"));
         }
     }
-    let shown = |v: &&str| -> Name {
-        names
-            .and_then(|m| m.get(*v))
-            .cloned()
-            .unwrap_or_else(|| Name::from(*v))
+    // The figures only a report of rounds shows (a story's figures do not read them).
+    let (ratio, sd_log2, mode_share, mean, low, high) = if x.story_figures_only {
+        (None, None, None, None, Vec::new(), Vec::new())
+    } else {
+        let ratio = match (sv.first(), sv.last()) {
+            (Some(&lo), Some(&hi)) if lo > 0.0 => Some(hi / lo),
+            (Some(_), Some(_)) => {
+                undefined.insert("ratio_spread", na("the lowest vote is 0"));
+                None
+            }
+            _ => None,
+        };
+        x.logs.clear();
+        x.logs
+            .extend(values.iter().filter(|v| **v > 0.0).map(|v| v.log2()));
+        let sd_log2 = variance(&x.logs).map(f64::sqrt);
+        if sd_log2.is_none() {
+            undefined.insert("sd_log2", na("needs two votes above zero"));
+        }
+        let mode_share = mode_sorted(sv)
+            .map(|m| sv.iter().filter(|v| **v == m).count() as f64 / sv.len() as f64);
+        if numeric == 0 {
+            for f in ["ratio_spread", "mode_share", "mean"] {
+                undefined.insert(f, na("no numeric votes in this round"));
+            }
+        }
+        let shown = |v: &&str| -> Name {
+            names
+                .and_then(|m| m.get(*v))
+                .cloned()
+                .unwrap_or_else(|| Name::from(*v))
+        };
+        let (mut low, mut high) = (Vec::new(), Vec::new());
+        if spread.is_some_and(|s| s > 0) {
+            low = round.low_voters.iter().map(shown).collect();
+            high = round.high_voters.iter().map(shown).collect();
+            low.sort();
+            high.sort();
+        }
+        (ratio, sd_log2, mode_share, mean(values), low, high)
     };
-    let (mut low, mut high) = (Vec::new(), Vec::new());
-    if spread.is_some_and(|s| s > 0) {
-        low = round.low_voters.iter().map(shown).collect();
-        high = round.high_voters.iter().map(shown).collect();
-        low.sort();
-        high.sort();
-    }
     RoundSpread {
         team: team.clone(),
         session: session.clone(),
@@ -338,7 +314,7 @@ fn round_spread(
         suggested_card: suggested.as_ref().map(|s| s.0.clone()),
         suggested_value: suggested.and_then(|s| s.1),
         median,
-        mean: mean(values),
+        mean,
         low_voters: low,
         high_voters: high,
         spread_change: None,
