@@ -47,8 +47,38 @@ pub async fn api_errors_as_json(
         Some(ErrorMessage(m)) if api => {
             (res.status(), axum::Json(serde_json::json!({ "error": m }))).into_response()
         }
+        // The framework's own refusals (a body over the limit: "Failed to buffer the request
+        // body: length limit exceeded") are plain text: JSON like every other API error.
+        _ if api && res.status().is_client_error() && is_plain_text(&res) => {
+            let (parts, body) = res.into_parts();
+            let text = axum::body::to_bytes(body, 64 << 10)
+                .await
+                .unwrap_or_default();
+            let message = String::from_utf8_lossy(&text).trim().to_string();
+            let mut json = (
+                parts.status,
+                axum::Json(serde_json::json!({ "error": message })),
+            )
+                .into_response();
+            for name in [
+                axum::http::header::ALLOW,
+                axum::http::header::WWW_AUTHENTICATE,
+            ] {
+                if let Some(v) = parts.headers.get(&name) {
+                    json.headers_mut().insert(name, v.clone());
+                }
+            }
+            json
+        }
         _ => res,
     }
+}
+
+fn is_plain_text(res: &Response) -> bool {
+    res.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"))
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {

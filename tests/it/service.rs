@@ -517,6 +517,24 @@ fn http_ingest_takes_files_refuses_bad_ones_with_lines_and_needs_an_ingest_token
         &big,
     );
     assert_eq!(s, 413);
+    // A round event over the limit: the framework's refusal, as JSON like every API error.
+    let (s, body) = call(
+        &addr,
+        "POST",
+        "/api/v1/rounds",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &bearer(&ingest)),
+        ],
+        &vec![b' '; 3 << 20],
+    );
+    assert_eq!(
+        (s, body.as_str()),
+        (
+            413,
+            r#"{"error":"Failed to buffer the request body: length limit exceeded"}"#
+        )
+    );
     // A bad file: 400 with its lines, nothing stored.
     let before = get_json(&addr, "/api/teams");
     let bad = b"team,session,story,round,voter,card\npay,s3,PAY-3,1,ann,3\npay,s3,PAY-3,x,bob,3\npay,s3,PAY-3,1,cy,\n";
