@@ -93,6 +93,69 @@ pub struct IngestOutcome {
     pub notes: Vec<String>,
 }
 
+/// Notes on dates far from any sprint: before 1990 or more than two years after `today`, one
+/// per file and column with its first such value's line (a start typed `0001-01-01` made
+/// sprints a million days long). They are stored as given: old history and planned sprints
+/// exist.
+fn odd_date_notes(frames: &[Frame], today: chrono::NaiveDate) -> Vec<String> {
+    use duckdb::arrow::array::{Array, AsArray};
+    use duckdb::arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampMicrosecondType};
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid day");
+    let earliest = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).expect("a valid day");
+    let latest = today + chrono::Duration::days(731);
+    let (lo, hi) = ((earliest - epoch).num_days(), (latest - epoch).num_days());
+    let mut notes = Vec::new();
+    for f in frames {
+        let schema = f.batch.schema();
+        for (k, field) in schema.fields().iter().enumerate() {
+            let col = f.batch.column(k);
+            // The first row whose day (since 1970-01-01) is out of range, and how many are.
+            let scan = |day: &dyn Fn(usize) -> Option<i64>| {
+                let mut first = None;
+                let mut n = 0usize;
+                for i in 0..col.len() {
+                    if let Some(d) = day(i).filter(|d| *d < lo || *d > hi) {
+                        first.get_or_insert((i, d));
+                        n += 1;
+                    }
+                }
+                first.map(|f| (f, n))
+            };
+            let found = match field.data_type() {
+                DataType::Date32 => {
+                    let a = col.as_primitive::<Date32Type>();
+                    scan(&|i| a.is_valid(i).then(|| i64::from(a.value(i))))
+                }
+                DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                    let a = col.as_primitive::<TimestampMicrosecondType>();
+                    scan(&|i| a.is_valid(i).then(|| a.value(i).div_euclid(86_400_000_000)))
+                }
+                _ => None,
+            };
+            let Some(((row, day), count)) = found else {
+                continue;
+            };
+            let shown = epoch + chrono::Duration::days(day);
+            let more = match count {
+                1 => String::new(),
+                n => format!(" (and {} more in this column)", n - 1),
+            };
+            notes.push(format!(
+                "{}:{}: column \"{}\": {shown} is {}{more}; stored as given (a typo?)",
+                f.file,
+                f.lines.get(row).copied().unwrap_or(0),
+                field.name(),
+                if day < lo {
+                    "before 1990".to_string()
+                } else {
+                    format!("more than two years after today ({today})")
+                },
+            ));
+        }
+    }
+    notes
+}
+
 /// A note for each team of `written` not in `stored` whose name differs from a stored team's
 /// only by case or surrounding spaces.
 fn look_alike_notes(written: &[String], stored: &[String]) -> Vec<String> {
@@ -325,7 +388,10 @@ fn run(
     Ok(IngestOutcome {
         database: db.display().to_string(),
         skipped,
-        notes: look_alike_notes(&teams, &stored_teams),
+        notes: look_alike_notes(&teams, &stored_teams)
+            .into_iter()
+            .chain(odd_date_notes(&frames, chrono::Local::now().date_naive()))
+            .collect(),
         teams,
         files: frames
             .iter()

@@ -133,6 +133,55 @@ fn a_new_team_named_like_a_stored_one_is_noted() {
 }
 
 #[test]
+fn dates_far_from_any_sprint_are_noted_and_stored() {
+    let dir = scratch();
+    let db = dir.path().join("d.duckdb");
+    let sprints = write(
+        dir.path(),
+        "sprints.csv",
+        b"team,sprint_id,name,start_date,end_date\nt,1,S1,0001-01-01,2025-01-14\nt,2,S2,1989-12-31,2025-01-28\nt,3,S3,2025-01-29,2025-02-11\nt,4,S4,2025-02-12,9999-12-31\n",
+    );
+    let votes = write(
+        dir.path(),
+        "votes.csv",
+        b"team,session,story,round,voter,card,voted_at\nt,s,T-1,1,ann,3,1990-01-01T00:00:00Z\nt,s,T-1,1,bob,5,1969-12-31T23:59:59Z\n",
+    );
+    let v = json(&sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "ingest",
+            sprints.to_str().unwrap(),
+            votes.to_str().unwrap(),
+        ],
+    ));
+    // One note per file and column, at its first such line; 1990-01-01 is no note.
+    let folder = format!("{}/", dir.path().display());
+    let notes: Vec<String> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().replace(&folder, ""))
+        .collect();
+    let far = format!(
+        "more than two years after today ({})",
+        chrono::Local::now().date_naive()
+    );
+    assert_eq!(
+        notes,
+        [
+            "sprints.csv:2: column \"start_date\": 0001-01-01 is before 1990 (and 1 more in this column); stored as given (a typo?)".to_string(),
+            format!("sprints.csv:5: column \"end_date\": 9999-12-31 is {far}; stored as given (a typo?)"),
+            "votes.csv:3: column \"voted_at\": 1969-12-31 is before 1990; stored as given (a typo?)".to_string(),
+        ]
+    );
+    // Stored as given.
+    assert_eq!(v["files"][0]["inserted"], 4, "{v}");
+    assert_eq!(v["files"][1]["inserted"], 2, "{v}");
+}
+
+#[test]
 fn a_changed_row_is_an_update_and_missing_columns_are_kept() {
     let dir = scratch();
     let db = dir.path().join("u.duckdb");
