@@ -384,6 +384,14 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings file as messages name it (its default name when there is none).
+    pub fn file_name(&self) -> String {
+        self.file
+            .as_ref()
+            .map(|f| f.display().to_string())
+            .unwrap_or_else(|| SETTINGS_FILE.to_string())
+    }
+
     pub fn team(&self, team: &str) -> &TeamSettings {
         self.teams.get(team).unwrap_or(&self.defaults)
     }

@@ -153,11 +153,7 @@ pub fn open_with_settings(
 /// A note for each `[teams.T]` section of `settings` that names none of `teams`.
 pub fn settings_notes(teams: &[Team], settings: &Settings) -> Vec<String> {
     let names: Vec<&str> = teams.iter().map(|(t, _)| t.as_str()).collect();
-    let file = settings
-        .file
-        .as_ref()
-        .map(|f| f.display().to_string())
-        .unwrap_or_else(|| crate::settings::SETTINGS_FILE.to_string());
+    let file = settings.file_name();
     settings
         .teams
         .keys()

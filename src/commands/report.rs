@@ -58,7 +58,12 @@ pub fn serve_store(store: Store, c: &Config, a: &ServeArgs, out: &mut dyn Write)
     for note in settings_notes(&store.teams()?, &settings) {
         eprintln!("{note}");
     }
-    let mut options = crate::web::ServeOptions::from_settings(&settings.server)?;
+    // Its values are checked here, not when the settings are read: name the file.
+    let mut options =
+        crate::web::ServeOptions::from_settings(&settings.server).map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(format!("{}: {m}", settings.file_name())),
+            other => other,
+        })?;
     if let Some(b) = &a.bind {
         options.bind = b.clone();
     }

@@ -79,7 +79,7 @@ impl ServeOptions {
         let within = |name: &str, v: Option<u64>, most: u64| -> Result<Option<u64>> {
             match v {
                 Some(n) if n == 0 || n > most => Err(Error::Usage(format!(
-                    "[server] {name} = {n} in the settings: it must be between 1 and {most}"
+                    "[server] {name} = {n}: it must be between 1 and {most}"
                 ))),
                 v => Ok(v),
             }
@@ -105,8 +105,7 @@ impl ServeOptions {
             max_connections: match f.max_connections {
                 Some(0) => {
                     return Err(Error::Usage(
-                        "[server] max_connections = 0 in the settings: it must be at least 1"
-                            .into(),
+                        "[server] max_connections = 0: it must be at least 1".into(),
                     ));
                 }
                 Some(n) => n,
@@ -605,15 +604,15 @@ mod tests {
         for (text, said) in [
             (
                 "request_timeout_secs = 18446744073709551615",
-                "[server] request_timeout_secs = 18446744073709551615 in the settings: it must be between 1 and 86400",
+                "[server] request_timeout_secs = 18446744073709551615: it must be between 1 and 86400",
             ),
             (
                 "header_timeout_secs = 3601",
-                "[server] header_timeout_secs = 3601 in the settings: it must be between 1 and 3600",
+                "[server] header_timeout_secs = 3601: it must be between 1 and 3600",
             ),
             (
                 "max_upload_mib = 17592186044416",
-                "[server] max_upload_mib = 17592186044416 in the settings: it must be between 1 and 1048576",
+                "[server] max_upload_mib = 17592186044416: it must be between 1 and 1048576",
             ),
         ] {
             let bad: ServerFile = toml::from_str(text).unwrap();
