@@ -33,7 +33,7 @@ fn save(path: &Path, sources: &[Source]) -> Result<()> {
 
 /// Adds a source; returns its secret.
 pub fn add(db: &Path, name: &str) -> Result<String> {
-    crate::web::tokens::check_name(name)?;
+    crate::web::tokens::check_name("source", name)?;
     let path = sources_path(db);
     let mut sources = load(&path)?;
     if sources.iter().any(|s| s.name == name) {
@@ -178,6 +178,17 @@ mod tests {
         assert_eq!(
             signers.verify("thunderdome", &sig, body),
             Err(Refused::UnknownSource)
+        );
+        // A bad name is called a source's, not a token's.
+        assert_eq!(
+            add(&db, "a b").unwrap_err().to_string(),
+            "source name \"a b\": use 1 to 64 letters, digits, '-', '_' or '.'"
+        );
+        assert!(
+            crate::web::tokens::add(&db, "", crate::web::tokens::Scope::Read)
+                .unwrap_err()
+                .to_string()
+                .starts_with("token name \"\": use 1 to 64")
         );
     }
 }

@@ -102,7 +102,9 @@ pub fn find<'a>(tokens: &'a [Token], secret: &str) -> Option<&'a Token> {
     found
 }
 
-pub fn check_name(name: &str) -> Result<()> {
+/// A token's or a signing source's name (`what`: "token", "source"): 1 to 64 letters, digits,
+/// '-', '_' or '.'.
+pub fn check_name(what: &str, name: &str) -> Result<()> {
     if name.is_empty()
         || name.len() > 64
         || !name
@@ -110,7 +112,7 @@ pub fn check_name(name: &str) -> Result<()> {
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     {
         return Err(Error::Usage(format!(
-            "token name \"{}\": use 1 to 64 letters, digits, '-', '_' or '.'",
+            "{what} name \"{}\": use 1 to 64 letters, digits, '-', '_' or '.'",
             crate::error::shown(name)
         )));
     }
@@ -119,7 +121,7 @@ pub fn check_name(name: &str) -> Result<()> {
 
 /// Adds a token; returns its secret (shown once, never stored).
 pub fn add(db: &Path, name: &str, scope: Scope) -> Result<String> {
-    check_name(name)?;
+    check_name("token", name)?;
     let path = tokens_path(db);
     let mut tokens = load(&path)?;
     if tokens.iter().any(|t| t.name == name) {
