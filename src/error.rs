@@ -41,6 +41,16 @@ pub fn shown_list<S: AsRef<str>>(items: &[S], max: usize) -> String {
     parts.join(", ")
 }
 
+/// The name of `names` that is `wanted` written in another case, for a "did you mean": names
+/// (of teams, ...) are exact, and a case slip is the typo people make.
+pub fn same_but_case<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    wanted: &str,
+) -> Option<&'a str> {
+    let lower = wanted.to_lowercase();
+    names.into_iter().find(|n| n.to_lowercase() == lower)
+}
+
 /// One thing wrong with one place of one input file.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {

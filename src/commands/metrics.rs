@@ -174,8 +174,7 @@ fn known_names(names: &[&str], wanted: &str, what: &str) -> String {
     if names.is_empty() {
         return "the database has none".to_string();
     }
-    let lower = wanted.to_lowercase();
-    if let Some(same) = names.iter().find(|n| n.to_lowercase() == lower) {
+    if let Some(same) = crate::error::same_but_case(names.iter().copied(), wanted) {
         return format!("did you mean \"{}\"?", crate::error::shown(same));
     }
     let plural = if names.len() == 1 { "" } else { "s" };

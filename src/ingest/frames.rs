@@ -12,7 +12,7 @@ use crate::error::{Problem, Problems, shown};
 use crate::ingest::keys::check_unique_keys;
 use crate::ingest::read::RawTable;
 use crate::ingest::typing::{Defaults, Typed, Values, type_table};
-use chrono::{DateTime, NaiveDate};
+use chrono::DateTime;
 use duckdb::arrow::array::{
     Array, ArrayRef, BooleanArray, Float64Array, StringArray, StringBuilder,
 };
@@ -386,8 +386,7 @@ fn present_columns(spec: &KindSpec, t: &Typed) -> Vec<&'static str> {
 }
 
 fn date_text(days: i32) -> String {
-    (NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Duration::days(days as i64))
-        .to_string()
+    crate::ingest::values::epoch_day(days).to_string()
 }
 
 fn ts_text(micros: i64) -> String {

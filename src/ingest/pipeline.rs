@@ -87,8 +87,9 @@ pub struct IngestOutcome {
     /// The teams whose rows the ingest wrote (for the server: which teams' pages to recompute).
     #[serde(skip)]
     pub teams: Vec<String>,
-    /// What the user may want to look at: a new team named like a stored one but for case or
-    /// spaces (team keys are exact: "Payments" made a second team beside "payments").
+    /// What the user may want to look at, though stored: a new team named like a stored one but
+    /// for case (team keys are exact: "Payments" makes a second team beside "payments"), a date
+    /// far from any sprint.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -98,19 +99,19 @@ pub struct IngestOutcome {
 /// sprints a million days long). They are stored as given: old history and planned sprints
 /// exist.
 fn odd_date_notes(frames: &[Frame], today: chrono::NaiveDate) -> Vec<String> {
+    use crate::ingest::values::{days_since_epoch, epoch_day};
     use duckdb::arrow::array::{Array, AsArray};
     use duckdb::arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampMicrosecondType};
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid day");
-    let earliest = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).expect("a valid day");
-    let latest = today + chrono::Duration::days(731);
-    let (lo, hi) = ((earliest - epoch).num_days(), (latest - epoch).num_days());
+    // Days since 1970-01-01, as dates are stored.
+    let lo = days_since_epoch(chrono::NaiveDate::from_ymd_opt(1990, 1, 1).expect("a valid day"));
+    let hi = days_since_epoch(today + chrono::Duration::days(731));
     let mut notes = Vec::new();
     for f in frames {
         let schema = f.batch.schema();
         for (k, field) in schema.fields().iter().enumerate() {
             let col = f.batch.column(k);
             // The first row whose day (since 1970-01-01) is out of range, and how many are.
-            let scan = |day: &dyn Fn(usize) -> Option<i64>| {
+            let scan = |day: &dyn Fn(usize) -> Option<i32>| {
                 let mut first = None;
                 let mut n = 0usize;
                 for i in 0..col.len() {
@@ -124,18 +125,22 @@ fn odd_date_notes(frames: &[Frame], today: chrono::NaiveDate) -> Vec<String> {
             let found = match field.data_type() {
                 DataType::Date32 => {
                     let a = col.as_primitive::<Date32Type>();
-                    scan(&|i| a.is_valid(i).then(|| i64::from(a.value(i))))
+                    scan(&|i| a.is_valid(i).then(|| a.value(i)))
                 }
                 DataType::Timestamp(TimeUnit::Microsecond, _) => {
                     let a = col.as_primitive::<TimestampMicrosecondType>();
-                    scan(&|i| a.is_valid(i).then(|| a.value(i).div_euclid(86_400_000_000)))
+                    // The day count of any time chrono reads fits an i32.
+                    scan(&|i| {
+                        a.is_valid(i)
+                            .then(|| a.value(i).div_euclid(86_400_000_000) as i32)
+                    })
                 }
                 _ => None,
             };
             let Some(((row, day), count)) = found else {
                 continue;
             };
-            let shown = epoch + chrono::Duration::days(day);
+            let shown = epoch_day(day);
             let more = match count {
                 1 => String::new(),
                 n => format!(" (and {} more in this column)", n - 1),
@@ -157,14 +162,13 @@ fn odd_date_notes(frames: &[Frame], today: chrono::NaiveDate) -> Vec<String> {
 }
 
 /// A note for each team of `written` not in `stored` whose name differs from a stored team's
-/// only by case or surrounding spaces.
+/// only by case (spaces around the new one aside: `--team " Payments"`).
 fn look_alike_notes(written: &[String], stored: &[String]) -> Vec<String> {
-    let fold = |t: &str| t.trim().to_lowercase();
     written
         .iter()
         .filter(|t| !stored.contains(t))
         .filter_map(|t| {
-            let like = stored.iter().find(|s| fold(s) == fold(t))?;
+            let like = crate::error::same_but_case(stored.iter().map(String::as_str), t.trim())?;
             Some(format!(
                 "team \"{}\" is new, beside \"{}\" (team names are exact: did you mean \"{}\"?)",
                 crate::error::shown(t),

@@ -91,6 +91,11 @@ pub fn days_since_epoch(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
 }
 
+/// The day `days` after 1970-01-01 (a stored date's value; [`days_since_epoch`] back).
+pub fn epoch_day(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date") + chrono::Duration::days(days.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
