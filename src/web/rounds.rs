@@ -433,27 +433,15 @@ fn commit(state: &Shared, known: &mut KnownVotes, batch: Vec<Job>) {
                 .zip(&stories)
                 .map(|(j, k)| classify(known.story(k).unwrap_or_default(), &j.event))
                 .collect();
-            // Prepared: the decks and teams are known. A team is created by the batch's first
-            // event that names it.
-            let stored_teams = known.teams();
-            let mut named: HashSet<&str> = HashSet::new();
-            teams_created = batch
-                .iter()
-                .map(|j| {
-                    !stored_teams.is_some_and(|t| t.contains(&j.event.team))
-                        && named.insert(j.event.team.as_str())
-                })
-                .collect();
-            let stored_decks = known.decks();
-            let mut given: HashSet<&str> = HashSet::new();
-            decks_taken = batch
-                .iter()
-                .map(|j| {
-                    j.event.deck.is_some()
-                        && !stored_decks.is_some_and(|d| d.contains_key(&j.event.team))
-                        && given.insert(j.event.team.as_str())
-                })
-                .collect();
+            // Prepared: the decks and teams are known. A team is created, and its deck taken
+            // from an event, by the batch's first event that can.
+            let (stored_teams, stored_decks) = (known.teams(), known.decks());
+            teams_created = first_per_team(&batch, |e| {
+                !stored_teams.is_some_and(|t| t.contains(&e.team))
+            });
+            decks_taken = first_per_team(&batch, |e| {
+                e.deck.is_some() && !stored_decks.is_some_and(|d| d.contains_key(&e.team))
+            });
             let events: Vec<&Checked> = batch.iter().map(|j| &j.event).collect();
             let inline = if single {
                 // One event: its own names in every message and in the ingest log.
@@ -530,6 +518,15 @@ fn commit(state: &Shared, known: &mut KnownVotes, batch: Vec<Job>) {
             }
         }
     }
+}
+
+/// Per event of `batch`, whether `new` holds for it and no event before it of its team did.
+fn first_per_team(batch: &[Job], new: impl Fn(&Checked) -> bool) -> Vec<bool> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    batch
+        .iter()
+        .map(|j| new(&j.event) && seen.insert(j.event.team.as_str()))
+        .collect()
 }
 
 /// What an event's votes do to its story's stored votes: (inserted, updated, unchanged).
