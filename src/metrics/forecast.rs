@@ -183,17 +183,20 @@ pub fn forecast_team(
                 )),
             );
         }
-        if calendar.is_none() {
-            undefined.insert("when.date", unknown("the team's sprints have no dates"));
-        } else if f.when.iter().any(|l| l.value.is_some() && l.date.is_none()) {
-            undefined.insert(
-                "when.date",
-                na(format!(
-                    "after {}: the team's sprints are {} days long (median)",
-                    crate::domain::LAST_DAY,
-                    calendar.map_or(0.0, |c| c.1)
-                )),
-            );
+        match calendar {
+            None => {
+                undefined.insert("when.date", unknown("the team's sprints have no dates"));
+            }
+            Some((_, len)) if f.when.iter().any(|l| l.value.is_some() && l.date.is_none()) => {
+                undefined.insert(
+                    "when.date",
+                    na(format!(
+                        "after {}: the team's sprints are {len} days long (median)",
+                        crate::domain::LAST_DAY
+                    )),
+                );
+            }
+            Some(_) => {}
         }
     }
     f.undefined = undefined;

@@ -246,7 +246,14 @@ fn round_spread(
         _ => None,
     };
     if numeric == 0 {
-        for f in ["spread_steps", "suggested_card", "median"] {
+        for f in [
+            "spread_steps",
+            "ratio_spread",
+            "mode_share",
+            "suggested_card",
+            "median",
+            "mean",
+        ] {
             undefined.insert(f, na("no numeric votes in this round"));
         }
     }
@@ -271,11 +278,6 @@ fn round_spread(
         }
         let mode_share = mode_sorted(sv)
             .map(|m| sv.iter().filter(|v| **v == m).count() as f64 / sv.len() as f64);
-        if numeric == 0 {
-            for f in ["ratio_spread", "mode_share", "mean"] {
-                undefined.insert(f, na("no numeric votes in this round"));
-            }
-        }
         let shown = |v: &&str| -> Name {
             names
                 .and_then(|m| m.get(*v))
