@@ -44,9 +44,7 @@ pub async fn api_errors_as_json(
     let api = is_api(req.uri().path());
     let res = next.run(req).await;
     match res.extensions().get::<ErrorMessage>() {
-        Some(ErrorMessage(m)) if api => {
-            (res.status(), axum::Json(serde_json::json!({ "error": m }))).into_response()
-        }
+        Some(ErrorMessage(m)) if api => json_error(res.status(), m),
         // The framework's own refusals (a body over the limit: "Failed to buffer the request
         // body: length limit exceeded") are plain text: JSON like every other API error.
         _ if api && res.status().is_client_error() && is_plain_text(&res) => {
@@ -54,12 +52,7 @@ pub async fn api_errors_as_json(
             let text = axum::body::to_bytes(body, 64 << 10)
                 .await
                 .unwrap_or_default();
-            let message = String::from_utf8_lossy(&text).trim().to_string();
-            let mut json = (
-                parts.status,
-                axum::Json(serde_json::json!({ "error": message })),
-            )
-                .into_response();
+            let mut json = json_error(parts.status, String::from_utf8_lossy(&text).trim());
             for name in [
                 axum::http::header::ALLOW,
                 axum::http::header::WWW_AUTHENTICATE,
@@ -72,6 +65,11 @@ pub async fn api_errors_as_json(
         }
         _ => res,
     }
+}
+
+/// An API error: `{"error": message}` with its status.
+pub fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
 }
 
 fn is_plain_text(res: &Response) -> bool {

@@ -18,7 +18,7 @@ use crate::web::tokens::{Keyring, Scope};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Json, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -164,7 +164,7 @@ fn needs(path: &str, method: &axum::http::Method, reads_open: bool) -> Option<Sc
 /// A refusal: JSON under `/api`, the sign-in page elsewhere.
 fn refused(path: &str, status: StatusCode, message: &str) -> Response {
     let mut r = if crate::web::error::is_api(path) {
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
+        crate::web::error::json_error(status, message)
     } else {
         (status, sign_in_page(Some(message))).into_response()
     };
