@@ -62,9 +62,11 @@ pub fn decks_frame(
             continue;
         }
         if cards.is_valid(row) {
-            entry
-                .cards
-                .push((cards.value(row).to_string(), *value, raw.line(row)));
+            entry.cards.push((
+                raw.number_text(cards.value(row)).into_owned(),
+                *value,
+                raw.line(row),
+            ));
         }
     }
     let mut team_col = StringBuilder::new();

@@ -122,7 +122,7 @@ fn votes_columns(
             }
             let (deck, seen) = cache.get_mut(tm).expect("inserted above");
             if !seen.contains_key(c) {
-                seen.insert(c.to_string(), deck.card(c));
+                seen.insert(c.to_string(), deck.card(&raw.number_text(c)));
             }
             match &seen[c] {
                 Some(card) => {

@@ -20,6 +20,8 @@ pub struct RawTable {
     pub frame: DataFrame,
     /// 1-based line on which each row starts.
     pub lines: Vec<u32>,
+    /// Numbers are written with a decimal comma (`2,5`): the file is separated by semicolons.
+    pub decimal_comma: bool,
 }
 
 impl RawTable {
@@ -29,6 +31,16 @@ impl RawTable {
 
     pub fn line(&self, row: usize) -> usize {
         self.lines[row] as usize
+    }
+
+    /// A number cell as the number parsers read it: with a decimal point where the file
+    /// writes a decimal comma.
+    pub fn number_text<'a>(&self, cell: &'a str) -> std::borrow::Cow<'a, str> {
+        if self.decimal_comma {
+            crate::ingest::values::decimal_point(cell)
+        } else {
+            std::borrow::Cow::Borrowed(cell)
+        }
     }
 
     /// The column's cells, if the file has the column.
@@ -44,6 +56,40 @@ struct Scan {
     /// Byte offset where the data starts (after a byte-order mark).
     start: usize,
     blank_lines: bool,
+    /// The field separator: `,`, or `;` or a tab when the header is separated by them.
+    separator: u8,
+}
+
+/// The field separator of a CSV file, told from its header line: a comma unless the header
+/// has none outside quotes and has semicolons (a spreadsheet's CSV in locales that write
+/// decimal commas) or tabs (cells copied from a spreadsheet).
+pub fn sniff_separator(data: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut in_quotes = false;
+    for &b in data {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' | b'\r' if !in_quotes => break,
+            b',' if !in_quotes => counts[0] += 1,
+            b';' if !in_quotes => counts[1] += 1,
+            b'\t' if !in_quotes => counts[2] += 1,
+            _ => {}
+        }
+    }
+    match counts {
+        [0, s, t] if s > 0 && s >= t => b';',
+        [0, _, t] if t > 0 => b'\t',
+        _ => b',',
+    }
+}
+
+/// How a separator is named in messages.
+fn separator_name(separator: u8) -> &'static str {
+    match separator {
+        b';' => "semicolon",
+        b'\t' => "tab",
+        _ => "comma",
+    }
 }
 
 fn describe_byte(b: u8) -> String {
@@ -69,6 +115,7 @@ pub fn read_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Raw
         body
     };
     let frame = match CsvReadOptions::default()
+        .with_parse_options(CsvParseOptions::default().with_separator(scan.separator))
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
@@ -81,7 +128,14 @@ pub fn read_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Raw
             return None;
         }
     };
-    finish(file, scan.header, frame, scan.record_lines, problems)
+    finish(
+        file,
+        scan.header,
+        frame,
+        scan.record_lines,
+        scan.separator == b';',
+        problems,
+    )
 }
 
 fn finish(
@@ -89,6 +143,7 @@ fn finish(
     columns: Vec<String>,
     frame: DataFrame,
     lines: Vec<u32>,
+    decimal_comma: bool,
     problems: &mut Problems,
 ) -> Option<RawTable> {
     if frame.height() != lines.len() {
@@ -112,6 +167,7 @@ fn finish(
         columns,
         frame,
         lines,
+        decimal_comma,
     })
 }
 
@@ -162,6 +218,7 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
         return None;
     }
     let before = problems.total;
+    let separator = sniff_separator(data);
     // Encoding is checked on the other core while the structure is scanned here.
     let encoding = std::thread::scope(|scope| {
         let enc = scope.spawn(|| {
@@ -169,7 +226,7 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
             check_utf8(file, data, &mut p);
             p
         });
-        let structure = scan_structure(file, data, problems);
+        let structure = scan_structure(file, data, separator, problems);
         (
             enc.join().expect("the encoding check does not panic"),
             structure,
@@ -204,6 +261,7 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
         record_lines,
         start,
         blank_lines,
+        separator,
     })
 }
 
@@ -214,6 +272,7 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
 fn scan_structure(
     file: &str,
     data: &[u8],
+    separator: u8,
     problems: &mut Problems,
 ) -> (Vec<String>, Vec<u32>, bool) {
     let mut header: Vec<String> = Vec::new();
@@ -255,9 +314,12 @@ fn scan_structure(
                             if fields_in_record == 1 { "" } else { "s" },
                             expected,
                             if fields_in_record > expected {
-                                " (a value with an unquoted comma? quote values that contain commas)"
+                                format!(
+                                    " (a value with an unquoted {0}? quote values that contain {0}s)",
+                                    separator_name(separator)
+                                )
                             } else {
-                                ""
+                                String::new()
                             }
                         ),
                     ));
@@ -297,7 +359,7 @@ fn scan_structure(
             continue;
         }
         match b {
-            b',' => {
+            b if b == separator => {
                 fields_in_record += 1;
                 if is_header {
                     header.push(String::from_utf8_lossy(&cell).trim().to_string());
@@ -363,7 +425,10 @@ fn scan_structure(
                             file,
                             line as usize,
                             None,
-                            "text after a closing quote; a quoted value must end at a comma or the line's end",
+                            format!(
+                                "text after a closing quote; a quoted value must end at a {} or the line's end",
+                                separator_name(separator)
+                            ),
                         ));
                         record_bad = true;
                         while i < n && data[i] != b'\n' {
@@ -627,12 +692,31 @@ pub fn read_ndjson(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<
             return None;
         }
     };
-    finish(file, columns, frame, lines, problems)
+    // JSON numbers have a decimal point; text in them is taken as it is.
+    finish(file, columns, frame, lines, false, problems)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_separator_is_told_from_the_header_line() {
+        for (text, sep) in [
+            ("team,story,title\na;b;c\n", b','),
+            ("team;story;title\na,b,c\n", b';'),
+            ("team\tstory\ttitle\r\na;b\n", b'\t'),
+            // Separators inside a quoted header name do not count.
+            ("\"a,b\";c;d\n", b';'),
+            ("\"a;b\",c\n", b','),
+            // One column, or a tie without commas: a comma file.
+            ("team\nops\n", b','),
+            ("a;b\tc\n", b';'),
+            ("a\tb\tc;d\n", b'\t'),
+        ] {
+            assert_eq!(sniff_separator(text.as_bytes()), sep, "{text:?}");
+        }
+    }
 
     fn scan_msgs(bytes: &[u8]) -> Vec<String> {
         let mut p = Problems::default();

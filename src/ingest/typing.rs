@@ -229,8 +229,8 @@ pub fn type_field(
         }
         Ty::Int => typed!(
             Int,
-            |c: &str| parse_int(c).and_then(|v| i32::try_from(v).ok()),
-            |c: &str| match parse_int(c) {
+            |c: &str| parse_int(&raw.number_text(c)).and_then(|v| i32::try_from(v).ok()),
+            |c: &str| match parse_int(&raw.number_text(c)) {
                 Some(_) => format!(
                     "{} is out of range (whole numbers from {} to {})",
                     shown(c),
@@ -241,7 +241,7 @@ pub fn type_field(
             }
         ),
         Ty::Float => {
-            let v = typed!(Float, parse_float);
+            let v = typed!(Float, |c: &str| parse_float(&raw.number_text(c)));
             if field.nonneg
                 && let Values::Float(ref vals) = v
             {

@@ -11,6 +11,20 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// A number written with a decimal comma (`2,5`, as spreadsheets in many locales write them
+/// into semicolon-separated files) with a decimal point instead; any other text as it is.
+pub fn decimal_point(s: &str) -> std::borrow::Cow<'_, str> {
+    let t = s.trim();
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    match unsigned.split_once(',') {
+        Some((whole, fraction)) if digits(whole) && digits(fraction) => {
+            std::borrow::Cow::Owned(t.replacen(',', ".", 1))
+        }
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
+
 /// A finite number; `-0` is 0 (a value never carries a sign without a size).
 pub fn parse_float(s: &str) -> Option<f64> {
     s.trim()
@@ -107,5 +121,24 @@ mod tests {
         assert_eq!(parse_float(" -0.0 ").map(f64::is_sign_positive), Some(true));
         assert_eq!(parse_float("-2.5"), Some(-2.5));
         assert_eq!(parse_float("inf"), None);
+    }
+
+    #[test]
+    fn decimal_commas_become_points_and_nothing_else_changes() {
+        for (text, read) in [
+            ("2,5", "2.5"),
+            (" -0,75 ", "-0.75"),
+            ("+13,0", "+13.0"),
+            ("5", "5"),
+            ("2.5", "2.5"),
+            ("1,2,3", "1,2,3"),
+            (",5", ",5"),
+            ("5,", "5,"),
+            ("a,5", "a,5"),
+            ("2, 5", "2, 5"),
+        ] {
+            assert_eq!(decimal_point(text), read, "{text:?}");
+        }
+        assert_eq!(parse_float(&decimal_point("2,5")), Some(2.5));
     }
 }

@@ -223,6 +223,66 @@ fn cloud_row(header: &[String], cells: &[(&str, &str)]) -> String {
 }
 
 #[test]
+fn an_export_resaved_by_a_spreadsheet_with_semicolons_and_decimal_commas_reads_the_same() {
+    let dir = scratch();
+    let db = dir.path().join("j.duckdb");
+    // The export of the test above as a spreadsheet in a decimal-comma locale saves it.
+    let text = "Summary;Issue key;Issue id;Issue Type;Status;Project key;Created;Resolved;Description;Sprint;Sprint;Sprint;Custom field (Story Points)\r\n\
+Login page;PAY-1;1001;Story;Done;PAY;22/Oct/21 16:55;25/Oct/21 19:07;\"Line one\nline two, with a comma; and more\";PAY Sprint 1;;;5\r\n\
+Export CSV;PAY-2;1002;Story;Closed;PAY;23/Oct/21 09:00;02/Nov/21 11:30;plain, no quotes;PAY Sprint 1;PAY Sprint 2;;2,5\r\n";
+    let f = write(dir.path(), "jira.csv", text.as_bytes());
+    ok(&sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]));
+    assert_eq!(
+        table(
+            &db,
+            "select story, title, estimate::varchar from stories order by story"
+        ),
+        "PAY-1 | Login page | 5.0\nPAY-2 | Export CSV | 2.5"
+    );
+    assert_eq!(
+        table(
+            &db,
+            "select sprint_id, story, status, points_end::varchar from sprint_items order by story, sprint_id"
+        ),
+        "PAY Sprint 1 | PAY-1 | done | 5.0\n\
+         PAY Sprint 1 | PAY-2 | not_done | 2.5\n\
+         PAY Sprint 2 | PAY-2 | done | 2.5"
+    );
+    // A hand-kept wide votes sheet, semicolon-separated: cards with decimal commas too.
+    let wide = write(
+        dir.path(),
+        "wide.csv",
+        "Story;Ann;Bob;Majority\nPAY-7 Split refunds;0,5;1;0,5\n".as_bytes(),
+    );
+    ok(&sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--from",
+            "wide",
+            "--team",
+            "PAY",
+            wide.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        table(
+            &db,
+            "select story, voter, card, value::varchar from votes order by voter"
+        ),
+        "PAY-7 | Ann | ½ | 0.5\nPAY-7 | Bob | 1 | 1.0"
+    );
+    assert_eq!(
+        table(
+            &db,
+            "select estimate::varchar from stories where story = 'PAY-7'"
+        ),
+        "0.5"
+    );
+}
+
+#[test]
 fn jira_cloud_all_fields_export_reads_with_its_155_columns() {
     let Some(header) = cloud_header() else { return };
     assert_eq!(header.len(), 155);

@@ -91,6 +91,116 @@ fn sample_data_ingests_and_is_idempotent() {
     assert_eq!(ingests[0]["sha256"].as_str().unwrap().len(), 64);
 }
 
+/// A CSV file as a spreadsheet in another locale saves it: fields separated by `separator`,
+/// numbers with a decimal comma when it is `;`, quoting only where a field needs it.
+fn resave(from: &Path, to: &Path, separator: char) {
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let mut stmt = conn
+        .prepare("select * from read_csv(?, all_varchar = true, header = true)")
+        .unwrap();
+    let columns: Vec<String>;
+    let rows: Vec<Vec<Option<String>>> = {
+        let mut rows = stmt.query([from.to_str().unwrap()]).unwrap();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().unwrap() {
+            let n = r.as_ref().column_count();
+            out.push((0..n).map(|i| r.get(i).unwrap()).collect());
+        }
+        columns = stmt.column_names();
+        out
+    };
+    let number = |v: &str| {
+        v.split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+        })
+    };
+    let field = |v: &str| {
+        let v = if separator == ';' && number(v) {
+            v.replacen('.', ",", 1)
+        } else {
+            v.to_string()
+        };
+        if v.contains(separator) || v.contains('"') || v.contains('\n') {
+            format!("\"{}\"", v.replace('"', "\"\""))
+        } else {
+            v
+        }
+    };
+    let sep = separator.to_string();
+    let mut text = columns
+        .iter()
+        .map(|c| field(c))
+        .collect::<Vec<_>>()
+        .join(&sep)
+        + "\r\n";
+    for r in rows {
+        let cells: Vec<String> = r
+            .iter()
+            .map(|v| field(v.as_deref().unwrap_or("")))
+            .collect();
+        text.push_str(&(cells.join(&sep) + "\r\n"));
+    }
+    std::fs::write(to, text).unwrap();
+}
+
+#[test]
+fn spreadsheet_csv_with_semicolons_or_tabs_reads_as_the_comma_files() {
+    let dir = scratch();
+    let sample = project_root().join("sample-data");
+    let commas = dir.path().join("commas.duckdb");
+    ingest_ok(&commas, &[&sample]);
+    let expected = dump(&commas);
+    for (separator, name) in [(';', "semicolons"), ('\t', "tabs")] {
+        let folder = dir.path().join(name);
+        std::fs::create_dir(&folder).unwrap();
+        for f in std::fs::read_dir(&sample).unwrap() {
+            let f = f.unwrap().path();
+            resave(&f, &folder.join(f.file_name().unwrap()), separator);
+        }
+        if separator == ';' {
+            // The file has decimal commas and titles with commas, unquoted.
+            let items = std::fs::read_to_string(folder.join("sprint_items.csv")).unwrap();
+            assert!(items.contains(";3,5\r\n"), "{}", &items[..400]);
+            let stories = std::fs::read_to_string(folder.join("stories.csv")).unwrap();
+            assert!(
+                stories
+                    .lines()
+                    .skip(1)
+                    .any(|l| l.contains(',') && !l.contains('"'))
+            );
+        }
+        let db = dir.path().join(format!("{name}.duckdb"));
+        ingest_ok(&db, &[&folder]);
+        assert_eq!(dump(&db), expected, "{name}");
+    }
+    // A row with one field too many names the separator the file uses.
+    let bad = write(
+        dir.path(),
+        "teams.csv",
+        b"team;name\nops;Operations;extra\n",
+    );
+    let err = refused(&[&bad], &[]);
+    assert!(
+        err.contains(
+            "teams.csv:2: 3 fields where the header has 2 (a value with an unquoted semicolon? \
+             quote values that contain semicolons)"
+        ),
+        "{err}"
+    );
+    // Decimal commas only where the file is separated by semicolons: in a comma file a quoted
+    // "2,5" is not a number.
+    let comma = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,title,estimate\npayments,PAY-1,A,\"2,5\"\n",
+    );
+    let err = refused(&[&comma], &[]);
+    assert!(
+        err.contains("stories.csv:2: column \"estimate\": \"2,5\" is not a number"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_new_team_named_like_a_stored_one_is_noted() {
     let dir = scratch();

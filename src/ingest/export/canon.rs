@@ -7,7 +7,7 @@ use crate::domain::{ItemStatus, Kind};
 use crate::error::{Problem, Problems, shown};
 use crate::ingest::export::records::Records;
 use crate::ingest::read::RawTable;
-use crate::ingest::values::{parse_float, parse_timestamp};
+use crate::ingest::values::{decimal_point, parse_float, parse_timestamp};
 use crate::settings::Settings;
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::{Column, DataFrame};
@@ -195,6 +195,8 @@ impl Canon {
                         columns: names.iter().map(|s| s.to_string()).collect(),
                         frame,
                         lines,
+                        // Canonical text: numbers written with a decimal point.
+                        decimal_comma: false,
                     },
                 )
             })
@@ -207,6 +209,8 @@ pub struct Reader<'a> {
     pub file: &'a str,
     pub header: &'a [String],
     pub formats: Vec<String>,
+    /// Numbers are written with a decimal comma (a semicolon-separated export).
+    pub decimal_comma: bool,
     pub problems: &'a mut Problems,
 }
 
@@ -268,7 +272,12 @@ impl Reader<'_> {
         if v.is_empty() {
             return None;
         }
-        match parse_float(v).map(points_in_range) {
+        let number = if self.decimal_comma {
+            decimal_point(v)
+        } else {
+            v.into()
+        };
+        match parse_float(&number).map(points_in_range) {
             Some(Ok(x)) => Some(x),
             Some(Err(why)) => {
                 self.bad(line, col, format!("\"{}\": {why}", shown(v)));
@@ -344,16 +353,23 @@ pub fn story_cells(
 
 /// A final score (a card label) as points: empty, `?` and `Pass` are unknown; a label that is not a number
 /// takes its points from the team's deck (or is an error that says how to give them).
+/// `decimal_comma`: the file writes numbers with a decimal comma (`2,5`).
 pub fn score_points(
     score: &str,
     team: &str,
     deck: &crate::domain::Deck,
+    decimal_comma: bool,
 ) -> Result<Option<f64>, String> {
     let score = score.trim();
     if score.is_empty() || score == "?" || score.eq_ignore_ascii_case("pass") {
         return Ok(None);
     }
-    match crate::ingest::values::parse_float(score).map(points_in_range) {
+    let number = if decimal_comma {
+        decimal_point(score)
+    } else {
+        score.into()
+    };
+    match parse_float(&number).map(points_in_range) {
         Some(Ok(v)) => Ok(Some(v)),
         Some(Err(why)) => Err(format!("\"{}\": {why}", shown(score))),
         None => deck

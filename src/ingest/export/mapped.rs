@@ -157,6 +157,7 @@ pub fn mapped(
             columns: canonical,
             frame,
             lines,
+            decimal_comma: records.separator == b';',
         },
     ))
 }

@@ -134,7 +134,7 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
         }
         let (key, title) = key_and_title(text);
         let score = row[score_col].trim();
-        let estimate = match score_points(score, team, &deck) {
+        let estimate = match score_points(score, team, &deck, r.decimal_comma) {
             Ok(e) => e,
             Err(m) => {
                 r.bad(*line, score_col, m);
@@ -339,7 +339,8 @@ pub mod json {
                 continue;
             }
             let score = text(&s["finalScore"]).unwrap_or_default();
-            let estimate = match score_points(&score, team, &deck) {
+            // JSON: numbers have a decimal point.
+            let estimate = match score_points(&score, team, &deck, false) {
                 Ok(e) => e,
                 Err(m) => {
                     problems.push(Problem::at(&where_, line as usize, Some("finalScore"), m));

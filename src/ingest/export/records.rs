@@ -10,6 +10,9 @@ pub struct Records {
     pub kept: Vec<String>,
     /// (line on which the row starts, the kept fields).
     pub rows: Vec<(u32, Vec<String>)>,
+    /// The field separator (`,`; `;` or a tab when the header is separated by them): numbers
+    /// in a semicolon-separated file have a decimal comma.
+    pub separator: u8,
 }
 
 /// Splits CSV bytes into records of fields: RFC 4180 quoting, quoted fields across lines,
@@ -27,6 +30,7 @@ pub fn read_records(
         return None;
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let separator = crate::ingest::read::sniff_separator(body);
     let before = problems.total;
     let mut header: Option<Vec<String>> = None;
     let mut kept: Vec<bool> = Vec::new();
@@ -76,7 +80,7 @@ pub fn read_records(
                     i += 1;
                 }
             }
-            while i < n && body[i] != b',' && body[i] != b'\n' && body[i] != b'\r' {
+            while i < n && body[i] != separator && body[i] != b'\n' && body[i] != b'\r' {
                 if quoted && body[i] != b' ' {
                     problems.push(Problem::at(
                         file,
@@ -102,7 +106,7 @@ pub fn read_records(
                 fields.push(String::new());
             }
             count += 1;
-            if i < n && body[i] == b',' {
+            if i < n && body[i] == separator {
                 i += 1;
                 continue;
             }
@@ -162,5 +166,10 @@ pub fn read_records(
         .filter(|(_, k)| **k)
         .map(|(h, _)| h.clone())
         .collect();
-    (problems.total == before).then_some(Records { header, kept, rows })
+    (problems.total == before).then_some(Records {
+        header,
+        kept,
+        rows,
+        separator,
+    })
 }

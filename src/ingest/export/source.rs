@@ -105,6 +105,7 @@ pub fn import(
         file,
         header: &records.kept,
         formats,
+        decimal_comma: records.separator == b';',
         problems,
     };
     let mut canon = Canon::default();

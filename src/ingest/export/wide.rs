@@ -17,8 +17,8 @@ const NOT_VOTERS: [&str; 7] = [
     "average", "mean", "median", "majority", "final", "estimate", "notes",
 ];
 
-/// One line's cells: quoted cells may hold commas and unescaped quotes.
-fn cells(line: &str) -> Vec<String> {
+/// One line's cells: quoted cells may hold separators and unescaped quotes.
+fn cells(line: &str, separator: u8) -> Vec<String> {
     let mut out = Vec::new();
     let b = line.as_bytes();
     let mut i = 0;
@@ -29,7 +29,7 @@ fn cells(line: &str) -> Vec<String> {
             let mut j = start;
             let mut end = None;
             while j < b.len() {
-                if b[j] == b'"' && (j + 1 == b.len() || b[j + 1] == b',') {
+                if b[j] == b'"' && (j + 1 == b.len() || b[j + 1] == separator) {
                     end = Some(j);
                     break;
                 }
@@ -47,12 +47,12 @@ fn cells(line: &str) -> Vec<String> {
             }
         } else {
             let start = i;
-            while i < b.len() && b[i] != b',' {
+            while i < b.len() && b[i] != separator {
                 i += 1;
             }
             out.push(line[start..i].trim().to_string());
         }
-        if i < b.len() && b[i] == b',' {
+        if i < b.len() && b[i] == separator {
             i += 1;
             continue;
         }
@@ -103,7 +103,8 @@ pub fn import(
         problems.push(Problem::file(file, "is empty"));
         return None;
     };
-    let header = cells(head);
+    let separator = crate::ingest::read::sniff_separator(head.as_bytes());
+    let header = cells(head, separator);
     let is = |h: &str, names: &[&str]| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n));
     let voters: Vec<usize> = (1..header.len())
         .filter(|&c| !is(&header[c], &NOT_VOTERS) && !header[c].trim().is_empty())
@@ -148,7 +149,7 @@ pub fn import(
         if line.trim().is_empty() {
             continue;
         }
-        let row = cells(line);
+        let row = cells(line, separator);
         if row.len() != header.len() {
             problems.push(Problem::at(
                 file,
@@ -170,7 +171,7 @@ pub fn import(
         }
         let (key, title) = key_and_title(topic);
         let score = final_col.map_or("", |c| row[c].as_str());
-        let estimate = match score_points(score, team, &deck) {
+        let estimate = match score_points(score, team, &deck, separator == b';') {
             Ok(e) => e,
             Err(m) => {
                 problems.push(Problem::at(
@@ -189,13 +190,18 @@ pub fn import(
         );
         for &c in &voters {
             let card = row[c].trim();
+            let card = if separator == b';' {
+                crate::ingest::values::decimal_point(card)
+            } else {
+                card.into()
+            };
             if card.is_empty() {
                 continue;
             }
             canon.push(
                 Kind::Votes,
                 line_no,
-                last_round_vote(team, &session, &key, header[c].trim(), card, None),
+                last_round_vote(team, &session, &key, header[c].trim(), &card, None),
             );
         }
     }
@@ -212,10 +218,11 @@ mod tests {
     #[test]
     fn quotes_are_read_leniently() {
         assert_eq!(
-            cells(r#""PAY-142 "Refund" flow","5","",8,"a, b""#),
+            cells(r#""PAY-142 "Refund" flow","5","",8,"a, b""#, b','),
             vec!["PAY-142 \"Refund\" flow", "5", "", "8", "a, b"]
         );
-        assert_eq!(cells("a,,b"), vec!["a", "", "b"]);
+        assert_eq!(cells("a,,b", b','), vec!["a", "", "b"]);
+        assert_eq!(cells("a;\"b; c\";;d", b';'), vec!["a", "b; c", "", "d"]);
         assert_eq!(
             key_and_title("PAY-142 Refund flow"),
             ("PAY-142".into(), "Refund flow".into())
