@@ -53,6 +53,12 @@ impl RawTable {
 struct Scan {
     header: Vec<String>,
     record_lines: Vec<u32>,
+    /// Byte offset (in the data after a byte-order mark) where the first record after the
+    /// header starts.
+    header_end: usize,
+    /// Header fields without a name whose cells are all empty (as spreadsheets save columns
+    /// that once had formatting): left out.
+    unnamed: Vec<usize>,
     /// Byte offset where the data starts (after a byte-order mark).
     start: usize,
     blank_lines: bool,
@@ -104,15 +110,27 @@ pub fn read_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Raw
     mine.list.sort_by_key(|p| p.line.unwrap_or(0));
     problems.extend(mine);
     let scan = scan?;
-    let body = &bytes[scan.start..];
-    // Blank lines are rare; when a file has them, parse a copy without them so that rows and
-    // lines stay aligned.
+    let data = &bytes[scan.start..];
+    // Blank lines and unnamed empty columns are rare; when a file has them, parse a copy
+    // without blank lines and with names for those columns, so that rows and lines stay
+    // aligned (the columns are left out after parsing).
     let owned;
-    let body: &[u8] = if scan.blank_lines {
-        owned = drop_blank_lines(body);
+    let body: &[u8] = if scan.blank_lines || !scan.unnamed.is_empty() {
+        let (head, rest) = data.split_at(scan.header_end);
+        let mut copy = if scan.unnamed.is_empty() {
+            head.to_vec()
+        } else {
+            named_header(&scan.header, scan.separator)
+        };
+        if scan.blank_lines {
+            copy.extend(drop_blank_lines(rest, scan.separator));
+        } else {
+            copy.extend_from_slice(rest);
+        }
+        owned = copy;
         &owned
     } else {
-        body
+        data
     };
     let frame = match CsvReadOptions::default()
         .with_parse_options(CsvParseOptions::default().with_separator(scan.separator))
@@ -128,14 +146,46 @@ pub fn read_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Raw
             return None;
         }
     };
+    let (mut frame, mut header) = (frame, scan.header);
+    if !scan.unnamed.is_empty() {
+        frame = frame.drop_many(scan.unnamed.iter().map(|&k| unnamed_column(k)));
+        header.retain(|h| !h.is_empty());
+    }
     finish(
         file,
-        scan.header,
+        header,
         frame,
         scan.record_lines,
         scan.separator == b';',
         problems,
     )
+}
+
+/// The name a header field without a name is parsed under (control characters are refused
+/// in headers, so no file names a column so).
+fn unnamed_column(field: usize) -> String {
+    format!("\u{1}unnamed {}", field + 1)
+}
+
+/// A header line naming every field: the file's names, quoted, and [`unnamed_column`] for the
+/// fields without a name.
+fn named_header(header: &[String], separator: u8) -> Vec<u8> {
+    let mut line = Vec::new();
+    for (k, h) in header.iter().enumerate() {
+        if k > 0 {
+            line.push(separator);
+        }
+        let name = if h.is_empty() {
+            unnamed_column(k)
+        } else {
+            h.clone()
+        };
+        line.push(b'"');
+        line.extend_from_slice(name.replace('"', "\"\"").as_bytes());
+        line.push(b'"');
+    }
+    line.push(b'\n');
+    line
 }
 
 fn finish(
@@ -171,23 +221,31 @@ fn finish(
     })
 }
 
-fn drop_blank_lines(body: &[u8]) -> Vec<u8> {
-    // Only lines outside quoted fields were found blank, and a quoted field never starts a
-    // line with a newline, so removing empty lines here cannot cut into a value... except a
-    // quoted value containing an empty line; keep those by tracking quotes.
+/// The records after the header without the lines that are blank: empty, or only separators
+/// and spaces (what [`scan_structure`] counts as blank). A quoted value may hold an empty line;
+/// quotes are tracked so that it is kept.
+fn drop_blank_lines(body: &[u8], separator: u8) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len());
     let mut in_quotes = false;
     let mut at_line_start = true;
     let mut i = 0;
     while i < body.len() {
-        let b = body[i];
-        if !in_quotes
-            && at_line_start
-            && (b == b'\n' || (b == b'\r' && body.get(i + 1) == Some(&b'\n')))
-        {
-            i += if b == b'\r' { 2 } else { 1 };
-            continue;
+        if !in_quotes && at_line_start {
+            let end = body[i..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(body.len(), |p| i + p);
+            let line = &body[i..end];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line
+                .iter()
+                .all(|&b| b == separator || b == b' ' || b == b'\t')
+            {
+                i = end + 1;
+                continue;
+            }
         }
+        let b = body[i];
         if b == b'"' {
             in_quotes = !in_quotes;
         }
@@ -234,16 +292,30 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
     });
     let (enc_problems, structure) = encoding;
     problems.extend(enc_problems);
-    let (header, record_lines, blank_lines) = structure;
+    let Structure {
+        header,
+        record_lines,
+        blank_lines,
+        header_end,
+        first_value,
+    } = structure;
     let mut seen = std::collections::HashSet::new();
+    let mut unnamed = Vec::new();
     for (idx, h) in header.iter().enumerate() {
         if h.is_empty() {
-            problems.push(Problem::at(
-                file,
-                1,
-                None,
-                format!("header field {} has no name", idx + 1),
-            ));
+            match first_value.get(idx).copied().flatten() {
+                None => unnamed.push(idx),
+                Some(line) => problems.push(Problem::at(
+                    file,
+                    1,
+                    None,
+                    format!(
+                        "header field {} has no name, but line {line} has a value in it; name \
+                         the column (or delete it)",
+                        idx + 1
+                    ),
+                )),
+            }
         } else if !seen.insert(h.to_lowercase()) {
             problems.push(Problem::at(
                 file,
@@ -259,25 +331,49 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
     Some(Scan {
         header,
         record_lines,
+        header_end,
+        unnamed,
         start,
         blank_lines,
         separator,
     })
 }
 
+/// The record structure of CSV bytes.
+struct Structure {
+    header: Vec<String>,
+    /// The line each record starts on (records of empty fields left out).
+    record_lines: Vec<u32>,
+    /// Blank lines, or records whose fields are all empty, after the header.
+    blank_lines: bool,
+    header_end: usize,
+    /// Per header field without a name, the first line with a value in it.
+    first_value: Vec<Option<u32>>,
+}
+
 /// The record structure of CSV bytes: header cells, the line each record starts on, and
-/// whether there are blank lines. Problems of quoting and field counts go to `problems`.
+/// whether there are blank lines (a record whose fields are all empty or spaces, such as
+/// `,,,` that spreadsheets save for rows that once had formatting, is a blank line). Problems
+/// of quoting and field counts go to `problems`.
 // The record-ending macro resets state that the last record leaves unread.
 #[allow(unused_assignments)]
-fn scan_structure(
-    file: &str,
-    data: &[u8],
-    separator: u8,
-    problems: &mut Problems,
-) -> (Vec<String>, Vec<u32>, bool) {
+fn scan_structure(file: &str, data: &[u8], separator: u8, problems: &mut Problems) -> Structure {
     let mut header: Vec<String> = Vec::new();
     let mut record_lines: Vec<u32> = Vec::new();
     let mut blank_lines = false;
+    let mut header_end: Option<usize> = None;
+    let mut first_value: Vec<Option<u32>> = Vec::new();
+    // Where the record and the field being read start, and the header fields without a name.
+    let mut record_start = 0usize;
+    let mut field_begin = 0usize;
+    let mut unnamed: Vec<bool> = Vec::new();
+    let mut any_unnamed = false;
+    // Bytes with more than separators and spaces (a quote counts: `""` is a value).
+    let has_value = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .any(|&b| b != separator && b != b' ' && b != b'\t' && b != b'\r')
+    };
 
     let mut line: u32 = 1;
     let mut i = 0usize;
@@ -294,14 +390,36 @@ fn scan_structure(
     // A record already reported for its quoting is not reported again for its field count.
     let mut record_bad = false;
 
+    // Ends a field: notes the first line with a value in each column.
+    macro_rules! end_field {
+        () => {{
+            if any_unnamed
+                && !is_header
+                && unnamed.get(fields_in_record) == Some(&true)
+                && first_value[fields_in_record].is_none()
+                && has_value(&data[field_begin..i])
+            {
+                first_value[fields_in_record] = Some(record_line);
+            }
+            field_begin = i + 1;
+        }};
+    }
+
     // Ends a record: checks its field count.
     macro_rules! end_record {
         () => {{
+            end_field!();
             fields_in_record += 1;
             if is_header {
                 header.push(String::from_utf8_lossy(&cell).trim().to_string());
                 expected = fields_in_record;
+                first_value = vec![None; expected];
+                unnamed = header.iter().map(|h| h.is_empty()).collect();
+                any_unnamed = unnamed.contains(&true);
                 is_header = false;
+            } else if !record_bad && !has_value(&data[record_start..i]) {
+                // Empty fields only: a blank line.
+                blank_lines = true;
             } else {
                 if fields_in_record != expected && !record_bad {
                     problems.push(Problem::at(
@@ -360,6 +478,7 @@ fn scan_structure(
         }
         match b {
             b if b == separator => {
+                end_field!();
                 fields_in_record += 1;
                 if is_header {
                     header.push(String::from_utf8_lossy(&cell).trim().to_string());
@@ -389,8 +508,13 @@ fn scan_structure(
                     end_record!();
                 }
                 i += if crlf { 2 } else { 1 };
+                if !is_header && header_end.is_none() {
+                    header_end = Some(i);
+                }
                 line += 1;
                 record_line = line;
+                record_start = i;
+                field_begin = i;
                 continue;
             }
             b'"' => {
@@ -457,7 +581,13 @@ fn scan_structure(
         end_record!();
     }
 
-    (header, record_lines, blank_lines)
+    Structure {
+        header,
+        record_lines,
+        blank_lines,
+        header_end: header_end.unwrap_or(n),
+        first_value,
+    }
 }
 
 /// Reports bytes that are not UTF-8 and control characters, with line and byte column.
@@ -742,6 +872,50 @@ mod tests {
         let b = t.column("b").unwrap();
         assert_eq!(b.get(0), Some("x\ny"));
         assert_eq!(b.get(1), Some("q\"q"));
+    }
+
+    #[test]
+    fn what_spreadsheets_save_for_formatted_cells_is_left_out() {
+        // Unnamed columns whose cells are all empty, and rows of empty fields (any count),
+        // between and after the records; a quoted value across lines keeps its empty line.
+        let mut p = Problems::default();
+        let t = read_csv(
+            "f.csv",
+            b"a,b,,\r\n1,x,,\r\n,,,\r\n , ,\t,\r\n2,\"y\n\n,\",,\r\n,,\r\n,,,",
+            &mut p,
+        )
+        .unwrap();
+        assert!(p.is_empty(), "{:?}", p.list);
+        assert_eq!(t.columns, vec!["a", "b"]);
+        assert_eq!(t.frame.get_column_names(), ["a", "b"]);
+        assert_eq!(t.lines, vec![2, 5]);
+        let b = t.column("b").unwrap();
+        assert_eq!(b.get(0), Some("x"));
+        assert_eq!(b.get(1), Some("y\n\n,"));
+        // The same with semicolons.
+        let t = read_csv("f.csv", b"a;;b\n;;\n1;;2\n", &mut p).unwrap();
+        assert!(p.is_empty(), "{:?}", p.list);
+        assert_eq!(
+            (t.columns.clone(), t.lines.clone()),
+            (vec!["a".into(), "b".into()], vec![3])
+        );
+        assert_eq!(t.column("b").unwrap().get(0), Some("2"));
+        // A quoted empty field is a value: the row is a record (of empty values).
+        let t = read_csv("f.csv", b"a,b\n\"\",\n1,2\n", &mut p).unwrap();
+        assert_eq!(t.lines, vec![2, 3]);
+        // An unnamed column with a value names the first line that has one.
+        assert_eq!(
+            scan_msgs(b"a,,b\n1,,2\n3, x ,4\n5,y,6\n"),
+            vec![
+                "f.csv:1: header field 2 has no name, but line 3 has a value in it; name the \
+                 column (or delete it)"
+            ]
+        );
+        // Only a record of empty fields is blank: a short row with a value is still wrong.
+        assert_eq!(
+            scan_msgs(b"a,b,c\n,,\n,x\n"),
+            vec!["f.csv:3: 2 fields where the header has 3"]
+        );
     }
 
     #[test]

@@ -226,10 +226,13 @@ fn cloud_row(header: &[String], cells: &[(&str, &str)]) -> String {
 fn an_export_resaved_by_a_spreadsheet_with_semicolons_and_decimal_commas_reads_the_same() {
     let dir = scratch();
     let db = dir.path().join("j.duckdb");
-    // The export of the test above as a spreadsheet in a decimal-comma locale saves it.
-    let text = "Summary;Issue key;Issue id;Issue Type;Status;Project key;Created;Resolved;Description;Sprint;Sprint;Sprint;Custom field (Story Points)\r\n\
-Login page;PAY-1;1001;Story;Done;PAY;22/Oct/21 16:55;25/Oct/21 19:07;\"Line one\nline two, with a comma; and more\";PAY Sprint 1;;;5\r\n\
-Export CSV;PAY-2;1002;Story;Closed;PAY;23/Oct/21 09:00;02/Nov/21 11:30;plain, no quotes;PAY Sprint 1;PAY Sprint 2;;2,5\r\n";
+    // The export of the test above as a spreadsheet in a decimal-comma locale saves it (with
+    // an unnamed empty column and rows of empty fields where cells once had formatting).
+    let text = "Summary;Issue key;Issue id;Issue Type;Status;Project key;Created;Resolved;Description;Sprint;Sprint;Sprint;Custom field (Story Points);\r\n\
+Login page;PAY-1;1001;Story;Done;PAY;22/Oct/21 16:55;25/Oct/21 19:07;\"Line one\nline two, with a comma; and more\";PAY Sprint 1;;;5;\r\n\
+;;;;;;;;;;;;;\r\n\
+Export CSV;PAY-2;1002;Story;Closed;PAY;23/Oct/21 09:00;02/Nov/21 11:30;plain, no quotes;PAY Sprint 1;PAY Sprint 2;;2,5;\r\n\
+;;;;;;;;;;;;;\r\n";
     let f = write(dir.path(), "jira.csv", text.as_bytes());
     ok(&sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]));
     assert_eq!(
@@ -252,7 +255,7 @@ Export CSV;PAY-2;1002;Story;Closed;PAY;23/Oct/21 09:00;02/Nov/21 11:30;plain, no
     let wide = write(
         dir.path(),
         "wide.csv",
-        "Story;Ann;Bob;Majority\nPAY-7 Split refunds;0,5;1;0,5\n".as_bytes(),
+        "Story;Ann;Bob;Majority\nPAY-7 Split refunds;0,5;1;0,5\n;;;\n".as_bytes(),
     );
     ok(&sprintlens(
         &db,

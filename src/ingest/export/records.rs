@@ -46,12 +46,15 @@ pub fn read_records(
         let mut fields: Vec<String> = Vec::with_capacity(kept_count.max(1));
         let mut count = 0usize;
         let mut bad_utf8 = false;
+        // Whether any field is quoted or has more than spaces.
+        let mut content = false;
         // One record.
         loop {
             field.clear();
             let mut quoted = false;
             if i < n && body[i] == b'"' {
                 quoted = true;
+                content = true;
                 i += 1;
                 loop {
                     if i >= n {
@@ -93,6 +96,7 @@ pub fn read_records(
                 field.push(body[i]);
                 i += 1;
             }
+            content = content || field.iter().any(|&b| b != b' ' && b != b'\t');
             let want = header.is_none() || kept.get(count).copied().unwrap_or(false);
             if want {
                 match std::str::from_utf8(&field) {
@@ -129,8 +133,10 @@ pub fn read_records(
             ));
             continue;
         }
-        if count == 1 && field.is_empty() && header.is_some() {
-            continue; // a blank line
+        if !content && header.is_some() {
+            // A blank line, or fields that are all empty (as spreadsheets save rows that once
+            // had formatting).
+            continue;
         }
         match &header {
             None => {

@@ -146,7 +146,11 @@ pub fn import(
     let before = problems.total;
     for (n, line) in lines {
         let line_no = (n + 1) as u32;
-        if line.trim().is_empty() {
+        // A blank line, or only separators (a spreadsheet's row that once had formatting).
+        if line
+            .bytes()
+            .all(|b| b == separator || b.is_ascii_whitespace())
+        {
             continue;
         }
         let row = cells(line, separator);
