@@ -310,7 +310,7 @@ pub struct IngestArgs {
     /// Parabol summary, the dimension that is the estimate
     #[arg(long)]
     pub points_field: Option<String>,
-    /// The export's date style, chrono strftime (e.g. "%d.%m.%Y %H:%M"), tried first
+    /// The files' date style, chrono strftime (e.g. "%d.%m.%Y %H:%M"), tried before ISO 8601 (exports, native and --map files; a date alone reads with the style's date part)
     #[arg(long, value_parser = values::date_format)]
     pub date_format: Option<String>,
     /// Any CSV: map its columns to canonical fields, "story=Key,estimate=SP,..." (with --kind)

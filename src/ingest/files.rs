@@ -216,6 +216,10 @@ pub fn load_import(
     } else {
         export::mapped(name, &bytes, &import.map, kind, problems)
             .into_iter()
+            .map(|(kind, mut raw)| {
+                raw.date_format = import.date_format.clone();
+                (kind, raw)
+            })
             .collect()
     };
     tables
@@ -316,7 +320,8 @@ pub fn read_all(
             let mut sniffed = import.clone();
             sniffed.from = Some(source);
             loaded.extend(load_import(f, &name, &sniffed, kind, defaults, problems));
-        } else if let Some(l) = load(f, &name, kind, problems) {
+        } else if let Some(mut l) = load(f, &name, kind, problems) {
+            l.raw.date_format = import.date_format.clone();
             loaded.push(l);
         }
     }

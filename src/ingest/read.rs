@@ -22,6 +22,9 @@ pub struct RawTable {
     pub lines: Vec<u32>,
     /// Numbers are written with a decimal comma (`2,5`): the file is separated by semicolons.
     pub decimal_comma: bool,
+    /// The user's date style (`--date-format`), tried before ISO 8601 on the file's dates
+    /// (native and mapped files; an export's importer has read its own dates already).
+    pub date_format: Option<String>,
 }
 
 impl RawTable {
@@ -218,6 +221,7 @@ fn finish(
         frame,
         lines,
         decimal_comma,
+        date_format: None,
     })
 }
 

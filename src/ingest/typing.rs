@@ -7,7 +7,7 @@ use crate::domain::{Kind, format_number};
 use crate::error::{Problem, Problems, shown, shown_list};
 use crate::ingest::read::RawTable;
 use crate::ingest::values::{
-    days_since_epoch, parse_bool, parse_date, parse_float, parse_int, parse_timestamp,
+    days_since_epoch, parse_bool, parse_date_styled, parse_float, parse_int, parse_timestamp_styled,
 };
 use duckdb::arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, StringArray, StringBuilder,
@@ -177,6 +177,17 @@ pub fn type_field(
     };
     // Why a cell did not parse: what the column expects.
     let expected = |c: &str| format!("\"{}\" is not {}", shown(c), field.ty.describe());
+    // Dates: the user's style first, when given.
+    let style = raw.date_format.as_deref();
+    let styled_expected = |c: &str| match style {
+        Some(f) => format!(
+            "\"{}\" is not {} nor in the style of --date-format \"{}\"",
+            shown(c),
+            field.ty.describe(),
+            shown(f)
+        ),
+        None => expected(c),
+    };
     macro_rules! typed {
         ($variant:ident, $parse:expr) => {
             typed!($variant, $parse, expected)
@@ -268,9 +279,16 @@ pub fn type_field(
             v
         }
         Ty::Bool => typed!(Bool, parse_bool),
-        Ty::Date => typed!(Date, |c: &str| parse_date(c).map(days_since_epoch)),
-        Ty::Timestamp => typed!(Ts, |c: &str| parse_timestamp(c)
-            .map(|d| d.and_utc().timestamp_micros())),
+        Ty::Date => typed!(
+            Date,
+            |c: &str| parse_date_styled(c, style).map(days_since_epoch),
+            styled_expected
+        ),
+        Ty::Timestamp => typed!(
+            Ts,
+            |c: &str| parse_timestamp_styled(c, style).map(|d| d.and_utc().timestamp_micros()),
+            styled_expected
+        ),
     }
 }
 

@@ -42,6 +42,39 @@ pub fn parse_int(s: &str) -> Option<i64> {
     })
 }
 
+/// A user's date style (`--date-format`, chrono strftime) read as a date: the whole style, or
+/// (for a style with a time, such as `%d.%m.%Y %H:%M`, and a cell with only the date) its part
+/// before the first space.
+fn styled_date(t: &str, style: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(t, style).ok().or_else(|| {
+        let date_part = style.split_whitespace().next()?;
+        (date_part != style)
+            .then(|| NaiveDate::parse_from_str(t, date_part).ok())
+            .flatten()
+    })
+}
+
+/// A date in the user's style (tried first, when given) or one of [`parse_date`]'s.
+pub fn parse_date_styled(s: &str, style: Option<&str>) -> Option<NaiveDate> {
+    style
+        .and_then(|f| styled_date(s.trim(), f))
+        .or_else(|| parse_date(s))
+}
+
+/// A time in a date style (chrono strftime): a cell with only the date is its midnight.
+pub fn styled_timestamp(t: &str, style: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(t, style)
+        .ok()
+        .or_else(|| styled_date(t, style).and_then(|d| d.and_hms_opt(0, 0, 0)))
+}
+
+/// A time in the user's style (tried first, when given) or one of [`parse_timestamp`]'s.
+pub fn parse_timestamp_styled(s: &str, style: Option<&str>) -> Option<NaiveDateTime> {
+    style
+        .and_then(|f| styled_timestamp(s.trim(), f))
+        .or_else(|| parse_timestamp(s))
+}
+
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let t = s.trim();
     NaiveDate::parse_from_str(t, "%Y-%m-%d")
@@ -121,6 +154,31 @@ mod tests {
         assert_eq!(parse_float(" -0.0 ").map(f64::is_sign_positive), Some(true));
         assert_eq!(parse_float("-2.5"), Some(-2.5));
         assert_eq!(parse_float("inf"), None);
+    }
+
+    #[test]
+    fn a_date_style_is_tried_first_and_its_date_part_for_dates() {
+        let style = Some("%d.%m.%Y %H:%M");
+        let day = NaiveDate::from_ymd_opt(2025, 1, 6).unwrap();
+        let at = |h, m| day.and_hms_opt(h, m, 0).unwrap();
+        assert_eq!(
+            parse_timestamp_styled(" 06.01.2025 09:35 ", style),
+            Some(at(9, 35))
+        );
+        // A date alone: the style's date part, at midnight for a time.
+        assert_eq!(parse_timestamp_styled("06.01.2025", style), Some(at(0, 0)));
+        assert_eq!(parse_date_styled("06.01.2025", style), Some(day));
+        assert_eq!(parse_date_styled("06.01.2025 09:35", style), Some(day));
+        // ISO 8601 still reads; what fits neither does not.
+        assert_eq!(
+            parse_timestamp_styled("2025-01-06T09:35:00", style),
+            Some(at(9, 35))
+        );
+        assert_eq!(parse_date_styled("2025-01-06", style), Some(day));
+        assert_eq!(parse_date_styled("1/6/2025", style), None);
+        assert_eq!(parse_date_styled("06.01.2025", None), None);
+        // US style, unpadded.
+        assert_eq!(parse_date_styled("1/6/2025", Some("%m/%d/%Y")), Some(day));
     }
 
     #[test]

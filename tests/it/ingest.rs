@@ -92,8 +92,9 @@ fn sample_data_ingests_and_is_idempotent() {
 }
 
 /// A CSV file as a spreadsheet in another locale saves it: fields separated by `separator`,
-/// numbers with a decimal comma when it is `;`, quoting only where a field needs it; two
-/// unnamed empty columns and rows of empty fields where cells once had formatting.
+/// and when it is `;` numbers with a decimal comma and dates as `31.01.2025` (times
+/// `31.01.2025 09:35:30`); quoting only where a field needs it; two unnamed empty columns and
+/// rows of empty fields where cells once had formatting.
 fn resave(from: &Path, to: &Path, separator: char) {
     let conn = duckdb::Connection::open_in_memory().unwrap();
     let mut stmt = conn
@@ -116,10 +117,13 @@ fn resave(from: &Path, to: &Path, separator: char) {
         })
     };
     let field = |v: &str| {
-        let v = if separator == ';' && number(v) {
-            v.replacen('.', ",", 1)
-        } else {
-            v.to_string()
+        let date = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d");
+        let time = chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S");
+        let v = match (separator == ';', date, time) {
+            (true, Ok(d), _) => d.format("%d.%m.%Y").to_string(),
+            (true, _, Ok(t)) => t.format("%d.%m.%Y %H:%M:%S").to_string(),
+            (true, ..) if number(v) => v.replacen('.', ",", 1),
+            _ => v.to_string(),
         };
         if v.contains(separator) || v.contains('"') || v.contains('\n') {
             format!("\"{}\"", v.replace('"', "\"\""))
@@ -166,6 +170,9 @@ fn spreadsheet_csv_with_semicolons_or_tabs_reads_as_the_comma_files() {
         if separator == ';' {
             // The file has decimal commas and titles with commas, unquoted.
             let items = std::fs::read_to_string(folder.join("sprint_items.csv")).unwrap();
+            assert!(items.contains(";07.01.2025 19:35:00;"), "{}", &items[..400]);
+            let sprints = std::fs::read_to_string(folder.join("sprints.csv")).unwrap();
+            assert!(sprints.contains(";06.01.2025;"), "{}", &sprints[..300]);
             assert!(items.contains(";3,5;;\r\n"), "{}", &items[..400]);
             let stories = std::fs::read_to_string(folder.join("stories.csv")).unwrap();
             assert!(
@@ -176,7 +183,39 @@ fn spreadsheet_csv_with_semicolons_or_tabs_reads_as_the_comma_files() {
             );
         }
         let db = dir.path().join(format!("{name}.duckdb"));
-        ingest_ok(&db, &[&folder]);
+        if separator == ';' {
+            // Without the style, the first date that is not ISO 8601 is named.
+            let err = refused(&[&folder.join("sprints.csv")], &[]);
+            assert!(
+                err.contains(
+                    "sprints.csv:2: column \"start_date\": \"06.01.2025\" is not a date (YYYY-MM-DD)"
+                ),
+                "{err}"
+            );
+            let err = refused(
+                &[&folder.join("sprints.csv")],
+                &["--date-format", "%m/%d/%Y"],
+            );
+            assert!(
+                err.contains(
+                    "\"06.01.2025\" is not a date (YYYY-MM-DD) nor in the style of --date-format \"%m/%d/%Y\""
+                ),
+                "{err}"
+            );
+        }
+        // The dates of the semicolon files in their style (times with it, dates with its
+        // date part); the tab files' are ISO 8601.
+        let r = sprintlens(
+            &db,
+            &[
+                "ingest",
+                "-q",
+                "--date-format",
+                "%d.%m.%Y %H:%M:%S",
+                folder.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
         assert_eq!(dump(&db), expected, "{name}");
     }
     // A row with one field too many names the separator the file uses.

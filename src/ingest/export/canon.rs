@@ -7,9 +7,9 @@ use crate::domain::{ItemStatus, Kind};
 use crate::error::{Problem, Problems, shown};
 use crate::ingest::export::records::Records;
 use crate::ingest::read::RawTable;
-use crate::ingest::values::{decimal_point, parse_float, parse_timestamp};
+use crate::ingest::values::{decimal_point, parse_float, parse_timestamp, styled_timestamp};
 use crate::settings::Settings;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use polars::prelude::{Column, DataFrame};
 use std::collections::{BTreeMap, HashSet};
 
@@ -195,8 +195,10 @@ impl Canon {
                         columns: names.iter().map(|s| s.to_string()).collect(),
                         frame,
                         lines,
-                        // Canonical text: numbers written with a decimal point.
+                        // Canonical text: numbers written with a decimal point, dates in
+                        // ISO 8601.
                         decimal_comma: false,
+                        date_format: None,
                     },
                 )
             })
@@ -234,13 +236,8 @@ impl Reader<'_> {
         if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
             return Some(t.naive_utc());
         }
-        for f in &self.formats {
-            if let Ok(t) = NaiveDateTime::parse_from_str(v, f) {
-                return Some(t);
-            }
-            if let Ok(d) = NaiveDate::parse_from_str(v, f) {
-                return d.and_hms_opt(0, 0, 0);
-            }
+        if let Some(t) = self.formats.iter().find_map(|f| styled_timestamp(v, f)) {
+            return Some(t);
         }
         if let Some(t) = parse_timestamp(v) {
             return Some(t);

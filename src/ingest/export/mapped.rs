@@ -158,6 +158,7 @@ pub fn mapped(
             frame,
             lines,
             decimal_comma: records.separator == b';',
+            date_format: None,
         },
     ))
 }
