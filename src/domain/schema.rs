@@ -74,6 +74,14 @@ pub struct FieldSpec {
     pub doc: &'static str,
 }
 
+impl FieldSpec {
+    /// Whether a header (or JSON key) names this field: its name or an alias, in any case.
+    pub fn is_named(&self, header: &str) -> bool {
+        header.eq_ignore_ascii_case(self.name)
+            || self.aliases.iter().any(|a| header.eq_ignore_ascii_case(a))
+    }
+}
+
 const fn f(name: &'static str, ty: Ty, required: bool, doc: &'static str) -> FieldSpec {
     FieldSpec {
         name,

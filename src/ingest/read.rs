@@ -25,6 +25,34 @@ pub struct RawTable {
     /// The user's date style (`--date-format`), tried before ISO 8601 on the file's dates
     /// (native and mapped files; an export's importer has read its own dates already).
     pub date_format: Option<String>,
+    /// JSON keys holding a list or an object (no cell of a table can): the first line of each,
+    /// and which it was. A key that no field of the file's kind reads is ignored as any other
+    /// unknown column; one that a field reads is an error at that line.
+    pub nested: Vec<Nested>,
+}
+
+/// A JSON key whose value is a list or an object.
+#[derive(Debug, Clone)]
+pub struct Nested {
+    pub column: String,
+    pub line: u32,
+    /// "a list" or "an object".
+    pub found: &'static str,
+}
+
+impl Nested {
+    /// The problem where a field reads the key.
+    pub fn problem(&self, file: &str) -> Problem {
+        Problem::at(
+            file,
+            self.line as usize,
+            Some(&self.column),
+            format!(
+                "a value of the wrong type: expected text, a number or true/false, found {}",
+                self.found
+            ),
+        )
+    }
 }
 
 impl RawTable {
@@ -222,6 +250,7 @@ fn finish(
         lines,
         decimal_comma,
         date_format: None,
+        nested: Vec::new(),
     })
 }
 
@@ -717,12 +746,28 @@ pub fn read_ndjson(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<
         ));
         return None;
     }
+    // One object per line, or (a `.json` file as many tools write them) one JSON array of
+    // objects, each named by the line it starts on.
+    let items: Vec<(usize, &str)> = if text.trim_start().starts_with('[') {
+        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            problems.push(Problem::at(
+                file,
+                e.line(),
+                None,
+                format!("not valid JSON: {e}"),
+            ));
+            return None;
+        }
+        array_elements(text)
+    } else {
+        text.lines().enumerate().map(|(k, l)| (k + 1, l)).collect()
+    };
     let mut columns: Vec<String> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = Default::default();
     let mut cells: Vec<Vec<Option<String>>> = Vec::new();
     let mut lines: Vec<u32> = Vec::new();
-    for (ln, raw) in text.lines().enumerate() {
-        let ln = ln + 1;
+    let mut nested: Vec<Nested> = Vec::new();
+    for (ln, raw) in items {
         if raw.trim().is_empty() {
             continue;
         }
@@ -791,15 +836,17 @@ pub fn read_ndjson(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<
                 serde_json::Value::Number(n) => Some(n.to_string()),
                 serde_json::Value::Bool(b) => Some(b.to_string()),
                 other => {
-                    problems.push(Problem::at(
-                        file,
-                        ln,
-                        Some(&key),
-                        format!(
-                            "a value of the wrong type: expected text, a number or true/false, found {}",
-                            if other.is_array() { "a list" } else { "an object" }
-                        ),
-                    ));
+                    if !nested.iter().any(|n| n.column == columns[col]) {
+                        nested.push(Nested {
+                            column: columns[col].clone(),
+                            line: ln as u32,
+                            found: if other.is_array() {
+                                "a list"
+                            } else {
+                                "an object"
+                            },
+                        });
+                    }
                     None
                 }
             };
@@ -812,6 +859,16 @@ pub fn read_ndjson(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<
         }
     }
     if problems.total > before {
+        // The file is refused before its kind is known: a list or an object under a key that
+        // names a field of any kind is named with the other problems.
+        for n in &nested {
+            let a_field = crate::domain::schema::SPECS
+                .iter()
+                .any(|s| s.fields.iter().any(|f| f.is_named(&n.column)));
+            if a_field {
+                problems.push(n.problem(file));
+            }
+        }
         return None;
     }
     let series: Vec<Column> = columns
@@ -827,7 +884,54 @@ pub fn read_ndjson(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<
         }
     };
     // JSON numbers have a decimal point; text in them is taken as it is.
-    finish(file, columns, frame, lines, false, problems)
+    let mut raw = finish(file, columns, frame, lines, false, problems)?;
+    raw.nested = nested;
+    Some(raw)
+}
+
+/// The elements of a JSON array (text known to be valid JSON), each with the line it starts
+/// on.
+fn array_elements(text: &str) -> Vec<(usize, &str)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let (mut depth, mut line, mut in_string, mut escaped) = (0usize, 1usize, false, false);
+    let mut start: Option<(usize, usize)> = None;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\n' {
+            line += 1;
+        }
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if depth == 1 && start.is_none() && !c.is_ascii_whitespace() && c != b',' && c != b']' {
+            start = Some((i, line));
+        }
+        match c {
+            b'"' => in_string = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                if depth == 1
+                    && let Some((s, l)) = start.take()
+                {
+                    out.push((l, text[s..i].trim_end()));
+                }
+                depth = depth.saturating_sub(1);
+            }
+            b',' if depth == 1 => {
+                if let Some((s, l)) = start.take() {
+                    out.push((l, text[s..i].trim_end()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -994,10 +1098,54 @@ mod tests {
         let mut p = Problems::default();
         assert!(read_ndjson("f.ndjson", b"{\"a\":1}\n{\"a\":[1]}\nnope\n", &mut p).is_none());
         let m: Vec<String> = p.list.iter().map(|x| x.to_string()).collect();
-        assert!(
-            m[0].starts_with("f.ndjson:2: column \"a\": a value of the wrong type"),
-            "{m:?}"
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(m[0].starts_with("f.ndjson:3: not valid JSON"), "{m:?}");
+
+        // Lists and objects are kept aside with their first line: the typing step refuses
+        // them where a field reads the key and ignores them elsewhere.
+        let t = read_ndjson(
+            "f.ndjson",
+            b"{\"a\":1,\"b\":{\"x\":1}}\n{\"a\":[1],\"b\":{}}\n",
+            &mut p,
+        )
+        .unwrap();
+        let nested: Vec<(&str, u32, &str)> = t
+            .nested
+            .iter()
+            .map(|n| (n.column.as_str(), n.line, n.found))
+            .collect();
+        assert_eq!(nested, [("b", 1, "an object"), ("a", 2, "a list")]);
+        assert_eq!(t.column("a").unwrap().get(1), None);
+    }
+
+    #[test]
+    fn a_json_array_of_objects_reads_as_ndjson_with_the_lines_they_start_on() {
+        let mut p = Problems::default();
+        let text = b"\xEF\xBB\xBF[\n  {\"a\": 1, \"b\": \"x]},{\\\"\"},\n  {\"a\": 2,\n   \"b\": \"y\"}, {\"a\": 3}\n]\n";
+        let t = read_ndjson("f.json", text, &mut p).unwrap();
+        assert!(p.is_empty(), "{:?}", p.list);
+        assert_eq!(t.lines, vec![2, 3, 4]);
+        assert_eq!(t.column("b").unwrap().get(0), Some("x]},{\""));
+        assert_eq!(t.column("a").unwrap().get(2), Some("3"));
+        assert_eq!(
+            array_elements("[ [1, 2], \"a,b\" , {} ]"),
+            [(1, "[1, 2]"), (1, "\"a,b\""), (1, "{}")]
         );
-        assert!(m[1].starts_with("f.ndjson:3: not valid JSON"), "{m:?}");
+        assert!(array_elements("[]").is_empty());
+        // Elements that are no objects, and broken JSON, are named by line.
+        assert!(read_ndjson("f.json", b"[{\"a\": 1},\n 5]", &mut p).is_none());
+        assert_eq!(
+            p.list[0].to_string(),
+            "f.json:2: expected a JSON object ({...}) on this line"
+        );
+        let mut p = Problems::default();
+        assert!(read_ndjson("f.json", b"[{\"a\": 1},\n {\"a\": ]", &mut p).is_none());
+        assert!(
+            p.list[0]
+                .to_string()
+                .starts_with("f.json:2: not valid JSON: expected value"),
+            "{:?}",
+            p.list
+        );
     }
 }

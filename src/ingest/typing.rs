@@ -18,15 +18,10 @@ use std::sync::Arc;
 
 /// The header name in `columns` that stands for a field, if any.
 pub fn find_column<'a>(columns: &'a [String], field: &FieldSpec) -> Option<&'a str> {
-    let matches = |c: &str, n: &str| c.eq_ignore_ascii_case(n);
     columns
         .iter()
-        .find(|c| matches(c, field.name))
-        .or_else(|| {
-            columns
-                .iter()
-                .find(|c| field.aliases.iter().any(|a| matches(c, a)))
-        })
+        .find(|c| c.eq_ignore_ascii_case(field.name))
+        .or_else(|| columns.iter().find(|c| field.is_named(c)))
         .map(|s| s.as_str())
 }
 
@@ -340,8 +335,12 @@ pub fn type_table(
                 ),
             });
         }
-        if h.is_some() {
+        if let Some(h) = h {
             present.push(field.name);
+            // A JSON list or object where a field reads a value (elsewhere it is ignored).
+            if let Some(n) = raw.nested.iter().find(|n| n.column == h) {
+                problems.push(n.problem(&raw.file));
+            }
         }
         headers.push(h);
     }

@@ -247,6 +247,46 @@ fn spreadsheet_csv_with_semicolons_or_tabs_reads_as_the_comma_files() {
 }
 
 #[test]
+fn a_json_array_file_reads_as_its_ndjson_and_nested_keys_no_field_reads_are_ignored() {
+    let dir = scratch();
+    let rows = [
+        r#"{"team": "pay", "session": "s1", "story": "PAY-1", "round": 1, "voter": "ann", "card": "5", "meta": {"client": "web"}}"#,
+        r#"{"team": "pay", "session": "s1", "story": "PAY-1", "round": 1, "voter": "bob", "card": 8, "meta": {}, "tags": ["a"]}"#,
+    ];
+    let nd = write(dir.path(), "votes.ndjson", rows.join("\n").as_bytes());
+    let arr = write(
+        dir.path(),
+        "votes.json",
+        format!("[\n  {},\n  {}\n]\n", rows[0], rows[1]).as_bytes(),
+    );
+    let (a, b) = (dir.path().join("a.duckdb"), dir.path().join("b.duckdb"));
+    let out = json(&sprintlens(
+        &a,
+        &["--format", "json", "ingest", "-q", nd.to_str().unwrap()],
+    ));
+    assert_eq!(out["files"][0]["inserted"], 2, "{out}");
+    assert_eq!(
+        out["files"][0]["ignored_columns"],
+        serde_json::json!(["meta", "tags"]),
+        "{out}"
+    );
+    ingest_ok(&b, &[&arr]);
+    assert_eq!(dump(&a), dump(&b));
+    // Where a field reads the key, a list is an error at its line (also when the file has
+    // other problems).
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        b"[{\"team\": \"pay\", \"story\": \"PAY-2\", \"title\": \"x\"},\n {\"team\": \"pay\", \"story\": \"PAY-3\", \"title\": [\"y\"]}]",
+    );
+    let err = refused(&[&bad], &[]);
+    assert!(
+        err.contains("bad.json:2: column \"title\": a value of the wrong type: expected text, a number or true/false, found a list"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_new_team_named_like_a_stored_one_is_noted() {
     let dir = scratch();
     let db = seeded_db(dir.path());

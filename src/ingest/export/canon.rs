@@ -199,6 +199,7 @@ impl Canon {
                         // ISO 8601.
                         decimal_comma: false,
                         date_format: None,
+                        nested: Vec::new(),
                     },
                 )
             })

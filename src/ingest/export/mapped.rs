@@ -159,6 +159,7 @@ pub fn mapped(
             lines,
             decimal_comma: records.separator == b';',
             date_format: None,
+            nested: Vec::new(),
         },
     ))
 }
