@@ -79,7 +79,7 @@ pub enum Cmd {
         no_serve: bool,
         /// The day the demo is made current for: every date of the sample data moves by whole
         /// weeks so that its last sprint ends in the week from this day (default: today)
-        #[arg(long, value_parser = values::today)]
+        #[arg(long, value_parser = values::day)]
         today: Option<NaiveDate>,
         /// Keep the sample data's own dates (they end in 2025)
         #[arg(long, conflicts_with = "today")]
@@ -96,7 +96,7 @@ pub enum Cmd {
         #[arg(long)]
         sprint: Option<String>,
         /// Only stories created on or after this day (YYYY-MM-DD)
-        #[arg(long, value_parser = values::since)]
+        #[arg(long, value_parser = values::day)]
         since: Option<NaiveDate>,
     },
     /// Velocity per team and sprint, rolling averages, predictability, trend, and the
@@ -108,13 +108,13 @@ pub enum Cmd {
         #[arg(long)]
         sprint: Option<String>,
         /// Only sprints starting on or after this day (YYYY-MM-DD)
-        #[arg(long, value_parser = values::since)]
+        #[arg(long, value_parser = values::day)]
         since: Option<NaiveDate>,
         /// How many closed sprints the rolling values cover [default: the settings' window, 3]
         #[arg(long, value_parser = values::window)]
         window: Option<usize>,
         /// The day that decides which sprints are closed (default: today)
-        #[arg(long, value_parser = values::as_of)]
+        #[arg(long, value_parser = values::day)]
         as_of: Option<NaiveDate>,
         /// Difference distribution per team or per program
         #[arg(long, default_value = "team", value_parser = values::group_by)]
@@ -128,7 +128,7 @@ pub enum Cmd {
         #[arg(long)]
         sprint: Option<String>,
         /// Only votes cast on or after this day (YYYY-MM-DD)
-        #[arg(long, value_parser = values::since)]
+        #[arg(long, value_parser = values::day)]
         since: Option<NaiveDate>,
         /// Show voters' names instead of "voter 1", "voter 2", ...
         #[arg(long)]
@@ -155,7 +155,7 @@ pub enum Cmd {
         #[arg(long, default_value_t = DEFAULT_HISTORY)]
         history: usize,
         /// The day that decides which sprints are closed (default: today)
-        #[arg(long, value_parser = values::as_of)]
+        #[arg(long, value_parser = values::day)]
         as_of: Option<NaiveDate>,
     },
     /// Estimation accuracy: cycle time per point value, rank correlations, hours-based errors,
@@ -167,7 +167,7 @@ pub enum Cmd {
         #[arg(long)]
         sprint: Option<String>,
         /// Only items completed on or after this day (YYYY-MM-DD)
-        #[arg(long, value_parser = values::since)]
+        #[arg(long, value_parser = values::day)]
         since: Option<NaiveDate>,
         /// Show voters' names instead of "voter 1", "voter 2", ... (calibration against outcomes)
         #[arg(long)]
@@ -181,7 +181,7 @@ pub enum Cmd {
         #[arg(long)]
         sprint: Option<String>,
         /// The day that decides which sprints are closed (default: today)
-        #[arg(long, value_parser = values::as_of)]
+        #[arg(long, value_parser = values::day)]
         as_of: Option<NaiveDate>,
     },
     /// Reference stories per card: up to three recent done stories that show what each card
@@ -190,7 +190,7 @@ pub enum Cmd {
         #[command(flatten)]
         scope: ScopeArgs,
         /// The day the stories are recent to (default: today)
-        #[arg(long, value_parser = values::as_of)]
+        #[arg(long, value_parser = values::day)]
         as_of: Option<NaiveDate>,
     },
     /// Serve the report pages (Sprint Review, team, split candidates, dashboard; JSON under /api)
@@ -216,7 +216,7 @@ pub enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
         /// The day that decides which sprints are closed (default: today)
-        #[arg(long, value_parser = values::as_of)]
+        #[arg(long, value_parser = values::day)]
         as_of: Option<NaiveDate>,
         /// The sprint's estimation retrospective instead of its Sprint Review (stories that
         /// left their bucket, discussion against outcomes, reference stories)
@@ -345,7 +345,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// The first sprint's start date (YYYY-MM-DD)
-    #[arg(long, default_value = "2025-01-06", value_parser = values::start)]
+    #[arg(long, default_value = "2025-01-06", value_parser = values::day)]
     pub start: NaiveDate,
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,

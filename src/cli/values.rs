@@ -8,49 +8,33 @@ use crate::present::table::Format;
 use chrono::NaiveDate;
 
 pub fn format(s: &str) -> Result<Format, String> {
-    Format::parse(s).ok_or_else(|| format!("--format {s}: expected table, json, csv or markdown"))
+    Format::parse(s).ok_or_else(|| "expected table, json, csv or markdown".to_string())
 }
 
 pub fn group_by(s: &str) -> Result<GroupBy, String> {
     match s.to_ascii_lowercase().as_str() {
         "team" => Ok(GroupBy::Team),
         "program" => Ok(GroupBy::Program),
-        other => Err(format!("--by {other}: expected team or program")),
+        _ => Err("expected team or program".into()),
     }
 }
 
-fn date(flag: &str, value: &str) -> Result<NaiveDate, String> {
+/// A day (`--since`, `--as-of`, `--today`, `--start`).
+pub fn day(value: &str) -> Result<NaiveDate, String> {
     crate::domain::parse_day(value).ok_or_else(|| {
         format!(
-            "{flag} {}: expected a date YYYY-MM-DD between {} and {}",
-            crate::error::shown(value),
+            "expected a date YYYY-MM-DD between {} and {}",
             crate::domain::FIRST_DAY,
             crate::domain::LAST_DAY
         )
     })
 }
 
-pub fn since(s: &str) -> Result<NaiveDate, String> {
-    date("--since", s)
-}
-
-pub fn as_of(s: &str) -> Result<NaiveDate, String> {
-    date("--as-of", s)
-}
-
-pub fn today(s: &str) -> Result<NaiveDate, String> {
-    date("--today", s)
-}
-
-pub fn start(s: &str) -> Result<NaiveDate, String> {
-    date("--start", s)
-}
-
 pub fn window(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
-        Ok(0) => Err("--window must be at least 1".into()),
+        Ok(0) => Err("must be at least 1".into()),
         Ok(w) => Ok(w),
-        Err(_) => Err(format!("--window {s}: expected a whole number")),
+        Err(_) => Err("expected a whole number".into()),
     }
 }
 
@@ -63,11 +47,9 @@ pub fn field_map(s: &str) -> Result<FieldMap, String> {
 }
 
 pub fn scope(s: &str) -> Result<crate::web::tokens::Scope, String> {
-    crate::web::tokens::Scope::parse(s)
-        .ok_or_else(|| format!("--scope {s}: expected read, ingest or admin"))
+    crate::web::tokens::Scope::parse(s).ok_or_else(|| "expected read, ingest or admin".to_string())
 }
 
 pub fn log_format(s: &str) -> Result<crate::settings::LogFormat, String> {
-    crate::settings::LogFormat::parse(s)
-        .ok_or_else(|| format!("--log-format {s}: expected text or json"))
+    crate::settings::LogFormat::parse(s).ok_or_else(|| "expected text or json".to_string())
 }

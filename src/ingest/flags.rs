@@ -1,47 +1,42 @@
 //! The ingest flags' values, typed the same way on the command line (`sprintlens ingest`)
-//! and in the query of `POST /api/v1/ingest`: each parser returns the value or the message a
-//! user reads.
+//! and in the query of `POST /api/v1/ingest`: each parser returns the value or why not (clap
+//! names the flag and the value before it; the `_as` forms name them for the query).
 
 use crate::domain::Kind;
 use crate::ingest::export::Source;
 
 pub fn kind(s: &str) -> Result<Kind, String> {
-    kind_as(s, "--kind ")
+    Kind::parse(s)
+        .ok_or_else(|| format!("expected one of {}", Kind::ALL.map(|k| k.name()).join(", ")))
 }
 
-/// [`kind`], its message naming the value as `said` (`--kind ` on the command line, `kind=` in
-/// the ingest query).
+/// A parser's message naming the value as `said` gave it (`kind=` in the ingest query).
+fn said_as<T>(parse: fn(&str) -> Result<T, String>, s: &str, said: &str) -> Result<T, String> {
+    parse(s).map_err(|why| format!("{said}{}: {why}", crate::error::shown(s)))
+}
+
+/// [`kind`], its message naming the value as `said`.
 pub fn kind_as(s: &str, said: &str) -> Result<Kind, String> {
-    Kind::parse(s).ok_or_else(|| {
-        format!(
-            "{said}{}: expected one of {}",
-            crate::error::shown(s),
-            Kind::ALL.map(|k| k.name()).join(", ")
-        )
-    })
+    said_as(kind, s, said)
 }
 
 pub fn source(s: &str) -> Result<Source, String> {
-    source_as(s, "--from ")
+    Source::parse(s)
+        .ok_or_else(|| "expected jira, azure, linear, parabol, thunderdome or wide".to_string())
 }
 
 /// [`source`], its message naming the value as `said`.
 pub fn source_as(s: &str, said: &str) -> Result<Source, String> {
-    Source::parse(s).ok_or_else(|| {
-        format!(
-            "{said}{}: expected jira, azure, linear, parabol, thunderdome or wide",
-            crate::error::shown(s)
-        )
-    })
+    said_as(source, s, said)
+}
+
+/// [`date_format`], its message naming the value as `said` (quoted: a format has spaces).
+pub fn date_format_as(s: &str, said: &str) -> Result<String, String> {
+    date_format(s).map_err(|why| format!("{said}{:?}: {why}", crate::error::shown(s)))
 }
 
 /// A strftime format chrono can read: at least one specifier, and no unknown one (`%Q`).
 pub fn date_format(s: &str) -> Result<String, String> {
-    date_format_as(s, "--date-format ")
-}
-
-/// [`date_format`], its message naming the value as `said`.
-pub fn date_format_as(s: &str, said: &str) -> Result<String, String> {
     use chrono::format::{Item, StrftimeItems};
     let items: Vec<Item> = StrftimeItems::new(s).collect();
     let bad = items.iter().any(|i| matches!(i, Item::Error));
@@ -50,8 +45,7 @@ pub fn date_format_as(s: &str, said: &str) -> Result<String, String> {
         .any(|i| matches!(i, Item::Numeric(..) | Item::Fixed(_)));
     if s.is_empty() || bad || !fields {
         return Err(format!(
-            "{said}{:?}: expected a chrono format such as \"%d.%m.%Y %H:%M\"{}",
-            crate::error::shown(s),
+            "expected a chrono format such as \"%d.%m.%Y %H:%M\"{}",
             if bad {
                 " (it has a specifier chrono does not know)"
             } else {

@@ -121,14 +121,15 @@ fn bad_flags_exit_1_with_the_reason() {
     let r = sprintlens(&db, &["--format", "yaml", "info"]);
     assert_eq!(r.code, 1);
     assert!(
-        r.stderr
-            .contains("--format yaml: expected table, json, csv or markdown"),
+        r.stderr.contains(
+            "invalid value 'yaml' for '--format <FORMAT>': expected table, json, csv or markdown\n"
+        ),
         "{}",
         r.stderr
     );
     let r = sprintlens(&db, &["ingest", "--kind", "pizzas", "x.csv"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("--kind pizzas: expected one of teams, decks, sprints, stories, votes, sprint_items, sprint_summaries"), "{}", r.stderr);
+    assert!(r.stderr.contains("invalid value 'pizzas' for '--kind <KIND>': expected one of teams, decks, sprints, stories, votes, sprint_items, sprint_summaries"), "{}", r.stderr);
     let r = sprintlens(
         &db,
         &[

@@ -771,7 +771,7 @@ fn bad_exports_are_named_and_nothing_is_written() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("--from asana: expected jira, azure, linear, parabol, thunderdome or wide"),
+            .contains("invalid value 'asana' for '--from <FROM>': expected jira, azure, linear, parabol, thunderdome or wide\n"),
         "{}",
         r.stderr
     );
