@@ -48,6 +48,11 @@ const IDLE: Duration = Duration::from_millis(50);
 /// How long the writer may wait for the senders of its last batch.
 const LINGER: Duration = Duration::from_millis(3);
 
+/// The most rounds of a story, votes of a round and cards of a deck an event may carry.
+pub const MAX_ROUND: i64 = 1000;
+pub const MAX_VOTES: usize = 1000;
+pub const MAX_DECK: usize = 100;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Event {
@@ -157,12 +162,31 @@ fn check(body: &[u8]) -> Result<Checked, Vec<String>> {
             wrong.push(format!("{field} is empty"));
         }
     }
-    if !(1..=1000).contains(&e.round) {
-        wrong.push(format!("round {} is not between 1 and 1000", e.round));
+    if !(1..=MAX_ROUND).contains(&e.round) {
+        wrong.push(format!(
+            "round {} is not between 1 and {MAX_ROUND}",
+            e.round
+        ));
     }
     let revealed_at = time("revealed_at", &e.revealed_at, &mut wrong);
     if e.votes.is_empty() {
         wrong.push("votes is empty: a reveal has at least one card".into());
+    }
+    // A room, not a crowd: bounds that no Planning Poker session reaches, so that one event
+    // cannot hold the writer for seconds.
+    if e.votes.len() > MAX_VOTES {
+        wrong.push(format!(
+            "votes has {} cards: a round takes at most {MAX_VOTES}",
+            e.votes.len()
+        ));
+    }
+    if let Some(d) = &e.deck
+        && d.len() > MAX_DECK
+    {
+        wrong.push(format!(
+            "deck has {} cards: a deck has at most {MAX_DECK}",
+            d.len()
+        ));
     }
     // The event's deck: cards as normalised, with their values.
     let deck: Option<HashMap<String, Option<f64>>> = e.deck.as_ref().map(|d| {
@@ -710,6 +734,35 @@ mod tests {
         assert_eq!(story["estimate"], 5.0);
         assert_eq!(story["title"], "Pay");
         assert!(c.deck.is_none());
+    }
+
+    #[test]
+    fn a_round_is_a_room_not_a_crowd() {
+        let votes = |n: usize| {
+            (0..n)
+                .map(|k| {
+                    format!(r#"{{"voter":"u{k}","card":"5","voted_at":"2026-11-27T10:04:02Z"}}"#)
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let deck = |n: usize| {
+            let cards: Vec<String> = (0..n)
+                .map(|k| format!(r#"{{"card":"{}","value":{k}}}"#, k + 5))
+                .collect();
+            format!(r#","deck":[{}]"#, cards.join(","))
+        };
+        assert!(check(&event(&votes(MAX_VOTES), &deck(MAX_DECK))).is_ok());
+        let e = check(&event(&votes(MAX_VOTES + 1), &deck(MAX_DECK + 1)))
+            .err()
+            .unwrap();
+        assert_eq!(
+            e,
+            [
+                "votes has 1001 cards: a round takes at most 1000",
+                "deck has 101 cards: a deck has at most 100"
+            ]
+        );
     }
 
     #[test]
