@@ -166,6 +166,20 @@ pub fn sniff(path: &Path) -> Option<export::Source> {
         .take(256 * 1024)
         .read_to_end(&mut head)
         .ok()?;
+    // A UTF-16 file's head: its first line (cut at a whole code unit, so that it decodes).
+    let newline: Option<[u8; 2]> = match head.as_slice() {
+        [0xFF, 0xFE, ..] => Some([b'\n', 0]),
+        [0xFE, 0xFF, ..] => Some([0, b'\n']),
+        _ => None,
+    };
+    if let Some(nl) = newline {
+        let end = (2..head.len().saturating_sub(1))
+            .step_by(2)
+            .find(|&k| head[k..k + 2] == nl)
+            .unwrap_or(head.len() & !1);
+        head.truncate(end);
+    }
+    let head = crate::ingest::read::as_utf8(&head).into_owned();
     let end = head.iter().position(|b| *b == b'\n').unwrap_or(head.len());
     let mut quiet = Problems::default();
     let r = export::read_records(
@@ -194,6 +208,8 @@ pub fn load_import(
         }
     };
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    let text = crate::ingest::read::as_utf8(&bytes);
+    let bytes: &[u8] = &text;
     let json = format_of(path) == Some(Format::Ndjson);
     let ctx = export::Context {
         options: import,
@@ -201,20 +217,20 @@ pub fn load_import(
         settings: &defaults.settings,
     };
     let tables = if import.from == Some(export::Source::Thunderdome) {
-        export::thunderdome::import(name, &bytes, &ctx, problems).unwrap_or_default()
+        export::thunderdome::import(name, bytes, &ctx, problems).unwrap_or_default()
     } else if import.from == Some(export::Source::Wide) {
-        export::wide::import(name, &bytes, &ctx, problems).unwrap_or_default()
+        export::wide::import(name, bytes, &ctx, problems).unwrap_or_default()
     } else if import.from == Some(export::Source::Parabol) && json {
-        export::parabol::json::import(name, &bytes, &ctx, problems).unwrap_or_default()
+        export::parabol::json::import(name, bytes, &ctx, problems).unwrap_or_default()
     } else if import.map.is_empty() {
         let ctx = export::Context {
             options: import,
             team: defaults.team.as_deref(),
             settings: &defaults.settings,
         };
-        export::import(name, &bytes, &ctx, problems).unwrap_or_default()
+        export::import(name, bytes, &ctx, problems).unwrap_or_default()
     } else {
-        export::mapped(name, &bytes, &import.map, kind, problems)
+        export::mapped(name, bytes, &import.map, kind, problems)
             .into_iter()
             .map(|(kind, mut raw)| {
                 raw.date_format = import.date_format.clone();
@@ -266,9 +282,10 @@ pub fn load_bytes(
     // The hash is taken beside the parse, on the other core.
     let (sha256, raw) = std::thread::scope(|scope| {
         let hash = scope.spawn(|| format!("{:x}", Sha256::digest(bytes)));
+        let text = crate::ingest::read::as_utf8(bytes);
         let raw = match format {
-            Format::Csv => read_csv(name, bytes, problems),
-            Format::Ndjson => read_ndjson(name, bytes, problems),
+            Format::Csv => read_csv(name, &text, problems),
+            Format::Ndjson => read_ndjson(name, &text, problems),
         };
         (hash.join().expect("hashing does not panic"), raw)
     });

@@ -712,6 +712,31 @@ impl<'de> serde::Deserialize<'de> for Pairs {
 
 /// A file in UTF-16 (a byte-order mark, or zero bytes between its characters) is named as such
 /// rather than reported byte by byte.
+/// A file's bytes as UTF-8: a file that starts with a UTF-16 byte-order mark (what a
+/// spreadsheet's "Unicode text" and Windows PowerShell's `Out-File` write) is decoded; any
+/// other file, or UTF-16 that does not decode, is left as it is (and named by [`utf16`]).
+pub fn as_utf8(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let units = |le: bool| {
+        bytes[2..]
+            .chunks(2)
+            .map(|c| match (c, le) {
+                ([a, b], true) => Some(u16::from_le_bytes([*a, *b])),
+                ([a, b], false) => Some(u16::from_be_bytes([*a, *b])),
+                _ => None,
+            })
+            .collect::<Option<Vec<u16>>>()
+    };
+    let le = match bytes {
+        [0xFF, 0xFE, ..] => true,
+        [0xFE, 0xFF, ..] => false,
+        _ => return std::borrow::Cow::Borrowed(bytes),
+    };
+    match units(le).and_then(|u| String::from_utf16(&u).ok()) {
+        Some(text) => std::borrow::Cow::Owned(text.into_bytes()),
+        None => std::borrow::Cow::Borrowed(bytes),
+    }
+}
+
 pub fn utf16(file: &str, bytes: &[u8]) -> Option<Problem> {
     let bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
     let head = &bytes[..bytes.len().min(1024)];
@@ -719,7 +744,11 @@ pub fn utf16(file: &str, bytes: &[u8]) -> Option<Problem> {
     (bom || (head.len() >= 4 && zeros * 4 >= head.len())).then(|| {
         Problem::file(
             file,
-            "the file is UTF-16 (or another encoding with zero bytes), not UTF-8; save it as UTF-8",
+            if bom {
+                "the file is UTF-16 but does not decode as such (cut or damaged?); save it as UTF-8"
+            } else {
+                "the file is UTF-16 without a byte-order mark (or another encoding with zero bytes), not UTF-8; save it as UTF-8"
+            },
         )
     })
 }
@@ -937,6 +966,28 @@ fn array_elements(text: &str) -> Vec<(usize, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_decoded() {
+        let text = "team\tname\r\nöps,\"☕\"\r\n";
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(&*as_utf8(&le), text.as_bytes());
+        assert_eq!(&*as_utf8(&be), text.as_bytes());
+        // UTF-8 as it is; an odd byte or a lone surrogate leaves the bytes for `utf16` to name.
+        assert_eq!(&*as_utf8(text.as_bytes()), text.as_bytes());
+        let odd = [&le[..], &[0x41]].concat();
+        assert_eq!(&*as_utf8(&odd), &odd[..]);
+        let lone = [&le[..], &0xDC00u16.to_le_bytes()[..]].concat();
+        assert_eq!(&*as_utf8(&lone), &lone[..]);
+        assert!(utf16("f.csv", &lone).is_some());
+    }
 
     #[test]
     fn the_separator_is_told_from_the_header_line() {

@@ -160,12 +160,26 @@ fn spreadsheet_csv_with_semicolons_or_tabs_reads_as_the_comma_files() {
     let commas = dir.path().join("commas.duckdb");
     ingest_ok(&commas, &[&sample]);
     let expected = dump(&commas);
-    for (separator, name) in [(';', "semicolons"), ('\t', "tabs")] {
+    // Tabs in UTF-16 with a byte-order mark: a spreadsheet's "Unicode text".
+    for (separator, name, utf16) in [
+        (';', "semicolons", false),
+        ('\t', "tabs", false),
+        ('\t', "unicode-text", true),
+    ] {
         let folder = dir.path().join(name);
         std::fs::create_dir(&folder).unwrap();
         for f in std::fs::read_dir(&sample).unwrap() {
             let f = f.unwrap().path();
-            resave(&f, &folder.join(f.file_name().unwrap()), separator);
+            let to = folder.join(f.file_name().unwrap());
+            resave(&f, &to, separator);
+            if utf16 {
+                let text = std::fs::read_to_string(&to).unwrap();
+                let mut bytes = vec![0xFF, 0xFE];
+                for unit in text.encode_utf16() {
+                    bytes.extend_from_slice(&unit.to_le_bytes());
+                }
+                std::fs::write(&to, bytes).unwrap();
+            }
         }
         if separator == ';' {
             // The file has decimal commas and titles with commas, unquoted.
