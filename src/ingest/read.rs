@@ -67,11 +67,7 @@ impl RawTable {
     /// A number cell as the number parsers read it: with a decimal point where the file
     /// writes a decimal comma.
     pub fn number_text<'a>(&self, cell: &'a str) -> std::borrow::Cow<'a, str> {
-        if self.decimal_comma {
-            crate::ingest::values::decimal_point(cell)
-        } else {
-            std::borrow::Cow::Borrowed(cell)
-        }
+        crate::ingest::values::number_text(cell, self.decimal_comma)
     }
 
     /// The column's cells, if the file has the column.
@@ -118,6 +114,21 @@ pub fn sniff_separator(data: &[u8]) -> u8 {
         [0, _, t] if t > 0 => b'\t',
         _ => b',',
     }
+}
+
+/// Whether a file separated by `separator` writes numbers with a decimal comma: a
+/// semicolon-separated one does (that is why it is not comma-separated).
+pub fn decimal_comma(separator: u8) -> bool {
+    separator == b';'
+}
+
+/// Whether a line, record or field is blank: only separators and whitespace (an empty line, or
+/// the `,,,,` a spreadsheet saves for a row that once had formatting). A quote is not blank:
+/// `""` is a value.
+pub fn is_blank(bytes: &[u8], separator: u8) -> bool {
+    bytes
+        .iter()
+        .all(|&b| b == separator || b.is_ascii_whitespace())
 }
 
 /// How a separator is named in messages.
@@ -187,7 +198,7 @@ pub fn read_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Raw
         header,
         frame,
         scan.record_lines,
-        scan.separator == b';',
+        decimal_comma(scan.separator),
         problems,
     )
 }
@@ -254,8 +265,8 @@ fn finish(
     })
 }
 
-/// The records after the header without the lines that are blank: empty, or only separators
-/// and spaces (what [`scan_structure`] counts as blank). A quoted value may hold an empty line;
+/// The records after the header without the lines that are blank ([`is_blank`], as
+/// [`scan_structure`] counts them). A quoted value may hold an empty line;
 /// quotes are tracked so that it is kept.
 fn drop_blank_lines(body: &[u8], separator: u8) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len());
@@ -268,12 +279,7 @@ fn drop_blank_lines(body: &[u8], separator: u8) -> Vec<u8> {
                 .iter()
                 .position(|&b| b == b'\n')
                 .map_or(body.len(), |p| i + p);
-            let line = &body[i..end];
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line
-                .iter()
-                .all(|&b| b == separator || b == b' ' || b == b'\t')
-            {
+            if is_blank(&body[i..end], separator) {
                 i = end + 1;
                 continue;
             }
@@ -401,12 +407,7 @@ fn scan_structure(file: &str, data: &[u8], separator: u8, problems: &mut Problem
     let mut field_begin = 0usize;
     let mut unnamed: Vec<bool> = Vec::new();
     let mut any_unnamed = false;
-    // Bytes with more than separators and spaces (a quote counts: `""` is a value).
-    let has_value = |bytes: &[u8]| {
-        bytes
-            .iter()
-            .any(|&b| b != separator && b != b' ' && b != b'\t' && b != b'\r')
-    };
+    let has_value = |bytes: &[u8]| !is_blank(bytes, separator);
 
     let mut line: u32 = 1;
     let mut i = 0usize;

@@ -25,6 +25,16 @@ pub fn decimal_point(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A number cell as the number parsers read it: [`decimal_point`] where the file writes
+/// decimal commas, else as it is.
+pub fn number_text(cell: &str, decimal_comma: bool) -> std::borrow::Cow<'_, str> {
+    if decimal_comma {
+        decimal_point(cell)
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// A finite number; `-0` is 0 (a value never carries a sign without a size).
 pub fn parse_float(s: &str) -> Option<f64> {
     s.trim()

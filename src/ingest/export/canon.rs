@@ -7,7 +7,7 @@ use crate::domain::{ItemStatus, Kind};
 use crate::error::{Problem, Problems, shown};
 use crate::ingest::export::records::Records;
 use crate::ingest::read::RawTable;
-use crate::ingest::values::{decimal_point, parse_float, parse_timestamp, styled_timestamp};
+use crate::ingest::values::{number_text, parse_float, parse_timestamp, styled_timestamp};
 use crate::settings::Settings;
 use chrono::NaiveDateTime;
 use polars::prelude::{Column, DataFrame};
@@ -270,12 +270,7 @@ impl Reader<'_> {
         if v.is_empty() {
             return None;
         }
-        let number = if self.decimal_comma {
-            decimal_point(v)
-        } else {
-            v.into()
-        };
-        match parse_float(&number).map(points_in_range) {
+        match parse_float(&number_text(v, self.decimal_comma)).map(points_in_range) {
             Some(Ok(x)) => Some(x),
             Some(Err(why)) => {
                 self.bad(line, col, format!("\"{}\": {why}", shown(v)));
@@ -362,12 +357,7 @@ pub fn score_points(
     if score.is_empty() || score == "?" || score.eq_ignore_ascii_case("pass") {
         return Ok(None);
     }
-    let number = if decimal_comma {
-        decimal_point(score)
-    } else {
-        score.into()
-    };
-    match parse_float(&number).map(points_in_range) {
+    match parse_float(&number_text(score, decimal_comma)).map(points_in_range) {
         Some(Ok(v)) => Ok(Some(v)),
         Some(Err(why)) => Err(format!("\"{}\": {why}", shown(score))),
         None => deck

@@ -157,7 +157,7 @@ pub fn mapped(
             columns: canonical,
             frame,
             lines,
-            decimal_comma: records.separator == b';',
+            decimal_comma: crate::ingest::read::decimal_comma(records.separator),
             date_format: None,
             nested: Vec::new(),
         },

@@ -96,7 +96,7 @@ pub fn read_records(
                 field.push(body[i]);
                 i += 1;
             }
-            content = content || field.iter().any(|&b| b != b' ' && b != b'\t');
+            content = content || !crate::ingest::read::is_blank(&field, separator);
             let want = header.is_none() || kept.get(count).copied().unwrap_or(false);
             if want {
                 match std::str::from_utf8(&field) {

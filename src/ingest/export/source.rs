@@ -105,7 +105,7 @@ pub fn import(
         file,
         header: &records.kept,
         formats,
-        decimal_comma: records.separator == b';',
+        decimal_comma: crate::ingest::read::decimal_comma(records.separator),
         problems,
     };
     let mut canon = Canon::default();

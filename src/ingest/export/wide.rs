@@ -105,6 +105,7 @@ pub fn import(
     };
     let separator = crate::ingest::read::sniff_separator(head.as_bytes());
     let header = cells(head, separator);
+    let decimal_comma = crate::ingest::read::decimal_comma(separator);
     let is = |h: &str, names: &[&str]| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n));
     let voters: Vec<usize> = (1..header.len())
         .filter(|&c| !is(&header[c], &NOT_VOTERS) && !header[c].trim().is_empty())
@@ -147,10 +148,7 @@ pub fn import(
     for (n, line) in lines {
         let line_no = (n + 1) as u32;
         // A blank line, or only separators (a spreadsheet's row that once had formatting).
-        if line
-            .bytes()
-            .all(|b| b == separator || b.is_ascii_whitespace())
-        {
+        if crate::ingest::read::is_blank(line.as_bytes(), separator) {
             continue;
         }
         let row = cells(line, separator);
@@ -175,7 +173,7 @@ pub fn import(
         }
         let (key, title) = key_and_title(topic);
         let score = final_col.map_or("", |c| row[c].as_str());
-        let estimate = match score_points(score, team, &deck, separator == b';') {
+        let estimate = match score_points(score, team, &deck, decimal_comma) {
             Ok(e) => e,
             Err(m) => {
                 problems.push(Problem::at(
@@ -194,11 +192,7 @@ pub fn import(
         );
         for &c in &voters {
             let card = row[c].trim();
-            let card = if separator == b';' {
-                crate::ingest::values::decimal_point(card)
-            } else {
-                card.into()
-            };
+            let card = crate::ingest::values::number_text(card, decimal_comma);
             if card.is_empty() {
                 continue;
             }
