@@ -166,7 +166,7 @@ pub fn sniff(path: &Path) -> Option<export::Source> {
         .take(256 * 1024)
         .read_to_end(&mut head)
         .ok()?;
-    // A UTF-16 file's head: its first line (cut at a whole code unit, so that it decodes).
+    // A UTF-16 file's head: its whole lines (cut at a line's end, so that it decodes).
     let newline: Option<[u8; 2]> = match head.as_slice() {
         [0xFF, 0xFE, ..] => Some([b'\n', 0]),
         [0xFE, 0xFF, ..] => Some([0, b'\n']),
@@ -175,16 +175,21 @@ pub fn sniff(path: &Path) -> Option<export::Source> {
     if let Some(nl) = newline {
         let end = (2..head.len().saturating_sub(1))
             .step_by(2)
+            .rev()
             .find(|&k| head[k..k + 2] == nl)
             .unwrap_or(head.len() & !1);
         head.truncate(end);
     }
     let head = crate::ingest::read::as_utf8(&head).into_owned();
-    let end = head.iter().position(|b| *b == b'\n').unwrap_or(head.len());
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    // The header line, after blank lines or a `sep=` line (which names the separator).
+    let pre = crate::ingest::read::preamble(head);
+    let line = &head[pre.skip..];
+    let end = line.iter().position(|b| *b == b'\n').unwrap_or(line.len());
     let mut quiet = Problems::default();
     let r = export::read_records(
         "",
-        &head[..end],
+        &head[..pre.skip + end],
         &|h: &[String]| vec![false; h.len()],
         &mut quiet,
     )?;
@@ -295,7 +300,7 @@ pub fn load_bytes(
         None => {
             problems.push(Problem::at(
                 name,
-                1,
+                raw.header_line,
                 None,
                 format!(
                     "cannot tell what this file holds from its header ({}); name it with --kind ({})",

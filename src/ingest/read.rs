@@ -20,6 +20,8 @@ pub struct RawTable {
     pub frame: DataFrame,
     /// 1-based line on which each row starts.
     pub lines: Vec<u32>,
+    /// The line of the header (1 unless [`preamble`] lines come before it; 1 for NDJSON).
+    pub header_line: usize,
     /// Numbers are written with a decimal comma (`2,5`): the file is separated by semicolons.
     pub decimal_comma: bool,
     /// The user's date style (`--date-format`), tried before ISO 8601 on the file's dates
@@ -86,8 +88,10 @@ struct Scan {
     /// Header fields without a name whose cells are all empty (as spreadsheets save columns
     /// that once had formatting): left out.
     unnamed: Vec<usize>,
-    /// Byte offset where the data starts (after a byte-order mark).
+    /// Byte offset where the header starts (after a byte-order mark and a [`preamble`]).
     start: usize,
+    /// The header's line.
+    header_line: u32,
     blank_lines: bool,
     /// The field separator: `,`, or `;` or a tab when the header is separated by them.
     separator: u8,
@@ -116,6 +120,83 @@ pub fn sniff_separator(data: &[u8]) -> u8 {
     }
 }
 
+/// The lines before a CSV file's header that hold no data: blank lines (empty, spaces, or
+/// only separators, as a spreadsheet saves a row that once had formatting) and the `sep=;`
+/// line Excel writes (and reads) to name the separator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preamble {
+    /// Bytes before the header line.
+    pub skip: usize,
+    /// Lines before the header line.
+    pub lines: u32,
+    /// The separator a `sep=` line names.
+    pub separator: Option<u8>,
+}
+
+impl Preamble {
+    /// The header's line.
+    pub fn header_line(&self) -> u32 {
+        self.lines + 1
+    }
+
+    /// The separator: the one a `sep=` line names, else told from the header line.
+    pub fn separator(&self, data: &[u8]) -> u8 {
+        self.separator
+            .unwrap_or_else(|| sniff_separator(&data[self.skip..]))
+    }
+}
+
+/// The [`Preamble`] of CSV bytes (after a byte-order mark).
+pub fn preamble(data: &[u8]) -> Preamble {
+    let mut p = Preamble {
+        skip: 0,
+        lines: 0,
+        separator: None,
+    };
+    while p.skip < data.len() {
+        let rest = &data[p.skip..];
+        let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+            // The last line: data, or nothing (the file's emptiness is reported as such).
+            break;
+        };
+        let line = rest[..end].trim_ascii();
+        let line = line
+            .strip_prefix(b"\"")
+            .and_then(|l| l.strip_suffix(b"\""))
+            .unwrap_or(line);
+        let sep = match line {
+            [s, e, p, b'=', c]
+                if p.eq_ignore_ascii_case(&b'p')
+                    && s.eq_ignore_ascii_case(&b's')
+                    && e.eq_ignore_ascii_case(&b'e') =>
+            {
+                Some(*c)
+            }
+            // `sep=` then a tab that trimming took.
+            [s, e, p, b'=']
+                if p.eq_ignore_ascii_case(&b'p')
+                    && s.eq_ignore_ascii_case(&b's')
+                    && e.eq_ignore_ascii_case(&b'e') =>
+            {
+                Some(b'\t')
+            }
+            _ => None,
+        };
+        match sep {
+            Some(c) if p.lines == 0 && (c == b'\t' || c.is_ascii_punctuation() && c != b'"') => {
+                p.separator = Some(c)
+            }
+            _ if line
+                .iter()
+                .all(|&b| b == b',' || b == b';' || b.is_ascii_whitespace()) => {}
+            _ => break,
+        }
+        p.skip += end + 1;
+        p.lines += 1;
+    }
+    p
+}
+
 /// Whether a file separated by `separator` writes numbers with a decimal comma: a
 /// semicolon-separated one does (that is why it is not comma-separated).
 pub fn decimal_comma(separator: u8) -> bool {
@@ -136,7 +217,10 @@ fn separator_name(separator: u8) -> &'static str {
     match separator {
         b';' => "semicolon",
         b'\t' => "tab",
-        _ => "comma",
+        b',' => "comma",
+        b'|' => "vertical bar",
+        // Another one a `sep=` line names.
+        _ => "separator",
     }
 }
 
@@ -193,14 +277,16 @@ pub fn read_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Raw
         frame = frame.drop_many(scan.unnamed.iter().map(|&k| unnamed_column(k)));
         header.retain(|h| !h.is_empty());
     }
-    finish(
+    let mut table = finish(
         file,
         header,
         frame,
         scan.record_lines,
         decimal_comma(scan.separator),
         problems,
-    )
+    )?;
+    table.header_line = scan.header_line as usize;
+    Some(table)
 }
 
 /// The name a header field without a name is parsed under (control characters are refused
@@ -259,6 +345,7 @@ fn finish(
         columns,
         frame,
         lines,
+        header_line: 1,
         decimal_comma,
         date_format: None,
         nested: Vec::new(),
@@ -307,7 +394,8 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
         0
     };
     let data = &bytes[start..];
-    if data.iter().all(|b| b.is_ascii_whitespace()) {
+    let pre = preamble(data);
+    if data[pre.skip..].iter().all(|b| b.is_ascii_whitespace()) {
         problems.push(Problem::file(
             file,
             "the file is empty: expected a header row and data rows",
@@ -315,7 +403,8 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
         return None;
     }
     let before = problems.total;
-    let separator = sniff_separator(data);
+    let separator = pre.separator(data);
+    let header_line = pre.header_line();
     // Encoding is checked on the other core while the structure is scanned here.
     let encoding = std::thread::scope(|scope| {
         let enc = scope.spawn(|| {
@@ -323,7 +412,7 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
             check_utf8(file, data, &mut p);
             p
         });
-        let structure = scan_structure(file, data, separator, problems);
+        let structure = scan_structure(file, &data[pre.skip..], header_line, separator, problems);
         (
             enc.join().expect("the encoding check does not panic"),
             structure,
@@ -346,7 +435,7 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
                 None => unnamed.push(idx),
                 Some(line) => problems.push(Problem::at(
                     file,
-                    1,
+                    header_line as usize,
                     None,
                     format!(
                         "header field {} has no name, but line {line} has a value in it; name \
@@ -358,7 +447,7 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
         } else if !seen.insert(h.to_lowercase()) {
             problems.push(Problem::at(
                 file,
-                1,
+                header_line as usize,
                 Some(h),
                 "the column appears twice in the header",
             ));
@@ -372,7 +461,8 @@ fn scan_csv(file: &str, bytes: &[u8], problems: &mut Problems) -> Option<Scan> {
         record_lines,
         header_end,
         unnamed,
-        start,
+        start: start + pre.skip,
+        header_line,
         blank_lines,
         separator,
     })
@@ -396,7 +486,13 @@ struct Structure {
 /// of quoting and field counts go to `problems`.
 // The record-ending macro resets state that the last record leaves unread.
 #[allow(unused_assignments)]
-fn scan_structure(file: &str, data: &[u8], separator: u8, problems: &mut Problems) -> Structure {
+fn scan_structure(
+    file: &str,
+    data: &[u8],
+    header_line: u32,
+    separator: u8,
+    problems: &mut Problems,
+) -> Structure {
     let mut header: Vec<String> = Vec::new();
     let mut record_lines: Vec<u32> = Vec::new();
     let mut blank_lines = false;
@@ -409,11 +505,11 @@ fn scan_structure(file: &str, data: &[u8], separator: u8, problems: &mut Problem
     let mut any_unnamed = false;
     let has_value = |bytes: &[u8]| !is_blank(bytes, separator);
 
-    let mut line: u32 = 1;
+    let mut line: u32 = header_line;
     let mut i = 0usize;
     let n = data.len();
     let mut fields_in_record = 0usize;
-    let mut record_line = 1u32;
+    let mut record_line = header_line;
     let mut field_start = true;
     let mut in_quotes = false;
     let mut quote_line = 0u32;
@@ -1032,6 +1128,55 @@ mod tests {
         let b = t.column("b").unwrap();
         assert_eq!(b.get(0), Some("x\ny"));
         assert_eq!(b.get(1), Some("q\"q"));
+    }
+
+    #[test]
+    fn what_comes_before_the_header_is_skipped_and_lines_keep_their_numbers() {
+        // Excel's `sep=` line (first, any case, quoted or not) names the separator; blank
+        // lines and lines of separators before the header are skipped.
+        let p = preamble(b"sep=;\r\na;b\n1;2\n");
+        assert_eq!((p.skip, p.lines, p.separator), (7, 1, Some(b';')));
+        let p = preamble(b"\"SEP=,\"\n\n ;;\t\n,,,\na,b\n");
+        assert_eq!((p.skip, p.lines, p.separator), (18, 4, Some(b',')));
+        assert_eq!(p.header_line(), 5);
+        assert_eq!(preamble(b"sep=\t\na\tb\n").separator, Some(b'\t'));
+        // Not a preamble: a header, a `sep=` line after a blank one, a letter or a quote as
+        // separator, a last line without its end.
+        assert_eq!(preamble(b"a,b\n").lines, 0);
+        assert_eq!(preamble(b"\nsep=;\na;b\n").lines, 1);
+        assert_eq!(preamble(b"sep=x\na\n").lines, 0);
+        assert_eq!(preamble(b"sep=\"\na\n").lines, 0);
+        assert_eq!(preamble(b",,").lines, 0);
+        // The separator is the named one even where the header would tell another.
+        assert_eq!(
+            preamble(b"sep=|\na,b|c\n").separator(b"sep=|\na,b|c\n"),
+            b'|'
+        );
+        assert_eq!(preamble(b"\na;b\n").separator(b"\na;b\n"), b';');
+
+        // Read: records and problems name the file's own lines.
+        let mut p = Problems::default();
+        let t = read_csv("f.csv", b"sep=;\n;;\na;b\n1;2,5\n", &mut p).unwrap();
+        assert!(p.is_empty(), "{:?}", p.list);
+        assert_eq!((t.header_line, t.lines.clone()), (3, vec![4]));
+        assert_eq!(t.column("b").unwrap().get(0), Some("2,5"));
+        assert!(t.decimal_comma);
+        assert_eq!(
+            scan_msgs(b",,\n\na,b,a\n1,2,3\n"),
+            vec!["f.csv:3: column \"a\": the column appears twice in the header"]
+        );
+        assert_eq!(
+            scan_msgs(b"sep=|\na|b\n1|2|3\n"),
+            vec![
+                "f.csv:3: 3 fields where the header has 2 (a value with an unquoted vertical \
+                 bar? quote values that contain vertical bars)"
+            ]
+        );
+        // Only a preamble: the file is empty.
+        assert_eq!(
+            scan_msgs(b"sep=;\n;;\n"),
+            vec!["f.csv: the file is empty: expected a header row and data rows"]
+        );
     }
 
     #[test]

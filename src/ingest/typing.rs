@@ -320,7 +320,7 @@ pub fn type_table(
         if field.required && h.is_none() {
             problems.push(Problem {
                 file: raw.file.clone(),
-                line: Some(1),
+                line: Some(raw.header_line),
                 column: Some(field.name.to_string()),
                 message: format!(
                     "the required column is missing from the header (a {} file needs {}; the header has {})",

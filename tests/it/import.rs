@@ -286,6 +286,77 @@ Export CSV;PAY-2;1002;Story;Closed;PAY;23/Oct/21 09:00;02/Nov/21 11:30;plain, no
 }
 
 #[test]
+fn a_sep_line_and_blank_lines_before_the_header_are_skipped_and_lines_keep_their_numbers() {
+    let dir = scratch();
+    let db = dir.path().join("s.duckdb");
+    // Excel writes (and reads) a first line `sep=;` naming the separator; some sheets have
+    // empty rows above the table. The export is still told by its header.
+    let text = "sep=;\r\n;;;;;;\r\n\
+Summary;Issue key;Issue id;Issue Type;Status;Project key;Created;Resolved;Custom field (Story Points)\r\n\
+Login page;PAY-1;1001;Story;Done;PAY;22/Oct/21 16:55;25/Oct/21 19:07;2,5\r\n";
+    let f = write(dir.path(), "jira.csv", text.as_bytes());
+    let out = sprintlens(&db, &["ingest", f.to_str().unwrap()]);
+    ok(&out);
+    assert!(out.stdout.contains("jira"), "{}", out.stdout);
+    assert_eq!(
+        table(&db, "select story, title, estimate::varchar from stories"),
+        "PAY-1 | Login page | 2.5"
+    );
+    // A problem of the export names its line in the file.
+    let bad = text.replace("22/Oct/21 16:55", "yesterday");
+    let f = write(dir.path(), "bad.csv", bad.as_bytes());
+    let out = sprintlens(&db, &["ingest", f.to_str().unwrap()]);
+    assert!(
+        out.stderr.contains("bad.csv:4: column \"Created\""),
+        "{}",
+        out.stderr
+    );
+    // A native file: the same, with a pipe as separator; a header problem names its line.
+    let f = write(
+        dir.path(),
+        "teams.csv",
+        b"sep=|\n\nteam|name\npay|Payments\nweb|Web|x\n",
+    );
+    assert_eq!(
+        sprintlens(&db, &["ingest", f.to_str().unwrap()]).stderr,
+        format!(
+            "error: 1 problem in the input; nothing was written\n  {}:5: 3 fields where the \
+             header has 2 (a value with an unquoted vertical bar? quote values that contain \
+             vertical bars)\n",
+            f.display()
+        )
+    );
+    let f = write(dir.path(), "what.csv", b",,\nfoo,bar\n1,2\n");
+    assert!(
+        sprintlens(&db, &["ingest", f.to_str().unwrap()])
+            .stderr
+            .contains("what.csv:2: cannot tell what this file holds from its header (foo, bar)"),
+    );
+    // A wide votes sheet.
+    let wide = write(
+        dir.path(),
+        "wide.csv",
+        "sep=;\nStory;Ann;Bob\nPAY-7 Split refunds;0,5;1\n".as_bytes(),
+    );
+    ok(&sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--from",
+            "wide",
+            "--team",
+            "PAY",
+            wide.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        table(&db, "select story, voter, card from votes order by voter"),
+        "PAY-7 | Ann | ½\nPAY-7 | Bob | 1"
+    );
+}
+
+#[test]
 fn jira_cloud_all_fields_export_reads_with_its_155_columns() {
     let Some(header) = cloud_header() else { return };
     assert_eq!(header.len(), 155);

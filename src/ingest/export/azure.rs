@@ -49,7 +49,7 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
         (path, "\"Iteration Path\""),
     ] {
         if c.is_none() {
-            missing(file, AZURE.name, n, &records.header, r.problems);
+            missing(file, AZURE.name, n, records, r.problems);
         }
     }
     let points = points_columns(file, ctx.options, cols, AZURE.points, r.problems)?;

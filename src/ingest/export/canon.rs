@@ -127,7 +127,7 @@ pub fn points_columns(
             None => {
                 problems.push(Problem::at(
                     file,
-                    1,
+                    cols.line,
                     None,
                     format!(
                         "--points-field \"{}\": the export has no such column",
@@ -195,6 +195,8 @@ impl Canon {
                         columns: names.iter().map(|s| s.to_string()).collect(),
                         frame,
                         lines,
+                        // Every column is made here: no header problem can arise.
+                        header_line: 1,
                         // Canonical text: numbers written with a decimal point, dates in
                         // ISO 8601.
                         decimal_comma: false,
@@ -430,6 +432,8 @@ pub fn item_cells(
 /// The columns an importer reads, found by name (first of the names that exists).
 pub struct Cols<'a> {
     pub header: &'a [String],
+    /// The header's line, where problems of the columns are told.
+    pub line: usize,
 }
 
 impl Cols<'_> {
@@ -449,11 +453,12 @@ impl Cols<'_> {
     }
 }
 
-pub fn missing(file: &str, tool: &str, what: &str, header: &[String], problems: &mut Problems) {
+pub fn missing(file: &str, tool: &str, what: &str, records: &Records, problems: &mut Problems) {
+    let header = &records.header;
     let first: Vec<String> = header.iter().take(12).map(|h| shown(h)).collect();
     problems.push(Problem::at(
         file,
-        1,
+        records.header_line as usize,
         None,
         format!(
             "this {tool} export has no {what} column; its header starts {}{}",

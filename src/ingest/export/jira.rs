@@ -42,22 +42,16 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
     let key = cols.find(&["Issue key"]);
     let status_col = cols.find(&["Status"]);
     if key.is_none() {
-        missing(
-            file,
-            JIRA.name,
-            "\"Issue key\"",
-            &records.header,
-            r.problems,
-        );
+        missing(file, JIRA.name, "\"Issue key\"", records, r.problems);
     }
     if status_col.is_none() {
-        missing(file, JIRA.name, "\"Status\"", &records.header, r.problems);
+        missing(file, JIRA.name, "\"Status\"", records, r.problems);
     }
     let project = cols.find(&["Project key"]);
     if ctx.team.is_none() && project.is_none() {
         r.problems.push(Problem::at(
             file,
-            1,
+            cols.line,
             None,
             "the export has no \"Project key\" column to name the team; name it with --team",
         ));

@@ -40,11 +40,11 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
     let team_col = cols.find(&["Team"]);
     for (c, n) in [(key, "\"ID\""), (status_col, "\"Status\"")] {
         if c.is_none() {
-            missing(file, LINEAR.name, n, &records.header, r.problems);
+            missing(file, LINEAR.name, n, records, r.problems);
         }
     }
     if ctx.team.is_none() && team_col.is_none() {
-        missing(file, LINEAR.name, "\"Team\"", &records.header, r.problems);
+        missing(file, LINEAR.name, "\"Team\"", records, r.problems);
     }
     let points = points_columns(file, ctx.options, cols, LINEAR.points, r.problems)?;
     let (Some(key), Some(status_col)) = (key, status_col) else {

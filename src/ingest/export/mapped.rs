@@ -47,6 +47,8 @@ pub fn mapped(
     let records = read_records(file, bytes, &|h: &[String]| vec![true; h.len()], problems)?;
     let before = problems.total;
     let header = &records.header;
+    // Problems of the mapping are told at the header's line.
+    let at = records.header_line as usize;
     let mut names: Vec<String> = Vec::new();
     let mut picks: Vec<usize> = Vec::new();
     for (field, col) in map {
@@ -61,7 +63,7 @@ pub fn mapped(
             }
             None => problems.push(Problem::at(
                 file,
-                1,
+                at,
                 None,
                 format!(
                     "--map {}={}: the file has no column \"{}\"; it has {}",
@@ -78,7 +80,7 @@ pub fn mapped(
         None => {
             problems.push(Problem::at(
                 file,
-                1,
+                at,
                 None,
                 "--map: say what the rows are with --kind",
             ));
@@ -102,7 +104,7 @@ pub fn mapped(
                 let fields: Vec<&str> = spec.fields.iter().map(|s| s.name).collect();
                 problems.push(Problem::at(
                     file,
-                    1,
+                    at,
                     None,
                     format!(
                         "--map {}=...: {} rows have no field \"{}\"; they have team, {}",
@@ -116,7 +118,7 @@ pub fn mapped(
             Some(name) if canonical.iter().any(|c| c == name) => {
                 problems.push(Problem::at(
                     file,
-                    1,
+                    at,
                     None,
                     format!(
                         "--map: field \"{name}\" is mapped twice (as {}); map each field once",
@@ -157,6 +159,7 @@ pub fn mapped(
             columns: canonical,
             frame,
             lines,
+            header_line: records.header_line as usize,
             decimal_comma: crate::ingest::read::decimal_comma(records.separator),
             date_format: None,
             nested: Vec::new(),

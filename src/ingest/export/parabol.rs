@@ -88,7 +88,7 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
         (score_col, "\"finalScore\""),
     ] {
         if c.is_none() {
-            missing(file, PARABOL.name, n, &records.header, r.problems);
+            missing(file, PARABOL.name, n, records, r.problems);
         }
     }
     let Some(team) = ctx.team else {

@@ -13,6 +13,8 @@ pub struct Records {
     /// The field separator (`,`; `;` or a tab when the header is separated by them): numbers
     /// in a semicolon-separated file have a decimal comma.
     pub separator: u8,
+    /// The header's line (after blank lines or a `sep=` line, if any).
+    pub header_line: u32,
 }
 
 /// Splits CSV bytes into records of fields: RFC 4180 quoting, quoted fields across lines,
@@ -30,7 +32,11 @@ pub fn read_records(
         return None;
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let separator = crate::ingest::read::sniff_separator(body);
+    // Blank lines and a `sep=` line before the header are skipped; lines keep their numbers.
+    let pre = crate::ingest::read::preamble(body);
+    let separator = pre.separator(body);
+    let header_line = pre.header_line();
+    let body = &body[pre.skip..];
     let before = problems.total;
     let mut header: Option<Vec<String>> = None;
     let mut kept: Vec<bool> = Vec::new();
@@ -38,7 +44,7 @@ pub fn read_records(
     let mut kept_count = 0usize;
     let mut rows = Vec::new();
     let mut i = 0usize;
-    let mut line = 1u32;
+    let mut line = header_line;
     let n = body.len();
     let mut field = Vec::<u8>::new();
     while i < n {
@@ -177,5 +183,6 @@ pub fn read_records(
         kept,
         rows,
         separator,
+        header_line,
     })
 }

@@ -98,6 +98,7 @@ pub fn import(
         records: &records,
         cols: Cols {
             header: &records.kept,
+            line: records.header_line as usize,
         },
         ctx,
     };

@@ -98,12 +98,18 @@ pub fn import(
         ));
         return None;
     };
-    let mut lines = text.lines().enumerate();
+    // Blank lines and a `sep=` line before the header are skipped; lines keep their numbers.
+    let pre = crate::ingest::read::preamble(text.as_bytes());
+    let header_line = pre.header_line() as usize;
+    let mut lines = text[pre.skip..]
+        .lines()
+        .enumerate()
+        .map(|(n, line)| (n + header_line, line));
     let Some((_, head)) = lines.next() else {
         problems.push(Problem::file(file, "is empty"));
         return None;
     };
-    let separator = crate::ingest::read::sniff_separator(head.as_bytes());
+    let separator = pre.separator(text.as_bytes());
     let header = cells(head, separator);
     let decimal_comma = crate::ingest::read::decimal_comma(separator);
     let is = |h: &str, names: &[&str]| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n));
@@ -116,7 +122,7 @@ pub fn import(
     if header.len() < 2 || voters.is_empty() {
         problems.push(Problem::at(
             file,
-            1,
+            header_line,
             None,
             format!(
                 "a wide votes file has the story first and one column per voter; this header \
@@ -146,7 +152,7 @@ pub fn import(
     canon.source(Kind::Votes, "voted_at", false);
     let before = problems.total;
     for (n, line) in lines {
-        let line_no = (n + 1) as u32;
+        let line_no = n as u32;
         // A blank line, or only separators (a spreadsheet's row that once had formatting).
         if crate::ingest::read::is_blank(line.as_bytes(), separator) {
             continue;
