@@ -16,6 +16,7 @@ use crate::devtools::generate::GenParams;
 use crate::domain::{Kind, Scope};
 use crate::error::{Error, Result};
 use crate::ingest::export::{ImportOptions, Source};
+use crate::ingest::read::Encoding;
 use crate::metrics::forecast::{
     DEFAULT_HISTORY, DEFAULT_SEED, DEFAULT_TRIALS, MAX_SPRINTS, MAX_TARGET, MAX_TRIALS,
 };
@@ -313,6 +314,10 @@ pub struct IngestArgs {
     /// The files' date style, chrono strftime (e.g. "%d.%m.%Y %H:%M"), tried before ISO 8601 (exports, native and --map files; a date alone reads with the style's date part)
     #[arg(long, value_parser = values::date_format)]
     pub date_format: Option<String>,
+    /// How files that are not UTF-8 are read: windows-1252 (what Excel saves as CSV on
+    /// Windows; latin1 reads the same); a UTF-8 file or one with a byte-order mark is read as such
+    #[arg(long, value_parser = values::encoding, value_name = "ENCODING")]
+    pub encoding: Option<Encoding>,
     /// Any CSV: map its columns to canonical fields, "story=Key,estimate=SP,..." (with --kind)
     #[arg(long, value_parser = values::field_map)]
     pub map: Option<FieldMap>,
@@ -473,6 +478,7 @@ impl Cli {
                         points_field: a.points_field,
                         date_format: a.date_format,
                         map,
+                        encoding: a.encoding.unwrap_or_default(),
                     },
                     progress: !a.quiet,
                     server: a.server,

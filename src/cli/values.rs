@@ -2,7 +2,7 @@
 //! user reads (clap adds which flag and value it was).
 
 use crate::ingest::export::parse_map;
-pub use crate::ingest::flags::{date_format, kind, name, source};
+pub use crate::ingest::flags::{date_format, encoding, kind, name, source};
 use crate::metrics::points::GroupBy;
 use crate::present::table::Format;
 use chrono::NaiveDate;

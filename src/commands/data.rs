@@ -3,6 +3,7 @@
 use crate::commands::{Config, handoff, report};
 use crate::error::{Error, Result};
 use crate::ingest::export::ImportOptions;
+use crate::ingest::read::Encoding;
 use crate::ingest::typing::Defaults;
 use crate::ingest::{IngestRequest, ingest as run_ingest};
 use crate::present::table::Render;
@@ -98,6 +99,9 @@ fn handoff_query(a: &IngestArgs) -> String {
     }
     if let Some(d) = &a.import.date_format {
         q.push(format!("date_format={}", enc(d)));
+    }
+    if a.import.encoding != Encoding::default() {
+        q.push(format!("encoding={}", a.import.encoding.name()));
     }
     if !a.import.map.is_empty() {
         let m: Vec<String> = a

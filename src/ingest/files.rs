@@ -5,7 +5,7 @@ use crate::domain::Kind;
 use crate::error::{Problem, Problems, shown_list};
 use crate::ingest::export;
 use crate::ingest::export::ImportOptions;
-use crate::ingest::read::{RawTable, read_csv, read_ndjson};
+use crate::ingest::read::{Encoding, RawTable, read_csv, read_ndjson};
 use crate::ingest::typing::Defaults;
 use crate::ingest::typing::detect_kind;
 use sha2::{Digest, Sha256};
@@ -144,7 +144,7 @@ pub struct Loaded {
 
 /// The tool that wrote a file: a CSV whose header says so unambiguously, or a saved
 /// Thunderdome game.
-pub fn sniff(path: &Path) -> Option<export::Source> {
+pub fn sniff(path: &Path, encoding: Encoding) -> Option<export::Source> {
     use std::io::Read;
     // A `.json` file holding one saved Thunderdome game (not NDJSON rows).
     if path
@@ -180,7 +180,7 @@ pub fn sniff(path: &Path) -> Option<export::Source> {
             .unwrap_or(head.len() & !1);
         head.truncate(end);
     }
-    let head = crate::ingest::read::as_utf8(&head).into_owned();
+    let head = crate::ingest::read::decode(&head, encoding).into_owned();
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
     // The header line, after blank lines or a `sep=` line (which names the separator).
     let pre = crate::ingest::read::preamble(head);
@@ -213,7 +213,7 @@ pub fn load_import(
         }
     };
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
-    let text = crate::ingest::read::as_utf8(&bytes);
+    let text = crate::ingest::read::decode(&bytes, import.encoding);
     let bytes: &[u8] = &text;
     let json = format_of(path) == Some(Format::Ndjson);
     let ctx = export::Context {
@@ -258,6 +258,7 @@ pub fn load(
     path: &Path,
     name: &str,
     kind: Option<Kind>,
+    encoding: Encoding,
     problems: &mut Problems,
 ) -> Option<Loaded> {
     let bytes = match std::fs::read(path) {
@@ -272,6 +273,7 @@ pub fn load(
         &bytes,
         format_of(path).unwrap_or(Format::Csv),
         kind,
+        encoding,
         problems,
     )
 }
@@ -282,12 +284,13 @@ pub fn load_bytes(
     bytes: &[u8],
     format: Format,
     kind: Option<Kind>,
+    encoding: Encoding,
     problems: &mut Problems,
 ) -> Option<Loaded> {
     // The hash is taken beside the parse, on the other core.
     let (sha256, raw) = std::thread::scope(|scope| {
         let hash = scope.spawn(|| format!("{:x}", Sha256::digest(bytes)));
-        let text = crate::ingest::read::as_utf8(bytes);
+        let text = crate::ingest::read::decode(bytes, encoding);
         let raw = match format {
             Format::Csv => read_csv(name, &text, problems),
             Format::Ndjson => read_ndjson(name, &text, problems),
@@ -338,11 +341,11 @@ pub fn read_all(
         progress(&format!("reading {name}"));
         if import.active() {
             loaded.extend(load_import(f, &name, import, kind, defaults, problems));
-        } else if let Some(source) = kind.is_none().then(|| sniff(f)).flatten() {
+        } else if let Some(source) = kind.is_none().then(|| sniff(f, import.encoding)).flatten() {
             let mut sniffed = import.clone();
             sniffed.from = Some(source);
             loaded.extend(load_import(f, &name, &sniffed, kind, defaults, problems));
-        } else if let Some(mut l) = load(f, &name, kind, problems) {
+        } else if let Some(mut l) = load(f, &name, kind, import.encoding, problems) {
             l.raw.date_format = import.date_format.clone();
             loaded.push(l);
         }

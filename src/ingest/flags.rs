@@ -4,6 +4,7 @@
 
 use crate::domain::Kind;
 use crate::ingest::export::Source;
+use crate::ingest::read::Encoding;
 
 pub fn kind(s: &str) -> Result<Kind, String> {
     Kind::parse(s)
@@ -28,6 +29,15 @@ pub fn source(s: &str) -> Result<Source, String> {
 /// [`source`], its message naming the value as `said`.
 pub fn source_as(s: &str, said: &str) -> Result<Source, String> {
     said_as(source, s, said)
+}
+
+pub fn encoding(s: &str) -> Result<Encoding, String> {
+    Encoding::parse(s).ok_or_else(|| "expected utf-8 or windows-1252 (latin1)".to_string())
+}
+
+/// [`encoding`], its message naming the value as `said`.
+pub fn encoding_as(s: &str, said: &str) -> Result<Encoding, String> {
+    said_as(encoding, s, said)
 }
 
 /// [`date_format`], its message naming the value as `said` (quoted: a format has spaces).

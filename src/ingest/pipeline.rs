@@ -289,6 +289,7 @@ fn run(
                 &i.bytes,
                 i.format,
                 Some(i.kind),
+                req.import.encoding,
                 &mut problems,
             ));
         }

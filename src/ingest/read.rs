@@ -771,7 +771,7 @@ fn check_utf8(file: &str, data: &[u8], problems: &mut Problems) {
                 line,
                 pos - line_start + 1,
                 format!(
-                    "bytes that are not UTF-8 ({}); re-save the file as UTF-8 (it looks like Latin-1 or Windows-1252)",
+                    "bytes that are not UTF-8 ({}); {NOT_UTF8_HINT}",
                     bytes.join(" ")
                 ),
             );
@@ -805,6 +805,92 @@ impl<'de> serde::Deserialize<'de> for Pairs {
         }
         d.deserialize_map(Members)
     }
+}
+
+/// The encoding of the files that are not UTF-8 (`--encoding`). A file with a byte-order mark
+/// is read by its mark, and a file that is UTF-8 as UTF-8, whatever is said: a folder may
+/// hold both a tool's UTF-8 export and a sheet Excel saved on Windows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Encoding {
+    #[default]
+    Utf8,
+    /// Windows-1252, what Excel saves as "CSV" on Windows in Western locales; Latin-1
+    /// (ISO-8859-1) is read as it, as browsers do (the two differ only in 0x80-0x9F, which
+    /// Latin-1 leaves to control characters).
+    Windows1252,
+}
+
+impl Encoding {
+    pub fn parse(s: &str) -> Option<Encoding> {
+        let s: String = s
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | ' '))
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match s.as_str() {
+            "utf8" => Some(Encoding::Utf8),
+            "windows1252" | "cp1252" | "latin1" | "iso88591" | "l1" => Some(Encoding::Windows1252),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Windows1252 => "windows-1252",
+        }
+    }
+}
+
+/// What a message about bytes that are not UTF-8 suggests.
+pub const NOT_UTF8_HINT: &str = "if it is Windows-1252 or Latin-1 (what Excel saves as CSV on \
+     Windows), read it with --encoding windows-1252; or re-save it as UTF-8";
+
+/// A file's bytes as UTF-8 text where they can be: [`as_utf8`], and a file that is not UTF-8
+/// decoded from `encoding` when that is not UTF-8. (Bytes cut off in the middle of a character at
+/// the end are still UTF-8: a file's head may be cut so.)
+pub fn decode(bytes: &[u8], encoding: Encoding) -> std::borrow::Cow<'_, [u8]> {
+    let text = as_utf8(bytes);
+    let utf8 = |b: &[u8]| match std::str::from_utf8(b) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    match encoding {
+        Encoding::Windows1252
+            if matches!(text, std::borrow::Cow::Borrowed(_))
+                && !bytes.starts_with(&[0xEF, 0xBB, 0xBF])
+                && !utf8(bytes) =>
+        {
+            std::borrow::Cow::Owned(windows_1252(bytes))
+        }
+        _ => text,
+    }
+}
+
+/// Windows-1252 bytes as UTF-8 (the five bytes it leaves undefined become the control
+/// characters of the same number, as in browsers; they are reported as such).
+fn windows_1252(bytes: &[u8]) -> Vec<u8> {
+    const HIGH: [u16; 32] = [
+        0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+        0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+        0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+    ];
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 8);
+    let mut buf = [0u8; 4];
+    for &b in bytes {
+        if b < 0x80 {
+            out.push(b);
+        } else {
+            let code = match b {
+                0x80..=0x9F => u32::from(HIGH[usize::from(b - 0x80)]),
+                _ => u32::from(b),
+            };
+            let c = char::from_u32(code).expect("the table holds characters");
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    out
 }
 
 /// A file in UTF-16 (a byte-order mark, or zero bytes between its characters) is named as such
@@ -1128,6 +1214,44 @@ mod tests {
         let b = t.column("b").unwrap();
         assert_eq!(b.get(0), Some("x\ny"));
         assert_eq!(b.get(1), Some("q\"q"));
+    }
+
+    #[test]
+    fn files_that_are_not_utf8_are_decoded_from_the_encoding_said() {
+        use std::borrow::Cow;
+        let w = Encoding::Windows1252;
+        // Latin-1's letters, and what Windows-1252 puts in 0x80-0x9F (euro, quotes, dashes);
+        // its five undefined bytes become the control characters of the same number.
+        assert_eq!(
+            &*decode(b"J\xfcrgen \xbd \x80 \x93q\x94 \x96 \x81", w),
+            "J\u{fc}rgen \u{bd} \u{20ac} \u{201c}q\u{201d} \u{2013} \u{81}".as_bytes()
+        );
+        // UTF-8 (also cut in the middle of a character at the end, as a file's head may be),
+        // a UTF-8 mark and UTF-16 are read as they are, whatever is said.
+        for utf8 in [
+            "J\u{fc}rgen \u{bd}".as_bytes(),
+            &"\u{20ac}".as_bytes()[..2],
+            b"plain",
+        ] {
+            assert!(matches!(decode(utf8, w), Cow::Borrowed(b) if b == utf8));
+        }
+        assert_eq!(&*decode(b"\xEF\xBB\xBFa\xfc", w), b"\xEF\xBB\xBFa\xfc");
+        assert_eq!(&*decode(b"\xFF\xFEa\x00", w), b"a");
+        // Without an encoding, bytes that are not UTF-8 stay (and are reported).
+        assert_eq!(&*decode(b"J\xfcrgen", Encoding::Utf8), b"J\xfcrgen");
+        // The names it goes by.
+        for s in [
+            "windows-1252",
+            "CP1252",
+            "latin1",
+            "Latin-1",
+            "ISO-8859-1",
+            "iso_8859_1",
+        ] {
+            assert_eq!(Encoding::parse(s), Some(w), "{s}");
+        }
+        assert_eq!(Encoding::parse("UTF-8"), Some(Encoding::Utf8));
+        assert_eq!(Encoding::parse("ebcdic"), None);
     }
 
     #[test]

@@ -94,13 +94,14 @@ fn options(
     q: &HashMap<String, String>,
     defaults: &mut Defaults,
 ) -> Result<(Option<crate::domain::Kind>, ImportOptions), String> {
-    const KNOWN: [&str; 8] = [
+    const KNOWN: [&str; 9] = [
         "kind",
         "team",
         "program",
         "from",
         "points_field",
         "date_format",
+        "encoding",
         "map",
         "name",
     ];
@@ -131,6 +132,11 @@ fn options(
         map: q
             .get("map")
             .map(|m| parse_map(m))
+            .transpose()?
+            .unwrap_or_default(),
+        encoding: q
+            .get("encoding")
+            .map(|e| values::encoding_as(e, "encoding="))
             .transpose()?
             .unwrap_or_default(),
     };

@@ -357,6 +357,76 @@ Login page;PAY-1;1001;Story;Done;PAY;22/Oct/21 16:55;25/Oct/21 19:07;2,5\r\n";
 }
 
 #[test]
+fn files_excel_saved_as_windows_1252_read_with_encoding_beside_utf8_ones() {
+    let dir = scratch();
+    let db = dir.path().join("e.duckdb");
+    let folder = dir.path().join("sheets");
+    std::fs::create_dir(&folder).unwrap();
+    // A UTF-8 deck with a half card, and votes, a story list and a Jira export that Excel saved
+    // as "CSV" on Windows: j\xfcrgen, a \xbd card, an en dash (0x96) and a euro sign (0x80).
+    write(
+        &folder,
+        "decks.csv",
+        "team,deck,position,card,value\npay,tiny,0,\u{bd},0.5\npay,tiny,1,1,1\npay,tiny,2,2,2\n"
+            .as_bytes(),
+    );
+    write(
+        &folder,
+        "votes.csv",
+        b"team,session,story,round,voter,card\npay,s1,PAY-1,1,j\xfcrgen,\xbd\npay,s1,PAY-1,1,ann,1\n",
+    );
+    write(
+        &folder,
+        "stories.csv",
+        b"team,story,title\npay,PAY-1,Refunds \x96 \x80 amounts\n",
+    );
+    write(
+        &folder,
+        "jira.csv",
+        b"Summary,Issue key,Issue id,Issue Type,Status,Project key,Created,Resolved\n\xdcbersicht,PAY-2,1002,Story,Done,pay,22/Oct/21 16:55,25/Oct/21 19:07\n",
+    );
+    let f = folder.to_str().unwrap();
+    // Without --encoding: each file that is not UTF-8 is named with its line and byte.
+    let out = sprintlens(&db, &["ingest", "-q", f]);
+    assert_ne!(out.code, 0);
+    for (file, at) in [
+        ("votes.csv", ":2: byte 17: "),
+        ("stories.csv", ":2: byte 19: "),
+    ] {
+        assert!(
+            out.stderr
+                .contains(&format!("{file}{at}bytes that are not UTF-8 (0x")),
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(
+        out.stderr
+            .contains("read it with --encoding windows-1252; or re-save it as UTF-8"),
+        "{}",
+        out.stderr
+    );
+    assert!(!db.exists() || table(&db, "select count(*) from votes") == "0");
+    // With it: those files are decoded, the UTF-8 deck is read as UTF-8 (its half card is
+    // the votes' half card), and the export is still told by its header.
+    ok(&sprintlens(
+        &db,
+        &["ingest", "-q", "--encoding", "latin1", f],
+    ));
+    assert_eq!(
+        table(
+            &db,
+            "select voter, card, value::varchar from votes order by voter"
+        ),
+        "ann | 1 | 1.0\nj\u{fc}rgen | \u{bd} | 0.5"
+    );
+    assert_eq!(
+        table(&db, "select story, title from stories order by story"),
+        "PAY-1 | Refunds \u{2013} \u{20ac} amounts\nPAY-2 | \u{dc}bersicht"
+    );
+}
+
+#[test]
 fn jira_cloud_all_fields_export_reads_with_its_155_columns() {
     let Some(header) = cloud_header() else { return };
     assert_eq!(header.len(), 155);

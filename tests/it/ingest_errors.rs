@@ -221,7 +221,9 @@ fn bytes_that_are_not_utf8() {
     let err = refused(&[&f], &[]);
     assert!(
         err.contains(
-            "stories.csv:2: byte 14: bytes that are not UTF-8 (0xE9); re-save the file as UTF-8"
+            "stories.csv:2: byte 14: bytes that are not UTF-8 (0xE9); if it is Windows-1252 or \
+             Latin-1 (what Excel saves as CSV on Windows), read it with --encoding windows-1252; \
+             or re-save it as UTF-8"
         ),
         "{err}"
     );

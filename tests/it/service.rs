@@ -577,6 +577,25 @@ fn http_ingest_takes_files_refuses_bad_ones_with_lines_and_needs_an_ingest_token
     assert_eq!(summary["files"][0]["inserted"], 2);
     let index = get_json(&addr, "/api/teams");
     assert_eq!(index["totals"]["votes"], 4, "{index}");
+    // A sheet Excel saved as Windows-1252 (a voter named j\u{fc}rgen): refused as not UTF-8,
+    // stored with encoding=windows-1252.
+    let ansi = b"team,session,story,round,voter,card\npay,s4,PAY-4,1,j\xfcrgen,3\n";
+    let post = |query: &str| {
+        call(
+            &addr,
+            "POST",
+            &format!("/api/v1/ingest?name=ansi.csv{query}"),
+            &[("Content-Type", csv), ("Authorization", &bearer(&ingest))],
+            ansi,
+        )
+    };
+    let (s, body) = post("");
+    assert_eq!(s, 400, "{body}");
+    assert!(body.contains("bytes that are not UTF-8 (0xFC)"), "{body}");
+    let (s, body) = post("&encoding=windows-1252");
+    assert_eq!(s, 200, "{body}");
+    let summary: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(summary["files"][0]["inserted"], 1, "{body}");
     // Unknown parameters are named.
     let (s, body) = call(
         &addr,
@@ -594,6 +613,10 @@ fn http_ingest_takes_files_refuses_bad_ones_with_lines_and_needs_an_ingest_token
         (
             "date_format=%25Q",
             "date_format=\\\"%Q\\\": expected a chrono format",
+        ),
+        (
+            "encoding=ebcdic",
+            "encoding=ebcdic: expected utf-8 or windows-1252",
         ),
     ] {
         let (s, body) = call(

@@ -63,6 +63,8 @@ pub struct ImportOptions {
     pub date_format: Option<String>,
     /// `--map field=Column,...` for any CSV (with `--kind`).
     pub map: Vec<(String, String)>,
+    /// `--encoding`: how files that are not UTF-8 are read (every file, native or export).
+    pub encoding: crate::ingest::read::Encoding,
 }
 
 impl ImportOptions {

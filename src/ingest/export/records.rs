@@ -135,7 +135,10 @@ pub fn read_records(
                 file,
                 start_line as usize,
                 None,
-                "bytes that are not UTF-8; save the export as UTF-8",
+                format!(
+                    "bytes that are not UTF-8; {}",
+                    crate::ingest::read::NOT_UTF8_HINT
+                ),
             ));
             continue;
         }

@@ -85,7 +85,10 @@ pub fn import(
     problems: &mut Problems,
 ) -> Option<Vec<(Kind, RawTable)>> {
     let Ok(text) = std::str::from_utf8(bytes) else {
-        problems.push(Problem::file(file, "is not UTF-8 text"));
+        problems.push(Problem::file(
+            file,
+            format!("is not UTF-8 text; {}", crate::ingest::read::NOT_UTF8_HINT),
+        ));
         return None;
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
