@@ -849,8 +849,18 @@ pub const NOT_UTF8_HINT: &str = "if it is Windows-1252 or Latin-1 (what Excel sa
 
 /// A file's bytes as UTF-8 text where they can be: [`as_utf8`], and a file that is not UTF-8
 /// decoded from `encoding` when that is not UTF-8. (Bytes cut off in the middle of a character at
-/// the end are still UTF-8: a file's head may be cut so.)
+/// the end are still UTF-8: a file's head may be cut so.) A file whose lines end in carriage
+/// returns alone (Excel for Mac's "CSV (Macintosh)", classic Mac OS) has them as line feeds.
 pub fn decode(bytes: &[u8], encoding: Encoding) -> std::borrow::Cow<'_, [u8]> {
+    let text = decoded(bytes, encoding);
+    if !text.contains(&b'\n') && text.contains(&b'\r') {
+        let lines = text.iter().map(|&b| if b == b'\r' { b'\n' } else { b });
+        return std::borrow::Cow::Owned(lines.collect());
+    }
+    text
+}
+
+fn decoded(bytes: &[u8], encoding: Encoding) -> std::borrow::Cow<'_, [u8]> {
     let text = as_utf8(bytes);
     let utf8 = |b: &[u8]| match std::str::from_utf8(b) {
         Ok(_) => true,
@@ -1237,6 +1247,10 @@ mod tests {
         }
         assert_eq!(&*decode(b"\xEF\xBB\xBFa\xfc", w), b"\xEF\xBB\xBFa\xfc");
         assert_eq!(&*decode(b"\xFF\xFEa\x00", w), b"a");
+        // Lines ended by carriage returns alone end in line feeds; any line feed leaves every
+        // carriage return as it is (a stray one is reported).
+        assert_eq!(&*decode(b"a,b\r1,\"x\ry\"\r", w), b"a,b\n1,\"x\ny\"\n");
+        assert_eq!(&*decode(b"a\r\r\nb\n", w), b"a\r\r\nb\n");
         // Without an encoding, bytes that are not UTF-8 stay (and are reported).
         assert_eq!(&*decode(b"J\xfcrgen", Encoding::Utf8), b"J\xfcrgen");
         // The names it goes by.

@@ -326,6 +326,17 @@ Login page;PAY-1;1001;Story;Done;PAY;22/Oct/21 16:55;25/Oct/21 19:07;2,5\r\n";
             f.display()
         )
     );
+    // Lines ended by carriage returns alone (Excel for Mac's "CSV (Macintosh)").
+    let f = write(
+        dir.path(),
+        "mac.csv",
+        b"team,name\rpay,Payments\rweb,Web,x\r",
+    );
+    assert!(
+        sprintlens(&db, &["ingest", f.to_str().unwrap()])
+            .stderr
+            .contains("mac.csv:3: 3 fields where the header has 2")
+    );
     let f = write(dir.path(), "what.csv", b",,\nfoo,bar\n1,2\n");
     assert!(
         sprintlens(&db, &["ingest", f.to_str().unwrap()])
