@@ -220,6 +220,18 @@ fn ready(addr: &str, limit: Duration) -> serde_json::Value {
 #[test]
 fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit() {
     let dir = scratch();
+    // Reports are kept per day: a run across midnight recomputes every team, as it should, and
+    // then the counts below cannot tell a visit's computing from the new day's.
+    let day = chrono::Local::now().date_naive();
+    let new_day = || {
+        let changed = chrono::Local::now().date_naive() != day;
+        if changed {
+            eprintln!(
+                "the day changed during the test: the counts of computed reports are not checked"
+            );
+        }
+        changed
+    };
     let (server, addr, db, new) = serve_all_but_the_last_sprint(dir.path());
     let before = ready(&addr, Duration::from_secs(120));
     let teams = get_json(&addr, "/api/teams")["teams"]
@@ -249,6 +261,9 @@ fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit()
         assert!(t.elapsed() < Duration::from_secs(60), "not refreshed: {r}");
         std::thread::sleep(Duration::from_millis(20));
     };
+    if new_day() {
+        return;
+    }
     // Only the team written was computed again, once.
     assert_eq!(after["reports_computed"], teams + 1, "{after}");
     // Its page (today's, as the refresher computes) shows the new sprint without computing.
@@ -262,6 +277,9 @@ fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit()
     let (status, _) = call(&addr, "GET", "/teams/payments", &[], b"");
     assert_eq!(status, 200);
     let r = get_json(&addr, "/readyz");
+    if new_day() {
+        return;
+    }
     assert_eq!(
         r["reports_computed"],
         teams + 1,
@@ -274,6 +292,9 @@ fn after_a_write_the_written_team_s_reports_are_computed_before_its_next_visit()
     assert_eq!(status, 200);
     let d = get_json(&addr, "/api/dashboard");
     let r = get_json(&addr, "/readyz");
+    if new_day() {
+        return;
+    }
     assert_eq!(
         r["dashboards_computed"], 2,
         "a visit computed it again: {r}"
