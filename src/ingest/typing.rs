@@ -174,14 +174,23 @@ pub fn type_field(
     let expected = |c: &str| format!("\"{}\" is not {}", shown(c), field.ty.describe());
     // Dates: the user's style first, when given.
     let style = raw.date_format.as_deref();
-    let styled_expected = |c: &str| match style {
-        Some(f) => format!(
-            "\"{}\" is not {} nor in the style of --date-format \"{}\"",
-            shown(c),
-            field.ty.describe(),
-            shown(f)
-        ),
-        None => expected(c),
+    let styled_expected = |c: &str| {
+        let why = match style {
+            Some(f) => format!(
+                "\"{}\" is not {} nor in the style of --date-format \"{}\"",
+                shown(c),
+                field.ty.describe(),
+                shown(f)
+            ),
+            None => expected(c),
+        };
+        match crate::ingest::values::spreadsheet_serial_day(c) {
+            Some(day) => format!(
+                "{why}; it looks like a spreadsheet's day number ({day}): format the column as \
+                 a date before saving"
+            ),
+            None => why,
+        }
     };
     macro_rules! typed {
         ($variant:ident, $parse:expr) => {

@@ -92,6 +92,18 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         .or_else(|| parse_timestamp(t).map(|d| d.date()))
 }
 
+/// The day a spreadsheet's serial day number stands for (days since 1899-12-30, as Excel and
+/// LibreOffice count them; a fraction is the time of day), when a cell is one between 1990 and
+/// 2100: what a spreadsheet saves for a date cell formatted as a number.
+pub fn spreadsheet_serial_day(cell: &str) -> Option<NaiveDate> {
+    let n: f64 = cell.trim().parse().ok()?;
+    // 1990-01-01 is day 32874, 2100-01-01 day 73051.
+    if !(32874.0..73051.0).contains(&n) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_days(chrono::Days::new(n as u64))
+}
+
 /// The common shapes `YYYY-MM-DD`, `YYYY-MM-DD[T ]HH:MM` and `YYYY-MM-DD[T ]HH:MM:SS`,
 /// read without a format parser (millions of votes carry a time).
 fn fast_timestamp(t: &str) -> Option<NaiveDateTime> {
@@ -156,6 +168,17 @@ pub fn epoch_day(days: i32) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spreadsheet_s_day_numbers_are_told() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(spreadsheet_serial_day("45663"), day(2025, 1, 6));
+        assert_eq!(spreadsheet_serial_day(" 45663.40 "), day(2025, 1, 6));
+        assert_eq!(spreadsheet_serial_day("32874"), day(1990, 1, 1));
+        for not in ["32873", "73051", "2025", "1700000000", "-45663", "x", ""] {
+            assert_eq!(spreadsheet_serial_day(not), None, "{not}");
+        }
+    }
 
     #[test]
     fn minus_zero_is_zero() {

@@ -216,6 +216,23 @@ fn broken_quoting() {
 }
 
 #[test]
+fn a_spreadsheet_s_day_number_in_a_date_column_is_named_with_its_day() {
+    let (_d, f) = bad_file(
+        "sprints.csv",
+        b"team,sprint_id,start_date,end_date\npay,S1,45663,2025-01-19\n",
+    );
+    let err = refused(&[&f], &[]);
+    assert!(
+        err.contains(
+            "sprints.csv:2: column \"start_date\": \"45663\" is not a date (YYYY-MM-DD); it \
+             looks like a spreadsheet's day number (2025-01-06): format the column as a date \
+             before saving"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn bytes_that_are_not_utf8() {
     let (_d, f) = bad_file("stories.csv", b"team,story,title\npay,PAY-1,Caf\xe9 menu\n");
     let err = refused(&[&f], &[]);
