@@ -303,7 +303,7 @@ pub struct IngestArgs {
     /// The program (group of teams) of rows that do not name one
     #[arg(long, value_parser = values::name)]
     pub program: Option<String>,
-    /// The files are tool exports: jira, azure, linear, parabol, thunderdome or wide (recognised from the header when
+    /// The files are tool exports: jira, azure, linear, parabol, thunderdome, poinz or wide (recognised from the header when
     /// only one fits)
     #[arg(long, value_parser = values::source)]
     pub from: Option<Source>,

@@ -143,10 +143,10 @@ pub struct Loaded {
 }
 
 /// The tool that wrote a file: a CSV whose header says so unambiguously, or a saved
-/// Thunderdome game.
+/// Parabol meeting, Poinz room or Thunderdome game.
 pub fn sniff(path: &Path, encoding: Encoding) -> Option<export::Source> {
     use std::io::Read;
-    // A `.json` file holding one saved Thunderdome game (not NDJSON rows).
+    // A `.json` file holding one saved meeting, room or game (not NDJSON rows).
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
@@ -154,6 +154,9 @@ pub fn sniff(path: &Path, encoding: Encoding) -> Option<export::Source> {
         let bytes = std::fs::read(path).ok()?;
         if export::parabol::json::recognises(&bytes) {
             return Some(export::Source::Parabol);
+        }
+        if export::poinz::recognises(&bytes) {
+            return Some(export::Source::Poinz);
         }
         return export::thunderdome::recognises(&bytes).then_some(export::Source::Thunderdome);
     }
@@ -223,6 +226,8 @@ pub fn load_import(
     };
     let tables = if import.from == Some(export::Source::Thunderdome) {
         export::thunderdome::import(name, bytes, &ctx, problems).unwrap_or_default()
+    } else if import.from == Some(export::Source::Poinz) {
+        export::poinz::import(name, bytes, &ctx, problems).unwrap_or_default()
     } else if import.from == Some(export::Source::Wide) {
         export::wide::import(name, bytes, &ctx, problems).unwrap_or_default()
     } else if import.from == Some(export::Source::Parabol) && json {

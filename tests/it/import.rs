@@ -923,7 +923,7 @@ fn bad_exports_are_named_and_nothing_is_written() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
-            .contains("invalid value 'asana' for '--from <FROM>': expected jira, azure, linear, parabol, thunderdome or wide\n"),
+            .contains("invalid value 'asana' for '--from <FROM>': expected jira, azure, linear, parabol, thunderdome, poinz or wide\n"),
         "{}",
         r.stderr
     );
@@ -1147,6 +1147,95 @@ const THUNDERDOME_GAME: &str = r#"{"success":true,"error":"","data":{"id":"game-
   {"id":"p2","name":"Export CSV","type":"Story","referenceId":"","votes":[{"warriorId":"u1","vote":"1/2"},{"warriorId":"u2","vote":"1"}],"points":"","active":false,"skipped":true,"voteStartTime":"2026-06-01T10:10:00Z","voteEndTime":"2026-06-01T10:12:00Z","position":1},
   {"id":"p3","name":"Not voted yet","type":"Story","referenceId":"PAY-150","votes":[],"points":"","active":false,"voteStartTime":"2026-06-01T10:20:00Z","position":2}
  ]},"meta":{}}"#;
+
+/// A Poinz room export as its export button saves it (`GET /api/export/room/ROOM`).
+const POINZ_ROOM: &str = r#"{"roomId":"pay-room","exportedAt":1764460800000,"stories":[
+{"title":"PAY-142 Refund by card","description":"split?","estimations":[{"username":"Ann","value":5,"userId":"u1"},{"username":"Bob","value":8,"userId":"u2"},{"username":"Cy","value":-2,"userId":"u3"}],"consensus":8},
+{"title":"Export CSV","estimations":[{"username":"Ann","value":0.5,"userId":"u1"},{"userId":"u2","value":-1}]},
+{"title":"PAY-9 Dropped","trashed":true,"estimations":[{"username":"Ann","value":13,"userId":"u1"}]},
+{"title":"Linked story","key":"PAY-7","estimations":[{"username":"Ann","value":13,"userId":"u1","confidence":1}],"consensus":-2}
+]}"#;
+
+#[test]
+fn poinz_room_gives_last_round_votes_marked_as_such() {
+    let dir = scratch();
+    let db = dir.path().join("p.duckdb");
+    let f = write(dir.path(), "room.json", POINZ_ROOM.as_bytes());
+    // Recognised without --from; a room names no team, so --team is asked for.
+    let r = sprintlens(&db, &["ingest", "-q", f.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("room.json: a Poinz room names no team; say which with --team"),
+        "{}",
+        r.stderr
+    );
+    ok(&sprintlens(
+        &db,
+        &["ingest", "-q", "--team", "payments", f.to_str().unwrap()],
+    ));
+    // -2 is ?, -1 the too-big card (∞), 0.5 is ½; a user without a name is named by id; the
+    // story in the trash is left out.
+    assert_eq!(
+        table(
+            &db,
+            "select session, story, round, voter, card, value, voted_at, last_round_only from votes order by story, voter"
+        ),
+        "pay-room | Export CSV | Int(1) | Ann | ½ | 0.5 | NULL | true\n\
+         pay-room | Export CSV | Int(1) | u2 | ∞ | NULL | NULL | true\n\
+         pay-room | PAY-142 | Int(1) | Ann | 5 | 5 | NULL | true\n\
+         pay-room | PAY-142 | Int(1) | Bob | 8 | 8 | NULL | true\n\
+         pay-room | PAY-142 | Int(1) | Cy | ? | NULL | NULL | true\n\
+         pay-room | PAY-7 | Int(1) | Ann | 13 | 13 | NULL | true"
+    );
+    // Key from `key`, else the title's leading key, else the title; the consensus is the
+    // estimate when it is a card with points.
+    assert_eq!(
+        table(
+            &db,
+            "select story, title, estimate from stories order by story"
+        ),
+        "Export CSV | Export CSV | NULL\n\
+         PAY-142 | Refund by card | 8\n\
+         PAY-7 | Linked story | NULL"
+    );
+    // A value Poinz gives no meaning is refused, naming the story.
+    let bad = POINZ_ROOM.replace(r#""value":8,"#, r#""value":-7,"#);
+    let f2 = write(dir.path(), "bad.json", bad.as_bytes());
+    let r = sprintlens(
+        &db,
+        &["ingest", "-q", "--team", "payments", f2.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "bad.json#stories:1: column \"estimations\": story \"PAY-142\": Bob's value -7 is no card"
+        ),
+        "{}",
+        r.stderr
+    );
+    // --from poinz on something else says what it expected.
+    let f3 = write(dir.path(), "other.json", br#"{"data":{"plans":[]}}"#);
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            "--from",
+            "poinz",
+            "--team",
+            "payments",
+            f3.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        r.stderr.contains(
+            "other.json: is not a Poinz room export (the JSON of GET /api/export/room/ROOM)"
+        ),
+        "{}",
+        r.stderr
+    );
+}
 
 #[test]
 fn thunderdome_game_gives_last_round_votes_marked_as_such() {

@@ -23,6 +23,8 @@ pub enum Source {
     Parabol,
     /// A saved Thunderdome game (JSON; votes of the last round only).
     Thunderdome,
+    /// A Poinz room's export (JSON; votes of the last round only).
+    Poinz,
     /// One row per story, one column per voter (planningpoker.live, spreadsheets).
     Wide,
 }
@@ -35,6 +37,7 @@ impl Source {
             "linear" => Some(Source::Linear),
             "parabol" => Some(Source::Parabol),
             "thunderdome" => Some(Source::Thunderdome),
+            "poinz" => Some(Source::Poinz),
             "wide" => Some(Source::Wide),
             _ => None,
         }
@@ -47,6 +50,7 @@ impl Source {
             Source::Linear => "linear",
             Source::Parabol => "parabol",
             Source::Thunderdome => "thunderdome",
+            Source::Poinz => "poinz",
             Source::Wide => "wide",
         }
     }

@@ -1,5 +1,6 @@
 //! Importers for tool exports: Jira (Cloud and Server/Data Center), Azure DevOps Boards and
-//! Linear CSV exports, and any CSV through a column mapping (`--map`). Each turns the export
+//! Linear CSV exports, the poker tools' own data (Parabol, Thunderdome, Poinz, wide sheets),
+//! and any CSV through a column mapping (`--map`). Each turns the export
 //! into canonical rows (stories, sprints, sprint items) carrying the export's own line numbers,
 //! which then pass the same checks and the same single write as native files.
 //!
@@ -14,6 +15,7 @@ pub mod jira;
 pub mod linear;
 pub mod mapped;
 pub mod parabol;
+pub mod poinz;
 pub mod records;
 pub mod source;
 pub mod thunderdome;

@@ -66,7 +66,7 @@ pub fn import(
             Some(s) => s,
             None => {
                 *header_problem.borrow_mut() = Some(
-                    "cannot tell which tool wrote this export from its header; say --from jira, azure, linear, parabol, thunderdome or wide (or use --map with --kind)"
+                    "cannot tell which tool wrote this export from its header; say --from jira, azure, linear, parabol, thunderdome, poinz or wide (or use --map with --kind)"
                         .to_string(),
                 );
                 return vec![false; header.len()];

@@ -62,7 +62,7 @@ fn cells(line: &str, separator: u8) -> Vec<String> {
 }
 
 /// `PAY-142 Refund flow` -> (`PAY-142`, `Refund flow`); a topic without a key is its own key.
-fn key_and_title(topic: &str) -> (String, String) {
+pub fn key_and_title(topic: &str) -> (String, String) {
     let topic = topic.trim();
     if let Some((first, rest)) = topic.split_once(char::is_whitespace) {
         let first = first.trim_end_matches(':');
