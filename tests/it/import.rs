@@ -1027,7 +1027,7 @@ fn parabol_summary_gives_stories_and_final_estimates_only() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr
-            .contains(":1: a Parabol summary names no team; say which with --team"),
+            .contains(".csv: a Parabol summary names no team; say which with --team"),
         "{}",
         r.stderr
     );

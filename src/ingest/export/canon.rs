@@ -84,6 +84,20 @@ pub struct Context<'a> {
     pub settings: &'a Settings,
 }
 
+impl<'a> Context<'a> {
+    /// `--team`, for a file that names no team (`what`: "a Poinz room"); without it, a problem
+    /// that asks for it.
+    pub fn team_or_ask(&self, file: &str, what: &str, problems: &mut Problems) -> Option<&'a str> {
+        if self.team.is_none() {
+            problems.push(Problem::file(
+                file,
+                format!("{what} names no team; say which with --team"),
+            ));
+        }
+        self.team
+    }
+}
+
 /// One tool's importer: the columns it reads, where points and dates come from, how its header
 /// is recognised, and how its rows become canonical rows.
 pub struct Tool {

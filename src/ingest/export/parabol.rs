@@ -91,15 +91,7 @@ fn read(imp: &Import, r: &mut Reader, canon: &mut Canon) -> Option<()> {
             missing(file, PARABOL.name, n, records, r.problems);
         }
     }
-    let Some(team) = ctx.team else {
-        r.problems.push(crate::error::Problem::at(
-            file,
-            1,
-            None,
-            "a Parabol summary names no team; say which with --team",
-        ));
-        return None;
-    };
+    let team = ctx.team_or_ask(file, "a Parabol summary", r.problems)?;
     let (Some(story_col), Some(dim_col), Some(score_col)) = (story_col, dim_col, score_col) else {
         return None;
     };

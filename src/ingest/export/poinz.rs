@@ -85,13 +85,7 @@ pub fn import(
             return None;
         }
     };
-    let Some(team) = ctx.team else {
-        problems.push(Problem::file(
-            file,
-            "a Poinz room names no team; say which with --team",
-        ));
-        return None;
-    };
+    let team = ctx.team_or_ask(file, "a Poinz room", problems)?;
     let where_ = format!("{file}#stories");
     let mut canon = Canon::default();
     canon.source(Kind::Stories, "type", false);

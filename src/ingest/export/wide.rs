@@ -92,15 +92,7 @@ pub fn import(
         return None;
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let Some(team) = ctx.team else {
-        problems.push(Problem::at(
-            file,
-            1,
-            None,
-            "a wide votes file names no team; say which with --team",
-        ));
-        return None;
-    };
+    let team = ctx.team_or_ask(file, "a wide votes file", problems)?;
     // Blank lines and a `sep=` line before the header are skipped; lines keep their numbers.
     let pre = crate::ingest::read::preamble(text.as_bytes());
     let header_line = pre.header_line() as usize;
