@@ -215,6 +215,10 @@ pub fn load_import(
             return Vec::new();
         }
     };
+    if let Some(why) = crate::ingest::read::not_text(&bytes) {
+        problems.push(Problem::file(name, why));
+        return Vec::new();
+    }
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
     let text = crate::ingest::read::decode(&bytes, import.encoding);
     let bytes: &[u8] = &text;
@@ -292,6 +296,10 @@ pub fn load_bytes(
     encoding: Encoding,
     problems: &mut Problems,
 ) -> Option<Loaded> {
+    if let Some(why) = crate::ingest::read::not_text(bytes) {
+        problems.push(Problem::file(name, why));
+        return None;
+    }
     // The hash is taken beside the parse, on the other core.
     let (sha256, raw) = std::thread::scope(|scope| {
         let hash = scope.spawn(|| format!("{:x}", Sha256::digest(bytes)));

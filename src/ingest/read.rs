@@ -843,6 +843,55 @@ impl Encoding {
     }
 }
 
+/// Why a file is no text to read, told from its first bytes: a spreadsheet workbook, an archive
+/// or compressed file, a PDF or a database (the messages such files got byte by byte, "UTF-16
+/// without a byte-order mark" or control characters, said nothing of use).
+pub fn not_text(bytes: &[u8]) -> Option<String> {
+    // A ZIP's entries are named at their start and again in its directory at the end.
+    let head = &bytes[..bytes.len().min(4096)];
+    let tail = &bytes[bytes.len().saturating_sub(64 * 1024)..];
+    let has = |needle: &[u8]| {
+        [head, tail]
+            .iter()
+            .any(|part| part.windows(needle.len()).any(|w| w == needle))
+    };
+    let save_as_csv = "save the sheet as CSV (UTF-8) and ingest that";
+    let (what, then) = match bytes {
+        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] if has(b"xl/") => {
+            ("an Excel workbook (.xlsx)", save_as_csv)
+        }
+        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..]
+            if has(b"application/vnd.oasis.opendocument.spreadsheet") =>
+        {
+            ("an OpenDocument spreadsheet (.ods)", save_as_csv)
+        }
+        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] => (
+            "a ZIP archive (or a file packed as one)",
+            "unpack it and ingest its CSV files",
+        ),
+        [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, ..] => (
+            "an Excel 97-2003 workbook (.xls) or another Office file",
+            save_as_csv,
+        ),
+        [0x1F, 0x8B, ..] => ("compressed with gzip", "decompress it first"),
+        [0x28, 0xB5, 0x2F, 0xFD, ..] => ("compressed with zstd", "decompress it first"),
+        [b'B', b'Z', b'h', ..] => ("compressed with bzip2", "decompress it first"),
+        [0xFD, b'7', b'z', b'X', b'Z', 0, ..] => ("compressed with xz", "decompress it first"),
+        [b'7', b'z', 0xBC, 0xAF, 0x27, 0x1C, ..] => ("a 7-Zip archive", "unpack it first"),
+        [b'%', b'P', b'D', b'F', b'-', ..] => ("a PDF", "export the data as CSV instead"),
+        [b'P', b'A', b'R', b'1', ..] => ("a Parquet file", "export it as CSV"),
+        _ if bytes.starts_with(b"SQLite format 3\0") => {
+            ("an SQLite database", "export its tables as CSV")
+        }
+        _ if bytes.get(8..12) == Some(b"DUCK") => (
+            "a DuckDB database (a sprintlens store?)",
+            "name it with --db to read it, or export its tables as CSV",
+        ),
+        _ => return None,
+    };
+    Some(format!("the file is {what}, not CSV or JSON text; {then}"))
+}
+
 /// What a message about bytes that are not UTF-8 suggests.
 pub const NOT_UTF8_HINT: &str = "if it is Windows-1252 or Latin-1 (what Excel saves as CSV on \
      Windows), read it with --encoding windows-1252; or re-save it as UTF-8";
@@ -1224,6 +1273,40 @@ mod tests {
         let b = t.column("b").unwrap();
         assert_eq!(b.get(0), Some("x\ny"));
         assert_eq!(b.get(1), Some("q\"q"));
+    }
+
+    #[test]
+    fn files_that_are_no_text_are_named_by_what_they_are() {
+        let says = |bytes: &[u8], what: &str| {
+            let m = not_text(bytes).unwrap_or_default();
+            assert!(m.starts_with(&format!("the file is {what}")), "{m}");
+            assert!(m.contains(", not CSV or JSON text; "), "{m}");
+        };
+        // An .xlsx names its sheets' folder in its directory at the end.
+        let mut xlsx = b"PK\x03\x04[Content_Types].xml".to_vec();
+        xlsx.extend(std::iter::repeat_n(b'x', 100_000));
+        xlsx.extend(b"PK\x01\x02xl/worksheets/sheet1.xml");
+        says(&xlsx, "an Excel workbook (.xlsx)");
+        says(
+            b"PK\x03\x04mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
+            "an OpenDocument spreadsheet (.ods)",
+        );
+        says(b"PK\x03\x04notes.txt", "a ZIP archive");
+        says(
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00",
+            "an Excel 97-2003 workbook",
+        );
+        says(b"\x1F\x8B\x08\x00", "compressed with gzip");
+        says(b"%PDF-1.7\n", "a PDF");
+        says(b"SQLite format 3\x00....", "an SQLite database");
+        says(
+            b"\x00\x00\x00\x00\x00\x00\x00\x00DUCK\x40",
+            "a DuckDB database",
+        );
+        // Text is text, whatever its first letters.
+        for text in [&b"team,name\n"[..], b"PK,team\n1,2\n", b"", b"%PDF,x\n"] {
+            assert_eq!(not_text(text), None);
+        }
     }
 
     #[test]

@@ -233,6 +233,37 @@ fn a_spreadsheet_s_day_number_in_a_date_column_is_named_with_its_day() {
 }
 
 #[test]
+fn a_workbook_or_a_compressed_file_is_named_as_such() {
+    let dir = scratch();
+    // What Excel saves as .xlsx (a ZIP whose entries are under xl/), and a gzipped CSV.
+    let mut xlsx = b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml".to_vec();
+    xlsx.extend_from_slice(&[0u8; 300]);
+    xlsx.extend_from_slice(b"PK\x03\x04\x14\x00\x06\x00xl/workbook.xml");
+    let book = write(dir.path(), "votes.xlsx", &xlsx);
+    let gz = write(
+        dir.path(),
+        "votes.csv.gz",
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+    );
+    let err = refused(&[&book, &gz], &[]);
+    assert!(
+        err.contains(
+            "votes.xlsx: the file is an Excel workbook (.xlsx), not CSV or JSON text; save the \
+             sheet as CSV (UTF-8) and ingest that"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "votes.csv.gz: the file is compressed with gzip, not CSV or JSON text; decompress \
+             it first"
+        ),
+        "{err}"
+    );
+    assert!(err.starts_with("error: 2 problems in the input"), "{err}");
+}
+
+#[test]
 fn bytes_that_are_not_utf8() {
     let (_d, f) = bad_file("stories.csv", b"team,story,title\npay,PAY-1,Caf\xe9 menu\n");
     let err = refused(&[&f], &[]);
