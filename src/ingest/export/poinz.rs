@@ -37,7 +37,7 @@ struct Story {
     #[serde(default)]
     estimations: Vec<Estimation>,
     #[serde(default)]
-    consensus: Option<f64>,
+    consensus: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -47,7 +47,17 @@ struct Estimation {
     username: Option<String>,
     #[serde(default)]
     user_id: Option<String>,
-    value: f64,
+    #[serde(default)]
+    value: serde_json::Value,
+}
+
+/// A value Poinz writes as a number (a string holding one is read too).
+fn number(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// Whether bytes look like a Poinz room export (for recognising a `.json` file).
@@ -120,7 +130,7 @@ pub fn import(
             (k, rest) if k == key && !rest.is_empty() => rest,
             _ => title.to_string(),
         };
-        let estimate = story.consensus.filter(|c| *c >= 0.0 && c.is_finite());
+        let estimate = number(&story.consensus).filter(|c| *c >= 0.0 && c.is_finite());
         canon.push(
             Kind::Stories,
             line,
@@ -149,7 +159,7 @@ pub fn import(
                 ));
                 continue;
             }
-            let Some(card) = card(e.value) else {
+            let Some(card) = number(&e.value).and_then(card) else {
                 problems.push(Problem::at(
                     &where_,
                     line as usize,
@@ -158,7 +168,7 @@ pub fn import(
                         "story \"{}\": {voter}'s value {} is no card Poinz gives a meaning \
                          (-2 is ?, -1 too big, others are points)",
                         shown(&key),
-                        e.value
+                        shown(&e.value.to_string())
                     ),
                 ));
                 continue;
@@ -194,5 +204,10 @@ mod tests {
             assert_eq!(got.as_deref(), Some(want));
         }
         assert_eq!(cards[7..], [None, None]);
+        // Numbers as Poinz writes them; a string holding one is read too.
+        assert_eq!(number(&serde_json::json!(3)), Some(3.0));
+        assert_eq!(number(&serde_json::json!(" 0.5 ")), Some(0.5));
+        assert_eq!(number(&serde_json::json!(null)), None);
+        assert_eq!(number(&serde_json::json!("BIG")), None);
     }
 }
