@@ -215,12 +215,14 @@ pub fn load_import(
             return Vec::new();
         }
     };
-    if let Some(why) = crate::ingest::read::not_text(&bytes) {
-        problems.push(Problem::file(name, why));
-        return Vec::new();
-    }
+    let text = match crate::ingest::read::text_of(name, &bytes, import.encoding) {
+        Ok(t) => t,
+        Err(p) => {
+            problems.push(p);
+            return Vec::new();
+        }
+    };
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
-    let text = crate::ingest::read::decode(&bytes, import.encoding);
     let bytes: &[u8] = &text;
     let json = format_of(path) == Some(Format::Ndjson);
     let ctx = export::Context {
@@ -296,14 +298,16 @@ pub fn load_bytes(
     encoding: Encoding,
     problems: &mut Problems,
 ) -> Option<Loaded> {
-    if let Some(why) = crate::ingest::read::not_text(bytes) {
-        problems.push(Problem::file(name, why));
-        return None;
-    }
+    let text = match crate::ingest::read::text_of(name, bytes, encoding) {
+        Ok(t) => t,
+        Err(p) => {
+            problems.push(p);
+            return None;
+        }
+    };
     // The hash is taken beside the parse, on the other core.
     let (sha256, raw) = std::thread::scope(|scope| {
         let hash = scope.spawn(|| format!("{:x}", Sha256::digest(bytes)));
-        let text = crate::ingest::read::decode(bytes, encoding);
         let raw = match format {
             Format::Csv => read_csv(name, &text, problems),
             Format::Ndjson => read_ndjson(name, &text, problems),

@@ -22,9 +22,7 @@ pub fn kind_as(s: &str, said: &str) -> Result<Kind, String> {
 }
 
 pub fn source(s: &str) -> Result<Source, String> {
-    Source::parse(s).ok_or_else(|| {
-        "expected jira, azure, linear, parabol, thunderdome, poinz or wide".to_string()
-    })
+    Source::parse(s).ok_or_else(|| format!("expected {}", Source::listed()))
 }
 
 /// [`source`], its message naming the value as `said`.

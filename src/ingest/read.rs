@@ -164,22 +164,13 @@ pub fn preamble(data: &[u8]) -> Preamble {
             .strip_prefix(b"\"")
             .and_then(|l| l.strip_suffix(b"\""))
             .unwrap_or(line);
-        let sep = match line {
-            [s, e, p, b'=', c]
-                if p.eq_ignore_ascii_case(&b'p')
-                    && s.eq_ignore_ascii_case(&b's')
-                    && e.eq_ignore_ascii_case(&b'e') =>
-            {
-                Some(*c)
-            }
-            // `sep=` then a tab that trimming took.
-            [s, e, p, b'=']
-                if p.eq_ignore_ascii_case(&b'p')
-                    && s.eq_ignore_ascii_case(&b's')
-                    && e.eq_ignore_ascii_case(&b'e') =>
-            {
-                Some(b'\t')
-            }
+        let sep = match line.split_at_checked(4) {
+            Some((name, rest)) if name.eq_ignore_ascii_case(b"sep=") => match rest {
+                [c] => Some(*c),
+                // `sep=` then a tab that trimming took.
+                [] => Some(b'\t'),
+                _ => None,
+            },
             _ => None,
         };
         match sep {
@@ -846,7 +837,7 @@ impl Encoding {
 /// Why a file is no text to read, told from its first bytes: a spreadsheet workbook, an archive
 /// or compressed file, a PDF or a database (the messages such files got byte by byte, "UTF-16
 /// without a byte-order mark" or control characters, said nothing of use).
-pub fn not_text(bytes: &[u8]) -> Option<String> {
+fn not_text(bytes: &[u8]) -> Option<String> {
     // A ZIP's entries are named at their start and again in its directory at the end.
     let head = &bytes[..bytes.len().min(4096)];
     let tail = &bytes[bytes.len().saturating_sub(64 * 1024)..];
@@ -901,7 +892,20 @@ pub const NOT_UTF8_HINT: &str = "if it is Windows-1252 or Latin-1 (what Excel sa
 /// the end are still UTF-8: a file's head may be cut so.) A file whose lines end in carriage
 /// returns alone (Excel for Mac's "CSV (Macintosh)", classic Mac OS) has them as line feeds.
 pub fn decode(bytes: &[u8], encoding: Encoding) -> std::borrow::Cow<'_, [u8]> {
-    let text = decoded(bytes, encoding);
+    let utf8 = |b: &[u8]| match std::str::from_utf8(b) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    let text = match as_utf8(bytes) {
+        std::borrow::Cow::Borrowed(_)
+            if encoding == Encoding::Windows1252
+                && !bytes.starts_with(&[0xEF, 0xBB, 0xBF])
+                && !utf8(bytes) =>
+        {
+            std::borrow::Cow::Owned(windows_1252(bytes))
+        }
+        text => text,
+    };
     if !text.contains(&b'\n') && text.contains(&b'\r') {
         let lines = text.iter().map(|&b| if b == b'\r' { b'\n' } else { b });
         return std::borrow::Cow::Owned(lines.collect());
@@ -909,21 +913,16 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> std::borrow::Cow<'_, [u8]> {
     text
 }
 
-fn decoded(bytes: &[u8], encoding: Encoding) -> std::borrow::Cow<'_, [u8]> {
-    let text = as_utf8(bytes);
-    let utf8 = |b: &[u8]| match std::str::from_utf8(b) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none(),
-    };
-    match encoding {
-        Encoding::Windows1252
-            if matches!(text, std::borrow::Cow::Borrowed(_))
-                && !bytes.starts_with(&[0xEF, 0xBB, 0xBF])
-                && !utf8(bytes) =>
-        {
-            std::borrow::Cow::Owned(windows_1252(bytes))
-        }
-        _ => text,
+/// A file's bytes as text to read ([`decode`]), or the problem of a file that is no text
+/// ([`not_text`]): what every file goes through before it is read.
+pub fn text_of<'a>(
+    file: &str,
+    bytes: &'a [u8],
+    encoding: Encoding,
+) -> Result<std::borrow::Cow<'a, [u8]>, Problem> {
+    match not_text(bytes) {
+        Some(why) => Err(Problem::file(file, why)),
+        None => Ok(decode(bytes, encoding)),
     }
 }
 
@@ -952,8 +951,6 @@ fn windows_1252(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A file in UTF-16 (a byte-order mark, or zero bytes between its characters) is named as such
-/// rather than reported byte by byte.
 /// A file's bytes as UTF-8: a file that starts with a UTF-16 byte-order mark (what a
 /// spreadsheet's "Unicode text" and Windows PowerShell's `Out-File` write) is decoded; any
 /// other file, or UTF-16 that does not decode, is left as it is (and named by [`utf16`]).
@@ -979,6 +976,8 @@ pub fn as_utf8(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     }
 }
 
+/// A file in UTF-16 (a byte-order mark, or zero bytes between its characters) is named as such
+/// rather than reported byte by byte.
 pub fn utf16(file: &str, bytes: &[u8]) -> Option<Problem> {
     let bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
     let head = &bytes[..bytes.len().min(1024)];

@@ -30,6 +30,23 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; 7] = [
+        Source::Jira,
+        Source::Azure,
+        Source::Linear,
+        Source::Parabol,
+        Source::Thunderdome,
+        Source::Poinz,
+        Source::Wide,
+    ];
+
+    /// Every source's name, as messages list them: "jira, azure, ... or wide".
+    pub fn listed() -> String {
+        let names = Source::ALL.map(Source::name);
+        let (last, rest) = names.split_last().expect("sources");
+        format!("{} or {last}", rest.join(", "))
+    }
+
     pub fn parse(s: &str) -> Option<Source> {
         match s.to_ascii_lowercase().as_str() {
             "jira" => Some(Source::Jira),
@@ -82,6 +99,23 @@ pub struct Context<'a> {
     pub options: &'a ImportOptions,
     pub team: Option<&'a str>,
     pub settings: &'a Settings,
+}
+
+/// A tool's saved JSON as parsed, or (`None`) a problem saying what the file should have been
+/// (`what`: "a Poinz room export (the JSON of ...)").
+pub fn parsed_or_say<T, E: std::fmt::Display>(
+    file: &str,
+    parsed: Result<T, E>,
+    what: &str,
+    problems: &mut Problems,
+) -> Option<T> {
+    match parsed {
+        Ok(t) => Some(t),
+        Err(e) => {
+            problems.push(Problem::file(file, format!("is not {what}: {e}")));
+            None
+        }
+    }
 }
 
 impl<'a> Context<'a> {

@@ -195,7 +195,7 @@ pub mod json {
     use crate::domain::Kind;
     use crate::error::{Problem, Problems, shown};
     use crate::ingest::export::canon::{
-        Canon, Context, last_round_vote, score_points, story_cells,
+        Canon, Context, last_round_vote, parsed_or_say, score_points, story_cells,
     };
     use crate::ingest::read::RawTable;
     use serde_json::Value;
@@ -242,13 +242,7 @@ pub mod json {
         ctx: &Context,
         problems: &mut Problems,
     ) -> Option<Vec<(Kind, RawTable)>> {
-        let v: Value = match serde_json::from_slice(bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                problems.push(Problem::file(file, format!("is not JSON: {e}")));
-                return None;
-            }
-        };
+        let v: Value = parsed_or_say(file, serde_json::from_slice(bytes), "JSON", problems)?;
         let Some(m) = meeting(&v) else {
             problems.push(Problem::file(
                 file,

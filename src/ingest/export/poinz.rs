@@ -14,8 +14,10 @@
 //! Problems name the file as `FILE#stories` and the line as the story's place (1 = the first).
 
 use crate::domain::Kind;
+use crate::domain::cards::normalise_card;
 use crate::error::{Problem, Problems, shown};
-use crate::ingest::export::canon::{Canon, Context, last_round_vote, story_cells};
+use crate::ingest::export::canon::{Canon, Context, last_round_vote, parsed_or_say, story_cells};
+use crate::ingest::export::wide::key_and_title;
 use crate::ingest::read::RawTable;
 use serde::Deserialize;
 
@@ -55,7 +57,7 @@ struct Estimation {
 fn number(v: &serde_json::Value) -> Option<f64> {
     match v {
         serde_json::Value::Number(n) => n.as_f64(),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
+        serde_json::Value::String(s) => crate::ingest::values::parse_float(s),
         _ => None,
     }
 }
@@ -72,8 +74,7 @@ fn card(value: f64) -> Option<String> {
     match value {
         -2.0 => Some("?".into()),
         -1.0 => Some("∞".into()),
-        0.5 => Some("½".into()),
-        v if v.is_finite() && v >= 0.0 => Some(crate::domain::cards::format_number(v)),
+        v if v.is_finite() && v >= 0.0 => Some(normalise_card(&v.to_string())),
         _ => None,
     }
 }
@@ -85,16 +86,12 @@ pub fn import(
     ctx: &Context,
     problems: &mut Problems,
 ) -> Option<Vec<(Kind, RawTable)>> {
-    let room: Room = match serde_json::from_slice(bytes) {
-        Ok(r) => r,
-        Err(e) => {
-            problems.push(Problem::file(
-                file,
-                format!("is not a Poinz room export (the JSON of GET /api/export/room/ROOM): {e}"),
-            ));
-            return None;
-        }
-    };
+    let room: Room = parsed_or_say(
+        file,
+        serde_json::from_slice(bytes),
+        "a Poinz room export (the JSON of GET /api/export/room/ROOM)",
+        problems,
+    )?;
     let team = ctx.team_or_ask(file, "a Poinz room", problems)?;
     let where_ = format!("{file}#stories");
     let mut canon = Canon::default();
@@ -108,15 +105,14 @@ pub fn import(
             continue;
         }
         let title = story.title.as_deref().map(str::trim).unwrap_or_default();
-        let key = match story
+        // The title's leading key and the rest (a title without one is both).
+        let (title_key, rest) = key_and_title(title);
+        let key = story
             .key
             .as_deref()
             .map(str::trim)
             .filter(|k| !k.is_empty())
-        {
-            Some(k) => k.to_string(),
-            None => crate::ingest::export::wide::key_and_title(title).0,
-        };
+            .map_or_else(|| title_key.clone(), str::to_string);
         if key.is_empty() {
             problems.push(Problem::at(
                 &where_,
@@ -126,9 +122,10 @@ pub fn import(
             ));
             continue;
         }
-        let shown_title = match crate::ingest::export::wide::key_and_title(title) {
-            (k, rest) if k == key && !rest.is_empty() => rest,
-            _ => title.to_string(),
+        let shown_title = if title_key == key && !rest.is_empty() {
+            rest
+        } else {
+            title.to_string()
         };
         let estimate = number(&story.consensus).filter(|c| *c >= 0.0 && c.is_finite());
         canon.push(

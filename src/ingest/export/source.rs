@@ -65,10 +65,11 @@ pub fn import(
         let source = match source_cell.get().or_else(|| detect(header)) {
             Some(s) => s,
             None => {
-                *header_problem.borrow_mut() = Some(
-                    "cannot tell which tool wrote this export from its header; say --from jira, azure, linear, parabol, thunderdome, poinz or wide (or use --map with --kind)"
-                        .to_string(),
-                );
+                *header_problem.borrow_mut() = Some(format!(
+                    "cannot tell which tool wrote this export from its header; say --from {} \
+                     (or use --map with --kind)",
+                    Source::listed()
+                ));
                 return vec![false; header.len()];
             }
         };

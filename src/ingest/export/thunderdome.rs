@@ -17,7 +17,7 @@
 
 use crate::domain::Kind;
 use crate::error::{Problem, Problems, shown};
-use crate::ingest::export::canon::{Canon, Context, last_round_vote, story_cells};
+use crate::ingest::export::canon::{Canon, Context, last_round_vote, parsed_or_say, story_cells};
 use crate::ingest::read::RawTable;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -101,16 +101,12 @@ pub fn import(
     ctx: &Context,
     problems: &mut Problems,
 ) -> Option<Vec<(Kind, RawTable)>> {
-    let game = match parse(bytes) {
-        Ok(g) => g,
-        Err(e) => {
-            problems.push(Problem::file(
-                file,
-                format!("is not a Thunderdome game (the JSON of GET /api/battles/ID): {e}"),
-            ));
-            return None;
-        }
-    };
+    let game = parsed_or_say(
+        file,
+        parse(bytes),
+        "a Thunderdome game (the JSON of GET /api/battles/ID)",
+        problems,
+    )?;
     let Some(team) = ctx
         .team
         .map(str::to_string)
