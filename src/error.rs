@@ -234,6 +234,16 @@ impl Error {
         }
     }
 
+    /// The same error for another of the requests it fails (a batch refused whole): input
+    /// and usage errors as they are, any other as an internal error with its cause chain.
+    pub fn again(&self) -> Error {
+        match self {
+            Error::Input(p) => Error::Input(p.clone()),
+            Error::Usage(m) => Error::Usage(m.clone()),
+            other => Error::Internal(cause_chain(other)),
+        }
+    }
+
     pub fn db(context: impl Into<String>) -> impl FnOnce(duckdb::Error) -> Error {
         let context = context.into();
         move |source| Error::Db { context, source }

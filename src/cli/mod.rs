@@ -6,10 +6,10 @@ mod values;
 
 use crate::commands::data::{DemoArgs, IngestArgs as IngestCommand};
 use crate::commands::devtools::{BenchArgs as BenchCommand, GenerateArgs as GenerateCommand};
+use crate::commands::metrics::ReportArgs as ReportCommand;
 use crate::commands::metrics::{
-    AccuracyArgs, ForecastArgs, PointsArgs, SplitsArgs, SpreadArgs, VelocityArgs,
+    AccuracyArgs, ForecastArgs, PointsArgs, ReferenceArgs, SplitsArgs, SpreadArgs, VelocityArgs,
 };
-use crate::commands::report::ReportArgs as ReportCommand;
 use crate::commands::{Command, Config, DEFAULT_DB, DEMO_DB};
 use crate::devtools::bench::BenchSpec;
 use crate::devtools::generate::GenParams;
@@ -62,138 +62,26 @@ pub enum Cmd {
     /// Write a realistic, seeded data set in the native formats
     Generate(GenerateArgs),
     /// Show what the database holds
-    Info {
-        /// How many of the last ingests to list
-        #[arg(long, default_value_t = 10)]
-        ingests: usize,
-    },
+    Info(InfoCli),
     /// Load the bundled sample data into a fresh demo database and serve the report pages
-    Demo {
-        /// The folder with the sample data
-        #[arg(long, default_value = "sample-data")]
-        data: PathBuf,
-        /// Address to serve on; loopback unless you say otherwise
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        bind: String,
-        /// Load and show the data, then stop instead of serving
-        #[arg(long)]
-        no_serve: bool,
-        /// The day the demo is made current for: every date of the sample data moves by whole
-        /// weeks so that its last sprint ends in the week from this day (default: today)
-        #[arg(long, value_parser = values::day)]
-        today: Option<NaiveDate>,
-        /// Keep the sample data's own dates (they end in 2025)
-        #[arg(long, conflicts_with = "today")]
-        keep_dates: bool,
-    },
+    Demo(DemoCli),
     /// Point distribution of the stories' final estimates, per team or program
-    Points {
-        #[command(flatten)]
-        scope: ScopeArgs,
-        /// Summarise per team or per program
-        #[arg(long, default_value = "team", value_parser = values::group_by)]
-        by: GroupBy,
-        /// Only the stories of this sprint
-        #[arg(long)]
-        sprint: Option<String>,
-        /// Only stories created on or after this day (YYYY-MM-DD)
-        #[arg(long, value_parser = values::day)]
-        since: Option<NaiveDate>,
-    },
+    Points(PointsCli),
     /// Velocity per team and sprint, rolling averages, predictability, trend, and the
     /// distribution of completed - committed
-    Velocity {
-        #[command(flatten)]
-        scope: ScopeArgs,
-        /// Only this sprint's row (rolling values still use the sprints before it)
-        #[arg(long)]
-        sprint: Option<String>,
-        /// Only sprints starting on or after this day (YYYY-MM-DD)
-        #[arg(long, value_parser = values::day)]
-        since: Option<NaiveDate>,
-        /// How many closed sprints the rolling values cover [default: the settings' window, 3]
-        #[arg(long, value_parser = values::window)]
-        window: Option<usize>,
-        /// The day that decides which sprints are closed (default: today)
-        #[arg(long, value_parser = values::day)]
-        as_of: Option<NaiveDate>,
-        /// Difference distribution per team or per program
-        #[arg(long, default_value = "team", value_parser = values::group_by)]
-        by: GroupBy,
-    },
+    Velocity(VelocityCli),
     /// Estimate spread and consensus per story and round, convergence, voter calibration
-    Spread {
-        #[command(flatten)]
-        scope: ScopeArgs,
-        /// Only the stories of this sprint
-        #[arg(long)]
-        sprint: Option<String>,
-        /// Only votes cast on or after this day (YYYY-MM-DD)
-        #[arg(long, value_parser = values::day)]
-        since: Option<NaiveDate>,
-        /// Show voters' names instead of "voter 1", "voter 2", ...
-        #[arg(long)]
-        show_names: bool,
-        /// List every round in the table output
-        #[arg(long)]
-        rounds: bool,
-    },
+    Spread(SpreadCli),
     /// Monte Carlo forecast: points in the next N sprints, and when X points will be done
-    Forecast {
-        #[command(flatten)]
-        scope: ScopeArgs,
-        /// How many sprints ahead for "how much"
-        #[arg(long, default_value_t = 6)]
-        sprints: usize,
-        /// "When will this many points be done" [default: the team's remaining backlog]
-        #[arg(long, allow_negative_numbers = true)]
-        points: Option<f64>,
-        #[arg(long, default_value_t = DEFAULT_TRIALS)]
-        trials: usize,
-        #[arg(long, default_value_t = DEFAULT_SEED)]
-        seed: u64,
-        /// Draw from the last this many closed sprints
-        #[arg(long, default_value_t = DEFAULT_HISTORY)]
-        history: usize,
-        /// The day that decides which sprints are closed (default: today)
-        #[arg(long, value_parser = values::day)]
-        as_of: Option<NaiveDate>,
-    },
+    Forecast(ForecastCli),
     /// Estimation accuracy: cycle time per point value, rank correlations, hours-based errors,
     /// re-estimation
-    Accuracy {
-        #[command(flatten)]
-        scope: ScopeArgs,
-        /// Only items of this sprint
-        #[arg(long)]
-        sprint: Option<String>,
-        /// Only items completed on or after this day (YYYY-MM-DD)
-        #[arg(long, value_parser = values::day)]
-        since: Option<NaiveDate>,
-        /// Show voters' names instead of "voter 1", "voter 2", ... (calibration against outcomes)
-        #[arg(long)]
-        show_names: bool,
-    },
+    Accuracy(AccuracyCli),
     /// Stories to split before the next planning, ranked by the signals that fire
-    Splits {
-        #[command(flatten)]
-        scope: ScopeArgs,
-        /// The stories of this sprint [default: the backlog, every story not done]
-        #[arg(long)]
-        sprint: Option<String>,
-        /// The day that decides which sprints are closed (default: today)
-        #[arg(long, value_parser = values::day)]
-        as_of: Option<NaiveDate>,
-    },
+    Splits(SplitsCli),
     /// Reference stories per card: up to three recent done stories that show what each card
     /// means in the team (quick consensus, cycle time nearest the card's median)
-    Reference {
-        #[command(flatten)]
-        scope: ScopeArgs,
-        /// The day the stories are recent to (default: today)
-        #[arg(long, value_parser = values::day)]
-        as_of: Option<NaiveDate>,
-    },
+    Reference(ReferenceCli),
     /// Serve the report pages (Sprint Review, team, split candidates, dashboard; JSON under /api)
     /// as a team service: data over HTTP, tokens, live refresh ([server] in sprintlens.toml)
     Serve(ServeArgs),
@@ -206,27 +94,195 @@ pub enum Cmd {
     Source(SourceCmd),
     /// A team's report pages as static HTML (--out DIR), or a Sprint Review summary
     /// (--format markdown|json) to paste into a wiki or chat
-    Report {
-        /// The team
-        #[arg(long)]
-        team: String,
-        /// One sprint [default: every sprint with --out; the latest closed sprint otherwise]
-        #[arg(long)]
-        sprint: Option<String>,
-        /// Write self-contained HTML pages into this folder
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// The day that decides which sprints are closed (default: today)
-        #[arg(long, value_parser = values::day)]
-        as_of: Option<NaiveDate>,
-        /// The sprint's estimation retrospective instead of its Sprint Review (stories that
-        /// left their bucket, discussion against outcomes, reference stories)
-        #[arg(long, conflicts_with = "out")]
-        retro: bool,
-    },
+    Report(ReportCli),
+    /// Write the data and figures as Parquet files partitioned by team, for a warehouse
+    Export(ExportCli),
     /// Measure speed and memory
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct PointsCli {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Summarise per team or per program
+    #[arg(long, default_value = "team", value_parser = values::group_by)]
+    pub by: GroupBy,
+    /// Only the stories of this sprint
+    #[arg(long)]
+    pub sprint: Option<String>,
+    /// Only stories created on or after this day (YYYY-MM-DD)
+    #[arg(long, value_parser = values::day)]
+    pub since: Option<NaiveDate>,
+}
+
+#[derive(Args, Debug)]
+pub struct VelocityCli {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Only this sprint's row (rolling values still use the sprints before it)
+    #[arg(long)]
+    pub sprint: Option<String>,
+    /// Only sprints starting on or after this day (YYYY-MM-DD)
+    #[arg(long, value_parser = values::day)]
+    pub since: Option<NaiveDate>,
+    /// How many closed sprints the rolling values cover [default: the settings' window, 3]
+    #[arg(long, value_parser = values::window)]
+    pub window: Option<usize>,
+    /// The day that decides which sprints are closed (default: today)
+    #[arg(long, value_parser = values::day)]
+    pub as_of: Option<NaiveDate>,
+    /// Difference distribution per team or per program
+    #[arg(long, default_value = "team", value_parser = values::group_by)]
+    pub by: GroupBy,
+}
+
+#[derive(Args, Debug)]
+pub struct SpreadCli {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Only the stories of this sprint
+    #[arg(long)]
+    pub sprint: Option<String>,
+    /// Only votes cast on or after this day (YYYY-MM-DD)
+    #[arg(long, value_parser = values::day)]
+    pub since: Option<NaiveDate>,
+    /// Show voters' names instead of "voter 1", "voter 2", ...
+    #[arg(long)]
+    pub show_names: bool,
+    /// List every round in the table output
+    #[arg(long)]
+    pub rounds: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ForecastCli {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// How many sprints ahead for "how much"
+    #[arg(long, default_value_t = 6)]
+    pub sprints: usize,
+    /// "When will this many points be done" [default: the team's remaining backlog]
+    #[arg(long, allow_negative_numbers = true)]
+    pub points: Option<f64>,
+    #[arg(long, default_value_t = DEFAULT_TRIALS)]
+    pub trials: usize,
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Draw from the last this many closed sprints
+    #[arg(long, default_value_t = DEFAULT_HISTORY)]
+    pub history: usize,
+    /// The day that decides which sprints are closed (default: today)
+    #[arg(long, value_parser = values::day)]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Args, Debug)]
+pub struct AccuracyCli {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Only items of this sprint
+    #[arg(long)]
+    pub sprint: Option<String>,
+    /// Only items completed on or after this day (YYYY-MM-DD)
+    #[arg(long, value_parser = values::day)]
+    pub since: Option<NaiveDate>,
+    /// Show voters' names instead of "voter 1", "voter 2", ... (calibration against outcomes)
+    #[arg(long)]
+    pub show_names: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SplitsCli {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// The stories of this sprint [default: the backlog, every story not done]
+    #[arg(long)]
+    pub sprint: Option<String>,
+    /// The day that decides which sprints are closed (default: today)
+    #[arg(long, value_parser = values::day)]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReferenceCli {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// The day the stories are recent to (default: today)
+    #[arg(long, value_parser = values::day)]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportCli {
+    /// The team
+    #[arg(long)]
+    pub team: String,
+    /// One sprint [default: every sprint with --out; the latest closed sprint otherwise]
+    #[arg(long)]
+    pub sprint: Option<String>,
+    /// Write self-contained HTML pages into this folder
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The day that decides which sprints are closed (default: today)
+    #[arg(long, value_parser = values::day)]
+    pub as_of: Option<NaiveDate>,
+    /// The sprint's estimation retrospective instead of its Sprint Review (stories that
+    /// left their bucket, discussion against outcomes, reference stories)
+    #[arg(long, conflicts_with = "out")]
+    pub retro: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoCli {
+    /// The folder with the sample data
+    #[arg(long, default_value = "sample-data")]
+    pub data: PathBuf,
+    /// Address to serve on; loopback unless you say otherwise
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Load and show the data, then stop instead of serving
+    #[arg(long)]
+    pub no_serve: bool,
+    /// The day the demo is made current for: every date of the sample data moves by whole
+    /// weeks so that its last sprint ends in the week from this day (default: today)
+    #[arg(long, value_parser = values::day)]
+    pub today: Option<NaiveDate>,
+    /// Keep the sample data's own dates (they end in 2025)
+    #[arg(long, conflicts_with = "today")]
+    pub keep_dates: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InfoCli {
+    /// How many of the last ingests to list
+    #[arg(long, default_value_t = 10)]
+    pub ingests: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportCli {
+    /// The folder to write the Parquet data set into (one folder per table, one per team in
+    /// it; an earlier export's tables there are replaced)
+    #[arg(long, value_name = "DIR")]
+    pub parquet: PathBuf,
+    /// The day that decides which sprints are closed in the sprint figures (default: today)
+    #[arg(long, value_parser = values::day)]
+    pub as_of: Option<NaiveDate>,
+    /// Voters by their stored names instead of "voter 1", "voter 2", ...
+    #[arg(long)]
+    pub show_names: bool,
+}
+
+impl ExportCli {
+    fn into_args(self) -> crate::commands::export::ExportArgs {
+        crate::commands::export::ExportArgs {
+            dir: self.parquet,
+            as_of: today_or(self.as_of),
+            show_names: self.show_names,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -251,7 +307,7 @@ pub struct ServeArgs {
     /// The largest body POST /api/v1/ingest takes, MiB (1-1048576) [default: 64]
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub max_upload_mib: Option<u64>,
-    /// The report cache's bound, MiB (1-1048576) [default: 512]
+    /// The report cache's bound, MiB (1-1048576) [default: 256]
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub cache_mib: Option<u64>,
     /// Request logs on stderr: text or json [default: text]
@@ -448,6 +504,262 @@ fn today_or(d: Option<NaiveDate>) -> NaiveDate {
     d.unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 
+impl IngestArgs {
+    fn into_command(self) -> Result<Command> {
+        let map = self.map.map(|m| m.0).unwrap_or_default();
+        if self.from.is_some() && !map.is_empty() {
+            return Err(Error::Usage(
+                "--from and --map do not go together: --map is for CSV files no importer knows"
+                    .into(),
+            ));
+        }
+        Ok(Command::Ingest(Box::new(IngestCommand {
+            paths: self.paths,
+            kind: self.kind,
+            team: self.team,
+            program: self.program,
+            import: ImportOptions {
+                from: self.from,
+                points_field: self.points_field,
+                date_format: self.date_format,
+                map,
+                encoding: self.encoding.unwrap_or_default(),
+            },
+            progress: !self.quiet,
+            server: self.server,
+            token: self.token,
+            wait: std::time::Duration::from_secs(self.wait),
+        })))
+    }
+}
+
+impl GenerateArgs {
+    fn into_command(self) -> Command {
+        Command::Generate(GenerateCommand {
+            params: GenParams {
+                teams: self.teams,
+                sprints: self.sprints,
+                seed: self.seed,
+                start: self.start,
+            },
+            out: self.out,
+            truth: self.truth,
+        })
+    }
+}
+
+impl PointsCli {
+    fn into_command(self) -> Command {
+        Command::Points(PointsArgs {
+            scope: self.scope.into(),
+            by: self.by,
+            sprint: self.sprint,
+            since: self.since,
+        })
+    }
+}
+
+impl VelocityCli {
+    fn into_command(self) -> Command {
+        Command::Velocity(VelocityArgs {
+            scope: self.scope.into(),
+            sprint: self.sprint,
+            since: self.since,
+            window: self.window,
+            as_of: today_or(self.as_of),
+            group_by: self.by,
+        })
+    }
+}
+
+impl SpreadCli {
+    fn into_command(self) -> Command {
+        Command::Spread(SpreadArgs {
+            scope: self.scope.into(),
+            sprint: self.sprint,
+            since: self.since,
+            show_names: self.show_names,
+            rounds: self.rounds,
+        })
+    }
+}
+
+impl ForecastCli {
+    fn into_command(self) -> Result<Command> {
+        let (sprints, trials, history) = (self.sprints, self.trials, self.history);
+        if sprints == 0 || trials == 0 || history == 0 {
+            return Err(Error::Usage(
+                "--sprints, --trials and --history must be at least 1".into(),
+            ));
+        }
+        if sprints > MAX_SPRINTS {
+            return Err(Error::Usage(format!(
+                "--sprints {sprints}: at most {MAX_SPRINTS}"
+            )));
+        }
+        if trials > MAX_TRIALS {
+            return Err(Error::Usage(format!(
+                "--trials {trials}: at most {MAX_TRIALS}"
+            )));
+        }
+        if let Some(p) = self.points
+            && !(p.is_finite() && p > 0.0 && p <= MAX_TARGET)
+        {
+            // As written, short: 1e300 rather than its 301 digits.
+            let given = if p.abs() < 1e15 {
+                p.to_string()
+            } else {
+                format!("{p:e}")
+            };
+            return Err(Error::Usage(format!(
+                "--points {given}: expected a number above 0 and at most {}",
+                crate::domain::format_number(MAX_TARGET)
+            )));
+        }
+        Ok(Command::Forecast(ForecastArgs {
+            scope: self.scope.into(),
+            params: ForecastParams {
+                sprints,
+                points: self.points,
+                trials,
+                seed: self.seed,
+                history,
+            },
+            as_of: today_or(self.as_of),
+        }))
+    }
+}
+
+impl AccuracyCli {
+    fn into_command(self) -> Command {
+        Command::Accuracy(AccuracyArgs {
+            scope: self.scope.into(),
+            filter: StoryFilter {
+                sprint: self.sprint,
+                since: self.since,
+            },
+            show_names: self.show_names,
+        })
+    }
+}
+
+impl SplitsCli {
+    fn into_command(self) -> Command {
+        Command::Splits(SplitsArgs {
+            scope: self.scope.into(),
+            sprint: self.sprint,
+            as_of: today_or(self.as_of),
+        })
+    }
+}
+
+impl ReferenceCli {
+    fn into_command(self) -> Command {
+        Command::Reference(ReferenceArgs {
+            scope: self.scope.into(),
+            as_of: today_or(self.as_of),
+        })
+    }
+}
+
+impl ReportCli {
+    fn into_command(self) -> Command {
+        Command::Report(ReportCommand {
+            team: self.team,
+            sprint: self.sprint,
+            out: self.out,
+            as_of: today_or(self.as_of),
+            retro: self.retro,
+        })
+    }
+}
+
+impl DemoCli {
+    fn into_command(self) -> Command {
+        Command::Demo(DemoArgs {
+            data: self.data,
+            serve: (!self.no_serve).then_some(self.bind),
+            current_for: (!self.keep_dates).then(|| today_or(self.today)),
+        })
+    }
+}
+
+impl ServeArgs {
+    fn into_command(self) -> Command {
+        Command::Serve(crate::commands::report::ServeArgs {
+            bind: self.bind,
+            public: self.public,
+            max_upload_mib: self.max_upload_mib,
+            cache_mib: self.cache_mib,
+            log_format: self.log_format,
+        })
+    }
+}
+
+impl TokenCmd {
+    fn into_command(self) -> Command {
+        use crate::commands::token::TokenArgs;
+        Command::Token(match self {
+            TokenCmd::Add { name, scope } => TokenArgs::Add { name, scope },
+            TokenCmd::List => TokenArgs::List,
+            TokenCmd::Revoke { name } => TokenArgs::Revoke { name },
+        })
+    }
+}
+
+impl SourceCmd {
+    fn into_command(self) -> Command {
+        use crate::commands::token::TokenArgs;
+        Command::Token(match self {
+            SourceCmd::Add { name } => TokenArgs::AddSource { name },
+            SourceCmd::List => TokenArgs::ListSources,
+            SourceCmd::Remove { name } => TokenArgs::RemoveSource { name },
+        })
+    }
+}
+
+impl BenchCmd {
+    fn into_command(self) -> Result<Command> {
+        Ok(Command::Bench(match self {
+            BenchCmd::Metrics(b) => BenchCommand::Metrics(b.into()),
+            BenchCmd::Ingest(b) => BenchCommand::Ingest(b.into()),
+            BenchCmd::Serve(b) => BenchCommand::Serve(b.into()),
+            BenchCmd::Splits {
+                teams,
+                sprints,
+                seeds,
+                dir,
+                keep,
+            } => {
+                if teams == 0 || sprints == 0 || seeds.is_empty() {
+                    return Err(Error::Usage(
+                        "--teams and --sprints must be at least 1 and --seeds name one seed or more"
+                            .into(),
+                    ));
+                }
+                BenchCommand::Splits(crate::devtools::splitcheck::SplitCheckSpec {
+                    teams,
+                    sprints,
+                    seeds,
+                    dir,
+                    keep,
+                })
+            }
+            BenchCmd::Import {
+                rows,
+                seed,
+                dir,
+                keep,
+            } => BenchCommand::Import {
+                rows,
+                seed,
+                dir,
+                keep,
+            },
+        }))
+    }
+}
+
 impl Cli {
     /// Resolves the parsed flags into the settings every module uses.
     pub fn into_config(self) -> Result<Config> {
@@ -457,255 +769,32 @@ impl Cli {
         } else {
             Json::Compact
         };
-        let db = self.db.clone();
-        let db_or = |default: &str| db.clone().unwrap_or_else(|| PathBuf::from(default));
+        // The demo has a database of its own.
+        let default_db = match self.command {
+            Cmd::Demo(_) => DEMO_DB,
+            _ => DEFAULT_DB,
+        };
         let command = match self.command {
-            Cmd::Ingest(a) => {
-                let map = a.map.map(|m| m.0).unwrap_or_default();
-                if a.from.is_some() && !map.is_empty() {
-                    return Err(Error::Usage(
-                        "--from and --map do not go together: --map is for CSV files no importer knows"
-                            .into(),
-                    ));
-                }
-                Command::Ingest(Box::new(IngestCommand {
-                    paths: a.paths,
-                    kind: a.kind,
-                    team: a.team,
-                    program: a.program,
-                    import: ImportOptions {
-                        from: a.from,
-                        points_field: a.points_field,
-                        date_format: a.date_format,
-                        map,
-                        encoding: a.encoding.unwrap_or_default(),
-                    },
-                    progress: !a.quiet,
-                    server: a.server,
-                    token: a.token,
-                    wait: std::time::Duration::from_secs(a.wait),
-                }))
-            }
-            Cmd::Generate(g) => Command::Generate(GenerateCommand {
-                params: GenParams {
-                    teams: g.teams,
-                    sprints: g.sprints,
-                    seed: g.seed,
-                    start: g.start,
-                },
-                out: g.out,
-                truth: g.truth,
-            }),
-            Cmd::Info { ingests } => Command::Info { ingests },
-            Cmd::Points {
-                scope,
-                by,
-                sprint,
-                since,
-            } => Command::Points(PointsArgs {
-                scope: scope.into(),
-                by,
-                sprint,
-                since,
-            }),
-            Cmd::Velocity {
-                scope,
-                sprint,
-                since,
-                window,
-                as_of,
-                by,
-            } => Command::Velocity(VelocityArgs {
-                scope: scope.into(),
-                sprint,
-                since,
-                window,
-                as_of: today_or(as_of),
-                group_by: by,
-            }),
-            Cmd::Spread {
-                scope,
-                sprint,
-                since,
-                show_names,
-                rounds,
-            } => Command::Spread(SpreadArgs {
-                scope: scope.into(),
-                sprint,
-                since,
-                show_names,
-                rounds,
-            }),
-            Cmd::Forecast {
-                scope,
-                sprints,
-                points,
-                trials,
-                seed,
-                history,
-                as_of,
-            } => {
-                if sprints == 0 || trials == 0 || history == 0 {
-                    return Err(Error::Usage(
-                        "--sprints, --trials and --history must be at least 1".into(),
-                    ));
-                }
-                if sprints > MAX_SPRINTS {
-                    return Err(Error::Usage(format!(
-                        "--sprints {sprints}: at most {MAX_SPRINTS}"
-                    )));
-                }
-                if trials > MAX_TRIALS {
-                    return Err(Error::Usage(format!(
-                        "--trials {trials}: at most {MAX_TRIALS}"
-                    )));
-                }
-                if let Some(p) = points
-                    && !(p.is_finite() && p > 0.0 && p <= MAX_TARGET)
-                {
-                    // As written, short: 1e300 rather than its 301 digits.
-                    let given = if p.abs() < 1e15 {
-                        p.to_string()
-                    } else {
-                        format!("{p:e}")
-                    };
-                    return Err(Error::Usage(format!(
-                        "--points {given}: expected a number above 0 and at most {}",
-                        crate::domain::format_number(MAX_TARGET)
-                    )));
-                }
-                Command::Forecast(ForecastArgs {
-                    scope: scope.into(),
-                    params: ForecastParams {
-                        sprints,
-                        points,
-                        trials,
-                        seed,
-                        history,
-                    },
-                    as_of: today_or(as_of),
-                })
-            }
-            Cmd::Accuracy {
-                scope,
-                sprint,
-                since,
-                show_names,
-            } => Command::Accuracy(AccuracyArgs {
-                scope: scope.into(),
-                filter: StoryFilter { sprint, since },
-                show_names,
-            }),
-            Cmd::Splits {
-                scope,
-                sprint,
-                as_of,
-            } => Command::Splits(SplitsArgs {
-                scope: scope.into(),
-                sprint,
-                as_of: today_or(as_of),
-            }),
-            Cmd::Reference { scope, as_of } => {
-                Command::Reference(crate::commands::metrics::ReferenceArgs {
-                    scope: scope.into(),
-                    as_of: today_or(as_of),
-                })
-            }
-            Cmd::Serve(a) => Command::Serve(crate::commands::report::ServeArgs {
-                bind: a.bind,
-                public: a.public,
-                max_upload_mib: a.max_upload_mib,
-                cache_mib: a.cache_mib,
-                log_format: a.log_format,
-            }),
-            Cmd::Token(TokenCmd::Add { name, scope }) => {
-                Command::Token(crate::commands::token::TokenArgs::Add { name, scope })
-            }
-            Cmd::Source(SourceCmd::Add { name }) => {
-                Command::Token(crate::commands::token::TokenArgs::AddSource { name })
-            }
-            Cmd::Source(SourceCmd::List) => {
-                Command::Token(crate::commands::token::TokenArgs::ListSources)
-            }
-            Cmd::Source(SourceCmd::Remove { name }) => {
-                Command::Token(crate::commands::token::TokenArgs::RemoveSource { name })
-            }
-            Cmd::Token(TokenCmd::List) => Command::Token(crate::commands::token::TokenArgs::List),
-            Cmd::Token(TokenCmd::Revoke { name }) => {
-                Command::Token(crate::commands::token::TokenArgs::Revoke { name })
-            }
-            Cmd::Report {
-                team,
-                sprint,
-                out,
-                as_of,
-                retro,
-            } => Command::Report(ReportCommand {
-                team,
-                sprint,
-                out,
-                as_of: today_or(as_of),
-                retro,
-            }),
-            Cmd::Demo {
-                data,
-                bind,
-                no_serve,
-                today,
-                keep_dates,
-            } => {
-                return Ok(Config {
-                    db: db_or(DEMO_DB),
-                    settings_path: self.config,
-                    format: self.format.unwrap_or_default(),
-                    json,
-                    command: Command::Demo(DemoArgs {
-                        data,
-                        serve: (!no_serve).then_some(bind),
-                        current_for: (!keep_dates).then(|| today_or(today)),
-                    }),
-                });
-            }
-            Cmd::Bench(BenchCmd::Metrics(b)) => Command::Bench(BenchCommand::Metrics(b.into())),
-            Cmd::Bench(BenchCmd::Ingest(b)) => Command::Bench(BenchCommand::Ingest(b.into())),
-            Cmd::Bench(BenchCmd::Serve(b)) => Command::Bench(BenchCommand::Serve(b.into())),
-            Cmd::Bench(BenchCmd::Splits {
-                teams,
-                sprints,
-                seeds,
-                dir,
-                keep,
-            }) => {
-                if teams == 0 || sprints == 0 || seeds.is_empty() {
-                    return Err(Error::Usage(
-                        "--teams and --sprints must be at least 1 and --seeds name one seed or more"
-                            .into(),
-                    ));
-                }
-                Command::Bench(BenchCommand::Splits(
-                    crate::devtools::splitcheck::SplitCheckSpec {
-                        teams,
-                        sprints,
-                        seeds,
-                        dir,
-                        keep,
-                    },
-                ))
-            }
-            Cmd::Bench(BenchCmd::Import {
-                rows,
-                seed,
-                dir,
-                keep,
-            }) => Command::Bench(BenchCommand::Import {
-                rows,
-                seed,
-                dir,
-                keep,
-            }),
+            Cmd::Ingest(a) => a.into_command()?,
+            Cmd::Generate(g) => g.into_command(),
+            Cmd::Info(i) => Command::Info { ingests: i.ingests },
+            Cmd::Demo(d) => d.into_command(),
+            Cmd::Points(a) => a.into_command(),
+            Cmd::Velocity(a) => a.into_command(),
+            Cmd::Spread(a) => a.into_command(),
+            Cmd::Forecast(a) => a.into_command()?,
+            Cmd::Accuracy(a) => a.into_command(),
+            Cmd::Splits(a) => a.into_command(),
+            Cmd::Reference(a) => a.into_command(),
+            Cmd::Serve(a) => a.into_command(),
+            Cmd::Token(t) => t.into_command(),
+            Cmd::Source(s) => s.into_command(),
+            Cmd::Report(a) => a.into_command(),
+            Cmd::Export(e) => Command::Export(e.into_args()),
+            Cmd::Bench(b) => b.into_command()?,
         };
         Ok(Config {
-            db: db_or(DEFAULT_DB),
+            db: self.db.unwrap_or_else(|| PathBuf::from(default_db)),
             settings_path: self.config,
             format: self.format.unwrap_or_default(),
             json,

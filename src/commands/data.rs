@@ -139,8 +139,8 @@ pub fn demo(c: &Config, a: &DemoArgs, out: &mut dyn Write) -> Result<()> {
     let outcome = run_ingest(&c.db, &req)?;
     outcome.write_to(c.format, c.json, out)?;
     if let Some(today) = a.current_for {
-        let store = Store::open(&c.db)?;
-        let days = store.make_current(today)?;
+        let days =
+            crate::store::writer::once(Store::open(&c.db)?, move |w| w.store.make_current(today))?;
         if days > 0 {
             let _ = writeln!(
                 std::io::stderr(),

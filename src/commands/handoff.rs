@@ -5,10 +5,12 @@
 use crate::error::{Error, Problems, Result};
 use crate::ingest::IngestOutcome;
 use crate::ingest::files::expand;
+use crate::present::requests::{Answered, Asked};
 use crate::store::Store;
 use crate::web::client::request;
 use crate::web::server::{Address, address_path};
 use crate::web::upload::Refusal;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -107,20 +109,13 @@ pub fn send(
         );
     }
     let content_type = format!("multipart/form-data; boundary={boundary}");
-    let auth = format!("Bearer {}", server.token);
-    let (status, answer) = request(
-        &server.url,
-        "POST",
+    let (status, answer) = post(
+        server,
         &format!("/api/v1/ingest{query}"),
-        &[("Content-Type", &content_type), ("Authorization", &auth)],
+        &content_type,
         &body,
-        Duration::from_secs(3600),
     )?;
-    let refusal = || {
-        serde_json::from_slice::<Refusal>(&answer)
-            .map(|r| r.error)
-            .unwrap_or_else(|_| String::from_utf8_lossy(&answer).chars().take(300).collect())
-    };
+    let refusal = || refusal_text(&answer);
     match status {
         200 => {
             let mut outcome: IngestOutcome = serde_json::from_slice(&answer).map_err(|e| {
@@ -163,6 +158,59 @@ pub fn send(
             ),
         }),
     }
+}
+
+/// Asks the server for a report and prints its answer to `out`: the answer's first line is
+/// what it gave besides the output (notes, a report's pages), the rest the output as the
+/// command prints it.
+pub fn ask(server: &Server, asked: &Asked, db: &Path, out: &mut dyn Write) -> Result<Answered> {
+    let body = serde_json::to_vec(asked)
+        .map_err(|e| Error::Internal(format!("cannot write the request: {e}")))?;
+    let (status, answer) = post(server, crate::web::reports::PATH, "application/json", &body)?;
+    let refusal = || refusal_text(&answer);
+    match status {
+        200 => {
+            let end = answer
+                .iter()
+                .position(|b| *b == b'\n')
+                .unwrap_or(answer.len());
+            let answered: Answered = serde_json::from_slice(&answer[..end]).map_err(|e| {
+                Error::Internal(format!("the server's answer is not a report's: {e}"))
+            })?;
+            out.write_all(answer.get(end + 1..).unwrap_or_default())
+                .map_err(Error::io("<stdout>", "cannot write the output"))?;
+            Ok(answered)
+        }
+        400 | 404 => Err(Error::Usage(refusal())),
+        s => Err(Error::Store {
+            path: db.to_path_buf(),
+            message: format!(
+                "is served by sprintlens at {}, which answered {s}: {}",
+                server.url,
+                refusal()
+            ),
+        }),
+    }
+}
+
+/// A POST to the server with its token: the status and the body of the answer.
+fn post(server: &Server, path: &str, content_type: &str, body: &[u8]) -> Result<(u16, Vec<u8>)> {
+    let auth = format!("Bearer {}", server.token);
+    request(
+        &server.url,
+        "POST",
+        path,
+        &[("Content-Type", content_type), ("Authorization", &auth)],
+        body,
+        Duration::from_secs(3600),
+    )
+}
+
+/// What a refusal says: its `error`, else the start of the answer as text.
+fn refusal_text(answer: &[u8]) -> String {
+    serde_json::from_slice::<Refusal>(answer)
+        .map(|r| r.error)
+        .unwrap_or_else(|_| String::from_utf8_lossy(answer).chars().take(300).collect())
 }
 
 /// Runs `f` (which opens the database) and, while another process holds the database, tries

@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod devtools;
+pub mod export;
 pub mod handoff;
 pub mod metrics;
 pub mod report;
@@ -52,7 +53,8 @@ pub enum Command {
     Accuracy(metrics::AccuracyArgs),
     Splits(metrics::SplitsArgs),
     Reference(metrics::ReferenceArgs),
-    Report(report::ReportArgs),
+    Report(metrics::ReportArgs),
+    Export(export::ExportArgs),
     Generate(devtools::GenerateArgs),
     Bench(devtools::BenchArgs),
 }
@@ -73,7 +75,8 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
         Command::Accuracy(a) => metrics::accuracy(c, a, out),
         Command::Splits(a) => metrics::splits(c, a, out),
         Command::Reference(a) => metrics::reference(c, a, out),
-        Command::Report(a) => report::report(c, a, out),
+        Command::Report(a) => metrics::report(c, a, out),
+        Command::Export(a) => export::export(c, a, out),
         Command::Generate(a) => devtools::generate(a, out),
         Command::Bench(a) => devtools::bench(c, a, out),
     };

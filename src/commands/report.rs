@@ -1,27 +1,12 @@
-//! `info`, `report` and `serve`: what the store holds, a team's pages as static files or a
-//! Sprint Review as text, and the report server.
+//! `info` and `serve`: what the store holds, and the report server.
 
-use crate::commands::metrics::{open_with_settings, settings_notes};
-use crate::commands::{Config, write};
-use crate::domain::Scope;
+use crate::commands::Config;
 use crate::error::{Error, Result};
-use crate::present::pages::{data, retro, review};
+use crate::present::requests::settings_notes;
 use crate::present::table::Render;
 use crate::store::Store;
 use crate::store::info::info as store_info;
-use chrono::NaiveDate;
 use std::io::Write;
-use std::path::PathBuf;
-
-#[derive(Debug, Clone)]
-pub struct ReportArgs {
-    pub team: String,
-    pub sprint: Option<String>,
-    pub out: Option<PathBuf>,
-    pub as_of: NaiveDate,
-    /// The estimation retrospective instead of the Sprint Review.
-    pub retro: bool,
-}
 
 pub fn info(c: &Config, ingests: usize, out: &mut dyn Write) -> Result<()> {
     store_info(&c.db, ingests)?.write_to(c.format, c.json, out)
@@ -78,46 +63,4 @@ pub fn serve_store(store: Store, c: &Config, a: &ServeArgs, out: &mut dyn Write)
         options.log_format = f;
     }
     crate::web::serve(store, settings, options, out)
-}
-
-pub fn report(c: &Config, a: &ReportArgs, out: &mut dyn Write) -> Result<()> {
-    let (store, settings) = open_with_settings(c, &Scope::team(&a.team), None)?;
-    match &a.out {
-        Some(dir) => {
-            let files = crate::web::site::write_report(
-                &store,
-                &settings,
-                &a.team,
-                a.sprint.as_deref(),
-                a.as_of,
-                dir,
-            )?;
-            write(
-                out,
-                &format!(
-                    "wrote {} pages to {} (open {})\n",
-                    files.len(),
-                    dir.display(),
-                    dir.join("index.html").display()
-                ),
-            )
-        }
-        None => {
-            // open_with_settings above named an unknown team.
-            let d = data::team_data(&store, &settings, &a.team, a.as_of)?
-                .ok_or_else(|| Error::Internal(format!("team {} vanished", a.team)))?;
-            let r = review::review_of(&d, a.sprint.as_deref())?;
-            if a.retro {
-                return retro::sprint_retro(&store, &d, &r.sprint.sprint_id)?
-                    .ok_or_else(|| {
-                        Error::Usage(format!(
-                            "sprint \"{}\" of team \"{}\" has nothing recorded yet",
-                            r.sprint.sprint_id, a.team
-                        ))
-                    })?
-                    .write_to(c.format, c.json, out);
-            }
-            r.write_to(c.format, c.json, out)
-        }
-    }
 }

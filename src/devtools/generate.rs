@@ -377,16 +377,13 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
         } else {
             decks_f.row(&[&team.key, team.builtin.name(), "", ""])?;
         }
-        generate_team(
-            &mut rng,
-            params,
-            &team,
-            &mut sprints_f,
-            &mut stories_f,
-            &mut votes_f,
-            &mut items_f,
-            &mut truth,
-        )?;
+        let files = TeamFiles {
+            sprints: &mut sprints_f,
+            stories: &mut stories_f,
+            votes: &mut votes_f,
+            items: &mut items_f,
+        };
+        generate_team(&mut rng, params, &team, files, &mut truth)?;
     }
 
     let mut summary = GenSummary {
@@ -463,35 +460,133 @@ fn size_steps(deck: &Deck) -> (usize, usize) {
     (first, (first + 5).min(deck.cards.len() - 1))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn generate_team(
-    rng: &mut Rng,
-    params: &GenParams,
-    team: &TeamPlan,
-    sprints_f: &mut Out,
-    stories_f: &mut Out,
-    votes_f: &mut Out,
-    items_f: &mut Out,
-    truth: &mut Vec<StoryTruth>,
-) -> Result<()> {
-    let (lo, hi) = size_steps(&team.deck);
-    let first_truth = truth.len();
-    // Carried-over stories, by key.
-    let mut carried: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut finished: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut story_no = 100usize;
-    let mut carry: Vec<(Story, NaiveDateTime, NaiveDateTime)> = Vec::new();
-    // Stories estimated in refinement, waiting to be planned (oldest first).
-    let mut backlog: std::collections::VecDeque<Story> = std::collections::VecDeque::new();
-    let epics: Vec<String> = (1..=4).map(|k| format!("{}-E{k}", team.prefix)).collect();
+/// The files a team's data goes to.
+struct TeamFiles<'a> {
+    sprints: &'a mut Out,
+    stories: &'a mut Out,
+    votes: &'a mut Out,
+    items: &'a mut Out,
+}
 
-    for s in 0..params.sprints {
+/// One team's history being written, sprint by sprint: the stories written so far, the refined
+/// backlog waiting to be planned, the work carried over, and what the generator knows of each
+/// story.
+struct TeamGen<'a> {
+    rng: &'a mut Rng,
+    team: &'a TeamPlan,
+    files: TeamFiles<'a>,
+    truth: &'a mut Vec<StoryTruth>,
+    /// The team's size steps (smallest and largest card a story is).
+    sizes: (usize, usize),
+    epics: Vec<String>,
+    story_no: usize,
+    /// Stories estimated in refinement, waiting to be planned (oldest first).
+    backlog: std::collections::VecDeque<Story>,
+    /// Carried over into the next sprint, with when work started and will finish.
+    carry: Vec<(Story, NaiveDateTime, NaiveDateTime)>,
+    carried: std::collections::HashSet<String>,
+    finished: std::collections::HashSet<String>,
+}
+
+/// A sprint being written: its number, days, planning session, and the team's capacity.
+struct SprintGen {
+    sprint_id: String,
+    start: NaiveDate,
+    end: NaiveDate,
+    session: String,
+    drift: f64,
+    target: f64,
+}
+
+impl TeamGen<'_> {
+    /// Writes a story (estimated in `session` at `at`) and its votes; the truth keeps its work.
+    fn new_story(&mut self, at: NaiveDateTime, session: &str, drift: f64) -> Result<Story> {
+        let (team, rng) = (self.team, &mut *self.rng);
+        let (lo, hi) = self.sizes;
+        self.story_no += 1;
+        let key = format!("{}-{}", team.prefix, self.story_no);
+        // True size: small and middle sizes are most common, the largest rare; teams with
+        // one-week sprints write stories a card smaller.
+        let shorter = usize::from(team.sprint_days < 14);
+        let true_step = (lo + weighted(rng, &SIZE_WEIGHTS))
+            .saturating_sub(shorter)
+            .clamp(lo, hi);
+        let ambiguous = rng.chance(0.2);
+        let ambiguity = if ambiguous {
+            1.8 + rng.unit() * 0.8
+        } else {
+            0.4 + rng.unit() * 0.2
+        };
+        let step = vote_story(
+            rng,
+            team,
+            &key,
+            session,
+            at,
+            true_step,
+            ambiguity,
+            drift,
+            self.files.votes,
+        )?;
+        let points = team.deck.cards[step].value.unwrap_or(0.0);
+        // The work: grows with the true size; the team's underestimated card and the hidden
+        // work of half the ambiguous stories take 1.8 times as long.
+        let true_points = team.deck.cards[true_step].value.unwrap_or(1.0).max(0.5);
+        let slow = if step == team.slow_bucket { 1.8 } else { 1.0 };
+        let hidden = if ambiguous && rng.chance(0.85) {
+            1.8
+        } else {
+            1.0
+        };
+        let work_days = true_points.powf(0.85) * slow * hidden * (rng.normal() * 0.25).exp();
+        let kind = if rng.chance(0.8) {
+            "story"
+        } else if rng.chance(0.7) {
+            "bug"
+        } else {
+            "task"
+        };
+        let title = format!(
+            "{} {}{}",
+            rng.pick(VERBS),
+            rng.pick(NOUNS),
+            rng.pick(QUALIFIERS)
+        );
+        self.files.stories.row(&[
+            &team.key,
+            &key,
+            &title,
+            kind,
+            rng.pick(&self.epics).as_str(),
+            &ts(at - Duration::days(rng.range(1, 30))),
+            &crate::domain::format_number(points),
+        ])?;
+        self.truth.push(StoryTruth {
+            team: team.key.clone(),
+            story: key.clone(),
+            work_days,
+            carried_over: false,
+            done: false,
+            too_big: false,
+        });
+        Ok(Story {
+            key,
+            step,
+            points,
+            true_step,
+            work_days,
+        })
+    }
+
+    /// Sprint `s`: its row, capacity and target.
+    fn open_sprint(&mut self, params: &GenParams, s: usize) -> Result<SprintGen> {
+        let (team, rng) = (self.team, &mut *self.rng);
         let start = params.start + Duration::days(s as i64 * team.sprint_days);
         let end = start + Duration::days(team.sprint_days - 1);
         let sprint_id = format!("{}", s + 1);
         let name = format!("{} Sprint {}", team.prefix, s + 1);
         let goal = format!("{} {}", rng.pick(VERBS), rng.pick(NOUNS));
-        sprints_f.row(&[
+        self.files.sprints.row(&[
             &team.key,
             &sprint_id,
             &name,
@@ -499,147 +594,92 @@ fn generate_team(
             &end.to_string(),
             &goal,
         ])?;
-        let session = format!("{}-P{}", team.prefix, s + 1);
-        let planning = start.and_hms_opt(9, 30, 0).expect("valid time");
-
         // This sprint's capacity in points, noisier for noisier teams; an inflating team's
         // points grow with its cards (about 1.6 times a card step) for the same work.
         let drift = team.drift(s);
         let inflated = team.capacity * 1.6f64.powf(drift);
         let capacity = (inflated * (1.0 + rng.normal() * team.steadiness)).max(inflated * 0.3);
-        let target = capacity * team.overcommit;
+        Ok(SprintGen {
+            sprint_id,
+            start,
+            end,
+            session: format!("{}-P{}", team.prefix, s + 1),
+            drift,
+            target: capacity * team.overcommit,
+        })
+    }
 
-        let mut new_story = |rng: &mut Rng,
-                             at: NaiveDateTime,
-                             session: &str,
-                             votes_f: &mut Out,
-                             stories_f: &mut Out|
-         -> Result<Story> {
-            story_no += 1;
-            let key = format!("{}-{}", team.prefix, story_no);
-            // True size: small and middle sizes are most common, the largest rare; teams with
-            // one-week sprints write stories a card smaller.
-            let shorter = usize::from(team.sprint_days < 14);
-            let true_step = (lo + weighted(rng, &SIZE_WEIGHTS))
-                .saturating_sub(shorter)
-                .clamp(lo, hi);
-            let ambiguous = rng.chance(0.2);
-            let ambiguity = if ambiguous {
-                1.8 + rng.unit() * 0.8
-            } else {
-                0.4 + rng.unit() * 0.2
-            };
-            let step = vote_story(
-                rng, team, &key, session, at, true_step, ambiguity, drift, votes_f,
-            )?;
-            let points = team.deck.cards[step].value.unwrap_or(0.0);
-            // The work: grows with the true size; the team's underestimated card and the
-            // hidden work of half the ambiguous stories take 1.8 times as long.
-            let true_points = team.deck.cards[true_step].value.unwrap_or(1.0).max(0.5);
-            let slow = if step == team.slow_bucket { 1.8 } else { 1.0 };
-            let hidden = if ambiguous && rng.chance(0.85) {
-                1.8
-            } else {
-                1.0
-            };
-            let work_days = true_points.powf(0.85) * slow * hidden * (rng.normal() * 0.25).exp();
-            let kind = if rng.chance(0.8) {
-                "story"
-            } else if rng.chance(0.7) {
-                "bug"
-            } else {
-                "task"
-            };
-            let title = format!(
-                "{} {}{}",
-                rng.pick(VERBS),
-                rng.pick(NOUNS),
-                rng.pick(QUALIFIERS)
-            );
-            stories_f.row(&[
-                &team.key,
-                &key,
-                &title,
-                kind,
-                rng.pick(&epics).as_str(),
-                &ts(at - Duration::days(rng.range(1, 30))),
-                &crate::domain::format_number(points),
-            ])?;
-            truth.push(StoryTruth {
-                team: team.key.clone(),
-                story: key.clone(),
-                work_days,
-                carried_over: false,
-                done: false,
-                too_big: false,
-            });
-            Ok(Story {
-                key,
-                step,
-                points,
-                true_step,
-                work_days,
-            })
-        };
-
-        // Carried-over items come first, still committed; then new stories up to the target.
+    /// The items committed at the sprint's start: carried-over items first, then the refined
+    /// backlog, then stories estimated in planning, up to the target.
+    fn plan(&mut self, sp: &SprintGen) -> Result<Vec<Planned>> {
+        let planning = sp.start.and_hms_opt(9, 30, 0).expect("valid time");
         let mut items: Vec<Planned> = Vec::new();
         let mut committed_points = 0.0;
-        for (story, started, done_at) in carry.drain(..) {
+        for (story, started, done_at) in self.carry.drain(..) {
             committed_points += story.points;
             items.push((story, true, Some((started, done_at))));
         }
         let mut minute = 0;
-        while committed_points < target {
+        while committed_points < sp.target {
             // The refined backlog first; what is still missing is estimated in planning.
-            let st = match backlog.pop_front() {
+            let st = match self.backlog.pop_front() {
                 Some(st) => st,
                 None => {
                     minute += 4;
-                    new_story(
-                        rng,
-                        planning + Duration::minutes(minute),
-                        &session,
-                        votes_f,
-                        stories_f,
-                    )?
+                    self.new_story(planning + Duration::minutes(minute), &sp.session, sp.drift)?
                 }
             };
             committed_points += st.points.max(0.5);
             items.push((st, true, None));
         }
-        // Refinement in the middle of the sprint estimates the next stories; the product owner
-        // writes more than the team delivers, so the backlog grows.
-        let refinement = (start + Duration::days(team.sprint_days / 2))
+        Ok(items)
+    }
+
+    /// Refinement in the middle of the sprint estimates the next stories; the product owner
+    /// writes more than the team delivers, so the backlog grows.
+    fn refine(&mut self, sp: &SprintGen, s: usize) -> Result<()> {
+        let team = self.team;
+        let refinement = (sp.start + Duration::days(team.sprint_days / 2))
             .and_hms_opt(13, 0, 0)
             .expect("valid");
         let refine_session = format!("{}-R{}", team.prefix, s + 1);
-        let per_session = ((target / 3.5).round() as i64).max(4);
-        for k in 0..rng.range(per_session, per_session + 4) {
-            let st = new_story(
-                rng,
+        let per_session = ((sp.target / 3.5).round() as i64).max(4);
+        for k in 0..self.rng.range(per_session, per_session + 4) {
+            let st = self.new_story(
                 refinement + Duration::minutes(k * 4),
                 &refine_session,
-                votes_f,
-                stories_f,
+                sp.drift,
             )?;
-            backlog.push_back(st);
+            self.backlog.push_back(st);
         }
-        // Work added mid-sprint, estimated on the day it arrives.
-        let added = if rng.chance(0.6) { rng.range(1, 3) } else { 0 };
+        Ok(())
+    }
+
+    /// Work added mid-sprint, estimated on the day it arrives.
+    fn add_work(&mut self, sp: &SprintGen, items: &mut Vec<Planned>) -> Result<()> {
+        let added = if self.rng.chance(0.6) {
+            self.rng.range(1, 3)
+        } else {
+            0
+        };
         for k in 0..added {
-            let day = rng.range(2, team.sprint_days - 3).max(1);
-            let at = start.and_hms_opt(14, 0, 0).expect("valid")
+            let day = self.rng.range(2, self.team.sprint_days - 3).max(1);
+            let at = sp.start.and_hms_opt(14, 0, 0).expect("valid")
                 + Duration::days(day)
                 + Duration::minutes(k * 5);
-            let st = new_story(rng, at, &format!("{session}-add"), votes_f, stories_f)?;
+            let st = self.new_story(at, &format!("{}-add", sp.session), sp.drift)?;
             items.push((st, false, None));
         }
+        Ok(())
+    }
 
-        // Work through the sprint: items start in order, each takes its cycle time.
+    /// Works through the sprint: items start in order, each takes its cycle time; each item's
+    /// row is written, and what was not done is carried over.
+    fn work(&mut self, sp: &SprintGen, items: Vec<Planned>) -> Result<()> {
         let mut day_cursor = 0.0f64;
         let n_items = items.len();
         for (story, committed, prior) in items {
+            let (team, rng) = (self.team, &mut *self.rng);
             let removed = committed && prior.is_none() && rng.chance(0.05);
             let (started, done_at) = match prior {
                 Some(p) => p,
@@ -650,7 +690,7 @@ fn generate_team(
                     } else {
                         rng.range(2, team.sprint_days - 2) as f64
                     };
-                    let started = start.and_hms_opt(10, 0, 0).expect("valid")
+                    let started = sp.start.and_hms_opt(10, 0, 0).expect("valid")
                         + Duration::minutes((offset * 24.0 * 60.0) as i64);
                     let days = story.work_days;
                     (
@@ -659,7 +699,7 @@ fn generate_team(
                     )
                 }
             };
-            let end_of_sprint = end.and_hms_opt(18, 0, 0).expect("valid");
+            let end_of_sprint = sp.end.and_hms_opt(18, 0, 0).expect("valid");
             let points_start = if committed {
                 crate::domain::format_number(story.points)
             } else {
@@ -698,9 +738,9 @@ fn generate_team(
             } else {
                 ts(started)
             };
-            items_f.row(&[
+            self.files.items.row(&[
                 &team.key,
-                &sprint_id,
+                &sp.sprint_id,
                 &story.key,
                 if committed { "true" } else { "false" },
                 if removed { "true" } else { "false" },
@@ -712,15 +752,47 @@ fn generate_team(
                 &hours,
             ])?;
             if status == "done" {
-                finished.insert(story.key.clone());
+                self.finished.insert(story.key.clone());
             }
             if status == "not_done" {
-                carried.insert(story.key.clone());
-                carry.push((story, started, done_at));
+                self.carried.insert(story.key.clone());
+                self.carry.push((story, started, done_at));
             }
         }
+        Ok(())
+    }
+}
+
+fn generate_team(
+    rng: &mut Rng,
+    params: &GenParams,
+    team: &TeamPlan,
+    files: TeamFiles<'_>,
+    truth: &mut Vec<StoryTruth>,
+) -> Result<()> {
+    let first_truth = truth.len();
+    let mut g = TeamGen {
+        rng,
+        team,
+        files,
+        truth,
+        sizes: size_steps(&team.deck),
+        epics: (1..=4).map(|k| format!("{}-E{k}", team.prefix)).collect(),
+        story_no: 100,
+        backlog: Default::default(),
+        carry: Vec::new(),
+        carried: Default::default(),
+        finished: Default::default(),
+    };
+    for s in 0..params.sprints {
+        let sp = g.open_sprint(params, s)?;
+        let mut items = g.plan(&sp)?;
+        g.refine(&sp, s)?;
+        g.add_work(&sp, &mut items)?;
+        g.work(&sp, items)?;
     }
     let days = team.sprint_days as f64;
+    let (carried, finished) = (g.carried, g.finished);
     for t in &mut truth[first_truth..] {
         t.carried_over = carried.contains(&t.story);
         t.done = finished.contains(&t.story);
@@ -729,8 +801,6 @@ fn generate_team(
     Ok(())
 }
 
-/// Plays the Planning Poker rounds of one story; returns the agreed deck step. `ambiguity`
-/// widens every voter's spread; `drift` is the team's point inflation in card steps.
 #[allow(clippy::too_many_arguments)]
 fn vote_story(
     rng: &mut Rng,

@@ -62,7 +62,7 @@ impl fmt::Display for Kind {
 }
 
 /// Status of a sprint item at the sprint's end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemStatus {
     Done,
@@ -71,6 +71,13 @@ pub enum ItemStatus {
 }
 
 impl ItemStatus {
+    /// The status as the store holds it (`done`, `not_done`, `removed`).
+    pub fn parse(s: &str) -> Option<ItemStatus> {
+        [ItemStatus::Done, ItemStatus::NotDone, ItemStatus::Removed]
+            .into_iter()
+            .find(|k| k.name() == s)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ItemStatus::Done => "done",
@@ -88,5 +95,9 @@ mod tests {
     fn kinds_and_statuses_parse() {
         assert_eq!(Kind::parse("sprint-items"), Some(Kind::SprintItems));
         assert_eq!(Kind::parse("summaries"), Some(Kind::SprintSummaries));
+        for s in [ItemStatus::Done, ItemStatus::NotDone, ItemStatus::Removed] {
+            assert_eq!(ItemStatus::parse(s.name()), Some(s));
+        }
+        assert_eq!(ItemStatus::parse("Done"), None);
     }
 }

@@ -1,7 +1,7 @@
 //! Which teams a report covers: one team, one program's teams, or every team.
 
 /// Which teams a report covers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Scope {
     pub team: Option<String>,
     pub program: Option<String>,

@@ -140,6 +140,8 @@ pub struct Loaded {
     pub sha256: String,
     /// A native file (its unknown columns are reported as ignored).
     pub native: bool,
+    /// What the importer noted about the file (read leniently, left out).
+    pub notes: Vec<String>,
 }
 
 /// The tool that wrote a file: a CSV whose header says so unambiguously, or a saved
@@ -160,7 +162,8 @@ pub fn sniff(path: &Path, encoding: Encoding) -> Option<export::Source> {
         }
         return export::thunderdome::recognises(&bytes).then_some(export::Source::Thunderdome);
     }
-    if format_of(path)? != Format::Csv {
+    // A file without a data extension named on the command line is read as CSV.
+    if format_of(path).unwrap_or(Format::Csv) != Format::Csv {
         return None;
     }
     let mut head = Vec::new();
@@ -189,6 +192,12 @@ pub fn sniff(path: &Path, encoding: Encoding) -> Option<export::Source> {
     let pre = crate::ingest::read::preamble(head);
     let line = &head[pre.skip..];
     let end = line.iter().position(|b| *b == b'\n').unwrap_or(line.len());
+    // planningpoker.live's layout, which CSV cannot read (unescaped quotes in its cells).
+    if let Ok(header) = std::str::from_utf8(&line[..end])
+        && export::wide::recognises(header, pre.separator(head))
+    {
+        return Some(export::Source::Wide);
+    }
     let mut quiet = Problems::default();
     let r = export::read_records(
         "",
@@ -225,11 +234,7 @@ pub fn load_import(
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
     let bytes: &[u8] = &text;
     let json = format_of(path) == Some(Format::Ndjson);
-    let ctx = export::Context {
-        options: import,
-        team: defaults.team.as_deref(),
-        settings: &defaults.settings,
-    };
+    let ctx = export::Context::new(import, defaults.team.as_deref(), &defaults.settings);
     let tables = if import.from == Some(export::Source::Thunderdome) {
         export::thunderdome::import(name, bytes, &ctx, problems).unwrap_or_default()
     } else if import.from == Some(export::Source::Poinz) {
@@ -239,11 +244,6 @@ pub fn load_import(
     } else if import.from == Some(export::Source::Parabol) && json {
         export::parabol::json::import(name, bytes, &ctx, problems).unwrap_or_default()
     } else if import.map.is_empty() {
-        let ctx = export::Context {
-            options: import,
-            team: defaults.team.as_deref(),
-            settings: &defaults.settings,
-        };
         export::import(name, bytes, &ctx, problems).unwrap_or_default()
     } else {
         export::mapped(name, bytes, &import.map, kind, problems)
@@ -254,15 +254,22 @@ pub fn load_import(
             })
             .collect()
     };
-    tables
+    let mut notes = ctx.notes.take();
+    let mut loaded: Vec<Loaded> = tables
         .into_iter()
         .map(|(kind, raw)| Loaded {
             raw,
             kind,
             sha256: sha256.clone(),
             native: false,
+            notes: Vec::new(),
         })
-        .collect()
+        .collect();
+    // The file's notes ride with its first table (or are dropped with a refused file).
+    if let Some(first) = loaded.first_mut() {
+        first.notes.append(&mut notes);
+    }
+    loaded
 }
 
 pub fn load(
@@ -336,6 +343,7 @@ pub fn load_bytes(
         kind,
         sha256,
         native: true,
+        notes: Vec::new(),
     })
 }
 

@@ -17,10 +17,11 @@ pub mod keys;
 pub mod pipeline;
 pub mod progress;
 pub mod read;
+pub mod rounds;
 pub mod rules;
 pub mod typing;
 pub mod values;
 
 pub use pipeline::{
-    FileOutcome, IngestOutcome, IngestRequest, Inline, ingest, ingest_into, ingest_known,
+    FileOutcome, IngestJob, IngestOutcome, IngestRequest, Inline, ingest, ingest_known,
 };

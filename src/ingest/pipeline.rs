@@ -17,6 +17,7 @@ use crate::ingest::rules;
 use crate::ingest::typing::Defaults;
 use crate::settings::Settings;
 use crate::store::live::KnownVotes;
+use crate::store::writer::{self, Job, WriteCtx, Written};
 use crate::store::{LogEntry, Store, WriteStats};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -227,9 +228,31 @@ pub fn ingest(db: &Path, req: &IngestRequest) -> Result<IngestOutcome> {
     run(Target::Path(db), req, None)
 }
 
-/// The same into a store that is already open for writing (the server's one writer).
-pub fn ingest_into(store: &mut Store, req: &IngestRequest) -> Result<IngestOutcome> {
-    run(Target::Open(store), req, None)
+/// A file ingest as a job of the store's one writer (a server's ingest over HTTP, or a file
+/// handed over by the command line): read, checked and stored in its own transaction, against
+/// the store as the writer has it.
+pub struct IngestJob {
+    pub request: IngestRequest,
+    pub reply: Box<dyn FnOnce(Result<IngestOutcome>) + Send>,
+}
+
+impl Job for IngestJob {
+    fn run(self: Box<Self>, w: &mut WriteCtx<'_>) -> Written {
+        let out = run(Target::Open(w.store), &self.request, Some(w.known));
+        let written = match &out {
+            Ok(o) => {
+                // The file's rows into the database file now, while its answer is awaited
+                // anyway, rather than at a later commit (a round event's). Refused while a
+                // page is being read: then the writer does it when idle.
+                let _ = w.store.checkpoint();
+                Written::Teams(o.teams.clone())
+            }
+            Err(_) => Written::Nothing,
+        };
+        let reply = self.reply;
+        w.answer(move || reply(out));
+        written
+    }
 }
 
 /// The same for the live round writer, which knows the stored votes of the stories it writes
@@ -249,7 +272,7 @@ enum Target<'a> {
 }
 
 fn run(
-    mut target: Target,
+    target: Target,
     req: &IngestRequest,
     known: Option<&mut KnownVotes>,
 ) -> Result<IngestOutcome> {
@@ -326,8 +349,10 @@ fn run(
     let mut frames: Vec<Frame> = Vec::new();
     let mut log: Vec<LogEntry> = Vec::new();
     let mut ignored: Vec<Vec<String>> = Vec::new();
+    let mut read_notes: Vec<String> = Vec::new();
     // Each file's text cells are dropped as soon as its frame is made.
-    for l in loaded {
+    for mut l in loaded {
+        read_notes.append(&mut l.notes);
         progress.step(&format!(
             "checking {} ({} rows)",
             l.raw.file,
@@ -360,16 +385,6 @@ fn run(
     }
     timing("checked");
     progress.step(&format!("writing {}", db.display()));
-    let mut fresh = match &target {
-        Target::Path(p) => Some(Store::open(p)?),
-        Target::Open(_) => None,
-    };
-    let store: &mut Store = match (&mut target, fresh.as_mut()) {
-        (Target::Open(s), _) => s,
-        (Target::Path(_), Some(s)) => s,
-        (Target::Path(_), None) => unreachable!("opened above"),
-    };
-    timing("opened");
     // Teams that voted without a deck of their own get their default deck recorded.
     let mut default_decks: Vec<(String, Deck)> = frames
         .iter()
@@ -380,7 +395,21 @@ fn run(
         .collect();
     default_decks.sort_by(|a, b| a.0.cmp(&b.0));
     default_decks.dedup_by(|a, b| a.0 == b.0);
-    let stats = store.write(&frames, &log, &default_decks, known)?;
+    let stats = match target {
+        Target::Open(store) => store.write(&frames, &log, &default_decks, known)?,
+        Target::Path(p) => {
+            // Checked: now through a writer of its own on the store opened for writing.
+            let store = Store::open(p)?;
+            timing("opened");
+            let decks = default_decks.clone();
+            let (back, stats) = writer::once(store, move |w| {
+                let stats = w.store.write(&frames, &log, &decks, Some(w.known))?;
+                Ok((frames, stats))
+            })?;
+            frames = back;
+            stats
+        }
+    };
     timing("written");
     progress.clear();
     let mut teams: Vec<String> = frames
@@ -393,8 +422,9 @@ fn run(
     Ok(IngestOutcome {
         database: db.display().to_string(),
         skipped,
-        notes: look_alike_notes(&teams, &stored_teams)
+        notes: read_notes
             .into_iter()
+            .chain(look_alike_notes(&teams, &stored_teams))
             .chain(odd_date_notes(&frames, chrono::Local::now().date_naive()))
             .collect(),
         teams,

@@ -475,8 +475,6 @@ struct Structure {
 /// whether there are blank lines (a record whose fields are all empty or spaces, such as
 /// `,,,` that spreadsheets save for rows that once had formatting, is a blank line). Problems
 /// of quoting and field counts go to `problems`.
-// The record-ending macro resets state that the last record leaves unread.
-#[allow(unused_assignments)]
 fn scan_structure(
     file: &str,
     data: &[u8],
@@ -484,230 +482,299 @@ fn scan_structure(
     separator: u8,
     problems: &mut Problems,
 ) -> Structure {
-    let mut header: Vec<String> = Vec::new();
-    let mut record_lines: Vec<u32> = Vec::new();
-    let mut blank_lines = false;
-    let mut header_end: Option<usize> = None;
-    let mut first_value: Vec<Option<u32>> = Vec::new();
-    // Where the record and the field being read start, and the header fields without a name.
-    let mut record_start = 0usize;
-    let mut field_begin = 0usize;
-    let mut unnamed: Vec<bool> = Vec::new();
-    let mut any_unnamed = false;
-    let has_value = |bytes: &[u8]| !is_blank(bytes, separator);
-
-    let mut line: u32 = header_line;
-    let mut i = 0usize;
+    let mut s = CsvScan {
+        file,
+        data,
+        separator,
+        problems,
+        header: Vec::new(),
+        record_lines: Vec::new(),
+        blank_lines: false,
+        header_end: None,
+        first_value: Vec::new(),
+        record_start: 0,
+        field_begin: 0,
+        unnamed: Vec::new(),
+        any_unnamed: false,
+        line: header_line,
+        i: 0,
+        fields_in_record: 0,
+        record_line: header_line,
+        field_start: true,
+        in_quotes: false,
+        quote_line: 0,
+        after_quote: false,
+        cell: Vec::new(),
+        is_header: true,
+        expected: 0,
+        record_bad: false,
+    };
     let n = data.len();
-    let mut fields_in_record = 0usize;
-    let mut record_line = header_line;
-    let mut field_start = true;
-    let mut in_quotes = false;
-    let mut quote_line = 0u32;
-    let mut after_quote = false;
-    let mut cell: Vec<u8> = Vec::new();
-    let mut is_header = true;
-    let mut expected = 0usize;
-    // A record already reported for its quoting is not reported again for its field count.
-    let mut record_bad = false;
-
-    // Ends a field: notes the first line with a value in each column.
-    macro_rules! end_field {
-        () => {{
-            if any_unnamed
-                && !is_header
-                && unnamed.get(fields_in_record) == Some(&true)
-                && first_value[fields_in_record].is_none()
-                && has_value(&data[field_begin..i])
-            {
-                first_value[fields_in_record] = Some(record_line);
-            }
-            field_begin = i + 1;
-        }};
-    }
-
-    // Ends a record: checks its field count.
-    macro_rules! end_record {
-        () => {{
-            end_field!();
-            fields_in_record += 1;
-            if is_header {
-                header.push(String::from_utf8_lossy(&cell).trim().to_string());
-                expected = fields_in_record;
-                first_value = vec![None; expected];
-                unnamed = header.iter().map(|h| h.is_empty()).collect();
-                any_unnamed = unnamed.contains(&true);
-                is_header = false;
-            } else if !record_bad && !has_value(&data[record_start..i]) {
-                // Empty fields only: a blank line.
-                blank_lines = true;
-            } else {
-                if fields_in_record != expected && !record_bad {
-                    problems.push(Problem::at(
-                        file,
-                        record_line as usize,
-                        None,
-                        format!(
-                            "{} field{} where the header has {}{}",
-                            fields_in_record,
-                            if fields_in_record == 1 { "" } else { "s" },
-                            expected,
-                            if fields_in_record > expected {
-                                format!(
-                                    " (a value with an unquoted {0}? quote values that contain {0}s)",
-                                    separator_name(separator)
-                                )
-                            } else {
-                                String::new()
-                            }
-                        ),
-                    ));
-                }
-                record_lines.push(record_line);
-            }
-            cell.clear();
-            fields_in_record = 0;
-            field_start = true;
-            after_quote = false;
-            record_bad = false;
-        }};
-    }
-
-    while i < n {
-        let b = data[i];
-        if in_quotes {
-            if b == b'"' {
-                if i + 1 < n && data[i + 1] == b'"' {
-                    if is_header {
-                        cell.push(b'"');
-                    }
-                    i += 2;
-                    continue;
-                }
-                in_quotes = false;
-                after_quote = true;
-            } else {
-                if b == b'\n' {
-                    line += 1;
-                }
-                if is_header {
-                    cell.push(b);
-                }
-            }
-            i += 1;
+    while s.i < n {
+        let b = data[s.i];
+        if s.in_quotes {
+            s.quoted(b);
             continue;
         }
         match b {
-            b if b == separator => {
-                end_field!();
-                fields_in_record += 1;
-                if is_header {
-                    header.push(String::from_utf8_lossy(&cell).trim().to_string());
-                    cell.clear();
-                }
-                field_start = true;
-                after_quote = false;
-            }
+            b if b == separator => s.separator_byte(),
             b'\n' | b'\r' => {
-                let crlf = b == b'\r' && i + 1 < n && data[i + 1] == b'\n';
-                if b == b'\r' && !crlf {
-                    problems.push(Problem::at(
-                        file,
-                        line as usize,
-                        None,
-                        "a carriage return (0x0D) that does not end a line",
-                    ));
-                    i += 1;
-                    continue;
-                }
-                if field_start && fields_in_record == 0 && !after_quote {
-                    // An empty line.
-                    if !is_header {
-                        blank_lines = true;
-                    }
-                } else {
-                    end_record!();
-                }
-                i += if crlf { 2 } else { 1 };
-                if !is_header && header_end.is_none() {
-                    header_end = Some(i);
-                }
-                line += 1;
-                record_line = line;
-                record_start = i;
-                field_begin = i;
+                s.line_end(b);
                 continue;
             }
             b'"' => {
-                if field_start {
-                    in_quotes = true;
-                    quote_line = line;
-                    field_start = false;
-                } else {
-                    problems.push(Problem::at(
-                        file,
-                        line as usize,
-                        None,
-                        if after_quote {
-                            "a quote inside a quoted value must be doubled (\"\")".to_string()
-                        } else {
-                            "a quote (\") inside an unquoted value; quote the whole value and double the quote"
-                                .to_string()
-                        },
-                    ));
-                    // Skip to the end of the line to avoid a cascade of messages.
-                    record_bad = true;
-                    while i < n && data[i] != b'\n' {
-                        i += 1;
-                    }
+                if !s.quote() {
                     continue;
                 }
             }
             _ => {
-                if after_quote {
-                    if b != b' ' && b != b'\t' {
-                        problems.push(Problem::at(
-                            file,
-                            line as usize,
-                            None,
-                            format!(
-                                "text after a closing quote; a quoted value must end at a {} or the line's end",
-                                separator_name(separator)
-                            ),
-                        ));
-                        record_bad = true;
-                        while i < n && data[i] != b'\n' {
-                            i += 1;
-                        }
-                        continue;
-                    }
-                } else {
-                    field_start = false;
-                    if is_header {
-                        cell.push(b);
-                    }
+                if !s.other(b) {
+                    continue;
                 }
             }
         }
-        i += 1;
+        s.i += 1;
     }
-    if in_quotes {
-        problems.push(Problem::at(
+    if s.in_quotes {
+        s.problems.push(Problem::at(
             file,
-            quote_line as usize,
+            s.quote_line as usize,
             None,
             "a quoted value opened here never closes (a missing closing quote)",
         ));
-    } else if !(field_start && fields_in_record == 0 && !after_quote) {
-        end_record!();
+    } else if !(s.field_start && s.fields_in_record == 0 && !s.after_quote) {
+        s.end_record();
+    }
+    Structure {
+        header: s.header,
+        record_lines: s.record_lines,
+        blank_lines: s.blank_lines,
+        header_end: s.header_end.unwrap_or(n),
+        first_value: s.first_value,
+    }
+}
+
+/// The state of [`scan_structure`]: what it found, and where it is.
+struct CsvScan<'a> {
+    file: &'a str,
+    data: &'a [u8],
+    separator: u8,
+    problems: &'a mut Problems,
+    header: Vec<String>,
+    record_lines: Vec<u32>,
+    blank_lines: bool,
+    header_end: Option<usize>,
+    first_value: Vec<Option<u32>>,
+    /// Where the record and the field being read start.
+    record_start: usize,
+    field_begin: usize,
+    /// The header fields without a name.
+    unnamed: Vec<bool>,
+    any_unnamed: bool,
+    line: u32,
+    i: usize,
+    fields_in_record: usize,
+    record_line: u32,
+    field_start: bool,
+    in_quotes: bool,
+    quote_line: u32,
+    after_quote: bool,
+    cell: Vec<u8>,
+    is_header: bool,
+    expected: usize,
+    /// A record already reported for its quoting is not reported again for its field count.
+    record_bad: bool,
+}
+
+impl CsvScan<'_> {
+    fn has_value(&self, from: usize, to: usize) -> bool {
+        !is_blank(&self.data[from..to], self.separator)
     }
 
-    Structure {
-        header,
-        record_lines,
-        blank_lines,
-        header_end: header_end.unwrap_or(n),
-        first_value,
+    /// Ends a field: notes the first line with a value in each column.
+    fn end_field(&mut self) {
+        let k = self.fields_in_record;
+        if self.any_unnamed
+            && !self.is_header
+            && self.unnamed.get(k) == Some(&true)
+            && self.first_value[k].is_none()
+            && self.has_value(self.field_begin, self.i)
+        {
+            self.first_value[k] = Some(self.record_line);
+        }
+        self.field_begin = self.i + 1;
+    }
+
+    /// Ends a record: checks its field count.
+    fn end_record(&mut self) {
+        self.end_field();
+        self.fields_in_record += 1;
+        if self.is_header {
+            self.header
+                .push(String::from_utf8_lossy(&self.cell).trim().to_string());
+            self.expected = self.fields_in_record;
+            self.first_value = vec![None; self.expected];
+            self.unnamed = self.header.iter().map(|h| h.is_empty()).collect();
+            self.any_unnamed = self.unnamed.contains(&true);
+            self.is_header = false;
+        } else if !self.record_bad && !self.has_value(self.record_start, self.i) {
+            // Empty fields only: a blank line.
+            self.blank_lines = true;
+        } else {
+            let (got, expected) = (self.fields_in_record, self.expected);
+            if got != expected && !self.record_bad {
+                self.problems.push(Problem::at(
+                    self.file,
+                    self.record_line as usize,
+                    None,
+                    format!(
+                        "{} field{} where the header has {}{}",
+                        got,
+                        if got == 1 { "" } else { "s" },
+                        expected,
+                        if got > expected {
+                            format!(
+                                " (a value with an unquoted {0}? quote values that contain {0}s)",
+                                separator_name(self.separator)
+                            )
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ));
+            }
+            self.record_lines.push(self.record_line);
+        }
+        self.cell.clear();
+        self.fields_in_record = 0;
+        self.field_start = true;
+        self.after_quote = false;
+        self.record_bad = false;
+    }
+
+    /// A byte inside quotes (moves past it, or past a doubled quote).
+    fn quoted(&mut self, b: u8) {
+        let (data, n) = (self.data, self.data.len());
+        if b == b'"' {
+            if self.i + 1 < n && data[self.i + 1] == b'"' {
+                if self.is_header {
+                    self.cell.push(b'"');
+                }
+                self.i += 2;
+                return;
+            }
+            self.in_quotes = false;
+            self.after_quote = true;
+        } else {
+            if b == b'\n' {
+                self.line += 1;
+            }
+            if self.is_header {
+                self.cell.push(b);
+            }
+        }
+        self.i += 1;
+    }
+
+    fn separator_byte(&mut self) {
+        self.end_field();
+        self.fields_in_record += 1;
+        if self.is_header {
+            self.header
+                .push(String::from_utf8_lossy(&self.cell).trim().to_string());
+            self.cell.clear();
+        }
+        self.field_start = true;
+        self.after_quote = false;
+    }
+
+    /// A line feed or carriage return outside quotes (moves past the line's end).
+    fn line_end(&mut self, b: u8) {
+        let (data, n) = (self.data, self.data.len());
+        let crlf = b == b'\r' && self.i + 1 < n && data[self.i + 1] == b'\n';
+        if b == b'\r' && !crlf {
+            self.problems.push(Problem::at(
+                self.file,
+                self.line as usize,
+                None,
+                "a carriage return (0x0D) that does not end a line",
+            ));
+            self.i += 1;
+            return;
+        }
+        if self.field_start && self.fields_in_record == 0 && !self.after_quote {
+            // An empty line.
+            if !self.is_header {
+                self.blank_lines = true;
+            }
+        } else {
+            self.end_record();
+        }
+        self.i += if crlf { 2 } else { 1 };
+        if !self.is_header && self.header_end.is_none() {
+            self.header_end = Some(self.i);
+        }
+        self.line += 1;
+        self.record_line = self.line;
+        self.record_start = self.i;
+        self.field_begin = self.i;
+    }
+
+    /// Skips to the end of the line after a quoting problem (one message per record).
+    fn skip_line(&mut self) {
+        self.record_bad = true;
+        while self.i < self.data.len() && self.data[self.i] != b'\n' {
+            self.i += 1;
+        }
+    }
+
+    /// A quote outside quotes: opens a quoted value, or is a problem (then the line is
+    /// skipped). False when it moved on by itself.
+    fn quote(&mut self) -> bool {
+        if self.field_start {
+            self.in_quotes = true;
+            self.quote_line = self.line;
+            self.field_start = false;
+            return true;
+        }
+        self.problems.push(Problem::at(
+            self.file,
+            self.line as usize,
+            None,
+            if self.after_quote {
+                "a quote inside a quoted value must be doubled (\"\")".to_string()
+            } else {
+                "a quote (\") inside an unquoted value; quote the whole value and double the quote"
+                    .to_string()
+            },
+        ));
+        self.skip_line();
+        false
+    }
+
+    /// Any other byte. False when it moved on by itself (text after a closing quote).
+    fn other(&mut self, b: u8) -> bool {
+        if self.after_quote {
+            if b != b' ' && b != b'\t' {
+                self.problems.push(Problem::at(
+                    self.file,
+                    self.line as usize,
+                    None,
+                    format!(
+                        "text after a closing quote; a quoted value must end at a {} or the line's end",
+                        separator_name(self.separator)
+                    ),
+                ));
+                self.skip_line();
+                return false;
+            }
+        } else {
+            self.field_start = false;
+            if self.is_header {
+                self.cell.push(b);
+            }
+        }
+        true
     }
 }
 
@@ -847,6 +914,7 @@ fn not_text(bytes: &[u8]) -> Option<String> {
             .any(|part| part.windows(needle.len()).any(|w| w == needle))
     };
     let save_as_csv = "save the sheet as CSV (UTF-8) and ingest that";
+    let picture = "a screenshot of a table cannot be read: export the data as CSV";
     let (what, then) = match bytes {
         [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] if has(b"xl/") => {
             ("an Excel workbook (.xlsx)", save_as_csv)
@@ -871,6 +939,62 @@ fn not_text(bytes: &[u8]) -> Option<String> {
         [b'7', b'z', 0xBC, 0xAF, 0x27, 0x1C, ..] => ("a 7-Zip archive", "unpack it first"),
         [b'%', b'P', b'D', b'F', b'-', ..] => ("a PDF", "export the data as CSV instead"),
         [b'P', b'A', b'R', b'1', ..] => ("a Parquet file", "export it as CSV"),
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => ("a PNG image", picture),
+        [0xFF, 0xD8, 0xFF, ..] => ("a JPEG image", picture),
+        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => ("a GIF image", picture),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => ("a WebP image", picture),
+        [b'I', b'I', 0x2A, 0x00, ..] | [b'M', b'M', 0x00, 0x2A, ..] => ("a TIFF image", picture),
+        [b'B', b'M', _, _, _, _, 0, 0, 0, 0, ..] => ("a BMP image", picture),
+        [0, 0, 1, 0, ..] => ("an icon image", picture),
+        [
+            _,
+            _,
+            _,
+            _,
+            b'f',
+            b't',
+            b'y',
+            b'p',
+            b'h',
+            b'e',
+            b'i',
+            b'c' | b'f' | b'x',
+            ..,
+        ]
+        | [
+            _,
+            _,
+            _,
+            _,
+            b'f',
+            b't',
+            b'y',
+            b'p',
+            b'm',
+            b'i',
+            b'f',
+            b'1',
+            ..,
+        ] => ("a HEIC image", picture),
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => ("a video or audio file", picture),
+        [0x7F, b'E', b'L', b'F', ..] | [b'M', b'Z', 0x90, 0x00, ..] => {
+            ("a program", "name the data file instead")
+        }
+        [b'{', b'\\', b'r', b't', b'f', ..] => ("an RTF document", "save the table as CSV"),
         _ if bytes.starts_with(b"SQLite format 3\0") => {
             ("an SQLite database", "export its tables as CSV")
         }
@@ -1302,8 +1426,22 @@ mod tests {
             b"\x00\x00\x00\x00\x00\x00\x00\x00DUCK\x40",
             "a DuckDB database",
         );
+        says(b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", "a PNG image");
+        says(b"\xFF\xD8\xFF\xE0\x00\x10JFIF", "a JPEG image");
+        says(b"GIF89a\x01\x00", "a GIF image");
+        says(b"RIFF\x24\x00\x00\x00WEBPVP8 ", "a WebP image");
+        says(b"\x00\x00\x00\x18ftypheic\x00\x00", "a HEIC image");
+        says(b"\x7FELF\x02\x01", "a program");
         // Text is text, whatever its first letters.
-        for text in [&b"team,name\n"[..], b"PK,team\n1,2\n", b"", b"%PDF,x\n"] {
+        for text in [
+            &b"team,name\n"[..],
+            b"PK,team\n1,2\n",
+            b"",
+            b"%PDF,x\n",
+            b"GIF,team\n",
+            b"BM,x\n1,2\n",
+            b"MZ,team\n",
+        ] {
             assert_eq!(not_text(text), None);
         }
     }

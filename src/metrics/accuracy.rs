@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 pub use crate::metrics::done::{AccuracyQuery, DONE_ITEMS, DoneRow, done_rows};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Bucket {
     pub team: String,
     pub points: f64,
@@ -28,7 +28,7 @@ pub struct Bucket {
     pub overlap_with_next: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TeamAccuracy {
     pub team: String,
     /// Done items with a known cycle time.
@@ -47,10 +47,11 @@ pub struct TeamAccuracy {
     pub pred25: Option<f64>,
     /// Median of (E - A) / min(A, E): above zero, estimates run high.
     pub bre_bias: Option<f64>,
+    #[serde(deserialize_with = "crate::domain::undefined::reasons")]
     pub undefined: Reasons,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Reestimation {
     pub team: String,
     /// Stories with a final estimate and a numeric first-round suggestion.
@@ -61,7 +62,7 @@ pub struct Reestimation {
     pub changed_share: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AccuracyReport {
     pub buckets: Vec<Bucket>,
     pub teams: Vec<TeamAccuracy>,

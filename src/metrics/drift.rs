@@ -19,7 +19,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct QuarterCard {
     pub card: String,
     pub points: f64,
@@ -28,7 +28,7 @@ pub struct QuarterCard {
     pub median_days: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Quarter {
     /// "2025-Q1".
     pub quarter: String,
@@ -41,7 +41,7 @@ pub struct Quarter {
     pub cards: Vec<QuarterCard>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Inflation {
     pub card: String,
     pub from: String,
@@ -56,7 +56,7 @@ pub struct Inflation {
     pub evidence: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TeamDrift {
     pub team: String,
     pub quarters: Vec<Quarter>,

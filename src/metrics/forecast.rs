@@ -25,7 +25,7 @@ pub const MAX_TRIALS: usize = 1_000_000;
 /// The largest "when" target in points: a thousand times the largest amount an item may carry.
 pub const MAX_TARGET: f64 = 1_000.0 * crate::domain::schema::MAX_AMOUNT;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Level {
     /// The probability, e.g. 0.85.
     pub probability: f64,
@@ -34,7 +34,7 @@ pub struct Level {
     pub date: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TeamForecast {
     pub team: String,
     /// The closed sprints' completed points drawn from (oldest first).
@@ -49,6 +49,7 @@ pub struct TeamForecast {
     pub target_source: Option<String>,
     /// Sprints (and the date) by which the target is done with each probability.
     pub when: Vec<Level>,
+    #[serde(deserialize_with = "crate::domain::undefined::reasons")]
     pub undefined: Reasons,
 }
 

@@ -37,7 +37,7 @@ pub const TALK_TO: usize = 3;
 pub const ROLLUP_LEVELS: [u32; 3] = [50, 85, 95];
 
 /// Say/do and CV over consecutive closed sprints.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, serde::Deserialize)]
 pub struct Window {
     pub first_sprint: String,
     pub last_sprint: String,
@@ -74,7 +74,7 @@ pub fn window(sprints: &[&SprintVelocity]) -> Window {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Quadrant {
     Predictable,
@@ -119,7 +119,7 @@ pub fn quadrant(say_do: Option<f64>, cv: Option<f64>, t: &Leadership) -> Quadran
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     Better,
@@ -162,7 +162,7 @@ pub fn direction(
 }
 
 /// One team's predictability now and over its last windows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TeamPredictability {
     pub team: String,
     pub program: Option<String>,
@@ -274,7 +274,7 @@ pub fn team_predictability(
 }
 
 /// A team to talk to, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TalkTo {
     pub team: String,
     /// The largest of the changes that made it one (say/do fall, CV rise, width growth).
@@ -350,7 +350,7 @@ pub fn teams_to_talk_to(teams: &[TeamPredictability], alert: f64) -> Vec<TalkTo>
 }
 
 /// One team's part of a program roll-up.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RollupTeam {
     pub team: String,
     pub backlog_points: f64,
@@ -360,18 +360,18 @@ pub struct RollupTeam {
     pub sprint_days: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RollupLevel {
     pub probability: f64,
     /// None when not within the sprints a trial runs, or after 9999-12-31.
     pub date: Option<NaiveDate>,
     /// Reached, but after 9999-12-31 (sprints thousands of days long).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub after_last_day: bool,
 }
 
 /// When a program's remaining backlog is done.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ProgramRollup {
     pub program: String,
     pub teams: Vec<RollupTeam>,

@@ -33,7 +33,7 @@ pub const LEFT_BUCKET_STEPS: i64 = 2;
 pub const ROUND1_VOTES: &str = include_str!("../../queries/metrics/round1_votes.sql");
 
 /// A done item whose outcome size is 2 or more steps from its estimate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct LeftBucket {
     pub sprint_id: String,
     pub story: String,
@@ -46,7 +46,7 @@ pub struct LeftBucket {
 }
 
 /// Did discussion move estimates toward the outcome?
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Discussion {
     /// Stories with 2+ rounds, a first-round suggestion, a final estimate and an outcome size.
     pub stories: usize,
@@ -61,16 +61,16 @@ pub struct Discussion {
 
 /// One discussed story: where its final estimate ended against the first round's suggestion,
 /// measured from the outcome size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Discussed {
     pub sprint_id: String,
     pub story: String,
     /// "nearer", "farther" or "same".
-    pub moved: &'static str,
+    pub moved: std::borrow::Cow<'static, str>,
 }
 
 /// A voter's first-round cards against the room's final card and against the outcome size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct VoterOutcome {
     /// Pseudonymised ("voter 3").
     pub voter: String,
@@ -88,7 +88,7 @@ pub struct VoterOutcome {
 
 /// First rounds whose cards differed, on stories with an outcome size: was the lowest or the
 /// highest card (the "let's talk" pair) nearer the outcome?
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct TalkPair {
     pub rounds: usize,
     pub low_nearer: usize,
@@ -96,7 +96,7 @@ pub struct TalkPair {
     pub same: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TeamOutcomes {
     pub team: String,
     /// Done items with an outcome size.
@@ -117,7 +117,7 @@ impl Discussion {
         let mut d = Discussion::default();
         for s in stories {
             d.stories += 1;
-            match s.moved {
+            match &*s.moved {
                 "nearer" => d.nearer += 1,
                 "farther" => d.farther += 1,
                 _ => d.ties += 1,
@@ -437,7 +437,7 @@ fn team_outcomes(
         result.discussed.push(Discussed {
             sprint_id: sprint_id.clone(),
             story: story.clone(),
-            moved,
+            moved: moved.into(),
         });
     }
     result.discussion = Discussion::of(&result.discussed);

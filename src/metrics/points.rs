@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 pub const POINT_VALUES: &str = include_str!("../../queries/metrics/point_values.sql");
 
 /// Whether to summarise per team or per program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     Team,
@@ -35,6 +35,7 @@ pub struct PointRow {
     #[serde(flatten)]
     pub summary: Summary,
     /// Why a value is undefined (null), by field.
+    #[serde(deserialize_with = "crate::domain::undefined::reasons")]
     pub undefined: Reasons,
 }
 

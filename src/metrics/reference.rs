@@ -25,7 +25,7 @@ pub const PER_CARD: usize = 3;
 pub const NO_CARDS: &str =
     "No card has three done items with a cycle time (a start and a completion time) yet.";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ReferenceStory {
     pub story: String,
     pub title: Option<String>,
@@ -36,7 +36,7 @@ pub struct ReferenceStory {
     pub completed_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CardReference {
     pub card: String,
     pub points: f64,
@@ -46,7 +46,7 @@ pub struct CardReference {
     pub stories: Vec<ReferenceStory>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TeamReference {
     pub team: String,
     /// Smallest card first.

@@ -63,7 +63,24 @@ impl Serialize for SignalKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl<'de> serde::Deserialize<'de> for SignalKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let n = u8::deserialize(d)?;
+        [
+            SignalKind::Round1Spread,
+            SignalKind::LastRound,
+            SignalKind::Unsure,
+            SignalKind::Large,
+            SignalKind::VelocityShare,
+            SignalKind::SizeHistory,
+        ]
+        .into_iter()
+        .find(|k| k.number() == n)
+        .ok_or_else(|| serde::de::Error::custom(format!("no split signal {n}")))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Signal {
     /// 1 to 6, as numbered in the design.
     pub signal: SignalKind,
@@ -83,7 +100,7 @@ impl Signal {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SplitCandidate {
     pub team: String,
     pub story: String,
@@ -97,18 +114,18 @@ pub struct SplitCandidate {
     /// The weights of the signals that fire, added.
     pub score: i64,
     /// A reference story of the same card, "PAY-142 (5)", to compare it with.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sized_like: Option<String>,
     /// Signals that cannot be told (the votes hold only the last round), with the reason.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unknown_signals: Vec<Signal>,
     /// It scores at the cut or above, but its team's list is full (`max_share` of the
     /// stories checked): watched instead.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub beyond_share: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SplitReport {
     /// "sprint S" or "backlog".
     pub scope: String,
@@ -117,7 +134,7 @@ pub struct SplitReport {
     /// else the defaults' (and `cuts_differ`).
     pub score_cut: i64,
     /// The teams checked list at different scores (`[teams.T.split] score_cut`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cuts_differ: bool,
     /// Stories to split: score at the cut or above, highest first.
     pub candidates: Vec<SplitCandidate>,
@@ -125,10 +142,10 @@ pub struct SplitReport {
     pub watch: Vec<SplitCandidate>,
     /// Stories checked that trip no signal that can be told, while signals 1-3 cannot be
     /// (their votes hold only the last round): not candidates, not cleared either.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub undecided: Vec<SplitCandidate>,
     /// Stories at the cut or above that their team's full list moved to the watch list.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub beyond_share: usize,
 }
 
@@ -161,60 +178,104 @@ pub struct SplitInputs<'a> {
 
 /// The velocity query whose report splits need: every sprint, each team's own window.
 pub fn velocity_query<'a>(q: &SplitQuery<'a>, settings: &Settings) -> velocity::VelocityQuery<'a> {
-    velocity::VelocityQuery {
-        window: settings.defaults.window,
-        team_windows: settings
-            .teams
-            .iter()
-            .map(|(t, s)| (t.clone(), s.window))
-            .collect(),
-        ..velocity::VelocityQuery::every_sprint(q.team, q.program, q.as_of)
-    }
+    velocity::VelocityQuery::with_settings(q.team, q.program, q.as_of, settings)
 }
 
-pub fn splits(
-    store: &Store,
-    q: &SplitQuery,
-    settings: &Settings,
-    inputs: &SplitInputs,
-) -> Result<SplitReport> {
-    let (sp, vel, acc) = (inputs.spread, inputs.velocity, inputs.accuracy);
-    // Per team: rolling velocity and sprint length.
-    let rolling: HashMap<&str, f64> = vel
-        .teams
-        .iter()
-        .filter_map(|t| t.rolling_mean.map(|m| (t.team.as_str(), m)))
-        .collect();
-    let lengths: HashMap<&str, f64> = vel
-        .teams
-        .iter()
-        .filter_map(|t| t.sprint_days.map(|d| (t.team.as_str(), d)))
-        .collect();
-    let sprint_days = |team: &str| -> f64 {
-        lengths
+/// What the team's history says for the signals on sizes: per team its rolling velocity and
+/// sprint length; per team and point value the 85th-percentile cycle time (with the items
+/// behind it) and the carry-over rate (with the committed items behind it); per team its own
+/// carry-over rate and the largest point value it usually finishes. (Keyed by team, then by
+/// the points' bits: a lookup per story allocates nothing.)
+struct History<'a> {
+    rolling: HashMap<&'a str, f64>,
+    lengths: HashMap<&'a str, f64>,
+    p85: HashMap<&'a str, HashMap<u64, (f64, usize)>>,
+    usual_max: HashMap<&'a str, f64>,
+    carry: HashMap<String, HashMap<u64, Carry>>,
+    team_carry: HashMap<String, Carry>,
+}
+
+impl<'a> History<'a> {
+    fn of(
+        store: &Store,
+        q: &SplitQuery,
+        settings: &Settings,
+        inputs: &SplitInputs<'a>,
+    ) -> Result<History<'a>> {
+        let (vel, acc) = (inputs.velocity, inputs.accuracy);
+        let rolling = vel
+            .teams
+            .iter()
+            .filter_map(|t| t.rolling_mean.map(|m| (t.team.as_str(), m)))
+            .collect();
+        let lengths = vel
+            .teams
+            .iter()
+            .filter_map(|t| t.sprint_days.map(|d| (t.team.as_str(), d)))
+            .collect();
+        let mut p85: HashMap<&str, HashMap<u64, (f64, usize)>> = HashMap::new();
+        for b in &acc.buckets {
+            if let Some(d) = b.p85_days {
+                p85.entry(b.team.as_str())
+                    .or_default()
+                    .insert(b.points.to_bits(), (d, b.items));
+            }
+        }
+        // Per team: the largest point value with at least `min_items` timed done items.
+        let mut usual_max: HashMap<&str, f64> = HashMap::new();
+        for b in &acc.buckets {
+            if b.items as i64 >= settings.team(&b.team).split.min_items {
+                let m = usual_max.entry(b.team.as_str()).or_insert(b.points);
+                *m = m.max(b.points);
+            }
+        }
+        let (carry, team_carry) = carry_over(store, q)?;
+        Ok(History {
+            rolling,
+            lengths,
+            p85,
+            usual_max,
+            carry,
+            team_carry,
+        })
+    }
+
+    fn sprint_days(&self, team: &str, settings: &Settings) -> f64 {
+        self.lengths
             .get(team)
             .copied()
             .unwrap_or(settings.team(team).sprint_days as f64)
-    };
-    // Per team and point value: 85th-percentile cycle time (with the items behind it),
-    // carry-over rate (with the committed items behind it); per team its own carry-over rate.
-    // (Keyed by team, then by the points' bits: a lookup per story allocates nothing.)
-    let mut p85: HashMap<&str, HashMap<u64, (f64, usize)>> = HashMap::new();
-    for b in &acc.buckets {
-        if let Some(d) = b.p85_days {
-            p85.entry(b.team.as_str())
-                .or_default()
-                .insert(b.points.to_bits(), (d, b.items));
-        }
     }
-    // Per team: the largest point value with at least `min_items` timed done items.
-    let mut usual_max: HashMap<&str, f64> = HashMap::new();
-    for b in &acc.buckets {
-        if b.items as i64 >= settings.team(&b.team).split.min_items {
-            let m = usual_max.entry(b.team.as_str()).or_insert(b.points);
-            *m = m.max(b.points);
-        }
+
+    /// Signal 6 for an estimate of team `t`: its size's history, else a size the team
+    /// rarely finishes.
+    fn size_signal(&self, t: &str, e: f64, settings: &Settings) -> Option<Signal> {
+        let th = &settings.team(t).split;
+        let bits = e.to_bits();
+        let p85_of = self.p85.get(t).and_then(|m| m.get(&bits)).copied();
+        size_history(
+            e,
+            self.sprint_days(t, settings),
+            p85_of,
+            self.carry.get(t).and_then(|m| m.get(&bits)).copied(),
+            self.team_carry.get(t).copied(),
+            th,
+        )
+        .or_else(|| {
+            rarely_finished(
+                e,
+                p85_of.map_or(0, |p| p.1),
+                self.usual_max.get(t).copied(),
+                th,
+            )
+        })
     }
+}
+
+/// Carry-over per team and point value, and per team overall.
+type CarryOver = (HashMap<String, HashMap<u64, Carry>>, HashMap<String, Carry>);
+
+fn carry_over(store: &Store, q: &SplitQuery) -> Result<CarryOver> {
     let co = store.query_frame(
         "carry_over_by_points",
         CARRY_OVER_BY_POINTS,
@@ -222,32 +283,135 @@ pub fn splits(
     )?;
     let mut carry: HashMap<String, HashMap<u64, Carry>> = HashMap::new();
     let mut team_carry: HashMap<String, Carry> = HashMap::new();
-    if co.height() > 0 {
-        let t = frame::strings(&co, "team")?;
-        let p = frame::floats(&co, "points")?;
-        let n = frame::ints(&co, "committed_items")?;
-        let c = frame::ints(&co, "carried_items")?;
-        let o = frame::ints(&co, "overran_items")?;
-        for i in 0..co.height() {
-            if let (Some(t), Some(p), Some(n), Some(c)) = (&t[i], p[i], n[i], c[i]) {
-                let bucket = Carry {
-                    committed: n,
-                    carried: c,
-                    overran: o[i].unwrap_or(c),
-                };
-                carry
-                    .entry(t.clone())
-                    .or_default()
-                    .insert(p.to_bits(), bucket);
-                let all = team_carry.entry(t.clone()).or_default();
-                all.committed += n;
-                all.carried += c;
-                all.overran += bucket.overran;
-            }
+    if co.height() == 0 {
+        return Ok((carry, team_carry));
+    }
+    let t = frame::strings(&co, "team")?;
+    let p = frame::floats(&co, "points")?;
+    let n = frame::ints(&co, "committed_items")?;
+    let c = frame::ints(&co, "carried_items")?;
+    let o = frame::ints(&co, "overran_items")?;
+    for i in 0..co.height() {
+        if let (Some(t), Some(p), Some(n), Some(c)) = (&t[i], p[i], n[i], c[i]) {
+            let bucket = Carry {
+                committed: n,
+                carried: c,
+                overran: o[i].unwrap_or(c),
+            };
+            carry
+                .entry(t.clone())
+                .or_default()
+                .insert(p.to_bits(), bucket);
+            let all = team_carry.entry(t.clone()).or_default();
+            all.committed += n;
+            all.carried += c;
+            all.overran += bucket.overran;
         }
     }
+    Ok((carry, team_carry))
+}
 
-    // The stories to check, and what the votes said of each.
+/// A story to check, as the status query gives it.
+struct Checked<'a> {
+    team: &'a String,
+    story: &'a String,
+    title: Option<String>,
+    estimate: Option<f64>,
+}
+
+/// A story's row: what its votes said, and every signal that fires (with their weights).
+fn story_row(
+    s: &Checked,
+    sessions: Option<&Vec<&spread::StorySpread>>,
+    history: &History,
+    settings: &Settings,
+) -> SplitCandidate {
+    let t = s.team;
+    let th = &settings.team(t).split;
+    let first = sessions.and_then(|s| s.first().copied());
+    let last = sessions.and_then(|s| s.last().copied());
+    let rounds = sessions.and_then(|s| s.iter().map(|x| x.rounds).max());
+    let questions = sessions.map(|s| {
+        let n: f64 = s.len() as f64;
+        s.iter().map(|x| x.question_share).sum::<f64>() / n
+    });
+    let last_spread = last.and_then(|l| l.last_spread);
+    // Votes that hold only the last round cannot tell signals 1 to 3.
+    let last_only = sessions.is_some_and(|s| s.iter().any(|x| x.last_round_only));
+    let rounds = if last_only { None } else { rounds };
+    let unknown_signals: Vec<Signal> = if last_only {
+        [
+            SignalKind::Round1Spread,
+            SignalKind::LastRound,
+            SignalKind::Unsure,
+        ]
+        .into_iter()
+        .map(|k| Signal::new(k, spread::LAST_ROUND_ONLY.to_string()))
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let told = |s: Option<Signal>| if last_only { None } else { s };
+    let estimate = s.estimate;
+    let signals: Vec<Signal> = [
+        told(round1_spread(first, th)),
+        told(last_round(last_spread, rounds, th)),
+        told(unsure(questions, th)),
+        estimate.and_then(|e| large(e, th)),
+        estimate.and_then(|e| velocity_share(e, history.rolling.get(t.as_str()).copied(), th)),
+        estimate.and_then(|e| history.size_signal(t, e, settings)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| weigh(s, th))
+    .collect();
+    SplitCandidate {
+        score: score(&signals),
+        sized_like: None,
+        beyond_share: false,
+        team: t.clone(),
+        story: s.story.clone(),
+        title: s.title.clone(),
+        estimate,
+        rounds,
+        first_spread: first.and_then(|f| f.first_spread),
+        last_spread,
+        question_share: questions,
+        signals,
+        unknown_signals,
+    }
+}
+
+/// The order of a list: highest score first, then more signals, larger estimates, by key.
+fn ranked(a: &SplitCandidate, b: &SplitCandidate) -> std::cmp::Ordering {
+    b.score
+        .cmp(&a.score)
+        .then(b.signals.len().cmp(&a.signals.len()))
+        .then(
+            b.estimate
+                .partial_cmp(&a.estimate)
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
+        .then(a.team.cmp(&b.team))
+        .then(a.story.cmp(&b.story))
+}
+
+/// The rows of the stories checked, sorted into (candidates, watch, undecided), with how many
+/// stories each team had checked.
+type Sorted = (
+    Vec<SplitCandidate>,
+    Vec<SplitCandidate>,
+    Vec<SplitCandidate>,
+    HashMap<String, usize>,
+);
+
+fn checked_stories(
+    store: &Store,
+    q: &SplitQuery,
+    settings: &Settings,
+    sp: &spread::SpreadReport,
+    history: &History,
+) -> Result<Sorted> {
     let st = store.query_frame(
         "story_status",
         STORY_STATUS,
@@ -257,134 +421,66 @@ pub fn splits(
     for s in &sp.stories {
         by_story.entry((&s.team, &s.story)).or_default().push(s);
     }
-    let mut candidates = Vec::new();
-    let mut undecided = Vec::new();
-    let mut watch = Vec::new();
-    let mut checked = 0;
+    let (mut candidates, mut watch, mut undecided) = (Vec::new(), Vec::new(), Vec::new());
     let mut checked_by_team: HashMap<String, usize> = HashMap::new();
-    if st.height() > 0 {
-        let team = frame::strings(&st, "team")?;
-        let story = frame::strings(&st, "story")?;
-        let title = frame::strings(&st, "title")?;
-        let estimate = frame::floats(&st, "estimate")?;
-        let done = frame::bools(&st, "done")?;
-        let in_sprint = frame::bools(&st, "in_sprint")?;
-        for i in 0..st.height() {
-            let chosen = match q.sprint {
-                Some(_) => in_sprint[i] == Some(true),
-                None => done[i] != Some(true),
-            };
-            let (Some(t), Some(key)) = (&team[i], &story[i]) else {
-                continue;
-            };
-            if !chosen {
-                continue;
-            }
-            checked += 1;
-            // (A team's name is copied once, not once per story.)
-            match checked_by_team.get_mut(t) {
-                Some(n) => *n += 1,
-                None => {
-                    checked_by_team.insert(t.clone(), 1);
-                }
-            }
-            let th = &settings.team(t).split;
-            let sessions = by_story.get(&(t.as_str(), key.as_str()));
-            let first = sessions.and_then(|s| s.first().copied());
-            let last = sessions.and_then(|s| s.last().copied());
-            let rounds = sessions.and_then(|s| s.iter().map(|x| x.rounds).max());
-            let questions = sessions.map(|s| {
-                let n: f64 = s.len() as f64;
-                s.iter().map(|x| x.question_share).sum::<f64>() / n
-            });
-            let last_spread = last.and_then(|l| l.last_spread);
-            // Votes that hold only the last round cannot tell signals 1 to 3.
-            let last_only = sessions.is_some_and(|s| s.iter().any(|x| x.last_round_only));
-            let rounds = if last_only { None } else { rounds };
-            let unknown_signals: Vec<Signal> = if last_only {
-                [
-                    SignalKind::Round1Spread,
-                    SignalKind::LastRound,
-                    SignalKind::Unsure,
-                ]
-                .into_iter()
-                .map(|k| Signal::new(k, spread::LAST_ROUND_ONLY.to_string()))
-                .collect()
-            } else {
-                Vec::new()
-            };
-            let told = |s: Option<Signal>| if last_only { None } else { s };
-            let signals: Vec<Signal> = [
-                told(round1_spread(first, th)),
-                told(last_round(last_spread, rounds, th)),
-                told(unsure(questions, th)),
-                estimate[i].and_then(|e| large(e, th)),
-                estimate[i].and_then(|e| velocity_share(e, rolling.get(t.as_str()).copied(), th)),
-                estimate[i].and_then(|e| {
-                    let bits = e.to_bits();
-                    let p85_of = p85.get(t.as_str()).and_then(|m| m.get(&bits)).copied();
-                    size_history(
-                        e,
-                        sprint_days(t),
-                        p85_of,
-                        carry.get(t).and_then(|m| m.get(&bits)).copied(),
-                        team_carry.get(t).copied(),
-                        th,
-                    )
-                    .or_else(|| {
-                        rarely_finished(
-                            e,
-                            p85_of.map_or(0, |p| p.1),
-                            usual_max.get(t.as_str()).copied(),
-                            th,
-                        )
-                    })
-                }),
-            ]
-            .into_iter()
-            .flatten()
-            .map(|s| weigh(s, th))
-            .collect();
-            let score = score(&signals);
-            let row = SplitCandidate {
-                score,
-                sized_like: None,
-                beyond_share: false,
-                team: t.clone(),
-                story: key.clone(),
-                title: title[i].clone(),
-                estimate: estimate[i],
-                rounds,
-                first_spread: first.and_then(|f| f.first_spread),
-                last_spread,
-                question_share: questions,
-                signals,
-                unknown_signals,
-            };
-            if row.score >= th.score_cut {
-                candidates.push(row);
-            } else if !row.signals.is_empty() {
-                watch.push(row);
-            } else if !row.unknown_signals.is_empty() {
-                undecided.push(row);
+    if st.height() == 0 {
+        return Ok((candidates, watch, undecided, checked_by_team));
+    }
+    let team = frame::strings(&st, "team")?;
+    let story = frame::strings(&st, "story")?;
+    let title = frame::strings(&st, "title")?;
+    let estimate = frame::floats(&st, "estimate")?;
+    let done = frame::bools(&st, "done")?;
+    let in_sprint = frame::bools(&st, "in_sprint")?;
+    for i in 0..st.height() {
+        let chosen = match q.sprint {
+            Some(_) => in_sprint[i] == Some(true),
+            None => done[i] != Some(true),
+        };
+        let (Some(t), Some(key)) = (&team[i], &story[i]) else {
+            continue;
+        };
+        if !chosen {
+            continue;
+        }
+        // (A team's name is copied once, not once per story.)
+        match checked_by_team.get_mut(t) {
+            Some(n) => *n += 1,
+            None => {
+                checked_by_team.insert(t.clone(), 1);
             }
         }
+        let s = Checked {
+            team: t,
+            story: key,
+            title: title[i].clone(),
+            estimate: estimate[i],
+        };
+        let row = story_row(
+            &s,
+            by_story.get(&(t.as_str(), key.as_str())),
+            history,
+            settings,
+        );
+        if row.score >= settings.team(t).split.score_cut {
+            candidates.push(row);
+        } else if !row.signals.is_empty() {
+            watch.push(row);
+        } else if !row.unknown_signals.is_empty() {
+            undecided.push(row);
+        }
     }
-    let ranked = |a: &SplitCandidate, b: &SplitCandidate| {
-        b.score
-            .cmp(&a.score)
-            .then(b.signals.len().cmp(&a.signals.len()))
-            .then(
-                b.estimate
-                    .partial_cmp(&a.estimate)
-                    .unwrap_or(std::cmp::Ordering::Equal),
-            )
-            .then(a.team.cmp(&b.team))
-            .then(a.story.cmp(&b.story))
-    };
-    candidates.sort_by(ranked);
-    // A team's list holds at most `max_share` of its stories checked (at least one): the
-    // highest scores; the others at the cut are watched.
+    Ok((candidates, watch, undecided, checked_by_team))
+}
+
+/// A team's list holds at most `max_share` of its stories checked (at least one): the
+/// highest scores; the others at the cut go to `watch`. Gives the list and how many moved.
+fn within_share(
+    candidates: Vec<SplitCandidate>,
+    checked_by_team: &HashMap<String, usize>,
+    settings: &Settings,
+    watch: &mut Vec<SplitCandidate>,
+) -> (Vec<SplitCandidate>, usize) {
     let mut room: HashMap<&str, usize> = checked_by_team
         .iter()
         .map(|(t, &of)| {
@@ -407,28 +503,52 @@ pub fn splits(
             }
         }
     }
-    let candidates = kept;
-    watch.sort_by(ranked);
+    (kept, beyond_share)
+}
+
+/// The report's cut: the teams' own when they all share it (else the defaults', and that
+/// they differ).
+fn report_cut(
+    checked_by_team: &HashMap<String, usize>,
+    settings: &Settings,
+    q: &SplitQuery,
+) -> (i64, bool) {
     let mut cuts: Vec<i64> = checked_by_team
         .keys()
         .map(|t| settings.team(t).split.score_cut)
         .collect();
     cuts.sort_unstable();
     cuts.dedup();
-    let (score_cut, cuts_differ) = match cuts.as_slice() {
+    match cuts.as_slice() {
         [one] => (*one, false),
         [] => (
             settings.team(q.team.unwrap_or_default()).split.score_cut,
             false,
         ),
         _ => (settings.defaults.split.score_cut, true),
-    };
+    }
+}
+
+pub fn splits(
+    store: &Store,
+    q: &SplitQuery,
+    settings: &Settings,
+    inputs: &SplitInputs,
+) -> Result<SplitReport> {
+    let history = History::of(store, q, settings, inputs)?;
+    let (mut candidates, mut watch, undecided, checked_by_team) =
+        checked_stories(store, q, settings, inputs.spread, &history)?;
+    candidates.sort_by(ranked);
+    let (candidates, beyond_share) =
+        within_share(candidates, &checked_by_team, settings, &mut watch);
+    watch.sort_by(ranked);
+    let (score_cut, cuts_differ) = report_cut(&checked_by_team, settings, q);
     Ok(SplitReport {
         scope: match q.sprint {
             Some(s) => format!("sprint {s}"),
             None => "backlog".into(),
         },
-        stories_checked: checked,
+        stories_checked: checked_by_team.values().sum(),
         score_cut,
         cuts_differ,
         candidates,
@@ -438,7 +558,6 @@ pub fn splits(
     })
 }
 
-/// Signal 1: the first round's votes were at least `round1_spread` cards apart.
 fn round1_spread(first: Option<&spread::StorySpread>, th: &SplitThresholds) -> Option<Signal> {
     let s = first.and_then(|f| f.first_spread)?;
     (s >= th.round1_spread).then(|| {

@@ -39,7 +39,7 @@ pub struct SpreadQuery<'a> {
 /// pseudonym): hundreds of thousands of rounds name a few thousand things.
 pub type Name = std::sync::Arc<str>;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RoundSpread {
     pub team: Name,
     pub session: Name,
@@ -76,15 +76,16 @@ pub struct RoundSpread {
     /// Spread of this round minus spread of the round before.
     pub spread_change: Option<i64>,
     /// The source keeps only the story's last round: the rounds before it are unknown.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub last_round_only: bool,
+    #[serde(deserialize_with = "crate::domain::undefined::reasons")]
     pub undefined: Reasons,
 }
 
 /// Why figures that need a story's earlier rounds are unknown for a last-round-only source.
 pub const LAST_ROUND_ONLY: &str = "unknown: the source keeps only the last round";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StorySpread {
     pub team: Name,
     pub session: Name,
@@ -101,13 +102,17 @@ pub struct StorySpread {
     pub final_estimate: Option<f64>,
     /// The source keeps only the last round: rounds, rounds to consensus, the first round's
     /// figures and convergence are unknown (its last round is all there is).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub last_round_only: bool,
-    #[serde(skip_serializing_if = "Reasons::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Reasons::is_empty",
+        deserialize_with = "crate::domain::undefined::reasons"
+    )]
     pub undefined: Reasons,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct VoterCalibration {
     pub team: String,
     pub voter: String,
@@ -120,7 +125,7 @@ pub struct VoterCalibration {
 }
 
 /// Rounds and voters are empty for a stories-only query.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SpreadReport {
     pub pseudonymised: bool,
     pub rounds: Vec<RoundSpread>,

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 /// n, min, max, mean, median, mode, variance and sd (n-1) of a set of values.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Summary {
     pub n: usize,
     pub min: Option<f64>,

@@ -29,14 +29,14 @@ use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 
 /// Which stories spread and accuracy look at: one sprint's, and those since a day.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct StoryFilter {
     pub sprint: Option<String>,
     pub since: Option<NaiveDate>,
 }
 
 /// How a forecast is drawn (the teams and the day come from the chain).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ForecastParams {
     pub sprints: usize,
     pub points: Option<f64>,

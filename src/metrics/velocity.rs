@@ -50,13 +50,31 @@ impl<'a> VelocityQuery<'a> {
         }
     }
 
+    /// Every sprint of the chosen teams, each team with its window from the settings.
+    pub fn with_settings(
+        team: Option<&'a str>,
+        program: Option<&'a str>,
+        as_of: NaiveDate,
+        settings: &crate::settings::Settings,
+    ) -> Self {
+        VelocityQuery {
+            window: settings.defaults.window,
+            team_windows: settings
+                .teams
+                .iter()
+                .map(|(t, s)| (t.clone(), s.window))
+                .collect(),
+            ..VelocityQuery::every_sprint(team, program, as_of)
+        }
+    }
+
     /// The rolling window of this team: its own from the settings, else the default.
     pub fn window_of(&self, team: &str) -> usize {
         self.team_windows.get(team).copied().unwrap_or(self.window)
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct SprintVelocity {
     pub team: String,
     pub program: Option<String>,
@@ -85,6 +103,7 @@ pub struct SprintVelocity {
     pub rolling_sd: Option<f64>,
     pub rolling_cv: Option<f64>,
     /// Why a value is undefined (null), by field.
+    #[serde(deserialize_with = "crate::domain::undefined::reasons")]
     pub undefined: Reasons,
 }
 
@@ -142,7 +161,7 @@ impl SprintVelocity {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TeamVelocity {
     pub team: String,
     /// The rolling window used for this team.
@@ -170,17 +189,18 @@ pub struct TeamVelocity {
     /// closed sprint's end.
     pub sprint_days: Option<f64>,
     pub last_closed_end: Option<NaiveDate>,
+    #[serde(deserialize_with = "crate::domain::undefined::reasons")]
     pub undefined: Reasons,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DifferenceRow {
     pub group: String,
     #[serde(flatten)]
     pub summary: Summary,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct VelocityReport {
     pub window: usize,
     pub as_of: NaiveDate,

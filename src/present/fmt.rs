@@ -45,6 +45,45 @@ pub fn opt<T: ToString>(v: &Option<T>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+/// A figure named in words, as pages say it (a report's field key is for machines):
+/// `rolling_mean` is "Rolling mean velocity".
+pub fn figure_name(key: &str) -> String {
+    let known = match key {
+        "committed" => "Committed points",
+        "completed" => "Completed points",
+        "added" => "Added points",
+        "removed" => "Removed points",
+        "difference" => "Difference (completed minus committed)",
+        "say_do" => "Say/do",
+        "rolling_mean" => "Rolling mean velocity",
+        "rolling_median" => "Rolling median velocity",
+        "rolling_sd" => "Rolling standard deviation",
+        "rolling_cv" => "Rolling coefficient of variation",
+        "sd" => "Standard deviation",
+        "cv" => "Coefficient of variation",
+        "all_sd" => "Standard deviation over every sprint",
+        "all_cv" => "Coefficient of variation over every sprint",
+        "trend_slope" => "Trend",
+        "variance" => "Variance",
+        "how_much" => "How much in the next sprints",
+        "when" => "When the backlog is done",
+        "mdmre" => "Median relative error (MdMRE)",
+        "medians_rise" => "Whether medians rise with points",
+        "ratio_spread" => "Ratio spread",
+        "spread_change" => "Spread change",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    let words = key.replace('_', " ");
+    let mut c = words.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => words,
+    }
+}
+
 /// Card steps (a whole number) or `n/a`.
 pub fn steps(v: Option<i64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_else(|| "n/a".into())
@@ -136,6 +175,15 @@ pub fn enc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_are_named_in_words() {
+        assert_eq!(figure_name("rolling_mean"), "Rolling mean velocity");
+        assert_eq!(figure_name("say_do"), "Say/do");
+        // A key without words of its own still reads as words, never as a key.
+        assert_eq!(figure_name("first_spread"), "First spread");
+        assert_eq!(figure_name(""), "");
+    }
 
     #[test]
     fn counts_get_separators() {

@@ -26,7 +26,7 @@ impl Render for SprintReview {
             stories.row(vec![
                 s.story.clone(),
                 s.title.clone().unwrap_or_default(),
-                s.status.clone(),
+                s.status.name().to_string(),
                 num(s.points, 1),
                 s.rounds
                     .map(|x| x.to_string())

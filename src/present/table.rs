@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::io::Write as _;
 
 /// The output formats of the CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Format {
     #[default]
     Table,
@@ -147,7 +147,7 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
 }
 
 /// How JSON is written: indented (on a terminal, or asked for with `--pretty`) or compact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Json {
     #[default]
     Compact,

@@ -2,7 +2,7 @@
 //! without searching millions of votes: which stories have votes in the store (as hashes of
 //! their keys, a few bytes each: a collision only costs one lookup), and for the stories events
 //! touched lately, every stored vote. With it an event's new round is one small insert, and
-//! its figures are computed from the round's votes alone.
+//! its figures are computed from the round's votes alone (by the same query as an ingest's).
 //!
 //! It describes the store at one generation and is only used under the writer's lock: a commit
 //! it did not see (a file ingest) makes it read the store again; the writes that use it update
@@ -248,209 +248,51 @@ pub(crate) fn vote_rows(frame: &Frame) -> Option<VoteRows> {
         .collect()
 }
 
-/// The figures of rounds whose votes are in memory, as a batch of the round_stats table's
-/// columns: the definitions of `queries/writes/round_stats_compute.sql` (which computes them for
-/// an ingest), for the live writer's few rounds at a time, where planning that query would
-/// cost more than storing them. A step is a numeric vote's card position in the team's deck;
-/// a team with no deck known gives no steps. A test keeps both equal
-/// (`live_rounds_keep_the_same_figures_as_a_full_recompute_whatever_else_writes`).
-pub(crate) fn round_figures(
-    rounds: &[(&StoryKey, i32, Vec<&Vote>)],
-    decks: Option<&HashMap<String, Deck>>,
+/// Votes held in memory as a batch of the votes table's columns, for the one definition of the
+/// round figures (`queries/writes/round_stats_compute.sql`) to read.
+pub(crate) fn votes_batch<'a>(
+    votes: impl Iterator<Item = (&'a StoryKey, &'a Vote)>,
 ) -> duckdb::arrow::record_batch::RecordBatch {
-    use duckdb::arrow::array::{ArrayRef, ListArray, StructArray};
-    use duckdb::arrow::buffer::{NullBuffer, OffsetBuffer};
-    use duckdb::arrow::datatypes::{DataType, Field};
+    use duckdb::arrow::array::ArrayRef;
     use std::sync::Arc;
-
-    struct Figures {
-        votes: i32,
-        numeric: Vec<(i32, String)>,
-        questions: i32,
-        first: Option<i64>,
-        last_round_only: bool,
+    let rows: Vec<(&StoryKey, &Vote)> = votes.collect();
+    fn text<'r>(
+        rows: &[(&'r StoryKey, &'r Vote)],
+        f: impl Fn(&(&'r StoryKey, &'r Vote)) -> &'r str,
+    ) -> ArrayRef {
+        Arc::new(rows.iter().map(|r| Some(f(r))).collect::<StringArray>())
     }
-    let figures: Vec<Figures> = rounds
-        .iter()
-        .map(|(key, _, votes)| {
-            let deck = decks.and_then(|d| d.get(&key.0));
-            let step = |v: &Vote| -> Option<i32> {
-                v.value?;
-                deck?.position(&v.card).map(|p| p as i32)
-            };
-            Figures {
-                votes: votes.len() as i32,
-                numeric: votes
-                    .iter()
-                    .filter_map(|v| step(v).map(|s| (s, v.voter.clone())))
-                    .collect(),
-                questions: votes.iter().filter(|v| v.card == "?").count() as i32,
-                first: votes.iter().filter_map(|v| v.voted_at).min(),
-                last_round_only: votes.iter().any(|v| v.last_round_only == Some(true)),
-            }
-        })
-        .collect();
-    let text = |f: &dyn Fn(usize) -> String| -> ArrayRef {
-        Arc::new(
-            (0..rounds.len())
-                .map(|i| Some(f(i)))
-                .collect::<StringArray>(),
-        )
-    };
-    let int = |f: &dyn Fn(usize) -> Option<i32>| -> ArrayRef {
-        Arc::new((0..rounds.len()).map(f).collect::<Int32Array>())
-    };
-    // A list column from each row's items (None: a NULL list).
-    let list = |values: ArrayRef, lens: Vec<Option<usize>>| -> ArrayRef {
-        let nulls = NullBuffer::from(lens.iter().map(Option::is_some).collect::<Vec<bool>>());
-        let offsets = OffsetBuffer::from_lengths(lens.iter().map(|l| l.unwrap_or(0)));
-        let field = Arc::new(Field::new("item", values.data_type().clone(), true));
-        Arc::new(ListArray::new(field, offsets, values, Some(nulls)))
-    };
-    let pairs = |rows: Vec<Option<Vec<(i32, ArrayItem)>>>, second: &str| -> ArrayRef {
-        let lens = rows.iter().map(|r| r.as_ref().map(Vec::len)).collect();
-        let items: Vec<&(i32, ArrayItem)> = rows.iter().flatten().flatten().collect();
-        let step: ArrayRef = Arc::new(items.iter().map(|p| Some(p.0)).collect::<Int32Array>());
-        let other: ArrayRef = if second == "voter" {
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("team", text(&rows, |r| r.0.0.as_str())),
+        ("session", text(&rows, |r| r.0.1.as_str())),
+        ("story", text(&rows, |r| r.0.2.as_str())),
+        (
+            "round",
+            Arc::new(rows.iter().map(|r| Some(r.1.round)).collect::<Int32Array>()),
+        ),
+        ("voter", text(&rows, |r| r.1.voter.as_str())),
+        ("card", text(&rows, |r| r.1.card.as_str())),
+        (
+            "value",
+            Arc::new(rows.iter().map(|r| r.1.value).collect::<Float64Array>()),
+        ),
+        (
+            "voted_at",
             Arc::new(
-                items
-                    .iter()
-                    .map(|p| match &p.1 {
-                        ArrayItem::Text(t) => Some(t.clone()),
-                        ArrayItem::Int(_) => None,
-                    })
-                    .collect::<StringArray>(),
-            )
-        } else {
-            Arc::new(
-                items
-                    .iter()
-                    .map(|p| match p.1 {
-                        ArrayItem::Int(n) => Some(n),
-                        ArrayItem::Text(_) => None,
-                    })
-                    .collect::<Int32Array>(),
-            )
-        };
-        let fields = vec![
-            (Arc::new(Field::new("step", DataType::Int32, true)), step),
-            (
-                Arc::new(Field::new(second, other.data_type().clone(), true)),
-                other,
+                rows.iter()
+                    .map(|r| r.1.voted_at)
+                    .collect::<TimestampMicrosecondArray>(),
             ),
-        ];
-        list(Arc::new(StructArray::from(fields)), lens)
-    };
-    let steps: Vec<Option<Vec<(i32, ArrayItem)>>> = figures
-        .iter()
-        .map(|f| {
-            let mut by: std::collections::BTreeMap<i32, i32> = Default::default();
-            for (s, _) in &f.numeric {
-                *by.entry(*s).or_default() += 1;
-            }
-            // No numeric vote: no histogram (NULL), as the query gives.
-            (!by.is_empty()).then(|| {
-                by.into_iter()
-                    .map(|(s, n)| (s, ArrayItem::Int(n)))
-                    .collect()
-            })
-        })
-        .collect();
-    let (low, high): (Vec<Vec<String>>, Vec<Vec<String>>) = figures
-        .iter()
-        .map(|f| {
-            let min = f.numeric.iter().map(|p| p.0).min();
-            let max = f.numeric.iter().map(|p| p.0).max();
-            match (min, max) {
-                (Some(lo), Some(hi)) if hi > lo => {
-                    let at = |k: i32| {
-                        let mut v: Vec<String> = f
-                            .numeric
-                            .iter()
-                            .filter(|p| p.0 == k)
-                            .map(|p| p.1.clone())
-                            .collect();
-                        v.sort();
-                        v
-                    };
-                    (at(lo), at(hi))
-                }
-                _ => (Vec::new(), Vec::new()),
-            }
-        })
-        .unzip();
-    let voters = |rows: Vec<Vec<String>>| -> ArrayRef {
-        let lens = rows.iter().map(|r| Some(r.len())).collect();
-        let values: ArrayRef = Arc::new(
-            rows.into_iter()
-                .flatten()
-                .map(Some)
-                .collect::<StringArray>(),
-        );
-        list(values, lens)
-    };
-    let round1: Vec<Option<Vec<(i32, ArrayItem)>>> = rounds
-        .iter()
-        .zip(&figures)
-        .map(|((_, round, _), f)| {
-            (*round == 1).then(|| {
-                f.numeric
-                    .iter()
-                    .map(|(s, v)| (*s, ArrayItem::Text(v.clone())))
-                    .collect()
-            })
-        })
-        .collect();
-    let columns: Vec<ArrayRef> = vec![
-        text(&|i| rounds[i].0.0.clone()),
-        text(&|i| rounds[i].0.1.clone()),
-        text(&|i| rounds[i].0.2.clone()),
-        int(&|i| Some(rounds[i].1)),
-        int(&|i| Some(figures[i].votes)),
-        int(&|i| Some(figures[i].numeric.len() as i32)),
-        int(&|i| Some(figures[i].questions)),
-        int(&|i| figures[i].numeric.iter().map(|p| p.0).min()),
-        int(&|i| figures[i].numeric.iter().map(|p| p.0).max()),
-        pairs(steps, "votes"),
-        Arc::new(
-            figures
-                .iter()
-                .map(|f| f.first)
-                .collect::<TimestampMicrosecondArray>(),
         ),
-        voters(low),
-        voters(high),
-        pairs(round1, "voter"),
-        Arc::new(
-            figures
-                .iter()
-                .map(|f| Some(f.last_round_only))
-                .collect::<BooleanArray>(),
+        (
+            "last_round_only",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.1.last_round_only)
+                    .collect::<BooleanArray>(),
+            ),
         ),
     ];
-    let names = [
-        "team",
-        "session",
-        "story",
-        "round",
-        "votes",
-        "numeric_votes",
-        "question_votes",
-        "min_step",
-        "max_step",
-        "steps",
-        "first_voted_at",
-        "low_voters",
-        "high_voters",
-        "round1_votes",
-        "last_round_only",
-    ];
-    duckdb::arrow::record_batch::RecordBatch::try_from_iter(names.into_iter().zip(columns))
-        .expect("the round_stats columns line up")
-}
-
-/// The second member of a list item (`steps`: votes; `round1_votes`: voter).
-enum ArrayItem {
-    Int(i32),
-    Text(String),
+    duckdb::arrow::record_batch::RecordBatch::try_from_iter(columns)
+        .expect("the votes columns line up")
 }

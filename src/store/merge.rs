@@ -25,6 +25,8 @@ const VOTES_REVALUE: &str = include_str!("../../queries/writes/votes_revalue.sql
 const VOTERS_ADD: &str = include_str!("../../queries/writes/voters_add.sql");
 const ROUND_STATS_REFRESH: &str = include_str!("../../queries/writes/round_stats_refresh.sql");
 const ROUND_STATS_COMPUTE: &str = include_str!("../../queries/writes/round_stats_compute.sql");
+const TEAM_WRITES_DELETE: &str = include_str!("../../queries/writes/team_writes_delete.sql");
+const TEAM_WRITES_INSERT: &str = include_str!("../../queries/writes/team_writes_insert.sql");
 const ROUND_STATS_DELETE_ROUND: &str =
     include_str!("../../queries/writes/round_stats_delete_round.sql");
 
@@ -173,11 +175,12 @@ fn write_in_order(
         )
         .map_err(Error::db("writing the ingest log"))?;
     }
+    // The generation is the last ingest-log id: the teams written are last written at it.
+    let generation = (first_id + log.len() as i64 - 1).max(0) as u64;
+    mark_teams(&tx, frames, default_decks, generation)?;
     let timed = Timed::start("commit");
     tx.commit().map_err(Error::db("committing the ingest"))?;
     drop(timed);
-    // The generation is the last ingest-log id.
-    let generation = (first_id + log.len() as i64 - 1).max(0) as u64;
     if let Some(k) = known {
         if is_direct {
             k.written(frames, stories, generation);
@@ -291,19 +294,20 @@ fn merge_known_votes(
             tx.execute(ROUND_STATS_DELETE_ROUND, params![k.0, k.1, k.2, round])
                 .map_err(Error::db("recomputing the round figures"))?;
         }
-        let of_rounds: Vec<(&StoryKey, i32, Vec<&Vote>)> = rounds
-            .iter()
-            .map(|(k, round, _)| {
-                (
-                    k,
-                    *round,
-                    stories[k].iter().filter(|v| v.round == *round).collect(),
-                )
-            })
-            .collect();
-        let figures = scan::register(vec![live::round_figures(&of_rounds, known.decks())]);
+        // The rounds' votes as they will be, through the one definition of the figures.
+        let keys: Vec<(&StoryKey, i32)> = rounds.iter().map(|(k, r, _)| (k, *r)).collect();
+        let votes = live::votes_batch(keys.iter().flat_map(|(k, round)| {
+            stories[*k]
+                .iter()
+                .filter(move |v| v.round == *round)
+                .map(move |v| (*k, v))
+        }));
+        let of_rounds = scan::register(vec![votes]);
         tx.execute(
-            &format!("insert into round_stats select * from {}", figures.source()),
+            &format!(
+                "insert into round_stats select * from ({})",
+                ROUND_STATS_COMPUTE.replace("$votes", &of_rounds.source())
+            ),
             [],
         )
         .map_err(Error::db("computing the round figures"))?;
@@ -543,6 +547,34 @@ fn refresh_round_stats(
     )?;
     run("new voters", &VOTERS_ADD.replace("$incoming", &incoming))?;
     drop(keep);
+    Ok(())
+}
+
+/// The teams the frames (and the default decks) wrote are last written at `generation`.
+fn mark_teams(
+    tx: &duckdb::Transaction<'_>,
+    frames: &[Frame],
+    default_decks: &[(String, Deck)],
+    generation: u64,
+) -> Result<()> {
+    let mut teams: Vec<&str> = frames
+        .iter()
+        .flat_map(|f| f.teams.keys().map(String::as_str))
+        .chain(default_decks.iter().map(|(t, _)| t.as_str()))
+        .collect();
+    if teams.is_empty() {
+        return Ok(());
+    }
+    teams.sort_unstable();
+    teams.dedup();
+    let written = team_list(teams.into_iter())?;
+    tx.execute(&TEAM_WRITES_DELETE.replace("$teams", &written.source()), [])
+        .map_err(Error::db("marking the teams written"))?;
+    tx.execute(
+        &TEAM_WRITES_INSERT.replace("$teams", &written.source()),
+        [generation as i64],
+    )
+    .map_err(Error::db("marking the teams written"))?;
     Ok(())
 }
 

@@ -31,11 +31,15 @@ fn migrations() -> Vec<(i64, Vec<String>)> {
             3,
             vec![include_str!("../../queries/schema/003_round_basis.sql").into()],
         ),
+        (
+            4,
+            vec![include_str!("../../queries/schema/004_kept_reports.sql").into()],
+        ),
     ]
 }
 
 /// The newest schema this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA_TABLES: &str = include_str!("../../queries/store/schema_tables.sql");
 const SCHEMA_VERSION_SQL: &str = include_str!("../../queries/store/schema_version.sql");

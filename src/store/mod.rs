@@ -6,14 +6,21 @@
 //!   through [`scan`];
 //! - [`live`]: what the live round writer knows of the stored votes, so that an event is
 //!   stored without searching them;
-//! - [`info`]: what the store holds (`sprintlens info`, the index page).
+//! - [`info`]: what the store holds (`sprintlens info`, the index page);
+//! - [`export`]: the data out as Parquet, partitioned by team;
+//! - [`kept`]: reports kept for the pages, and the generation of each team's last write;
+//! - [`writer`]: the one writer every write goes through (one queue, one thread, batches of
+//!   small writes in one transaction).
 
+pub mod export;
 pub mod info;
+pub mod kept;
 pub mod live;
 pub mod merge;
 pub mod migrate;
 pub mod scan;
 mod timing;
+pub mod writer;
 
 use crate::domain::schema::{Frame, SPECS, Ty};
 use crate::domain::{Card, Deck};
@@ -280,6 +287,8 @@ impl Store {
             "update main.round_stats set first_voted_at = first_voted_at + to_days(?::integer)"
                 .into(),
         );
+        // Reports kept for the old dates are no one's any more (the parameter is unused).
+        statements.push("delete from main.kept_reports where ?::integer is not null".into());
         self.conn
             .execute_batch("begin transaction")
             .map_err(Error::db("moving the dates"))?;

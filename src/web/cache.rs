@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-/// The default bound: 512 MiB of reports (a team of 52 sprints takes about 1 MiB per day
-/// asked for, so every team of a 400-team store for today).
-pub const DEFAULT_CACHE_BYTES: usize = 512 << 20;
+/// The default bound: 256 MiB of reports (a team of 52 sprints takes about 1 MiB per day
+/// asked for, so every team of a 200-team store for today). A team's report evicted from it is
+/// read back from the store's kept reports (milliseconds), not computed again.
+pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
 
 struct Entry<V> {
     value: Arc<V>,

@@ -276,13 +276,15 @@ async fn method_not_allowed(method: axum::http::Method) -> WebError {
 async fn readyz(State(state): State<Shared>) -> Response {
     let ready = state.ready.load(std::sync::atomic::Ordering::Acquire);
     let (cache_bytes, cache_entries) = state.cache_usage();
-    let last = state.last_ingest.lock().ok().and_then(|t| *t);
+    let last = state.last_write();
     let body = Json(serde_json::json!({
         "ready": ready,
         "generation": state.generation(),
         "cache_bytes": cache_bytes,
         "cache_entries": cache_entries,
         "reports_computed": state.computed.load(std::sync::atomic::Ordering::Relaxed),
+        // Team reports and dashboards read back from the store instead of computed.
+        "reports_kept_read": state.kept_read.load(std::sync::atomic::Ordering::Relaxed),
         "reports_refreshed": state.refresh.refreshed.load(std::sync::atomic::Ordering::Relaxed),
         "dashboards_computed": state.dashboards_computed.load(std::sync::atomic::Ordering::Relaxed),
         "dashboards_refreshed": state.refresh.dashboards_refreshed.load(std::sync::atomic::Ordering::Relaxed),
@@ -313,10 +315,11 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
     let ingest = Router::new()
         .route("/api/v1/ingest", post(upload::ingest))
         .layer(axum::extract::DefaultBodyLimit::max(options.max_upload));
+    let reports = Router::new().route(crate::web::reports::PATH, post(crate::web::reports::answer));
     let rounds = Router::new()
         .route("/api/v1/rounds", post(rounds::post_round))
         .route("/api/v1/rounds/schema", get(rounds::schema))
-        .with_state(rounds::Rounds::start(state.clone()));
+        .with_state(rounds::Rounds::new(state.clone()));
     let sign_in = Router::new()
         .route("/sign-in", get(server::sign_in_form).post(server::sign_in))
         .with_state(access.clone());
@@ -343,6 +346,7 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
         .route("/api/teams/{team}/sprints/{sprint}/retro", get(api_retro))
         .route("/api/teams/{team}/reference", get(api_reference))
         .merge(ingest)
+        .merge(reports)
         .fallback(not_found)
         // Page routes take no body; refuse large ones early.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))
@@ -358,4 +362,5 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
             options.request_timeout,
             server::log_and_limit,
         ))
+        .layer(axum::middleware::from_fn(crate::web::headers::secure))
 }

@@ -10,9 +10,11 @@ pub mod cache;
 pub mod client;
 pub mod error;
 pub mod handlers;
+pub mod headers;
 pub mod keyfile;
 pub mod query;
 pub mod refresh;
+pub mod reports;
 pub mod rounds;
 pub mod server;
 pub mod site;
@@ -89,6 +91,7 @@ pub fn serve(
         let (listener, addr) = listen(&options.bind).await?;
         let db = store.path().to_path_buf();
         let local = tokens::new_secret()?;
+        upload::remove_stale_scratch();
         let _address = server::AddressFile::write(&db, addr, &local)?;
         let state = AppState::new(store, settings, options.cache_bytes)?;
         let access = server::Access {
@@ -115,7 +118,7 @@ pub fn serve(
         state.refresh.stop();
         let _ = tokio::task::spawn_blocking(move || {
             let _ = refresher.join();
-            let _ = state.write(|store| store.checkpoint(), |_| None);
+            state.stop_writing();
         })
         .await;
         tracing::info!("stopped");

@@ -173,6 +173,11 @@ pub trait Reports: Send + Sync + 'static {
     fn set_ready(&self);
     /// The teams the store holds now.
     fn teams(&self) -> Vec<String>;
+    /// The teams whose reports for `day` are kept in the store and current (nothing to
+    /// compute for them at the start).
+    fn kept_teams(&self, _day: chrono::NaiveDate) -> std::collections::HashSet<String> {
+        Default::default()
+    }
     /// Computes (or finds current) a team's reports for `day`; false when it cannot.
     fn compute(&self, team: &str, day: chrono::NaiveDate) -> bool;
     /// Computes (or finds current) a dashboard for `day`; false when it cannot.
@@ -190,18 +195,40 @@ pub fn start<S: Reports>(state: &Arc<S>) -> std::io::Result<std::thread::JoinHan
 
 fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
     let mut day = today();
-    // The warm-up: every team's reports for today, one team at a time (requests interleave),
-    // so first visits find them ready; failures are left for the page to report.
+    // The warm-up: every team's reports for today that the store does not keep current,
+    // computed on every core (requests interleave), and the dashboard of every team, so first
+    // visits find them ready; failures are left for the page to report.
     {
         let Some(s) = state.upgrade() else {
             return;
         };
-        for t in s.teams() {
-            if refresh.is_stopped() {
-                return;
+        let kept = s.kept_teams(day);
+        let todo: Vec<String> = s
+            .teams()
+            .into_iter()
+            .filter(|t| !kept.contains(t))
+            .collect();
+        let next = AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    while let Some(t) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if refresh.is_stopped() {
+                            return;
+                        }
+                        s.compute(t, day);
+                    }
+                });
             }
-            s.compute(&t, day);
+        });
+        if refresh.is_stopped() {
+            return;
         }
+        s.compute_dashboard(None, day);
         s.set_ready();
     }
     // Teams to compute, the most recently written first.

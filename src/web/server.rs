@@ -148,7 +148,10 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
 /// answers 405 with the methods the page has (or 404): nothing behind it writes.
 fn needs(path: &str, method: &axum::http::Method, reads_open: bool) -> Option<Scope> {
     let reads = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
-    let writes_here = matches!(path, "/api/v1/ingest" | "/api/v1/rounds");
+    let writes_here = matches!(
+        path,
+        "/api/v1/ingest" | "/api/v1/rounds" | crate::web::reports::PATH
+    );
     if !reads {
         return writes_here.then_some(Scope::Ingest);
     }
@@ -196,6 +199,16 @@ pub async fn guard(State(access): State<Arc<Access>>, req: Request, next: Next) 
     let Some(need) = needs(&path, req.method(), access.reads_open) else {
         return next.run(req).await;
     };
+    // What a token opens is kept by no cache (`Cache-Control: no-store`, see `headers`).
+    let mut res = checked(&access, need, &path, req, next).await;
+    res.extensions_mut()
+        .insert(crate::web::headers::NeededToken);
+    res
+}
+
+/// The guard's check of a route that needs `need`.
+async fn checked(access: &Access, need: Scope, path: &str, req: Request, next: Next) -> Response {
+    let path = path.to_string();
     // A round event signed by a source is checked by its handler (it needs the body).
     if path == "/api/v1/rounds" && req.headers().contains_key(crate::web::rounds::SIGNATURE) {
         return next.run(req).await;
@@ -261,6 +274,7 @@ pub async fn sign_in(
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
         {
             let mut r = axum::response::Redirect::to("/").into_response();
+            r.extensions_mut().insert(crate::web::headers::NeededToken);
             if let Ok(v) = HeaderValue::from_str(&format!(
                 "{COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age=2592000"
             )) {
@@ -270,11 +284,13 @@ pub async fn sign_in(
         }
         _ => {
             tracing::warn!("refused a sign-in with an unknown token");
-            (
+            let mut r = (
                 StatusCode::UNAUTHORIZED,
                 sign_in_page(Some("That token is not known here (or was revoked).")),
             )
-                .into_response()
+                .into_response();
+            r.extensions_mut().insert(crate::web::headers::NeededToken);
+            r
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::present::pages::{data, retro, review, splits, team};
+use crate::present::requests;
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::web::templates::{Links, render_page, templates};
@@ -47,6 +48,44 @@ pub fn write_report(
     as_of: NaiveDate,
     dir: &Path,
 ) -> Result<Vec<PathBuf>> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage(format!("{}: not a folder", dir.display())));
+    }
+    let pages = render_report(store, settings, team, sprint, as_of)?;
+    write_pages(dir, pages)
+}
+
+/// A report command run here: a team's pages rendered for the caller to write (`report
+/// --out`), any other report printed to `out` ([`requests::answer`]).
+pub fn answer_request(
+    store: &Store,
+    settings: &Settings,
+    request: &requests::Request,
+    output: requests::Output,
+    one_shot: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<requests::Answered> {
+    match request {
+        requests::Request::Report(a) if a.out.is_some() => {
+            let notes = requests::checked(store, settings, request)?;
+            let pages = render_report(store, settings, &a.team, a.sprint.as_deref(), a.as_of)?;
+            Ok(requests::Answered {
+                notes,
+                pages: Some(pages),
+            })
+        }
+        _ => requests::answer(store, settings, request, output, one_shot, out),
+    }
+}
+
+/// The pages of the report of `team` (every sprint, or only `sprint`): (file name, HTML).
+pub fn render_report(
+    store: &Store,
+    settings: &Settings,
+    team: &str,
+    sprint: Option<&str>,
+    as_of: NaiveDate,
+) -> Result<Vec<(String, String)>> {
     let d = data::team_data(store, settings, team, as_of)?
         .ok_or_else(|| Error::Usage(format!("unknown team \"{team}\"")))?;
     let ids: Vec<String> = d
@@ -69,10 +108,6 @@ pub fn write_report(
         }
         None => ids,
     };
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::Usage(format!("{}: not a folder", dir.display())));
-    }
-    std::fs::create_dir_all(dir).map_err(Error::io(dir, "cannot create the report folder"))?;
     let mut taken = HashSet::from([
         "index.html".to_string(),
         "splits.html".to_string(),
@@ -135,8 +170,21 @@ pub fn write_report(
             )?,
         ));
     }
-    // Pages are replaced only when an earlier report wrote them: nothing else is overwritten.
+    Ok(pages_out)
+}
+
+/// Writes rendered pages into `dir` (made when missing). Pages are replaced only when an
+/// earlier report wrote them: nothing else is overwritten.
+pub fn write_pages(dir: &Path, pages_out: Vec<(String, String)>) -> Result<Vec<PathBuf>> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage(format!("{}: not a folder", dir.display())));
+    }
+    std::fs::create_dir_all(dir).map_err(Error::io(dir, "cannot create the report folder"))?;
     for (name, _) in &pages_out {
+        // The names are the report's own (index.html, sprint-<slug>.html, ...): never a path.
+        if name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(Error::Internal(format!("a page named {name:?}")));
+        }
         let path = dir.join(name);
         if path.exists() {
             let head: Vec<u8> = std::fs::read(&path)

@@ -11,6 +11,8 @@ use crate::present::pages::index::{self, IndexModel};
 use crate::present::pages::{dashboard, splits};
 use crate::settings::Settings;
 use crate::store::Store;
+use crate::store::kept::{Keep, KeptKind, Stamp};
+use crate::store::writer::{Writer, Written};
 use crate::web::cache::{Lru, json_size};
 use crate::web::error::WebError;
 use crate::web::refresh::{Refresh, Reports};
@@ -42,18 +44,14 @@ type Rendered = Arc<(dashboard::Dashboard, dashboard::DashboardCharts)>;
 /// How the server runs: the store's connections, its generation, the caches.
 pub struct AppState {
     db: std::path::PathBuf,
-    /// The one connection that writes (ingests go through it, one at a time).
-    writer: Mutex<Store>,
+    /// The store's one writer: every write goes through its queue.
+    writer: Writer,
     /// Connections for reading, one per core (up to 4), so that cold pages of different
     /// teams compute in parallel; each read runs on one snapshot of the store.
     readers: Vec<Mutex<Store>>,
     next: std::sync::atomic::AtomicUsize,
-    /// The generation of the last commit: the key of the index and dashboard caches.
-    generation: AtomicU64,
-    /// Per team, the generation of the last commit that wrote its rows: the key of its
-    /// reports, so an ingest of one team leaves the others' pages as they are. A team not
-    /// listed was last written at or before `base`.
-    team_generations: Mutex<(u64, std::collections::HashMap<String, u64>)>,
+    /// What the writer's commits changed: the generations pages are keyed by.
+    marks: Arc<Marks>,
     settings: Settings,
     templates: Environment<'static>,
     index: Mutex<Option<(u64, Arc<IndexModel>)>>,
@@ -69,11 +67,82 @@ pub struct AppState {
     pub ready: AtomicBool,
     /// The teams whose reports the background refresher is to compute again.
     pub refresh: Arc<Refresh>,
-    /// When the last ingest (through this server) committed.
-    pub last_ingest: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+    /// What kept reports must have been made with to be current: this build and settings.
+    fingerprint: String,
+    /// Team reports and dashboards read back from the store since the start.
+    pub kept_read: std::sync::atomic::AtomicUsize,
 }
 
 pub type Shared = Arc<AppState>;
+
+/// The build and settings a kept report was made with: a report kept by another build, or with
+/// other settings, is computed again.
+fn fingerprint(settings: &Settings) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION"));
+    // A rebuilt binary of the same version may compute differently: its size and time tell it.
+    if let Ok(m) = std::env::current_exe().and_then(std::fs::metadata) {
+        h.update(m.len().to_le_bytes());
+        if let Ok(t) = m.modified()
+            && let Ok(d) = t.duration_since(std::time::UNIX_EPOCH)
+        {
+            h.update(d.as_nanos().to_le_bytes());
+        }
+    }
+    h.update(format!("{settings:?}"));
+    let digest = h.finalize();
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the writer's commits changed, as pages are keyed: the store generation, per team the
+/// generation of the last commit that wrote its rows (so that an ingest of one team leaves the
+/// others' pages as they are; a team not listed was last written at or before `base`), and
+/// when the last commit was.
+pub struct Marks {
+    /// The generation of the last commit: the key of the index and dashboard caches.
+    generation: AtomicU64,
+    /// (base, team -> generation).
+    teams: Mutex<(u64, std::collections::HashMap<String, u64>)>,
+    refresh: Arc<Refresh>,
+    last_write: Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+}
+
+impl Marks {
+    /// The marks as the store has them: each team's last write from `team_writes`.
+    fn new(
+        generation: u64,
+        teams: std::collections::HashMap<String, u64>,
+        refresh: Arc<Refresh>,
+    ) -> Marks {
+        Marks {
+            generation: AtomicU64::new(generation),
+            teams: Mutex::new((generation, teams)),
+            refresh,
+            last_write: Mutex::new(None),
+        }
+    }
+
+    /// A commit at `g` that wrote `written`: the teams' marks first (a page looked up from now
+    /// on is computed afresh), then the generation, then the refresher's marks.
+    fn committed(&self, g: u64, written: &Written) {
+        if let Ok(mut tg) = self.teams.lock() {
+            match written.teams() {
+                Some(list) => {
+                    for t in list {
+                        tg.1.insert(t.clone(), g);
+                    }
+                }
+                None => *tg = (g, Default::default()),
+            }
+        }
+        self.generation.store(g, Ordering::Release);
+        self.refresh.mark(written.teams());
+        if let Ok(mut t) = self.last_write.lock() {
+            *t = Some(chrono::Utc::now());
+        }
+    }
+}
 
 impl AppState {
     /// The state over a store opened for writing; `cache_bytes` bounds the report cache.
@@ -101,13 +170,22 @@ impl AppState {
             }
         }
         let generation = store.generation()?;
+        let refresh: Arc<Refresh> = Default::default();
+        let marks = Arc::new(Marks::new(
+            generation,
+            store.team_writes()?,
+            refresh.clone(),
+        ));
+        let fingerprint = fingerprint(&settings);
+        let db = store.path().to_path_buf();
+        let heard = marks.clone();
+        let writer = Writer::start(store, Some(Box::new(move |g, w| heard.committed(g, w))))?;
         Ok(Arc::new(AppState {
-            db: store.path().to_path_buf(),
-            writer: Mutex::new(store),
+            db,
+            writer,
             readers,
             next: std::sync::atomic::AtomicUsize::new(0),
-            generation: AtomicU64::new(generation),
-            team_generations: Mutex::new((generation, Default::default())),
+            marks,
             settings,
             templates: templates(Links::Server),
             index: Mutex::new(None),
@@ -116,9 +194,25 @@ impl AppState {
             computed: std::sync::atomic::AtomicUsize::new(0),
             dashboards_computed: std::sync::atomic::AtomicUsize::new(0),
             ready: AtomicBool::new(false),
-            refresh: Default::default(),
-            last_ingest: Mutex::new(None),
+            refresh,
+            fingerprint,
+            kept_read: std::sync::atomic::AtomicUsize::new(0),
         }))
+    }
+
+    /// The store's one writer.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// When the last write through this server committed.
+    pub fn last_write(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.marks.last_write.lock().ok().and_then(|t| *t)
+    }
+
+    /// Runs the writer's queue to its end, moves the log into the file and stops it.
+    pub fn stop_writing(&self) {
+        drop(self.writer.stop());
     }
 
     /// The database served.
@@ -132,7 +226,7 @@ impl AppState {
 
     /// The generation of the last commit.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.marks.generation.load(Ordering::Acquire)
     }
 
     /// Estimated bytes and entries in the report cache.
@@ -140,46 +234,9 @@ impl AppState {
         self.reports.lock().map(|c| c.usage()).unwrap_or((0, 0))
     }
 
-    /// Runs `f` with the writing connection (one writer at a time), then takes the store's
-    /// new generation: pages asked for after this returns show what `f` committed. `teams`
-    /// says which teams `f` wrote (`None`: any of them).
-    pub fn write<T>(
-        &self,
-        f: impl FnOnce(&mut Store) -> crate::error::Result<T>,
-        teams: impl FnOnce(&T) -> Option<Vec<String>>,
-    ) -> crate::error::Result<T> {
-        let mut w = self
-            .writer
-            .lock()
-            .map_err(|_| Error::Internal("a store lock is poisoned".into()))?;
-        let out = f(&mut w);
-        // Whatever happened, the generation is what is committed now.
-        let g = w.generation()?;
-        if g != self.generation.load(Ordering::Acquire) {
-            // The teams' marks first: a page looked up from now on is computed afresh.
-            let written = out.as_ref().ok().and_then(teams);
-            if let Ok(mut tg) = self.team_generations.lock() {
-                match &written {
-                    Some(list) => {
-                        for t in list {
-                            tg.1.insert(t.clone(), g);
-                        }
-                    }
-                    None => *tg = (g, Default::default()),
-                }
-            }
-            self.generation.store(g, Ordering::Release);
-            self.refresh.mark(written.as_deref());
-            if let Ok(mut t) = self.last_ingest.lock() {
-                *t = Some(chrono::Utc::now());
-            }
-        }
-        out
-    }
-
     /// The generation a team's reports are keyed by: the last commit that wrote its rows.
     fn team_generation(&self, team: &str) -> u64 {
-        match self.team_generations.lock() {
+        match self.marks.teams.lock() {
             Ok(tg) => tg.1.get(team).copied().unwrap_or(tg.0),
             Err(_) => self.generation(),
         }
@@ -247,6 +304,12 @@ impl AppState {
         if let Some(Report::Team(d)) = self.cached(&key) {
             return Ok(Some(d));
         }
+        if let Some(data) = self.kept(store, KeptKind::Team, team, as_of, generation) {
+            let data: Arc<TeamData> = Arc::new(data);
+            let bytes = json_size(&*data, data.planned.len() * 96);
+            self.keep(key, Report::Team(data.clone()), bytes);
+            return Ok(Some(data));
+        }
         let Some(data) = pages::team_data(store, &self.settings, team, as_of)? else {
             return Ok(None);
         };
@@ -254,7 +317,72 @@ impl AppState {
         let data = Arc::new(data);
         let bytes = json_size(&*data, data.planned.len() * 96);
         self.keep(key, Report::Team(data.clone()), bytes);
+        self.keep_in_store(KeptKind::Team, team, as_of, generation, &*data);
         Ok(Some(data))
+    }
+
+    /// A report kept in the store for `subject` and `as_of`, when it is current: of
+    /// `generation`, made by this build with these settings. One that cannot be read back is
+    /// computed again.
+    fn kept<T: serde::de::DeserializeOwned>(
+        &self,
+        store: &Store,
+        kind: KeptKind,
+        subject: &str,
+        as_of: NaiveDate,
+        generation: u64,
+    ) -> Option<T> {
+        let (stamp, body) = store.kept_report(kind, subject, as_of).ok()??;
+        if stamp.generation != generation || stamp.fingerprint != self.fingerprint {
+            return None;
+        }
+        let report = pages::from_kept(&body).ok()?;
+        self.kept_read.fetch_add(1, Ordering::Relaxed);
+        Some(report)
+    }
+
+    /// Hands a report computed for today to the writer to keep (other days are not kept: the
+    /// pages read today's).
+    fn keep_in_store<T: Serialize>(
+        &self,
+        kind: KeptKind,
+        subject: &str,
+        as_of: NaiveDate,
+        generation: u64,
+        report: &T,
+    ) {
+        if as_of != crate::web::refresh::today() {
+            return;
+        }
+        let Ok(body) = pages::to_kept(report) else {
+            return;
+        };
+        // A full queue skips it: it is computed again after a restart, that is all.
+        let _ = self.writer.try_submit(Box::new(Keep {
+            kind,
+            subject: subject.to_string(),
+            as_of,
+            stamp: Stamp {
+                generation,
+                fingerprint: self.fingerprint.clone(),
+            },
+            body,
+        }));
+    }
+
+    /// The teams whose reports for `day` are kept and current (the warm-up computes the others).
+    pub fn kept_teams(&self, day: NaiveDate) -> std::collections::HashSet<String> {
+        let stamps = self
+            .with_store(|store, _| store.kept_stamps(KeptKind::Team, day))
+            .unwrap_or_default();
+        stamps
+            .into_iter()
+            .filter(|(team, stamp)| {
+                stamp.fingerprint == self.fingerprint
+                    && stamp.generation == self.team_generation(team)
+            })
+            .map(|(team, _)| team)
+            .collect()
     }
 
     /// The report under `key`: from the cache, or computed by `compute` (one computation per
@@ -392,6 +520,32 @@ impl AppState {
         program: Option<String>,
         as_of: NaiveDate,
     ) -> Result<Rendered, WebError> {
+        let subject = program.clone().unwrap_or_default();
+        let kept = self.with_store(|store, g| {
+            Ok((
+                g,
+                self.kept::<(dashboard::Dashboard, dashboard::DashboardCharts)>(
+                    store,
+                    KeptKind::Dashboard,
+                    &subject,
+                    as_of,
+                    g,
+                ),
+            ))
+        })?;
+        if let (g, Some(d)) = kept {
+            let bytes = json_size(
+                &d.0,
+                d.1.map.len() + d.1.teams.iter().map(String::len).sum::<usize>(),
+            );
+            let d: Rendered = Arc::new(d);
+            self.keep(
+                Key::Dashboard(program, as_of, g),
+                Report::Dashboard(d.clone()),
+                bytes,
+            );
+            return Ok(d);
+        }
         let (g, d) = self.with_store(|store, g| {
             Ok((
                 g,
@@ -413,6 +567,7 @@ impl AppState {
         );
         let d: Rendered = Arc::new((d, charts));
         self.dashboards_computed.fetch_add(1, Ordering::Relaxed);
+        self.keep_in_store(KeptKind::Dashboard, &subject, as_of, g, &*d);
         self.keep(
             Key::Dashboard(program, as_of, g),
             Report::Dashboard(d.clone()),
@@ -449,6 +604,9 @@ impl Reports for AppState {
         self.with_store(|store, _| store.teams())
             .map(|t| t.into_iter().map(|(t, _)| t).collect())
             .unwrap_or_default()
+    }
+    fn kept_teams(&self, day: NaiveDate) -> std::collections::HashSet<String> {
+        AppState::kept_teams(self, day)
     }
     fn compute(&self, team: &str, day: NaiveDate) -> bool {
         self.team(team, day).is_ok()

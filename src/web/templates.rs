@@ -2,7 +2,7 @@
 //! and where links point: the server's routes or the files of a static report.
 
 use crate::error::{Error, Result};
-use crate::present::fmt::{enc, num, pct};
+use crate::present::fmt::{enc, figure_name, num, pct};
 use minijinja::{Environment, Value};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -116,6 +116,7 @@ pub fn templates(links: Links) -> Environment<'static> {
     env.add_filter("num", fmt_num);
     env.add_filter("num2", fmt_num2);
     env.add_filter("pct", pct);
+    env.add_filter("figure", |key: &str| figure_name(key));
     let links = Arc::new(links);
     env.add_function(
         "url",

@@ -12,7 +12,8 @@ use crate::ingest::export::ImportOptions;
 use crate::ingest::export::parse_map;
 use crate::ingest::flags as values;
 use crate::ingest::typing::Defaults;
-use crate::ingest::{IngestRequest, ingest_into};
+use crate::ingest::{IngestJob, IngestRequest};
+use crate::store::writer::Refused;
 use crate::web::query::Q;
 use crate::web::state::Shared;
 use axum::body::Bytes;
@@ -160,6 +161,32 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Removes the scratch folders of servers that are no longer running (one killed in the middle
+/// of an ingest cannot remove its own). Where the system cannot tell whether a process runs
+/// (no `/proc`), nothing is removed.
+pub fn remove_stale_scratch() {
+    let proc = std::path::Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .strip_prefix("sprintlens-upload-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
@@ -318,27 +345,28 @@ pub async fn ingest(State(state): State<Shared>, Q(q): Q, req: Request) -> Respo
         labels: files.into_iter().collect(),
         ..Default::default()
     };
-    let writing = state.clone();
-    // The ingest runs to its end even if the client goes away or the server is stopping.
-    let done = tokio::task::spawn_blocking(move || {
-        let out = writing.write(
-            |store| {
-                let outcome = ingest_into(store, &request)?;
-                // The file's rows into the database file now, while this answer is awaited
-                // anyway, rather than at a later commit (a round event's). Refused while a
-                // page is being read: then the server does it when idle.
-                let _ = store.checkpoint();
-                Ok(outcome)
+    // The ingest runs to its end even if the client goes away or the server is stopping: the
+    // job holds the scratch folder until it is done.
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job = IngestJob {
+        request,
+        reply: Box::new(move |out| {
+            drop(scratch);
+            let _ = reply.send(out);
+        }),
+    };
+    if let Err(why) = state.writer().try_submit(Box::new(job)) {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            match why {
+                Refused::Busy => "too many writes waiting; send it again shortly",
+                Refused::Stopped => "the store's writer stopped",
             },
-            |o| Some(o.teams.clone()),
         );
-        drop(scratch);
-        out
-    })
-    .await;
-    match done {
+    }
+    match answer.await {
         Ok(Ok(outcome)) => Json(outcome).into_response(),
         Ok(Err(e)) => Refusal::of(e),
-        Err(e) => Refusal::of(Error::Internal(format!("the ingest worker failed: {e}"))),
+        Err(_) => Refusal::of(Error::Internal("the store's writer stopped".into())),
     }
 }

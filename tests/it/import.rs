@@ -1463,7 +1463,7 @@ fn parabol_meeting_gives_last_round_votes_of_the_estimate_dimension() {
         table(&db2, "select story, voter, card from votes"),
         "PAY-142 | Ann | 2"
     );
-    // Still voting: refused, naming the stage.
+    // Cards cast and not revealed: refused, naming the stage.
     let voting = PARABOL_MEETING.replacen(r#""isVoting":false"#, r#""isVoting":true"#, 1);
     let f2 = write(dir.path(), "voting.json", voting.as_bytes());
     let r = sprintlens(
@@ -1473,10 +1473,49 @@ fn parabol_meeting_gives_last_round_votes_of_the_estimate_dimension() {
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains(
-            "voting.json#stages:1: column \"scores\": story \"PAY-142\" is still being voted on"
+            "voting.json#stages:1: column \"scores\": story \"PAY-142\" has cards that are not revealed yet"
         ),
         "{}",
         r.stderr
+    );
+    // A meeting ended while its last story was open with no cards: that story is left out and
+    // named, the others stored.
+    let open = PARABOL_MEETING.replace(
+        r#""finalScore":"","isVoting":false"#,
+        r#""finalScore":"","isVoting":true"#,
+    );
+    let open = open.replace(
+        r#""scores":[{"userId":"u1","label":"?","user":{"preferredName":"Ann"}},{"userId":"u2","label":"8","user":null}]"#,
+        r#""scores":[]"#,
+    );
+    assert_ne!(open, PARABOL_MEETING);
+    let f3 = write(dir.path(), "open.json", open.as_bytes());
+    let db3 = dir.path().join("pm3.duckdb");
+    let r = sprintlens(
+        &db3,
+        &[
+            "--format",
+            "json",
+            "ingest",
+            "-q",
+            "--team",
+            "payments",
+            f3.to_str().unwrap(),
+        ],
+    );
+    ok(&r);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v["notes"],
+        serde_json::json!([format!(
+            "{}#stages:3: story \"ENG-7\" was still open for voting with no cards; left out",
+            f3.display()
+        )]),
+        "{v}"
+    );
+    assert_eq!(
+        table(&db3, "select story, voter, card from votes order by voter"),
+        "PAY-142 | Ann | 3\nPAY-142 | Bob | 5\nPAY-142 | Cy | pass"
     );
 }
 
@@ -1564,5 +1603,53 @@ fn wide_votes_file_gives_one_vote_per_voter_cell_of_the_last_round() {
             .contains("bad.csv:3: 8 cells where the header has 7"),
         "{}",
         r.stderr
+    );
+}
+
+#[test]
+fn planningpoker_live_files_are_recognised_and_their_loose_quotes_named() {
+    let dir = scratch();
+    let db = dir.path().join("w.duckdb");
+    // As the tool names it (no extension) and as a user may rename it.
+    for name in ["Planning Poker Session - 27.11.2026", "session.csv"] {
+        let f = write(dir.path(), name, WIDE_SESSION.as_bytes());
+        let r = sprintlens(
+            &db,
+            &[
+                "--format",
+                "json",
+                "ingest",
+                "-q",
+                "--team",
+                "payments",
+                f.to_str().unwrap(),
+            ],
+        );
+        ok(&r);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(
+            v["notes"],
+            serde_json::json!([format!(
+                "{}: a cell was read leniently: a quote inside a cell that CSV does not allow \
+                 (the tool does not escape quotes), taken as written: line 2 column \"Round\"",
+                f.display()
+            )]),
+            "{v}"
+        );
+    }
+    assert_eq!(
+        table(
+            &db,
+            "select story, title, estimate from stories order by story"
+        ),
+        "PAY-142 | Refund \"by card\" flow | 5\n\
+         Write the onboarding doc | Write the onboarding doc | 2"
+    );
+    assert_eq!(
+        table(
+            &db,
+            "select count(*), count(distinct session), bool_and(last_round_only) from votes"
+        ),
+        "BigInt(10) | BigInt(2) | true"
     );
 }

@@ -58,7 +58,7 @@ fn a_version_1_file_is_upgraded_in_place_to_what_a_fresh_ingest_gives() {
     // A read-only command upgrades the file in place: version 2, the same rows, the ingest log
     // of version 1 kept.
     let info = json(&old, &["info"]);
-    assert_eq!(info["schema_version"], 3);
+    assert_eq!(info["schema_version"], 4);
     assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
     assert_eq!(info["totals"]["votes"], 1024);
     let log = info["ingests"].as_array().unwrap();
@@ -106,7 +106,7 @@ fn a_version_1_file_is_upgraded_in_place_to_what_a_fresh_ingest_gives() {
 
     // Opening it again changes nothing more.
     let before = fingerprint(&old);
-    assert_eq!(json(&old, &["info"])["schema_version"], 3);
+    assert_eq!(json(&old, &["info"])["schema_version"], 4);
     assert_eq!(fingerprint(&old), before);
 }
 
@@ -218,7 +218,7 @@ fn a_version_2_file_is_upgraded_in_place_and_takes_last_round_only_votes() {
     let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let info = json(&old, &["info"]);
-    assert_eq!(info["schema_version"], 3);
+    assert_eq!(info["schema_version"], 4);
     assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
     for args in [
         vec!["spread", "--show-names"],
@@ -265,4 +265,58 @@ fn a_version_2_file_is_upgraded_in_place_and_takes_last_round_only_votes() {
         story["undefined"]["first_spread"],
         "unknown: the source keeps only the last round"
     );
+}
+
+#[test]
+fn a_version_3_file_is_upgraded_in_place_and_keeps_reports_from_then_on() {
+    let dir = scratch();
+    let old = fixture(dir.path(), "v3-search.duckdb.gz");
+    let fresh = dir.path().join("fresh.duckdb");
+    let rows = search_rows(dir.path());
+    let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let info = json(&old, &["info"]);
+    assert_eq!(info["schema_version"], 4);
+    assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
+    for args in [
+        vec!["spread", "--show-names"],
+        vec!["accuracy"],
+        vec!["splits", "--as-of", "2025-07-01"],
+        vec!["velocity", "--as-of", "2025-07-01"],
+    ] {
+        assert_eq!(json(&old, &args), json(&fresh, &args), "{args:?}");
+    }
+    // Its one team was last written by its last ingest (the six files of version 3's ingest);
+    // nothing is kept yet.
+    let conn = duckdb::Connection::open(&old).unwrap();
+    assert_eq!(
+        rows_as_text(
+            &conn,
+            "select team, generation, (select max(id) from ingest_log) from team_writes"
+        ),
+        vec!["Text(\"search\") | BigInt(6) | Int(6)"]
+    );
+    assert_eq!(
+        rows_as_text(&conn, "select count(*) from kept_reports"),
+        vec!["BigInt(0)"]
+    );
+    drop(conn);
+    // A new write marks the team it wrote, at its own generation.
+    let more = write(
+        dir.path(),
+        "more.csv",
+        b"team,session,story,round,voter,card\nsearch,SEA-R1,SEA-106,2,lena.c,L\n",
+    );
+    let r = sprintlens(&old, &["ingest", "-q", more.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let conn = duckdb::Connection::open(&old).unwrap();
+    assert_eq!(
+        rows_as_text(&conn, "select team, generation from team_writes"),
+        vec!["Text(\"search\") | BigInt(7)"]
+    );
+    drop(conn);
+    // Opening it again changes nothing more.
+    let before = fingerprint(&old);
+    assert_eq!(json(&old, &["info"])["schema_version"], 4);
+    assert_eq!(fingerprint(&old), before);
 }

@@ -42,6 +42,12 @@ fn params(name: &str) -> Vec<duckdb::types::Value> {
             vec![Text("search".into())]
         }
         "table_columns" => vec![Text("votes".into())],
+        "kept_report" => vec![
+            Text("team".into()),
+            Text("search".into()),
+            Text("2025-06-10".into()),
+        ],
+        "kept_reports_of_day" => vec![Text("team".into()), Text("2025-06-10".into())],
         "story_votes" => vec![
             Text("payments".into()),
             Text("PAY-P1".into()),

@@ -1609,9 +1609,12 @@ fn an_ingest_of_one_team_leaves_the_other_teams_pages_computed() {
         }
     };
     let before = entries();
-    assert_eq!(before, 3, "the warm-up computed the three teams");
+    assert_eq!(
+        before, 4,
+        "the warm-up computed the three teams and the dashboard of every team"
+    );
     get_json(&addr, "/api/teams/checkout");
-    assert_eq!(entries(), 3);
+    assert_eq!(entries(), 4);
     // New votes of payments only.
     let votes = b"team,session,story,round,voter,card\npayments,new,PAY-900,1,ann,3\n";
     let (s, body) = call(
@@ -1627,10 +1630,10 @@ fn an_ingest_of_one_team_leaves_the_other_teams_pages_computed() {
     assert_eq!(s, 200, "{body}");
     // checkout's reports are still the ones computed: no new entry.
     get_json(&addr, "/api/teams/checkout");
-    assert_eq!(entries(), 3);
+    assert_eq!(entries(), 4);
     // payments' are computed afresh at the new generation.
     get_json(&addr, "/api/teams/payments");
-    assert_eq!(entries(), 4);
+    assert_eq!(entries(), 5);
 }
 
 #[test]
@@ -1820,6 +1823,203 @@ fn live_rounds_keep_the_same_figures_as_a_full_recompute_whatever_else_writes() 
             "PAY-1 | 1 | cy | 13 | 13.0 | 2026-11-27 10:00:08",
             "PAY-1 | 2 | ann | 8 | 8.0 | 2026-11-27 10:00:09",
             "PAY-1 | 2 | bob | 8 | 8.0 | 2026-11-27 10:00:10",
+        ]
+    );
+}
+
+/// Every report command in every format, and a static report: printed the same with and
+/// without a server holding the database.
+#[test]
+fn report_commands_while_serving_print_what_they_print_without_a_server() {
+    let dir = scratch();
+    let db = sample_store(dir.path(), "s.duckdb");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["points"],
+        vec!["points", "--by", "program", "--team", "search"],
+        vec!["velocity", "--as-of", "2025-07-01"],
+        vec![
+            "velocity",
+            "--team",
+            "payments",
+            "--sprint",
+            "9",
+            "--as-of",
+            "2025-07-01",
+        ],
+        vec!["spread", "--rounds"],
+        vec!["spread", "--show-names", "--team", "search"],
+        vec!["forecast", "--as-of", "2025-07-01", "--points", "80"],
+        vec!["accuracy", "--show-names"],
+        vec!["splits", "--as-of", "2025-07-01"],
+        vec!["reference", "--as-of", "2025-07-01"],
+        vec!["report", "--team", "payments", "--as-of", "2025-07-01"],
+        vec![
+            "report",
+            "--team",
+            "payments",
+            "--sprint",
+            "9",
+            "--retro",
+            "--as-of",
+            "2025-07-01",
+        ],
+    ];
+    let formats = ["table", "json", "csv", "markdown"];
+    let run =
+        |args: &[&str], format: &str| sprintlens(&db, &[&["--format", format], args].concat());
+    let mut before = Vec::new();
+    for c in &commands {
+        for f in formats {
+            let r = run(c, f);
+            assert_eq!(r.code, 0, "{c:?} {f}: {}", r.stderr);
+            before.push(r.stdout);
+        }
+    }
+    let unknown = run(&["velocity", "--team", "nobody"], "table");
+    let pages = |out: &Path| {
+        let r = sprintlens(
+            &db,
+            &[
+                "report",
+                "--team",
+                "search",
+                "--as-of",
+                "2025-07-01",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| {
+                let p = e.unwrap().path();
+                (
+                    p.file_name().unwrap().to_string_lossy().to_string(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        (r.stdout.replace(out.to_str().unwrap(), "OUT"), files)
+    };
+    let pages_before = pages(&dir.path().join("site-a"));
+    assert!(pages_before.1.len() > 20, "{}", pages_before.1.len());
+
+    let (_server, _addr) = serve(&db);
+    let mut after = Vec::new();
+    for c in &commands {
+        for f in formats {
+            let r = run(c, f);
+            assert_eq!(r.code, 0, "{c:?} {f} through the server: {}", r.stderr);
+            after.push(r.stdout);
+        }
+    }
+    for (k, (a, b)) in before.iter().zip(&after).enumerate() {
+        let (c, f) = (&commands[k / formats.len()], formats[k % formats.len()]);
+        assert!(a == b, "{c:?} {f}: differs through the server");
+    }
+    // A name the database does not have: the same message, the same exit code.
+    let through = run(&["velocity", "--team", "nobody"], "table");
+    assert_eq!(
+        (through.code, &through.stderr),
+        (unknown.code, &unknown.stderr)
+    );
+    assert_eq!(through.code, 1);
+    // A static report: the same pages, written by the command line.
+    assert_eq!(pages(&dir.path().join("site-b")), pages_before);
+}
+
+/// Stops a server as Ctrl-C would and waits for it to close.
+fn stop(mut server: Reap) {
+    unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) };
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+/// A restarted server reads the reports it kept instead of computing them: ready at once,
+/// every page as before; a write makes only its team's reports be computed again.
+#[test]
+fn after_a_restart_pages_are_read_from_the_kept_reports() {
+    let dir = scratch();
+    let db = sample_store(dir.path(), "kept.duckdb");
+    let ingest = token(&db, "nightly", "ingest");
+    let pages = [
+        "/api/teams/payments",
+        "/api/teams/search/splits",
+        "/api/teams/checkout/sprints/7",
+        "/api/dashboard",
+        "/teams/payments/sprints/12",
+    ];
+    let (server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let r = ready(&addr, Duration::from_secs(60));
+    assert_eq!(r["reports_computed"], 3, "{r}");
+    assert_eq!(r["dashboards_computed"], 1, "{r}");
+    let before: Vec<String> = pages
+        .iter()
+        .map(|p| call(&addr, "GET", p, &[], b"").1)
+        .collect();
+    stop(server);
+    let conn = duckdb::Connection::open(&db).unwrap();
+    assert_eq!(
+        rows_as_text(&conn, "select kind, subject from kept_reports order by all"),
+        vec![
+            "Text(\"dashboard\") | Text(\"\")",
+            "Text(\"team\") | Text(\"checkout\")",
+            "Text(\"team\") | Text(\"payments\")",
+            "Text(\"team\") | Text(\"search\")",
+        ]
+    );
+    drop(conn);
+
+    let (server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let r = ready(&addr, Duration::from_secs(60));
+    assert_eq!(
+        r["reports_computed"], 0,
+        "nothing computed at the start: {r}"
+    );
+    assert_eq!(r["dashboards_computed"], 0, "{r}");
+    let after: Vec<String> = pages
+        .iter()
+        .map(|p| call(&addr, "GET", p, &[], b"").1)
+        .collect();
+    assert_eq!(after, before);
+    let r = get_json(&addr, "/readyz");
+    assert_eq!(r["reports_computed"], 0, "{r}");
+    assert_eq!(
+        r["reports_kept_read"], 4,
+        "three teams and the dashboard: {r}"
+    );
+    // A write to payments: its reports are computed again (the refresher's), the others read.
+    let votes = b"team,session,story,round,voter,card\npayments,new,PAY-900,1,ann,3\n";
+    let (s, body) = call(
+        &addr,
+        "POST",
+        "/api/v1/ingest",
+        &[
+            ("Content-Type", "text/csv"),
+            ("Authorization", &format!("Bearer {ingest}")),
+        ],
+        votes,
+    );
+    assert_eq!(s, 200, "{body}");
+    get_json(&addr, "/api/teams/payments");
+    get_json(&addr, "/api/teams/search");
+    let r = get_json(&addr, "/readyz");
+    assert_eq!(r["reports_computed"], 1, "{r}");
+    stop(server);
+    // Kept for the next start: payments at its new generation, the others as they were.
+    let conn = duckdb::Connection::open(&db).unwrap();
+    assert_eq!(
+        rows_as_text(
+            &conn,
+            "select subject, k.generation = w.generation from kept_reports k \
+             join team_writes w on w.team = k.subject where kind = 'team' order by all"
+        ),
+        vec![
+            "Text(\"checkout\") | Boolean(true)",
+            "Text(\"payments\") | Boolean(true)",
+            "Text(\"search\") | Boolean(true)",
         ]
     );
 }

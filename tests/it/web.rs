@@ -947,3 +947,157 @@ fn concurrent_first_visits_of_a_team_compute_its_reports_once() {
     assert_eq!(state.computed.load(Ordering::Relaxed), 2, "another day");
     assert!(state.team("nobody", day).is_err());
 }
+
+/// The headers every answer carries (`web::headers`): checked on every route, pages, their
+/// JSON, the static ones, refusals and errors.
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let dir = scratch();
+    let app = app_for(&sample_db(dir.path()));
+    let style = sprintlens::web::headers::style_block();
+    let mut routes: Vec<(&str, String)> = PAGES
+        .iter()
+        .flat_map(|(p, a)| [("GET", with_as_of(p)), ("GET", with_as_of(a))])
+        .collect();
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/favicon.ico",
+        "/sign-in",
+        "/api/v1/rounds/schema",
+        "/nope",
+        "/api/nope",
+        "/teams/nobody",
+        "/api/teams/nobody",
+        "/teams/payments?as_of=bad",
+    ] {
+        routes.push(("GET", path.to_string()));
+    }
+    for (method, path) in [
+        ("DELETE", "/teams/payments"),
+        ("POST", "/api/v1/ingest"),
+        ("POST", "/api/v1/rounds"),
+        ("POST", "/api/v1/reports"),
+        ("POST", "/sign-in"),
+    ] {
+        routes.push((method, path.to_string()));
+    }
+    for (method, path) in &routes {
+        let res = app
+            .clone()
+            .oneshot(
+                Request::builder()
+                    .method(*method)
+                    .uri(path)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::from("token=nope"))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let h = res.headers();
+        let get = |name: &str| {
+            h.get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_else(|| panic!("{method} {path}: no {name}"))
+        };
+        let csp = get("content-security-policy");
+        assert!(
+            csp.contains("default-src 'none'")
+                && csp.contains("script-src 'self'")
+                && csp.contains("frame-ancestors 'none'")
+                && !csp.contains("unsafe-inline"),
+            "{method} {path}: {csp}"
+        );
+        assert_eq!(get("x-content-type-options"), "nosniff", "{method} {path}");
+        assert_eq!(get("x-frame-options"), "DENY", "{method} {path}");
+        assert_eq!(get("referrer-policy"), "no-referrer", "{method} {path}");
+        // The routes that need a token (sending data, and the command line's reports) are
+        // kept by no cache; pages that are open here are not marked.
+        let needs_token = ["/api/v1/ingest", "/api/v1/rounds", "/api/v1/reports"]
+            .contains(&path.as_str())
+            || (*method == "POST" && path == "/sign-in");
+        assert_eq!(
+            h.get("cache-control").map(|v| v.to_str().unwrap()),
+            needs_token.then_some("no-store"),
+            "{method} {path}"
+        );
+        // A page's one inline style is the one the policy allows by its hash.
+        let is_html = h
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"));
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&body);
+        if is_html {
+            assert!(!body.contains("<script"), "{method} {path}");
+            assert_eq!(body.matches("<style>").count(), 1, "{method} {path}");
+            assert!(
+                body.contains(&format!("<style>{style}</style>")),
+                "{method} {path}"
+            );
+        }
+    }
+}
+
+/// A team's reports kept in the store read back as they were computed: every page model and
+/// its JSON the same, the kept form the same once more (undefined values keep their kind).
+#[test]
+fn kept_reports_read_back_as_computed() {
+    use sprintlens::present::pages::data::{from_kept, team_data, to_kept};
+    use sprintlens::present::pages::{review, splits, team};
+    let dir = scratch();
+    let db = sample_db(dir.path());
+    let store = sprintlens::store::Store::open_read_only(&db)
+        .unwrap()
+        .unwrap();
+    let settings = sprintlens::settings::Settings::load(None, &db).unwrap();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 6, 10).unwrap();
+    for t in ["payments", "search", "checkout"] {
+        let d = team_data(&store, &settings, t, as_of).unwrap().unwrap();
+        let kept = to_kept(&d).unwrap();
+        let back: sprintlens::present::pages::data::TeamData = from_kept(&kept).unwrap();
+        let as_kept = |d: &sprintlens::present::pages::data::TeamData| -> String {
+            sprintlens::domain::undefined::keeping(|| serde_json::to_string(d).unwrap())
+        };
+        let (a, b) = (as_kept(&d), as_kept(&back));
+        let first = a.bytes().zip(b.bytes()).position(|(x, y)| x != y);
+        assert!(
+            a == b,
+            "{t}: differs from byte {first:?}: {:?} / {:?}",
+            first.map(|i| &a[i.saturating_sub(80)..(i + 80).min(a.len())]),
+            first.map(|i| &b[i.saturating_sub(80)..(i + 80).min(b.len())])
+        );
+        assert_eq!(
+            serde_json::to_value(team::team_page(&back)).unwrap(),
+            serde_json::to_value(team::team_page(&d)).unwrap(),
+            "{t}"
+        );
+        assert_eq!(back.planned.len(), d.planned.len());
+        assert!(!d.planned.is_empty());
+        for s in &d.velocity.sprints {
+            let a = review::sprint_review(&d, &s.sprint_id).unwrap();
+            let b = review::sprint_review(&back, &s.sprint_id).unwrap();
+            assert_eq!(
+                serde_json::to_value(&a).unwrap(),
+                serde_json::to_value(&b).unwrap(),
+                "{t} {}",
+                s.sprint_id
+            );
+        }
+        let cards = sprintlens::present::pages::data::candidate_cards(&store, &d).unwrap();
+        assert_eq!(
+            serde_json::to_value(splits::split_page(&d, &settings, cards)).unwrap(),
+            serde_json::to_value(splits::split_page(&back, &settings, cards)).unwrap()
+        );
+        // Undefined values keep their kind: "unknown" stays unknown.
+        let unknowns = |d: &sprintlens::present::pages::data::TeamData| {
+            d.velocity
+                .sprints
+                .iter()
+                .flat_map(|s| s.undefined.values())
+                .filter(|u| u.is_unknown())
+                .count()
+        };
+        assert_eq!(unknowns(&back), unknowns(&d));
+    }
+}

@@ -94,11 +94,13 @@ impl ImportOptions {
     }
 }
 
-/// What an importer needs from the command line and settings.
+/// What an importer needs from the command line and settings, and the notes it leaves: what
+/// it read though it was not as the format says, or left out (the ingest's summary lists them).
 pub struct Context<'a> {
     pub options: &'a ImportOptions,
     pub team: Option<&'a str>,
     pub settings: &'a Settings,
+    pub notes: std::cell::RefCell<Vec<String>>,
 }
 
 /// A tool's saved JSON as parsed, or (`None`) a problem saying what the file should have been
@@ -119,6 +121,20 @@ pub fn parsed_or_say<T, E: std::fmt::Display>(
 }
 
 impl<'a> Context<'a> {
+    pub fn new(options: &'a ImportOptions, team: Option<&'a str>, settings: &'a Settings) -> Self {
+        Context {
+            options,
+            team,
+            settings,
+            notes: Default::default(),
+        }
+    }
+
+    /// Leaves a note for the summary.
+    pub fn note(&self, note: String) {
+        self.notes.borrow_mut().push(note);
+    }
+
     /// `--team`, for a file that names no team (`what`: "a Poinz room"); without it, a problem
     /// that asks for it.
     pub fn team_or_ask(&self, file: &str, what: &str, problems: &mut Problems) -> Option<&'a str> {

@@ -313,15 +313,25 @@ pub mod json {
                 if k == key { rest } else { t }
             });
             if s["isVoting"] == Value::Bool(true) {
-                problems.push(Problem::at(
-                    &where_,
-                    line as usize,
-                    Some("scores"),
-                    format!(
-                        "story \"{}\" is still being voted on; save the meeting after the cards are revealed",
+                let cast = s["scores"].as_array().is_some_and(|a| !a.is_empty());
+                if cast {
+                    // Cards cast and not yet revealed: what they say is not settled.
+                    problems.push(Problem::at(
+                        &where_,
+                        line as usize,
+                        Some("scores"),
+                        format!(
+                            "story \"{}\" has cards that are not revealed yet; save the meeting after the reveal",
+                            shown(&key)
+                        ),
+                    ));
+                } else {
+                    // A meeting ended before its last story was voted on: nothing to keep.
+                    ctx.note(format!(
+                        "{where_}:{line}: story \"{}\" was still open for voting with no cards; left out",
                         shown(&key)
-                    ),
-                ));
+                    ));
+                }
                 continue;
             }
             let score = text(&s["finalScore"]).unwrap_or_default();

@@ -19,7 +19,14 @@ const NOT_VOTERS: [&str; 7] = [
 
 /// One line's cells: quoted cells may hold separators and unescaped quotes.
 fn cells(line: &str, separator: u8) -> Vec<String> {
+    cells_read(line, separator).0
+}
+
+/// One line's cells, and the positions of those read leniently: a quote inside a cell that
+/// CSV would have refused (not doubled in a quoted cell, or in a cell without quotes).
+fn cells_read(line: &str, separator: u8) -> (Vec<String>, Vec<usize>) {
     let mut out = Vec::new();
+    let mut lenient = Vec::new();
     let b = line.as_bytes();
     let mut i = 0;
     loop {
@@ -35,22 +42,22 @@ fn cells(line: &str, separator: u8) -> Vec<String> {
                 }
                 j += 1;
             }
-            match end {
-                Some(e) => {
-                    out.push(line[start..e].replace("\"\"", "\""));
-                    i = e + 1;
-                }
-                None => {
-                    out.push(line[start..].to_string());
-                    i = b.len();
-                }
+            let inner = &line[start..end.unwrap_or(b.len())];
+            if end.is_none() || inner.replace("\"\"", "").contains('"') {
+                lenient.push(out.len());
             }
+            out.push(inner.replace("\"\"", "\""));
+            i = end.map_or(b.len(), |e| e + 1);
         } else {
             let start = i;
             while i < b.len() && b[i] != separator {
                 i += 1;
             }
-            out.push(line[start..i].trim().to_string());
+            let cell = line[start..i].trim();
+            if cell.contains('"') {
+                lenient.push(out.len());
+            }
+            out.push(cell.to_string());
         }
         if i < b.len() && b[i] == separator {
             i += 1;
@@ -58,8 +65,24 @@ fn cells(line: &str, separator: u8) -> Vec<String> {
         }
         break;
     }
-    out
+    (out, lenient)
 }
+
+/// Whether a header line is planningpoker.live's (`Round`, the members, `Average`, `Majority`,
+/// optionally `Notes`): such a file is read by this importer without `--from wide`, since
+/// CSV cannot read the quotes it leaves unescaped.
+pub fn recognises(header: &str, separator: u8) -> bool {
+    let h = cells(header.trim_end_matches('\r'), separator);
+    let at = |name: &str| h.iter().position(|c| c.trim().eq_ignore_ascii_case(name));
+    let (Some(0), Some(avg), Some(maj)) = (at("round"), at("average"), at("majority")) else {
+        return false;
+    };
+    // At least one member between the story and the figures.
+    avg > 1 && maj > avg
+}
+
+/// Cells read leniently are named at most this many times per file (then counted).
+const LENIENT_NAMED: usize = 10;
 
 /// `PAY-142 Refund flow` -> (`PAY-142`, `Refund flow`); a topic without a key is its own key.
 pub fn key_and_title(topic: &str) -> (String, String) {
@@ -146,13 +169,25 @@ pub fn import(
     canon.source(Kind::Stories, "created_at", false);
     canon.source(Kind::Votes, "voted_at", false);
     let before = problems.total;
+    let mut lenient: Vec<String> = Vec::new();
+    let mut lenient_count = 0usize;
     for (n, line) in lines {
         let line_no = n as u32;
         // A blank line, or only separators (a spreadsheet's row that once had formatting).
         if crate::ingest::read::is_blank(line.as_bytes(), separator) {
             continue;
         }
-        let row = cells(line, separator);
+        let (row, loose) = cells_read(line, separator);
+        for c in loose {
+            lenient_count += 1;
+            if lenient.len() < LENIENT_NAMED {
+                let column = header.get(c).map_or(String::new(), |h| {
+                    format!(" column \"{}\"", crate::error::shown(h.trim()))
+                });
+                lenient.push(format!("line {line_no}{column}"));
+            }
+        }
+
         if row.len() != header.len() {
             problems.push(Problem::at(
                 file,
@@ -207,12 +242,55 @@ pub fn import(
     if problems.total > before {
         return None;
     }
+    if lenient_count > 0 {
+        let more = match lenient_count.saturating_sub(lenient.len()) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        ctx.note(format!(
+            "{file}: {} read leniently: a quote inside a cell that CSV does not allow (the tool \
+             does not escape quotes), taken as written: {}{more}",
+            if lenient_count == 1 {
+                "a cell was"
+            } else {
+                "cells were"
+            },
+            lenient.join(", ")
+        ));
+    }
     Some(canon.into_tables(file))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tools_header_is_recognised() {
+        assert!(recognises(
+            "Round,\"Alice\",\"Bob\",Average,Majority,Notes",
+            b','
+        ));
+        assert!(recognises("Round;\"Alice\";Average;Majority\r", b';'));
+        // No member, or not the tool's first column: not its layout.
+        assert!(!recognises("Round,Average,Majority,Notes", b','));
+        assert!(!recognises("Story,Alice,Average,Majority", b','));
+        assert!(!recognises("team,session,story,round,voter,card", b','));
+    }
+
+    #[test]
+    fn cells_read_leniently_are_named() {
+        let (row, loose) = cells_read(r#""PAY-142 "Refund" flow","5",a "b" c,"",8"#, b',');
+        assert_eq!(
+            row,
+            vec!["PAY-142 \"Refund\" flow", "5", "a \"b\" c", "", "8"]
+        );
+        assert_eq!(loose, vec![0, 2]);
+        // Doubled quotes are CSV's own escape: nothing lenient.
+        let (row, loose) = cells_read(r#""say ""hi""",x"#, b',');
+        assert_eq!(row, vec!["say \"hi\"", "x"]);
+        assert!(loose.is_empty());
+    }
 
     #[test]
     fn quotes_are_read_leniently() {

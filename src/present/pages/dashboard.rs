@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// One team on the leadership dashboard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DashboardTeam {
     pub team: String,
     pub program: Option<String>,
@@ -28,7 +28,7 @@ pub struct DashboardTeam {
     pub sprints: Vec<velocity::SprintVelocity>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Dashboard {
     pub program: Option<String>,
     pub programs: Vec<String>,
@@ -48,7 +48,7 @@ pub struct Dashboard {
 }
 
 /// The leadership view's thresholds, shown beside what they decide.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Thresholds {
     pub window: usize,
     pub windows: usize,
@@ -199,7 +199,7 @@ pub const DASHBOARD_SPRINTS: usize = 12;
 
 /// The dashboard's charts: the predictability map, and one small velocity chart per team (its
 /// last sprints) in the dashboard's team order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DashboardCharts {
     pub map: String,
     pub teams: Vec<String>,

@@ -1,7 +1,7 @@
 //! What the pages know about one team, computed once per team and `as_of` day through the
 //! metrics chain; every page about that team is cut from it without touching the store again.
 
-use crate::domain::Scope;
+use crate::domain::{ItemStatus, Scope};
 use crate::error::Result;
 use crate::metrics::forecast::{self, TeamForecast};
 use crate::metrics::team::{ForecastParams, Metrics};
@@ -21,7 +21,7 @@ pub const TEAM_VOTE_SOURCES: &str = include_str!("../../../queries/pages/team_vo
 
 /// Where a team's votes come from: live capture, an export of the last round only, or native
 /// files; with the rounds and votes of each and when the last of them was voted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct VoteSource {
     pub source: String,
     pub rounds: i64,
@@ -30,7 +30,7 @@ pub struct VoteSource {
 }
 
 /// A sprint of the sprints file: id, name, first and last day.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PlannedSprint {
     pub sprint_id: String,
     pub name: Option<String>,
@@ -42,19 +42,20 @@ pub struct PlannedSprint {
 pub const FORECAST_SPRINTS: usize = 3;
 
 /// One sprint item as the pages show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Item {
     pub sprint_id: String,
     pub story: String,
     pub title: Option<String>,
-    pub status: String,
+    pub status: ItemStatus,
     pub committed: Option<bool>,
     pub points: Option<f64>,
     pub cycle_days: Option<f64>,
 }
 
-/// Everything the pages need about one team, computed once per team and `as_of`.
-#[derive(Debug, Serialize)]
+/// Everything the pages need about one team, computed once per team and `as_of`. It is kept
+/// in the store as it is serialised while [`keeping`](crate::domain::undefined::keeping).
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct TeamData {
     pub team: String,
     pub name: String,
@@ -71,7 +72,7 @@ pub struct TeamData {
     pub drift: Option<crate::metrics::drift::TeamDrift>,
     pub items: Vec<Item>,
     /// Every sprint of the sprints file, recorded items or not.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "crate::domain::undefined::not_kept")]
     pub planned: Vec<PlannedSprint>,
     /// Where the team's votes come from.
     pub vote_sources: Vec<VoteSource>,
@@ -195,11 +196,15 @@ fn team_items(store: &Store, team: &str) -> Result<Vec<Item>> {
         let points = frame::floats(&df, "points")?;
         let cycle = frame::floats(&df, "cycle_days")?;
         for i in 0..df.height() {
+            // The store holds the three statuses only (ingest checks them).
+            let Some(status) = status[i].as_deref().and_then(ItemStatus::parse) else {
+                continue;
+            };
             items.push(Item {
                 sprint_id: sprint[i].clone().unwrap_or_default(),
                 story: story[i].clone().unwrap_or_default(),
                 title: title[i].clone(),
-                status: status[i].clone().unwrap_or_default(),
+                status,
                 committed: committed[i],
                 points: points[i],
                 cycle_days: cycle[i],
@@ -293,6 +298,29 @@ pub struct Head {
     pub name: String,
     pub program: Option<String>,
     pub as_of: NaiveDate,
+}
+
+/// A report as the store keeps it: its JSON written while
+/// [`keeping`](crate::domain::undefined::keeping) (undefined values keep their kind, fields the
+/// JSON reports leave out are written), deflate-compressed.
+pub fn to_kept<T: Serialize>(report: &T) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let json = crate::domain::undefined::keeping(|| serde_json::to_vec(report))
+        .map_err(|e| crate::error::Error::Internal(format!("keeping a report: {e}")))?;
+    let mut z = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(json.len() / 6),
+        flate2::Compression::fast(),
+    );
+    z.write_all(&json)
+        .and_then(|_| z.finish())
+        .map_err(|e| crate::error::Error::Internal(format!("keeping a report: {e}")))
+}
+
+/// A report read back from what [`to_kept`] made.
+pub fn from_kept<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    let z = flate2::read::DeflateDecoder::new(bytes);
+    serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, z))
+        .map_err(|e| crate::error::Error::Internal(format!("reading a kept report: {e}")))
 }
 
 impl TeamData {

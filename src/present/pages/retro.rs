@@ -3,6 +3,7 @@
 //! often discussion moved the sprint's re-voted stories toward the outcome, and the reference
 //! stories for the next planning.
 
+use crate::domain::ItemStatus;
 use crate::error::Result;
 use crate::metrics::outcome::{Discussed, Discussion};
 use crate::metrics::reference::CardReference;
@@ -69,7 +70,7 @@ pub fn sprint_retro(store: &Store, d: &TeamData, sprint: &str) -> Result<Option<
     let carried: HashSet<&str> = d
         .items
         .iter()
-        .filter(|i| i.status == "not_done")
+        .filter(|i| i.status == ItemStatus::NotDone)
         .map(|i| i.story.as_str())
         .collect();
     let title = |story: &str| {
@@ -114,7 +115,7 @@ pub fn sprint_retro(store: &Store, d: &TeamData, sprint: &str) -> Result<Option<
     let timed_items = d
         .items
         .iter()
-        .filter(|i| i.sprint_id == sprint && i.status == "done" && i.cycle_days.is_some())
+        .filter(|i| i.sprint_id == sprint && i.status == ItemStatus::Done && i.cycle_days.is_some())
         .count();
     Ok(Some(SprintRetro {
         head: d.head(),

@@ -1,6 +1,7 @@
 //! The Sprint Review page of one sprint: committed, added, removed and completed, say/do,
 //! carry-over, the sprint's estimation quality, what to split next, and the forecast.
 
+use crate::domain::ItemStatus;
 use crate::error::{Error, Result};
 use crate::metrics::accuracy;
 use crate::metrics::forecast::TeamForecast;
@@ -30,7 +31,7 @@ pub struct SprintEstimation {
 pub struct ReviewStory {
     pub story: String,
     pub title: Option<String>,
-    pub status: String,
+    pub status: ItemStatus,
     pub committed: Option<bool>,
     pub points: Option<f64>,
     pub cycle_days: Option<f64>,
@@ -108,7 +109,7 @@ pub fn sprint_review(d: &TeamData, sprint: &str) -> Option<SprintReview> {
             ReviewStory {
                 story: i.story.clone(),
                 title: i.title.clone(),
-                status: i.status.clone(),
+                status: i.status,
                 committed: i.committed,
                 points: i.points,
                 cycle_days: i.cycle_days,
@@ -125,7 +126,7 @@ pub fn sprint_review(d: &TeamData, sprint: &str) -> Option<SprintReview> {
         .collect();
     let timed: Vec<(f64, f64)> = stories
         .iter()
-        .filter(|st| st.status == "done")
+        .filter(|st| st.status == ItemStatus::Done)
         .filter_map(|st| st.points.zip(st.cycle_days))
         .collect();
     let (xs, ys): (Vec<f64>, Vec<f64>) = timed.iter().copied().unzip();
@@ -179,7 +180,7 @@ pub fn sprint_review_charts(
     let marks: Vec<(f64, f64, String)> = r
         .stories
         .iter()
-        .filter(|s| s.status == "done")
+        .filter(|s| s.status == ItemStatus::Done)
         .filter_map(|s| {
             let label = match &s.title {
                 Some(t) => format!("{} {t}", s.story),
