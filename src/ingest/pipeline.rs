@@ -238,7 +238,9 @@ pub struct IngestJob {
 
 impl Job for IngestJob {
     fn run(self: Box<Self>, w: &mut WriteCtx<'_>) -> Written {
-        let out = run(Target::Open(w.store), &self.request, Some(w.known));
+        // A file's votes are not learnt one by one: the next round event finds the generation
+        // moved and reads what it needs of the store again.
+        let out = run(Target::Open(w.store), &self.request, None);
         let written = match &out {
             Ok(o) => {
                 // The file's rows into the database file now, while its answer is awaited
@@ -402,8 +404,10 @@ fn run(
             let store = Store::open(p)?;
             timing("opened");
             let decks = default_decks.clone();
+            // What the writer knows of the stored votes is for live rounds: a command's writer
+            // ends with it.
             let (back, stats) = writer::once(store, move |w| {
-                let stats = w.store.write(&frames, &log, &decks, Some(w.known))?;
+                let stats = w.store.write(&frames, &log, &decks, None)?;
                 Ok((frames, stats))
             })?;
             frames = back;

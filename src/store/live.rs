@@ -201,8 +201,17 @@ impl KnownVotes {
             .flat_map(|f| f.teams.keys().map(String::as_str))
             .collect();
         for f in frames.iter().filter(|f| f.kind == Kind::Votes) {
-            for (k, _) in vote_rows(f).unwrap_or_default() {
-                self.stories.insert(story_hash(&k.0, &k.1, &k.2));
+            // Straight from the frame's columns: a file of a million votes allocates nothing.
+            let b = &f.batch;
+            let text = |k: usize| b.column(k).as_any().downcast_ref::<StringArray>();
+            if let (Some(team), Some(session), Some(story)) = (text(0), text(1), text(2)) {
+                for i in 0..b.num_rows() {
+                    self.stories.insert(story_hash(
+                        team.value(i),
+                        session.value(i),
+                        story.value(i),
+                    ));
+                }
             }
         }
         self.votes.retain(|k, _| !teams.contains(k.0.as_str()));

@@ -177,7 +177,10 @@ fn write_in_order(
     }
     // The generation is the last ingest-log id: the teams written are last written at it.
     let generation = (first_id + log.len() as i64 - 1).max(0) as u64;
-    mark_teams(&tx, frames, default_decks, generation)?;
+    {
+        let _timed = Timed::start("teams written");
+        mark_teams(&tx, frames, default_decks, generation)?;
+    }
     let timed = Timed::start("commit");
     tx.commit().map_err(Error::db("committing the ingest"))?;
     drop(timed);

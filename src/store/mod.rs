@@ -307,6 +307,7 @@ impl Store {
     /// Writes the write-ahead log into the database file. DuckDB refuses while another
     /// connection has a transaction open.
     pub fn checkpoint(&self) -> Result<()> {
+        let _timed = Timed::start("checkpoint");
         self.conn
             .execute_batch("checkpoint")
             .map_err(Error::db("checkpointing"))
