@@ -8,6 +8,7 @@
 //!   -> store     one DuckDB file, one transaction per ingest, migrations   (store/)
 //!   -> metrics   SQL in queries/ -> Polars -> statistics; the chain        (metrics/)
 //!   -> present   tables, JSON, CSV, Markdown, page models, SVG charts      (present/)
+//!   -> room      the estimation room: Planning Poker played here, every round kept (room/)
 //!   -> faces     the server and static site (web/), the commands (commands/) and the
 //!                command line (cli/)
 //! ```
@@ -24,6 +25,7 @@ pub mod error;
 pub mod ingest;
 pub mod metrics;
 pub mod present;
+pub mod room;
 pub mod settings;
 pub mod store;
 pub mod web;

@@ -97,6 +97,10 @@ pub enum Cmd {
     Report(ReportCli),
     /// Write the data and figures as Parquet files partitioned by team, for a warehouse
     Export(ExportCli),
+    /// Estimation rooms' sessions: list them, or export one's estimates (CSV: key,estimate for
+    /// a tracker's bulk edit; Markdown for a wiki; JSON: the session's summary)
+    #[command(subcommand)]
+    Room(RoomCmd),
     /// Measure speed and memory
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -261,6 +265,28 @@ pub struct InfoCli {
     pub ingests: usize,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum RoomCmd {
+    /// The sessions held: session, title, team, stories estimated and to split
+    List,
+    /// One session's stories: rounds, time, first-round spread, consensus and decision
+    Export {
+        /// The session (as `room list` names it) or the room's title
+        session: String,
+    },
+}
+
+impl RoomCmd {
+    fn into_command(self) -> Command {
+        Command::Room(crate::commands::metrics::RoomArgs {
+            session: match self {
+                RoomCmd::List => None,
+                RoomCmd::Export { session } => Some(session),
+            },
+        })
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct ExportCli {
     /// The folder to write the Parquet data set into (one folder per table, one per team in
@@ -321,7 +347,7 @@ pub enum TokenCmd {
     Add {
         /// A name to know it by (letters, digits, - _ .)
         name: String,
-        /// What it may do: read (pages), ingest (send data; reads too), admin (everything)
+        /// What it may do: read (pages), room (open and run estimation rooms; reads too), ingest (send data; rooms and reads too), admin (everything)
         #[arg(long, value_parser = values::scope)]
         scope: crate::web::tokens::Scope,
     },
@@ -791,6 +817,7 @@ impl Cli {
             Cmd::Source(s) => s.into_command(),
             Cmd::Report(a) => a.into_command(),
             Cmd::Export(e) => Command::Export(e.into_args()),
+            Cmd::Room(r) => r.into_command(),
             Cmd::Bench(b) => b.into_command()?,
         };
         Ok(Config {

@@ -47,7 +47,8 @@ pub fn field_map(s: &str) -> Result<FieldMap, String> {
 }
 
 pub fn scope(s: &str) -> Result<crate::web::tokens::Scope, String> {
-    crate::web::tokens::Scope::parse(s).ok_or_else(|| "expected read, ingest or admin".to_string())
+    crate::web::tokens::Scope::parse(s)
+        .ok_or_else(|| "expected read, room, ingest or admin".to_string())
 }
 
 pub fn log_format(s: &str) -> Result<crate::settings::LogFormat, String> {

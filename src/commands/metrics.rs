@@ -1,5 +1,5 @@
 //! The report commands: `points`, `velocity`, `spread`, `forecast`, `accuracy`, `splits`,
-//! `reference` and `report`, each a [`Request`] run on the store — or, while a server holds the
+//! `reference`, `report` and `room`, each a [`Request`] run on the store — or, while a server holds the
 //! database, by that server — and printed the same way.
 
 use crate::commands::{Config, handoff, write};
@@ -12,8 +12,8 @@ use crate::web::site;
 use std::io::Write;
 
 pub use crate::present::requests::{
-    AccuracyArgs, ForecastArgs, PointsArgs, ReferenceArgs, ReportArgs, SplitsArgs, SpreadArgs,
-    VelocityArgs,
+    AccuracyArgs, ForecastArgs, PointsArgs, ReferenceArgs, ReportArgs, RoomArgs, SplitsArgs,
+    SpreadArgs, VelocityArgs,
 };
 
 /// The store of a command that reads it (points, spread, ...), with the team or program and
@@ -118,4 +118,8 @@ pub fn reference(c: &Config, a: &ReferenceArgs, out: &mut dyn Write) -> Result<(
 
 pub fn report(c: &Config, a: &ReportArgs, out: &mut dyn Write) -> Result<()> {
     run(c, Request::Report(a.clone()), out)
+}
+
+pub fn room(c: &Config, a: &RoomArgs, out: &mut dyn Write) -> Result<()> {
+    run(c, Request::Room(a.clone()), out)
 }

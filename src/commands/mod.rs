@@ -55,6 +55,7 @@ pub enum Command {
     Reference(metrics::ReferenceArgs),
     Report(metrics::ReportArgs),
     Export(export::ExportArgs),
+    Room(metrics::RoomArgs),
     Generate(devtools::GenerateArgs),
     Bench(devtools::BenchArgs),
 }
@@ -77,6 +78,7 @@ pub fn run(config: Config, out: &mut dyn Write) -> Result<()> {
         Command::Reference(a) => metrics::reference(c, a, out),
         Command::Report(a) => metrics::report(c, a, out),
         Command::Export(a) => export::export(c, a, out),
+        Command::Room(a) => metrics::room(c, a, out),
         Command::Generate(a) => devtools::generate(a, out),
         Command::Bench(a) => devtools::bench(c, a, out),
     };

@@ -46,7 +46,7 @@ impl Render for TokenList {
         let mut s = t.render(format);
         if format == Format::Table && self.tokens.is_empty() {
             s.push_str(&format!(
-                "no tokens in {} (add one: sprintlens token add NAME --scope read|ingest|admin)\n",
+                "no tokens in {} (add one: sprintlens token add NAME --scope read|room|ingest|admin)\n",
                 self.file
             ));
         }

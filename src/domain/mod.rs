@@ -1,5 +1,5 @@
 //! The domain: cards and decks, the kinds of canonical data and their schema, which teams a
-//! report covers, and typed undefined values. Every other stage builds on these; this module
+//! report covers, typed undefined values, and secrets. Every other stage builds on these; this module
 //! uses nothing of the others.
 
 pub mod cards;
@@ -7,6 +7,7 @@ pub mod days;
 pub mod kinds;
 pub mod schema;
 pub mod scope;
+pub mod secret;
 pub mod undefined;
 
 pub use cards::{BuiltinDeck, Card, DEFAULT_DECK, Deck, format_number, normalise_card};

@@ -613,7 +613,7 @@ fn unsure(questions: Option<f64>, th: &SplitThresholds) -> Option<Signal> {
 }
 
 /// Signal 4: estimated at `max_points` or more.
-fn large(e: f64, th: &SplitThresholds) -> Option<Signal> {
+pub(crate) fn large(e: f64, th: &SplitThresholds) -> Option<Signal> {
     (e >= th.max_points).then(|| {
         Signal::new(
             SignalKind::Large,
@@ -627,7 +627,7 @@ fn large(e: f64, th: &SplitThresholds) -> Option<Signal> {
 }
 
 /// Signal 5: the estimate is at least `velocity_share` of the team's rolling velocity.
-fn velocity_share(e: f64, rolling: Option<f64>, th: &SplitThresholds) -> Option<Signal> {
+pub(crate) fn velocity_share(e: f64, rolling: Option<f64>, th: &SplitThresholds) -> Option<Signal> {
     let v = rolling.filter(|v| *v > 0.0)?;
     (e >= th.velocity_share * v).then(|| {
         Signal::new(
@@ -646,7 +646,7 @@ fn velocity_share(e: f64, rolling: Option<f64>, th: &SplitThresholds) -> Option<
 /// Signal 6, a size the team rarely finishes: fewer than `min_items` done stories of this size,
 /// larger than every size it has finished `min_items` times or more. Weighs one more (a size
 /// without a history of delivery is the size most likely not to fit).
-fn rarely_finished(
+pub(crate) fn rarely_finished(
     e: f64,
     done: usize,
     usual_max: Option<f64>,

@@ -190,6 +190,56 @@ fn shown_name(names: &Pseudonyms, team: &str, voter: &str) -> Name {
         .unwrap_or_else(|| Name::from(voter))
 }
 
+/// The figures of one round from its cards, (voter, card) on a deck, by the same definitions
+/// as a stored round's (the estimation room computes them at the reveal): a card is numeric
+/// when the deck gives it points; `?` is counted apart.
+pub fn round_from_votes(
+    key: (&str, &str, &str, i64),
+    votes: &[(&str, &str)],
+    deck: &DeckCards,
+) -> RoundSpread {
+    let mut steps: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut numeric: Vec<(i64, &str)> = Vec::new();
+    for (voter, card) in votes {
+        if let Some(k) = deck.iter().position(|(c, v)| &**c == *card && v.is_some()) {
+            *steps.entry(k as i64).or_default() += 1;
+            numeric.push((k as i64, voter));
+        }
+    }
+    let (lo, hi) = (steps.keys().next().copied(), steps.keys().last().copied());
+    let at = |k: Option<i64>| -> Vec<&str> {
+        let mut v: Vec<&str> = numeric
+            .iter()
+            .filter(|(s, _)| Some(*s) == k)
+            .map(|(_, n)| *n)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let apart = lo != hi;
+    let round = Round {
+        votes: votes.len(),
+        numeric_votes: numeric.len(),
+        question_votes: votes.iter().filter(|(_, c)| *c == "?").count(),
+        steps: steps.into_iter().collect(),
+        low_voters: if apart { at(lo) } else { Vec::new() },
+        high_voters: if apart { at(hi) } else { Vec::new() },
+    };
+    let (team, session, story, number) = key;
+    round_spread(
+        (
+            &Name::from(team),
+            &Name::from(session),
+            &Name::from(story),
+            number,
+        ),
+        &round,
+        Some(deck),
+        None,
+        &mut Scratch::default(),
+    )
+}
+
 /// One round as the store keeps it: its votes, per deck step the numeric votes, and the
 /// voters at the lowest and the highest step.
 pub struct Round<'a> {

@@ -76,6 +76,12 @@ pub struct ReferenceArgs {
     pub as_of: NaiveDate,
 }
 
+/// `room list` (no session) or `room export SESSION`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoomArgs {
+    pub session: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReportArgs {
     pub team: String,
@@ -99,6 +105,8 @@ pub enum Request {
     Splits(SplitsArgs),
     Reference(ReferenceArgs),
     Report(ReportArgs),
+    /// The estimation rooms' sessions (read by `web::site`, which knows the rooms).
+    Room(RoomArgs),
 }
 
 /// How the answer is printed.
@@ -138,13 +146,17 @@ impl Request {
             Request::Splits(a) => (a.scope.clone(), a.sprint.as_deref()),
             Request::Reference(a) => (a.scope.clone(), None),
             Request::Report(a) => (Scope::team(&a.team), None),
+            Request::Room(_) => (Scope::default(), None),
         }
     }
 
     /// Whether its answer reads the settings (and so notes settings naming no team): the
     /// others run whatever the settings file holds.
     pub fn reads_settings(&self) -> bool {
-        !matches!(self, Request::Points(_) | Request::Spread(_))
+        !matches!(
+            self,
+            Request::Points(_) | Request::Spread(_) | Request::Room(_)
+        )
     }
 }
 
@@ -266,6 +278,11 @@ pub fn answer(
         Request::Report(a) if a.out.is_some() => {
             return Err(Error::Internal(
                 "a report's pages are rendered by the static site (web::site)".into(),
+            ));
+        }
+        Request::Room(_) => {
+            return Err(Error::Internal(
+                "rooms are read by the static site (web::site)".into(),
             ));
         }
         Request::Report(a) => report(store, settings, a, output, out)?,

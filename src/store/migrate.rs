@@ -35,11 +35,15 @@ fn migrations() -> Vec<(i64, Vec<String>)> {
             4,
             vec![include_str!("../../queries/schema/004_kept_reports.sql").into()],
         ),
+        (
+            5,
+            vec![include_str!("../../queries/schema/005_rooms.sql").into()],
+        ),
     ]
 }
 
 /// The newest schema this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA_TABLES: &str = include_str!("../../queries/store/schema_tables.sql");
 const SCHEMA_VERSION_SQL: &str = include_str!("../../queries/store/schema_version.sql");

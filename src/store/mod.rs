@@ -9,6 +9,7 @@
 //! - [`info`]: what the store holds (`sprintlens info`, the index page);
 //! - [`export`]: the data out as Parquet, partitioned by team;
 //! - [`kept`]: reports kept for the pages, and the generation of each team's last write;
+//! - [`rooms`]: the estimation rooms' state, so that a room survives a restart;
 //! - [`writer`]: the one writer every write goes through (one queue, one thread, batches of
 //!   small writes in one transaction).
 
@@ -18,6 +19,7 @@ pub mod kept;
 pub mod live;
 pub mod merge;
 pub mod migrate;
+pub mod rooms;
 pub mod scan;
 mod timing;
 pub mod writer;

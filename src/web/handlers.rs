@@ -305,6 +305,7 @@ pub fn app(state: Shared) -> Router {
     let access = Access {
         keyring: Keyring::new(state.db(), None),
         reads_open: true,
+        local: true,
     };
     router(state, access, &ServeOptions::default())
 }
@@ -316,6 +317,28 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
         .route("/api/v1/ingest", post(upload::ingest))
         .layer(axum::extract::DefaultBodyLimit::max(options.max_upload));
     let reports = Router::new().route(crate::web::reports::PATH, post(crate::web::reports::answer));
+    let rooms = {
+        use crate::web::room as r;
+        Router::new()
+            .route("/rooms", get(r::rooms_page))
+            .route("/rooms/{room}", get(r::page))
+            .route("/rooms/{room}/summary", get(r::summary_page))
+            .route("/api/v1/rooms", get(r::list).post(r::open))
+            .route("/api/v1/rooms/{room}", get(r::get_state))
+            .route("/api/v1/rooms/{room}/join", post(r::join))
+            .route("/api/v1/rooms/{room}/stories", post(r::stories))
+            .route("/api/v1/rooms/{room}/deck", post(r::deck))
+            .route("/api/v1/rooms/{room}/rounds", post(r::round))
+            .route("/api/v1/rooms/{room}/votes", post(r::vote))
+            .route("/api/v1/rooms/{room}/reveal", post(r::reveal))
+            .route("/api/v1/rooms/{room}/estimate", post(r::estimate))
+            .route("/api/v1/rooms/{room}/close", post(r::close))
+            .route("/api/v1/rooms/{room}/events", get(r::events))
+            .route("/api/v1/rooms/{room}/backlog", get(r::backlog))
+            .route("/api/v1/rooms/{room}/summary", get(r::api_summary))
+            .route("/static/room.js", get(r::script))
+            .layer(axum::extract::DefaultBodyLimit::max(r::MAX_BODY))
+    };
     let rounds = Router::new()
         .route("/api/v1/rounds", post(rounds::post_round))
         .route("/api/v1/rounds/schema", get(rounds::schema))
@@ -347,6 +370,7 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
         .route("/api/teams/{team}/reference", get(api_reference))
         .merge(ingest)
         .merge(reports)
+        .merge(rooms)
         .fallback(not_found)
         // Page routes take no body; refuse large ones early.
         .layer(axum::extract::DefaultBodyLimit::max(1 << 20))

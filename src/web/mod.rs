@@ -15,6 +15,7 @@ pub mod keyfile;
 pub mod query;
 pub mod refresh;
 pub mod reports;
+pub mod room;
 pub mod rounds;
 pub mod server;
 pub mod site;
@@ -97,6 +98,7 @@ pub fn serve(
         let access = server::Access {
             keyring: tokens::Keyring::new(&db, Some(local)),
             reads_open: options.public || server::is_loopback(addr),
+            local: server::is_loopback(addr),
         };
         let _ = writeln!(
             out,

@@ -121,6 +121,35 @@ pub struct Access {
     pub keyring: Keyring,
     /// Pages and their JSON need no token (loopback, or `--public`).
     pub reads_open: bool,
+    /// The server listens on loopback only: opening and running estimation rooms needs no
+    /// token either.
+    pub local: bool,
+}
+
+/// What an estimation room's route needs (`None`: not a room's route). The room's link is its
+/// own key: joining, voting, its page, state, events and summary need no token. Opening a room,
+/// the list of sessions and the facilitator's actions need a room-scope token off loopback.
+fn room_needs(path: &str, method: &axum::http::Method, local: bool) -> Option<Option<Scope>> {
+    let run = (!local).then_some(Scope::Room);
+    if path == "/static/room.js" {
+        return Some(None);
+    }
+    if path == "/rooms" || path == "/api/v1/rooms" {
+        return Some(run);
+    }
+    let rest = path
+        .strip_prefix("/api/v1/rooms/")
+        .or_else(|| path.strip_prefix("/rooms/"))?;
+    let action = rest.split_once('/').map_or("", |(_, a)| a);
+    let facilitators = [
+        "stories", "deck", "rounds", "reveal", "estimate", "close", "backlog",
+    ];
+    let _ = method;
+    Some(if facilitators.contains(&action) {
+        run
+    } else {
+        None
+    })
 }
 
 const COOKIE: &str = "sprintlens_token";
@@ -196,7 +225,11 @@ fn sign_in_page(message: Option<&str>) -> Html<String> {
 /// as unknown, never the secret).
 pub async fn guard(State(access): State<Arc<Access>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let Some(need) = needs(&path, req.method(), access.reads_open) else {
+    let need = match room_needs(&path, req.method(), access.local) {
+        Some(n) => n,
+        None => needs(&path, req.method(), access.reads_open),
+    };
+    let Some(need) = need else {
         return next.run(req).await;
     };
     // What a token opens is kept by no cache (`Cache-Control: no-store`, see `headers`).
@@ -213,9 +246,11 @@ async fn checked(access: &Access, need: Scope, path: &str, req: Request, next: N
     if path == "/api/v1/rounds" && req.headers().contains_key(crate::web::rounds::SIGNATURE) {
         return next.run(req).await;
     }
-    // Writes take the header only: a cookie rides along on requests other sites start.
+    // Writes take the header only: a cookie rides along on requests other sites start. A
+    // room's page acts with the sign-in cookie (SameSite=Strict, and its actions are JSON,
+    // which a form on another site cannot send).
     let secret = bearer(req.headers()).or_else(|| {
-        (need == Scope::Read)
+        (need <= Scope::Room)
             .then(|| cookie(req.headers()))
             .flatten()
     });
@@ -579,6 +614,30 @@ mod tests {
             needs("/api/v1/ingest", &Method::GET, true),
             Some(Scope::Ingest)
         );
+    }
+
+    #[test]
+    fn a_room_is_open_to_its_link_and_run_with_a_room_token_off_loopback() {
+        use axum::http::Method;
+        let n = |p: &str, local: bool| room_needs(p, &Method::POST, local);
+        assert_eq!(n("/api/v1/rooms", false), Some(Some(Scope::Room)));
+        assert_eq!(n("/api/v1/rooms", true), Some(None));
+        assert_eq!(n("/rooms", false), Some(Some(Scope::Room)));
+        assert_eq!(n("/rooms/sl_x", false), Some(None));
+        assert_eq!(n("/api/v1/rooms/sl_x/join", false), Some(None));
+        assert_eq!(n("/api/v1/rooms/sl_x/votes", false), Some(None));
+        assert_eq!(n("/api/v1/rooms/sl_x/events", false), Some(None));
+        assert_eq!(
+            n("/api/v1/rooms/sl_x/reveal", false),
+            Some(Some(Scope::Room))
+        );
+        assert_eq!(n("/api/v1/rooms/sl_x/reveal", true), Some(None));
+        assert_eq!(
+            n("/api/v1/rooms/sl_x/backlog", false),
+            Some(Some(Scope::Room))
+        );
+        assert_eq!(n("/teams/a", false), None);
+        assert!(Scope::Ingest > Scope::Room && Scope::Room > Scope::Read);
     }
 
     #[test]

@@ -74,6 +74,17 @@ pub fn answer_request(
                 pages: Some(pages),
             })
         }
+        requests::Request::Room(a) => {
+            use crate::present::table::Render;
+            use crate::room::summary;
+            let rooms = summary::kept_rooms(&store.rooms()?);
+            match &a.session {
+                None => summary::sessions(&rooms).write_to(output.format, output.json, out)?,
+                Some(s) => summary::summary(summary::find(&rooms, s).map_err(Error::Usage)?)
+                    .write_to(output.format, output.json, out)?,
+            }
+            Ok(requests::Answered::default())
+        }
         _ => requests::answer(store, settings, request, output, one_shot, out),
     }
 }

@@ -71,7 +71,21 @@ pub struct AppState {
     fingerprint: String,
     /// Team reports and dashboards read back from the store since the start.
     pub kept_read: std::sync::atomic::AtomicUsize,
+    /// The estimation rooms (kept in the store; every change saved through the writer).
+    pub rooms: crate::room::Rooms,
 }
+
+/// Stories of a team an estimation room may pick: not estimated yet, estimated without the
+/// room agreeing (to estimate again), and the split candidates.
+#[derive(Debug, Serialize)]
+pub struct Backlog {
+    pub unestimated: Vec<crate::room::NewStory>,
+    pub reestimate: Vec<crate::room::NewStory>,
+    pub split_candidates: Vec<crate::room::NewStory>,
+}
+
+/// The most stories of each list of a [`Backlog`].
+const BACKLOG_LIST: usize = 100;
 
 pub type Shared = Arc<AppState>;
 
@@ -177,6 +191,7 @@ impl AppState {
             refresh.clone(),
         ));
         let fingerprint = fingerprint(&settings);
+        let rooms = crate::room::Rooms::load(store.rooms()?);
         let db = store.path().to_path_buf();
         let heard = marks.clone();
         let writer = Writer::start(store, Some(Box::new(move |g, w| heard.committed(g, w))))?;
@@ -197,7 +212,56 @@ impl AppState {
             refresh,
             fingerprint,
             kept_read: std::sync::atomic::AtomicUsize::new(0),
+            rooms,
         }))
+    }
+
+    /// The stories of `team` a room may pick (see [`Backlog`]).
+    pub fn room_backlog(&self, team: &str) -> Result<Backlog, WebError> {
+        let d = self.team(team, crate::web::refresh::today())?;
+        let rows = self.with_store(|store, _| {
+            store.query_rows("room_backlog", pages::ROOM_BACKLOG, [team], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<f64>>(2)?,
+                ))
+            })
+        })?;
+        let spread = d.story_spread();
+        let story = |key: &str, title: Option<String>| crate::room::NewStory {
+            key: key.to_string(),
+            title,
+        };
+        let mut b = Backlog {
+            unestimated: Vec::new(),
+            reestimate: Vec::new(),
+            split_candidates: d
+                .splits
+                .candidates
+                .iter()
+                .take(BACKLOG_LIST)
+                .map(|c| story(&c.story, c.title.clone()))
+                .collect(),
+        };
+        for (key, title, estimate) in rows {
+            let list = match estimate {
+                None => &mut b.unestimated,
+                // Estimated, the room never within one card step.
+                Some(_)
+                    if spread
+                        .get(key.as_str())
+                        .is_some_and(|s| !s.last_round_only && s.rounds_to_consensus.is_none()) =>
+                {
+                    &mut b.reestimate
+                }
+                Some(_) => continue,
+            };
+            if list.len() < BACKLOG_LIST {
+                list.push(story(&key, title));
+            }
+        }
+        Ok(b)
     }
 
     /// The store's one writer.

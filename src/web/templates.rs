@@ -110,6 +110,12 @@ pub fn templates(links: Links) -> Environment<'static> {
         ),
         ("error.html", include_str!("../../templates/error.html")),
         ("sign_in.html", include_str!("../../templates/sign_in.html")),
+        ("room.html", include_str!("../../templates/room.html")),
+        ("rooms.html", include_str!("../../templates/rooms.html")),
+        (
+            "room_summary.html",
+            include_str!("../../templates/room_summary.html"),
+        ),
     ] {
         env.add_template(name, src).expect("the templates parse");
     }

@@ -7,15 +7,16 @@ use crate::error::{Error, Result};
 pub use crate::web::keyfile::write_private;
 use crate::web::keyfile::{self, Watched, beside};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// What a token may do. Each scope includes the ones below it: admin > ingest > read.
+/// What a token may do. Each scope includes the ones below it: admin > ingest > room > read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Read the pages and their JSON.
     Read,
+    /// Also open and run estimation rooms (`POST /api/v1/rooms`, the facilitator's actions).
+    Room,
     /// Also send data (`POST /api/v1/ingest`).
     Ingest,
     /// Everything.
@@ -26,6 +27,7 @@ impl Scope {
     pub fn parse(s: &str) -> Option<Scope> {
         match s.to_ascii_lowercase().as_str() {
             "read" => Some(Scope::Read),
+            "room" => Some(Scope::Room),
             "ingest" => Some(Scope::Ingest),
             "admin" => Some(Scope::Admin),
             _ => None,
@@ -35,6 +37,7 @@ impl Scope {
     pub fn name(self) -> &'static str {
         match self {
             Scope::Read => "read",
+            Scope::Room => "room",
             Scope::Ingest => "ingest",
             Scope::Admin => "admin",
         }
@@ -64,30 +67,7 @@ fn save(path: &Path, tokens: &[Token]) -> Result<()> {
     keyfile::save(path, tokens, "tokens")
 }
 
-/// A new random secret: 32 bytes from the operating system, as 64 hex digits after a prefix
-/// that tells what it is.
-pub fn new_secret() -> Result<String> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::Internal(format!("no random numbers from the system: {e}")))?;
-    Ok(format!("sl_{}", hex(&bytes)))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn hash(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
-}
-
-/// Equal without an early exit, so the time taken says nothing about where they differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use crate::domain::secret::{constant_time_eq, hash, new_secret};
 
 /// The stored token a presented secret belongs to. Every stored hash is compared, whatever
 /// matched before.

@@ -20,10 +20,11 @@ const LAYERS: &[(&str, usize)] = &[
     ("ingest", 4),
     ("metrics", 4),
     ("present", 5),
-    ("web", 6),
-    ("devtools", 7),
-    ("commands", 8),
-    ("cli", 9),
+    ("room", 6),
+    ("web", 7),
+    ("devtools", 8),
+    ("commands", 9),
+    ("cli", 10),
 ];
 
 /// Module path of every source file: `src/a/b.rs` -> a::b, `src/a/mod.rs` -> a.

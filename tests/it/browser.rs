@@ -93,7 +93,13 @@ fn problems(events: &[Value]) -> Vec<String> {
             "Runtime.exceptionThrown" => {
                 out.push(format!("script error: {}", p["exceptionDetails"]))
             }
-            "Network.loadingFailed" => out.push(format!("request failed: {}", p["errorText"])),
+            // An event stream is cut when its page reloads or leaves: that is not a failure.
+            "Network.loadingFailed"
+                if p["type"] == "EventSource" && p["errorText"] == "net::ERR_ABORTED" => {}
+            "Network.loadingFailed" => out.push(format!(
+                "request failed: {} ({})",
+                p["errorText"], p["type"]
+            )),
             "Network.responseReceived" if p["response"]["status"].as_i64().unwrap_or(0) >= 400 => {
                 out.push(format!(
                     "HTTP {} for {}",
@@ -143,47 +149,12 @@ fn base64_decode(s: &str) -> Vec<u8> {
 /// times its chart's scale (drawn width over viewBox width); 99 without charts.
 const MIN_TEXT_JS: &str = "Math.min(99, ...[...document.querySelectorAll('figure.chart svg')].flatMap(svg => { const k = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width; return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => parseFloat(getComputedStyle(t).fontSize) * k); }))";
 
-#[test]
-fn every_demo_page_loads_cleanly_in_chromium() {
-    let Some(browser) = chromium() else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("chromium is not installed: .ci/run installs Debian's chromium");
-        }
-        eprintln!("skipped: chromium not found (apt install chromium)");
-        return;
-    };
-    let dir = scratch();
-    let db = dir.path().join("demo.duckdb");
-    let r = sprintlens(&db, &["demo", "--no-serve"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-
-    let (server, addr) = serve(&db);
-    let base = format!("http://{addr}");
-
-    // Every page: index, dashboards, and each team's page, split page and Sprint Reviews.
-    let raw = fetch(&addr, "/api/teams");
-    let index: Value = serde_json::from_str(raw.split("\r\n\r\n").nth(1).unwrap()).unwrap();
-    let mut pages = vec![
-        "/".to_string(),
-        "/dashboard".to_string(),
-        "/dashboard?program=commerce".to_string(),
-    ];
-    for t in index["teams"].as_array().unwrap() {
-        let team = t["team"].as_str().unwrap();
-        pages.push(format!("/teams/{team}"));
-        pages.push(format!("/teams/{team}/splits"));
-        pages.push(format!("/teams/{team}/reference"));
-        for s in 1..=t["sprints"].as_i64().unwrap() {
-            pages.push(format!("/teams/{team}/sprints/{s}"));
-            pages.push(format!("/teams/{team}/sprints/{s}/retro"));
-        }
-    }
-    assert_eq!(pages.len(), 3 + 3 * (3 + 2 * 12), "the sample data's pages");
-
+/// Chromium, headless, driven over the DevTools pipe; its profile in `dir`.
+fn launch(browser: &str, dir: &std::path::Path) -> (Reap, Cdp) {
     let (cmd_r, cmd_w) = std::io::pipe().unwrap();
     let (out_r, out_w) = std::io::pipe().unwrap();
-    let profile = dir.path().join("chromium-profile");
-    let mut cmd = std::process::Command::new(&browser);
+    let profile = dir.join("chromium-profile");
+    let mut cmd = std::process::Command::new(browser);
     cmd.args([
         "--headless",
         "--no-sandbox",
@@ -239,12 +210,53 @@ fn every_demo_page_loads_cleanly_in_chromium() {
             }
         }
     });
-    let mut cdp = Cdp {
+    let cdp = Cdp {
         to: cmd_w,
         from: rx,
         next: 0,
         events: Vec::new(),
     };
+    (chrome, cdp)
+}
+
+#[test]
+fn every_demo_page_loads_cleanly_in_chromium() {
+    let Some(browser) = chromium() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("chromium is not installed: .ci/run installs Debian's chromium");
+        }
+        eprintln!("skipped: chromium not found (apt install chromium)");
+        return;
+    };
+    let dir = scratch();
+    let db = dir.path().join("demo.duckdb");
+    let r = sprintlens(&db, &["demo", "--no-serve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let (server, addr) = serve(&db);
+    let base = format!("http://{addr}");
+
+    // Every page: index, dashboards, and each team's page, split page and Sprint Reviews.
+    let raw = fetch(&addr, "/api/teams");
+    let index: Value = serde_json::from_str(raw.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let mut pages = vec![
+        "/".to_string(),
+        "/dashboard".to_string(),
+        "/dashboard?program=commerce".to_string(),
+    ];
+    for t in index["teams"].as_array().unwrap() {
+        let team = t["team"].as_str().unwrap();
+        pages.push(format!("/teams/{team}"));
+        pages.push(format!("/teams/{team}/splits"));
+        pages.push(format!("/teams/{team}/reference"));
+        for s in 1..=t["sprints"].as_i64().unwrap() {
+            pages.push(format!("/teams/{team}/sprints/{s}"));
+            pages.push(format!("/teams/{team}/sprints/{s}/retro"));
+        }
+    }
+    assert_eq!(pages.len(), 3 + 3 * (3 + 2 * 12), "the sample data's pages");
+
+    let (chrome, mut cdp) = launch(&browser, dir.path());
     let target = cdp.send(None, "Target.createTarget", json!({ "url": "about:blank" }));
     let attached = cdp.send(
         None,
@@ -459,4 +471,308 @@ fn every_demo_page_loads_cleanly_in_chromium() {
     drop(server);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(std::fs::read_dir(&shots).unwrap().count() >= pages.len());
+}
+
+/// One page of the room test: its own browser context (its own cookies: its own participant).
+struct Tab {
+    session: String,
+}
+
+impl Cdp {
+    /// A new tab in a context of its own, its events on.
+    fn tab(&mut self) -> Tab {
+        let ctx = self.send(None, "Target.createBrowserContext", json!({}));
+        let target = self.send(
+            None,
+            "Target.createTarget",
+            json!({ "url": "about:blank", "browserContextId": ctx["browserContextId"] }),
+        );
+        let attached = self.send(
+            None,
+            "Target.attachToTarget",
+            json!({ "targetId": target["targetId"], "flatten": true }),
+        );
+        let session = attached["sessionId"].as_str().unwrap().to_string();
+        for domain in [
+            "Page.enable",
+            "Runtime.enable",
+            "Network.enable",
+            "Log.enable",
+        ] {
+            self.send(Some(&session), domain, json!({}));
+        }
+        Tab { session }
+    }
+
+    fn go(&mut self, tab: &Tab, url: &str) {
+        self.send(Some(&tab.session), "Page.navigate", json!({ "url": url }));
+        self.wait_for_in(&tab.session, "Page.loadEventFired");
+    }
+
+    /// Waits for an event of `method` from one tab.
+    fn wait_for_in(&mut self, session: &str, method: &str) {
+        if let Some(i) = self
+            .events
+            .iter()
+            .position(|e| e["method"] == method && e["sessionId"] == session)
+        {
+            self.events.remove(i);
+            return;
+        }
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let m = self
+                .from
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("no {method} in {WAIT:?}"));
+            if m["method"] == method && m["sessionId"] == session {
+                return;
+            }
+            self.events.push(m);
+        }
+    }
+
+    /// Evaluates a script in a tab (awaiting a promise) and gives its JSON value.
+    fn eval(&mut self, tab: &Tab, js: &str) -> Value {
+        let r = self.send(
+            Some(&tab.session),
+            "Runtime.evaluate",
+            json!({ "expression": js, "returnByValue": true, "awaitPromise": true }),
+        );
+        if let Some(e) = r.get("exceptionDetails") {
+            panic!("{js}: {e}");
+        }
+        r["result"]["value"].clone()
+    }
+
+    /// Waits until `js` is true in a tab (the page is drawn from its events): how long it took.
+    fn until(&mut self, tab: &Tab, js: &str) -> Duration {
+        let t = Instant::now();
+        while t.elapsed() < WAIT {
+            if self.eval(tab, js) == json!(true) {
+                return t.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("not true within {WAIT:?}: {js}");
+    }
+
+    /// A click where the element is, as a mouse does it.
+    fn click(&mut self, tab: &Tab, selector: &str) {
+        let at = self.eval(
+            tab,
+            &format!(
+                "(() => {{ const e = document.querySelector({}); e.scrollIntoView(); const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()",
+                json!(selector)
+            ),
+        );
+        for kind in ["mousePressed", "mouseReleased"] {
+            self.send(
+                Some(&tab.session),
+                "Input.dispatchMouseEvent",
+                json!({ "type": kind, "x": at[0], "y": at[1], "button": "left", "clickCount": 1 }),
+            );
+        }
+    }
+
+    /// A key pressed on the page.
+    fn key(&mut self, tab: &Tab, key: &str) {
+        for kind in ["keyDown", "keyUp"] {
+            self.send(
+                Some(&tab.session),
+                "Input.dispatchKeyEvent",
+                json!({ "type": kind, "key": key, "text": key }),
+            );
+        }
+    }
+
+    fn shot(&mut self, tab: &Tab, w: u32, h: u32, name: &str) {
+        self.send(
+            Some(&tab.session),
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": w, "height": h, "deviceScaleFactor": 1, "mobile": w < 600 }),
+        );
+        let shot = self.send(
+            Some(&tab.session),
+            "Page.captureScreenshot",
+            json!({ "format": "png" }),
+        );
+        let dir = project_root().join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(name),
+            base64_decode(shot["data"].as_str().unwrap()),
+        )
+        .unwrap();
+    }
+}
+
+/// Sets an input's value as typing would, for the page's script to read.
+fn fill(selector: &str, value: &str) -> String {
+    format!(
+        "(() => {{ const e = document.querySelector({}); e.value = {}; e.dispatchEvent(new Event('input')); return true; }})()",
+        json!(selector),
+        json!(value)
+    )
+}
+
+/// A facilitator and three voters play a room in four tabs, by clicking and by keyboard: no
+/// tab shows another's card before the reveal; a voter's tab reloaded in the middle of a round
+/// keeps their card; the reveal reaches every tab with the cards, the spread and who talks
+/// first; screenshots of the room at 1280 and 390 px wide.
+#[test]
+fn a_room_is_played_in_four_browser_tabs() {
+    let Some(browser) = chromium() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("chromium is not installed: .ci/run installs Debian's chromium");
+        }
+        eprintln!("skipped: chromium not found (apt install chromium)");
+        return;
+    };
+    let dir = scratch();
+    let db = sample_store(dir.path(), "room.duckdb");
+    let (server, addr) = serve(&db);
+    let base = format!("http://{addr}");
+    let (chrome, mut cdp) = launch(&browser, dir.path());
+    let fay = cdp.tab();
+    cdp.go(&fay, &format!("{base}/rooms"));
+    cdp.eval(&fay, &fill("#open-team", "payments"));
+    cdp.eval(&fay, &fill("#open-title", "Sprint 13 planning"));
+    cdp.eval(&fay, &fill("#open-name", "Fay"));
+    cdp.click(&fay, "#open-form button[type=submit]");
+    cdp.wait_for_in(&fay.session, "Page.loadEventFired");
+    cdp.until(
+        &fay,
+        "location.pathname.startsWith('/rooms/sl_') && !!document.querySelector('#stories-text')",
+    );
+    let url = format!(
+        "{base}{}",
+        cdp.eval(&fay, "location.pathname").as_str().unwrap()
+    );
+    let voters: Vec<(Tab, &str)> = ["Ann", "Bob", "Cy"]
+        .into_iter()
+        .map(|name| {
+            let t = cdp.tab();
+            cdp.go(&t, &url);
+            cdp.eval(&t, &fill("#join-name", name));
+            cdp.click(&t, "#join-form button");
+            cdp.until(&t, "document.getElementById('join').hidden");
+            (t, name)
+        })
+        .collect();
+    cdp.until(&fay, "document.querySelectorAll('.people li').length === 4");
+    cdp.eval(
+        &fay,
+        &fill(
+            "#stories-text",
+            "NEW-1 Refund by card\nNEW-2 Export invoices",
+        ),
+    );
+    cdp.click(&fay, "#add-stories");
+    cdp.until(&fay, "!!document.querySelector('[data-start=\"NEW-1\"]')");
+    cdp.click(&fay, "[data-start=\"NEW-1\"]");
+    for (t, _) in &voters {
+        cdp.until(t, "!!document.querySelector('.deck button')");
+    }
+    // Ann clicks 3; Bob presses 7 (the seventh card of 0 ½ 1 2 3 5 8 ...: 8); Cy clicks 13.
+    let (ann, bob, cy) = (&voters[0].0, &voters[1].0, &voters[2].0);
+    cdp.click(ann, "[data-card=\"3\"]");
+    cdp.key(bob, "7");
+    cdp.click(cy, "[data-card=\"13\"]");
+    for (t, card) in [(ann, "3"), (bob, "8"), (cy, "13")] {
+        cdp.until(
+            t,
+            &format!("document.querySelector('[data-card=\"{card}\"]').getAttribute('aria-pressed') === 'true'"),
+        );
+    }
+    cdp.until(
+        &fay,
+        "document.querySelectorAll('.people li.voted').length === 3",
+    );
+    // Before the reveal: no tab shows a card played (no played cards, no other's card pressed).
+    for (t, own) in [(ann, "3"), (bob, "8"), (cy, "13"), (&fay, "")] {
+        let v = cdp.eval(
+            t,
+            "JSON.stringify({played: document.querySelectorAll('.played').length, pressed: [...document.querySelectorAll('[aria-pressed=\"true\"]')].map(b => b.dataset.card)})",
+        );
+        let v: Value = serde_json::from_str(v.as_str().unwrap()).unwrap();
+        assert_eq!(v["played"], 0, "{v}");
+        let want: Vec<&str> = if own.is_empty() { vec![] } else { vec![own] };
+        assert_eq!(v["pressed"], json!(want), "{v}");
+    }
+    // Bob reloads in the middle of the round: his card stays.
+    cdp.send(Some(&bob.session), "Page.reload", json!({}));
+    cdp.wait_for_in(&bob.session, "Page.loadEventFired");
+    cdp.until(
+        bob,
+        "document.querySelector('[data-card=\"8\"]')?.getAttribute('aria-pressed') === 'true'",
+    );
+    cdp.shot(ann, 390, 844, "room-voting-390.png");
+    // The page fits a phone: nothing wider than the screen, cards large enough to hit.
+    let v = cdp.eval(
+        ann,
+        "JSON.stringify({w: document.documentElement.scrollWidth, h: document.querySelector('.deck button').getBoundingClientRect().height})",
+    );
+    let v: Value = serde_json::from_str(v.as_str().unwrap()).unwrap();
+    assert!(v["w"].as_f64().unwrap() <= 390.0, "{v}");
+    assert!(v["h"].as_f64().unwrap() >= 44.0, "{v}");
+    cdp.shot(&fay, 1280, 900, "room-voting-1280.png");
+    // The reveal reaches every tab, with the cards, the spread and who talks first.
+    cdp.click(&fay, "#reveal");
+    for t in [ann, bob, cy, &fay] {
+        let took = cdp.until(t, "document.querySelectorAll('.played div').length === 3");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        let text = cdp.eval(t, "document.getElementById('play').innerText");
+        let text = text.as_str().unwrap();
+        assert!(text.contains("card steps apart"), "{text}");
+        assert!(text.contains("Talk first: Ann (3) and Cy (13)"), "{text}");
+        assert!(text.contains("Suggested card: 8"), "{text}");
+    }
+    let said = cdp.eval(ann, "document.getElementById('announce').textContent");
+    assert!(
+        said.as_str()
+            .unwrap()
+            .starts_with("Revealed: NEW-1 round 1"),
+        "{said}"
+    );
+    cdp.shot(ann, 390, 844, "room-revealed-390.png");
+    let w = cdp.eval(ann, "document.documentElement.scrollWidth");
+    assert!(w.as_f64().unwrap() <= 390.0, "{w}");
+    cdp.shot(&fay, 1280, 900, "room-revealed-1280.png");
+    // Round 2 by keyboard for all, then the estimate.
+    cdp.shot(&fay, 1280, 900, "room-facilitator-1280.png");
+    cdp.click(&fay, "[data-next=\"NEW-1\"]");
+    for (t, _) in &voters {
+        cdp.until(t, "!!document.querySelector('.deck button')");
+        cdp.key(t, "6");
+    }
+    cdp.until(
+        &fay,
+        "document.querySelectorAll('.people li.voted').length === 3",
+    );
+    cdp.click(&fay, "#reveal");
+    cdp.until(&fay, "!!document.querySelector('[data-accept=\"NEW-1\"]')");
+    cdp.click(&fay, "[data-accept=\"NEW-1\"]");
+    for t in [ann, bob, cy, &fay] {
+        cdp.until(
+            t,
+            "document.querySelector('[data-story=\"NEW-1\"]').innerText.includes('5 points')",
+        );
+    }
+    let mut failures = Vec::new();
+    let bad = problems(&cdp.events);
+    if !bad.is_empty() {
+        failures.push(bad.join("; "));
+    }
+    let _ = cdp
+        .to
+        .write_all(b"{\"id\":999999,\"method\":\"Browser.close\",\"params\":{}}\0");
+    let mut chrome = chrome;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && chrome.0.try_wait().ok().flatten().is_none() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(chrome);
+    drop(server);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

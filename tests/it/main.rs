@@ -15,5 +15,6 @@ mod integrity;
 mod metrics;
 mod migration;
 mod queries;
+mod room;
 mod service;
 mod web;

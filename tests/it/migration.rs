@@ -58,7 +58,7 @@ fn a_version_1_file_is_upgraded_in_place_to_what_a_fresh_ingest_gives() {
     // A read-only command upgrades the file in place: version 2, the same rows, the ingest log
     // of version 1 kept.
     let info = json(&old, &["info"]);
-    assert_eq!(info["schema_version"], 4);
+    assert_eq!(info["schema_version"], 5);
     assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
     assert_eq!(info["totals"]["votes"], 1024);
     let log = info["ingests"].as_array().unwrap();
@@ -106,7 +106,7 @@ fn a_version_1_file_is_upgraded_in_place_to_what_a_fresh_ingest_gives() {
 
     // Opening it again changes nothing more.
     let before = fingerprint(&old);
-    assert_eq!(json(&old, &["info"])["schema_version"], 4);
+    assert_eq!(json(&old, &["info"])["schema_version"], 5);
     assert_eq!(fingerprint(&old), before);
 }
 
@@ -218,7 +218,7 @@ fn a_version_2_file_is_upgraded_in_place_and_takes_last_round_only_votes() {
     let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let info = json(&old, &["info"]);
-    assert_eq!(info["schema_version"], 4);
+    assert_eq!(info["schema_version"], 5);
     assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
     for args in [
         vec!["spread", "--show-names"],
@@ -276,7 +276,7 @@ fn a_version_3_file_is_upgraded_in_place_and_keeps_reports_from_then_on() {
     let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let info = json(&old, &["info"]);
-    assert_eq!(info["schema_version"], 4);
+    assert_eq!(info["schema_version"], 5);
     assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
     for args in [
         vec!["spread", "--show-names"],
@@ -317,6 +317,60 @@ fn a_version_3_file_is_upgraded_in_place_and_keeps_reports_from_then_on() {
     drop(conn);
     // Opening it again changes nothing more.
     let before = fingerprint(&old);
-    assert_eq!(json(&old, &["info"])["schema_version"], 4);
+    assert_eq!(json(&old, &["info"])["schema_version"], 5);
+    assert_eq!(fingerprint(&old), before);
+}
+
+#[test]
+fn a_version_4_file_is_upgraded_in_place_and_keeps_rooms_from_then_on() {
+    let dir = scratch();
+    let old = fixture(dir.path(), "v4-search.duckdb.gz");
+    let fresh = dir.path().join("fresh.duckdb");
+    let rows = search_rows(dir.path());
+    let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let info = json(&old, &["info"]);
+    assert_eq!(info["schema_version"], 5);
+    assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
+    for args in [
+        vec!["spread", "--show-names"],
+        vec!["splits", "--as-of", "2025-07-01"],
+    ] {
+        assert_eq!(json(&old, &args), json(&fresh, &args), "{args:?}");
+    }
+    // No room yet; version 4's marks of the teams' last writes kept.
+    assert_eq!(
+        json(&old, &["room", "list"]),
+        serde_json::json!({"sessions": []})
+    );
+    let conn = duckdb::Connection::open(&old).unwrap();
+    assert_eq!(
+        rows_as_text(&conn, "select team, generation from team_writes"),
+        vec!["Text(\"search\") | BigInt(6)"]
+    );
+    assert_eq!(
+        rows_as_text(&conn, "select count(*) from rooms"),
+        vec!["BigInt(0)"]
+    );
+    drop(conn);
+    // A room opened on the upgraded file plays and is kept like any other.
+    let (server, addr) = serve_with(&old, &["--bind", "127.0.0.1:0"]);
+    let (s, b) = call(
+        &addr,
+        "POST",
+        "/api/v1/rooms",
+        &[("Content-Type", "application/json")],
+        br#"{"team": "search", "name": "Fay", "title": "after the upgrade"}"#,
+    );
+    assert_eq!(s, 201, "{b}");
+    drop(server);
+    let conn = duckdb::Connection::open(&old).unwrap();
+    assert_eq!(
+        rows_as_text(&conn, "select team, title from rooms"),
+        vec!["Text(\"search\") | Text(\"after the upgrade\")"]
+    );
+    drop(conn);
+    let before = fingerprint(&old);
+    assert_eq!(json(&old, &["info"])["schema_version"], 5);
     assert_eq!(fingerprint(&old), before);
 }

@@ -38,7 +38,8 @@ fn params(name: &str) -> Vec<duckdb::types::Value> {
         "point_values" => vec![Null, Text("commerce".into()), Null, Null],
         "story_status" => vec![Text("payments".into()), Null, Text("4".into())],
         "carry_over_by_points" | "backlog_points" => vec![Null, Null],
-        "team_items" | "story_cards" | "team_card" | "team_sprints" | "team_vote_sources" => {
+        "team_items" | "story_cards" | "team_card" | "team_sprints" | "team_vote_sources"
+        | "room_backlog" => {
             vec![Text("search".into())]
         }
         "table_columns" => vec![Text("votes".into())],

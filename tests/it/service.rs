@@ -55,70 +55,6 @@ fn serve_all_but_the_last_sprint(dir: &Path) -> (Reap, String, PathBuf, PathBuf)
     (server, addr, db, new)
 }
 
-/// A server on a port the system picks, with extra flags; the process and host:port.
-fn serve_with(db: &Path, extra: &[&str]) -> (Reap, String) {
-    let mut child = Reap(
-        Command::new(env!("CARGO_BIN_EXE_sprintlens"))
-            .arg("--db")
-            .arg(db)
-            .arg("serve")
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server starts"),
-    );
-    let addr = served_address(&mut child.0);
-    (child, addr)
-}
-
-/// One request on a fresh connection: status and body.
-fn call(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    let _ = s.write_all(body);
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|x| x.1.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
-
-fn get_json(addr: &str, path: &str) -> serde_json::Value {
-    let (status, body) = call(addr, "GET", path, &[], b"");
-    assert_eq!(status, 200, "{path}: {body}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
-}
-
-fn token(db: &Path, name: &str, scope: &str) -> String {
-    let run = sprintlens(db, &["token", "add", name, "--scope", scope]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    run.stdout.trim().to_string()
-}
-
 const AS_OF: &str = "as_of=2025-07-01";
 
 #[test]
@@ -202,19 +138,6 @@ fn a_cli_ingest_while_serving_goes_through_the_server_and_shows_within_two_secon
         .find(|t| t["team"] == "payments")
         .unwrap();
     assert_eq!(pay["latest"], "12");
-}
-
-/// `/readyz` once it answers 200 (the warm-up done), within `limit`.
-fn ready(addr: &str, limit: Duration) -> serde_json::Value {
-    let t = Instant::now();
-    loop {
-        let (status, body) = call(addr, "GET", "/readyz", &[], b"");
-        if status == 200 {
-            return serde_json::from_str(&body).unwrap();
-        }
-        assert!(t.elapsed() < limit, "not ready within {limit:?}: {body}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

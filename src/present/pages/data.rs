@@ -18,6 +18,7 @@ pub const STORY_CARDS: &str = include_str!("../../../queries/pages/story_cards.s
 pub const TEAM_CARD: &str = include_str!("../../../queries/pages/team_card.sql");
 pub const TEAM_SPRINTS: &str = include_str!("../../../queries/pages/team_sprints.sql");
 pub const TEAM_VOTE_SOURCES: &str = include_str!("../../../queries/pages/team_vote_sources.sql");
+pub const ROOM_BACKLOG: &str = include_str!("../../../queries/pages/room_backlog.sql");
 
 /// Where a team's votes come from: live capture, an export of the last round only, or native
 /// files; with the rounds and votes of each and when the last of them was voted.

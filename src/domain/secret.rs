@@ -1,0 +1,50 @@
+//! Secrets: random ones from the operating system, kept only as their SHA-256, compared in
+//! constant time. Tokens, the address file's secret, estimation rooms' links and their
+//! participants' secrets are made here.
+
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+
+/// A new random secret: 32 bytes from the operating system, as 64 hex digits after a prefix
+/// that tells what it is.
+pub fn new_secret() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Internal(format!("no random numbers from the system: {e}")))?;
+    Ok(format!("sl_{}", hex(&bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a secret is kept as: its SHA-256 in hex.
+pub fn hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Equal without an early exit, so the time taken says nothing about where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_long_random_and_kept_as_hashes() {
+        let (a, b) = (new_secret().unwrap(), new_secret().unwrap());
+        assert_ne!(a, b);
+        // 256 bits after the prefix.
+        assert_eq!(a.len(), 3 + 64);
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(constant_time_eq(b"x", b"x") && !constant_time_eq(b"x", b"y"));
+    }
+}
