@@ -46,7 +46,9 @@
       post("/api/v1/rooms", {
         team: document.getElementById("open-team").value,
         title: document.getElementById("open-title").value,
-        name: document.getElementById("open-name").value
+        name: document.getElementById("open-name").value,
+        watch: document.getElementById("open-watch").checked,
+        auto_reveal: document.getElementById("open-auto").checked
       }).then(function (j) { window.location.href = j.url; })
         .catch(function (e) { showError(e.message); });
     });
@@ -87,7 +89,7 @@
     return el("ul", { "class": "people", "aria-label": "participants" }, v.participants.map(function (p) {
       var has = voted.indexOf(p.place) >= 0;
       return el("li", { "class": has ? "voted" : null, "data-place": String(p.place) }, [
-        p.name + (p.facilitator ? " (facilitator)" : "") + (v.current ? (has ? " ✓ voted" : " … thinking") : "")
+        p.name + (p.facilitator ? " (facilitator)" : "") + (p.watching ? " (watching)" : (v.current ? (has ? " ✓ voted" : " … thinking") : ""))
       ]);
     }));
   }
@@ -105,7 +107,7 @@
   }
 
   function vote(card) {
-    if (!view.current || !view.you) { return; }
+    if (!view.current || !view.you || view.you.watching) { return; }
     act("/votes", { card: card }).catch(function () {});
   }
 
@@ -250,7 +252,7 @@
     var s = currentStory(view);
     if (s) {
       parts.push(el("h2", { id: "now-playing", text: "Round " + view.current.round + ": " + storyName(s) }));
-      if (you) {
+      if (you && !you.watching) {
         parts.push(deck(view));
         parts.push(el("p", { "class": "note", text: view.current.your_card ? "Your card: " + view.current.your_card + " (you may change it until the reveal)" : "Pick a card (keys 1, 2, ... ? and c)" }));
       }
@@ -283,13 +285,13 @@
 
   document.getElementById("join-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    act("/join", { name: document.getElementById("join-name").value }).then(listen).catch(function () {});
+    act("/join", { name: document.getElementById("join-name").value, watch: document.getElementById("join-watch").checked }).then(listen).catch(function () {});
   });
 
   document.addEventListener("keydown", function (ev) {
     var t = ev.target && ev.target.tagName;
     if (t === "INPUT" || t === "TEXTAREA" || t === "SELECT" || ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
-    if (!view.current || !view.you) { return; }
+    if (!view.current || !view.you || view.you.watching) { return; }
     var card = null;
     if (ev.key === "?") { card = "?"; }
     else if (ev.key === "c") { card = "☕"; }

@@ -89,6 +89,18 @@ pub struct Opened {
     pub secret: String,
 }
 
+/// A room to open: for `team`, with `deck`, its facilitator `name`.
+pub struct Opening {
+    pub team: String,
+    pub title: String,
+    pub deck: Vec<RoomCard>,
+    pub name: String,
+    /// The facilitator watches without a card.
+    pub watching: bool,
+    /// The round is revealed by itself once every card is in.
+    pub auto_reveal: bool,
+}
+
 /// What the store keeps of a room.
 fn kept(room: &Room) -> Result<KeptRoom> {
     Ok(KeptRoom {
@@ -173,18 +185,20 @@ impl Rooms {
         rooms
     }
 
-    /// Opens a room for `team` with `deck`; its facilitator is `name`.
-    pub fn open(
-        &self,
-        writer: &Writer,
-        team: &str,
-        title: &str,
-        deck: Vec<RoomCard>,
-        name: &str,
-        now: DateTime<Utc>,
-    ) -> Done<Opened> {
+    /// Opens a room: its facilitator is the one who opens it.
+    pub fn open(&self, writer: &Writer, o: Opening, now: DateTime<Utc>) -> Done<Opened> {
         let (link, secret) = (new_secret()?, new_secret()?);
-        let room = Room::open(hash(&link), team, title, deck, name, hash(&secret), now)?;
+        let mut room = Room::open(
+            hash(&link),
+            &o.team,
+            &o.title,
+            o.deck,
+            &o.name,
+            hash(&secret),
+            now,
+        )?;
+        room.auto_reveal = o.auto_reveal;
+        room.participants[0].watching = o.watching;
         save(writer, &room)?;
         self.slots()
             .insert(room.id.clone(), Arc::new(Slot::new(room)));
@@ -236,16 +250,20 @@ impl Rooms {
         writer: &Writer,
         link: &str,
         name: &str,
+        watching: bool,
         now: DateTime<Utc>,
     ) -> Done<String> {
         let secret = new_secret()?;
         let h = hash(&secret);
-        self.act(writer, link, None, |room, _| room.join(name, h, now))?;
+        self.act(writer, link, None, |room, _| {
+            room.join(name, h, watching, now)
+        })?;
         Ok(secret)
     }
 
-    /// Reveals the round being played: stored as one round of votes (through the writer, as a
-    /// round event), then shown with its help. While it is being stored, no card is taken.
+    /// Reveals the round being played, as the facilitator (`secret`) asks: stored as one
+    /// round of votes (through the writer, as a round event), then shown with its help.
+    /// While it is being stored, no card is taken.
     pub fn reveal(
         &self,
         writer: &Writer,
@@ -255,13 +273,57 @@ impl Rooms {
         settings: &Settings,
         now: DateTime<Utc>,
     ) -> Done<u32> {
+        let n = self.reveal_with(
+            (writer, link),
+            |room| {
+                let who = secret.and_then(|s| room.participant(&hash(s)).cloned());
+                room.to_reveal(who.as_ref()).map(Some)
+            },
+            (data, settings),
+            now,
+        )?;
+        Ok(n.unwrap_or_default())
+    }
+
+    /// Reveals the round when the room reveals by itself and every card is in: the round's
+    /// number, or `None` when it is not time.
+    pub fn reveal_by_itself(
+        &self,
+        writer: &Writer,
+        link: &str,
+        data: Option<&TeamData>,
+        settings: &Settings,
+        now: DateTime<Utc>,
+    ) -> Done<Option<u32>> {
+        self.reveal_with(
+            (writer, link),
+            |room| Ok(room.to_reveal_by_itself()),
+            (data, settings),
+            now,
+        )
+    }
+
+    /// Whether a room is waiting to reveal by itself (cheap: asked after every vote).
+    pub fn ready_to_reveal(&self, link: &str) -> bool {
+        self.slot(link)
+            .is_some_and(|s| s.lock().to_reveal_by_itself().is_some())
+    }
+
+    fn reveal_with(
+        &self,
+        (writer, link): (&Writer, &str),
+        pick: impl FnOnce(&Room) -> Acted<Option<Current>>,
+        (data, settings): (Option<&TeamData>, &Settings),
+        now: DateTime<Utc>,
+    ) -> Done<Option<u32>> {
         let slot = self
             .slot(link)
             .ok_or_else(|| Refusal::NotFound("there is no such room".into()))?;
         let (round, event) = {
             let mut room = slot.lock();
-            let who = secret.and_then(|s| room.participant(&hash(s)).cloned());
-            let round = room.to_reveal(who.as_ref())?;
+            let Some(round) = pick(&room)? else {
+                return Ok(None);
+            };
             let event = round_event(&room, &round, now);
             if let Some(c) = room.current.as_mut() {
                 c.revealing = true;
@@ -313,7 +375,7 @@ impl Rooms {
         drop(room);
         wait(pending)?;
         slot.changed.send_replace(v);
-        Ok(round.round)
+        Ok(Some(round.round))
     }
 
     /// Takes a decision for a story (`(key, decision)`): an estimate is stored as the story's

@@ -62,6 +62,9 @@ pub struct Participant {
     pub secret_hash: String,
     pub facilitator: bool,
     pub joined_at: DateTime<Utc>,
+    /// Watches without a card (a facilitator who does not estimate, a guest).
+    #[serde(default)]
+    pub watching: bool,
 }
 
 /// A revealed round: every card with its time.
@@ -122,6 +125,9 @@ pub struct Room {
     pub closed_at: Option<DateTime<Utc>>,
     /// Bumped by every change: pages show the state of a version.
     pub version: u64,
+    /// The round is revealed by itself once every participant with a card has picked one.
+    #[serde(default)]
+    pub auto_reveal: bool,
 }
 
 /// A text a user gave: trimmed, not empty, at most [`MAX_TEXT`] characters, no control
@@ -211,12 +217,14 @@ impl Room {
                 secret_hash: facilitator_secret_hash,
                 facilitator: true,
                 joined_at: now,
+                watching: false,
             }],
             stories: Vec::new(),
             current: None,
             opened_at: now,
             closed_at: None,
             version: 1,
+            auto_reveal: false,
         })
     }
 
@@ -250,8 +258,14 @@ impl Room {
         }
     }
 
-    /// Joins under `name`; gives the place.
-    pub fn join(&mut self, name: &str, secret_hash: String, now: DateTime<Utc>) -> Acted<u32> {
+    /// Joins under `name` (to vote, or `watching` without a card); gives the place.
+    pub fn join(
+        &mut self,
+        name: &str,
+        secret_hash: String,
+        watching: bool,
+        now: DateTime<Utc>,
+    ) -> Acted<u32> {
         self.open_or_refuse()?;
         let name = clean_text("your name", name)?;
         if self
@@ -276,6 +290,7 @@ impl Room {
             secret_hash,
             facilitator: false,
             joined_at: now,
+            watching,
         });
         self.changed();
         Ok(place)
@@ -402,9 +417,15 @@ impl Room {
     /// Picks (or changes) a card in the round being played.
     pub fn vote(&mut self, who: Option<&Participant>, card: &str, now: DateTime<Utc>) -> Acted<()> {
         self.open_or_refuse()?;
-        let place = who
-            .map(|p| p.place)
-            .ok_or_else(|| Refusal::NotAllowed("join the room first".into()))?;
+        let place = match who {
+            None => return Err(Refusal::NotAllowed("join the room first".into())),
+            Some(p) if p.watching => {
+                return Err(Refusal::NotAllowed(
+                    "you watch this room without a card (join again to vote)".into(),
+                ));
+            }
+            Some(p) => p.place,
+        };
         let card = self.deck_card(card).ok_or_else(|| {
             Refusal::Bad(format!(
                 "\"{}\" is not a card of this room's deck ({})",
@@ -429,21 +450,31 @@ impl Room {
         Ok(())
     }
 
-    /// Whether every participant has picked a card in the round being played.
+    /// Whether every participant with a card has picked one in the round being played.
     pub fn all_voted(&self) -> bool {
         self.current.as_ref().is_some_and(|c| {
-            self.participants
-                .iter()
-                .all(|p| c.votes.contains_key(&p.place))
+            let mut voters = self.participants.iter().filter(|p| !p.watching).peekable();
+            voters.peek().is_some() && voters.all(|p| c.votes.contains_key(&p.place))
         })
+    }
+
+    /// The round to reveal by itself: the room reveals on its own and every card is in.
+    pub fn to_reveal_by_itself(&self) -> Option<Current> {
+        (self.auto_reveal && self.all_voted())
+            .then(|| self.round_to_reveal().ok())
+            .flatten()
     }
 
     /// The round the facilitator reveals, checked: its story, number, start and cards (with
     /// the names they are stored under). The room changes only once it is stored
     /// ([`Room::revealed`]).
     pub fn to_reveal(&self, who: Option<&Participant>) -> Acted<Current> {
-        self.open_or_refuse()?;
         self.facilitator(who)?;
+        self.round_to_reveal()
+    }
+
+    fn round_to_reveal(&self) -> Acted<Current> {
+        self.open_or_refuse()?;
         let current = self
             .current
             .clone()
@@ -593,7 +624,9 @@ impl Room {
                 place: p.place,
                 name: p.name.clone(),
                 facilitator: p.facilitator,
+                watching: p.watching,
             }),
+            auto_reveal: self.auto_reveal,
             participants: self
                 .participants
                 .iter()
@@ -601,6 +634,7 @@ impl Room {
                     place: p.place,
                     name: p.name.clone(),
                     facilitator: p.facilitator,
+                    watching: p.watching,
                     voted: self
                         .current
                         .as_ref()
@@ -702,6 +736,8 @@ pub struct View {
     pub title: String,
     pub version: u64,
     pub closed: bool,
+    /// The round is revealed by itself once every card is in.
+    pub auto_reveal: bool,
     pub deck: Vec<String>,
     pub you: Option<YouView>,
     pub participants: Vec<ParticipantView>,
@@ -716,6 +752,7 @@ pub struct YouView {
     pub place: u32,
     pub name: String,
     pub facilitator: bool,
+    pub watching: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -723,6 +760,7 @@ pub struct ParticipantView {
     pub place: u32,
     pub name: String,
     pub facilitator: bool,
+    pub watching: bool,
     /// Has picked a card in the round being played (never which).
     pub voted: bool,
 }
@@ -795,9 +833,9 @@ mod tests {
     fn a_round_is_played_hidden_then_revealed() {
         let mut r = room();
         let ann = r.participant("h-ann").cloned();
-        assert_eq!(r.join("Bob", "h-bob".into(), t(1)), Ok(2));
+        assert_eq!(r.join("Bob", "h-bob".into(), false, t(1)), Ok(2));
         assert_eq!(
-            r.join("bob", "h-2".into(), t(1))
+            r.join("bob", "h-2".into(), false, t(1))
                 .map_err(|e| matches!(e, Refusal::Conflict(_))),
             Err(true)
         );
@@ -905,9 +943,48 @@ mod tests {
         ));
         r.close(ann.as_ref(), t(13)).unwrap();
         assert!(matches!(
-            r.join("Cy", "h-cy".into(), t(14)),
+            r.join("Cy", "h-cy".into(), false, t(14)),
             Err(Refusal::Conflict(_))
         ));
+    }
+
+    #[test]
+    fn a_room_that_reveals_by_itself_waits_for_every_card_but_not_for_watchers() {
+        let mut r = room();
+        r.auto_reveal = true;
+        r.participants[0].watching = true;
+        let ann = r.participant("h-ann").cloned();
+        r.join("Bob", "h-bob".into(), false, t(1)).unwrap();
+        r.join("Cy", "h-cy".into(), false, t(1)).unwrap();
+        r.join("Dee", "h-dee".into(), true, t(1)).unwrap();
+        let (bob, cy, dee) = (
+            r.participant("h-bob").cloned(),
+            r.participant("h-cy").cloned(),
+            r.participant("h-dee").cloned(),
+        );
+        r.add_stories(ann.as_ref(), pasted_stories("PAY-1"))
+            .unwrap();
+        // Nobody votes: nothing to reveal, even though no watcher is missing.
+        assert!(!r.all_voted());
+        r.start_round(ann.as_ref(), "PAY-1", t(2)).unwrap();
+        assert!(!r.all_voted());
+        // Watchers have no card.
+        assert!(matches!(
+            r.vote(ann.as_ref(), "3", t(3)),
+            Err(Refusal::NotAllowed(_))
+        ));
+        assert!(matches!(
+            r.vote(dee.as_ref(), "3", t(3)),
+            Err(Refusal::NotAllowed(_))
+        ));
+        r.vote(bob.as_ref(), "3", t(3)).unwrap();
+        assert_eq!(r.to_reveal_by_itself().map(|c| c.round), None);
+        r.vote(cy.as_ref(), "5", t(4)).unwrap();
+        let round = r.to_reveal_by_itself().unwrap();
+        assert_eq!(round.votes.keys().copied().collect::<Vec<_>>(), vec![2, 3]);
+        // A room that does not reveal by itself waits for its facilitator.
+        r.auto_reveal = false;
+        assert!(r.all_voted() && r.to_reveal_by_itself().is_none());
     }
 
     #[test]
@@ -946,10 +1023,11 @@ mod tests {
         ));
         assert!(r.stories.is_empty(), "all or none");
         for i in 2..=MAX_PARTICIPANTS as u32 {
-            r.join(&format!("p{i}"), format!("h{i}"), t(1)).unwrap();
+            r.join(&format!("p{i}"), format!("h{i}"), false, t(1))
+                .unwrap();
         }
         assert!(matches!(
-            r.join("late", "hl".into(), t(1)),
+            r.join("late", "hl".into(), false, t(1)),
             Err(Refusal::Conflict(_))
         ));
     }

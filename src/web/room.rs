@@ -8,8 +8,8 @@
 //! facilitator's actions need a room-scope token off loopback (the guard checks it).
 
 use crate::error::{Error, shown};
-use crate::present::pages::data::TEAM_CARD;
-use crate::room::service::{Done, Failed, deck_of};
+use crate::present::pages::data::{TEAM_CARD, TeamData};
+use crate::room::service::{Done, Failed, Opening, deck_of};
 use crate::room::state::{Decision, NewStory, Refusal, RoomCard, pasted_stories};
 use crate::room::summary::summary;
 use crate::web::error::{WebError, json_error};
@@ -21,6 +21,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::sync::Arc;
 
 /// The script of the room's page.
 pub const SCRIPT: &str = include_str!("../../templates/room.js");
@@ -152,6 +153,12 @@ pub struct OpenBody {
     /// Only for a team without a deck in the store.
     #[serde(default)]
     deck: Option<Vec<RoomCard>>,
+    /// The facilitator watches without a card.
+    #[serde(default)]
+    watch: bool,
+    /// The round is revealed by itself once every card is in.
+    #[serde(default)]
+    auto_reveal: bool,
 }
 
 /// `POST /api/v1/rooms`: opens a room for a team of the store.
@@ -191,8 +198,15 @@ pub async fn open(
             .title
             .filter(|t| !t.trim().is_empty())
             .unwrap_or_else(|| format!("{} estimation {}", b.team, now().format("%Y-%m-%d")));
-        s.rooms
-            .open(s.writer(), &b.team, &title, deck, &b.name, now())
+        let opening = Opening {
+            team: b.team,
+            title,
+            deck,
+            name: b.name,
+            watching: b.watch,
+            auto_reveal: b.auto_reveal,
+        };
+        s.rooms.open(s.writer(), opening, now())
     })
     .await;
     match opened {
@@ -235,6 +249,9 @@ pub async fn get_state(
 #[serde(deny_unknown_fields)]
 pub struct JoinBody {
     name: String,
+    /// Watches without a card.
+    #[serde(default)]
+    watch: bool,
 }
 
 /// `POST /api/v1/rooms/ROOM/join`: joins under a name; the answer (and a cookie) carries the
@@ -257,7 +274,7 @@ pub async fn join(
     }
     let l = link.clone();
     match run(&state, move |s| {
-        s.rooms.join(s.writer(), &l, &b.name, now())
+        s.rooms.join(s.writer(), &l, &b.name, b.watch, now())
     })
     .await
     {
@@ -411,13 +428,29 @@ pub async fn vote(
         s.rooms
             .act(s.writer(), &link, secret.as_deref(), |room, who| {
                 room.vote(who, &b.card, now())
-            })
+            })?;
+        // The last card in, in a room that reveals by itself: revealed now.
+        if !s.rooms.ready_to_reveal(&link) {
+            return Ok(None);
+        }
+        let data = team_data(s, &link);
+        s.rooms
+            .reveal_by_itself(s.writer(), &link, data.as_deref(), s.settings(), now())
     })
     .await
     {
-        Ok(()) => Json(serde_json::json!({ "voted": true })).into_response(),
+        Ok(revealed) => {
+            Json(serde_json::json!({ "voted": true, "revealed": revealed })).into_response()
+        }
         Err(r) => r,
     }
+}
+
+/// What the store knows of a room's team, for the help at the reveal (computed or kept: the
+/// pages' own reports).
+fn team_data(s: &AppState, link: &str) -> Option<Arc<TeamData>> {
+    let team = s.rooms.slot(link).map(|r| r.room().team)?;
+    s.team(&team, crate::web::refresh::today()).ok()
 }
 
 /// `POST /api/v1/rooms/ROOM/reveal` (the facilitator's): the round is stored as a round of
@@ -429,9 +462,7 @@ pub async fn reveal(
 ) -> Response {
     let secret = secret_of(&headers, &link);
     match run(&state, move |s| {
-        let team = s.rooms.slot(&link).map(|r| r.room().team);
-        // What the store knows of the team (computed or kept: the pages' own reports).
-        let data = team.and_then(|t| s.team(&t, crate::web::refresh::today()).ok());
+        let data = team_data(s, &link);
         s.rooms.reveal(
             s.writer(),
             &link,

@@ -51,14 +51,19 @@ impl P<'_> {
 }
 
 fn open_room<'a>(addr: &'a str, team: &str) -> P<'a> {
+    open_room_with(
+        addr,
+        json!({"team": team, "title": "Sprint 13 planning", "name": "Fay"}),
+    )
+}
+
+fn open_room_with(addr: &str, body: Value) -> P<'_> {
     let (s, b) = call(
         addr,
         "POST",
         "/api/v1/rooms",
         &[("Content-Type", "application/json")],
-        json!({"team": team, "title": "Sprint 13 planning", "name": "Fay"})
-            .to_string()
-            .as_bytes(),
+        body.to_string().as_bytes(),
     );
     assert_eq!(s, 201, "{b}");
     let v: Value = serde_json::from_str(&b).unwrap();
@@ -73,12 +78,16 @@ fn open_room<'a>(addr: &'a str, team: &str) -> P<'a> {
 }
 
 fn join<'a>(room: &P<'a>, name: &str) -> P<'a> {
+    join_with(room, json!({ "name": name }))
+}
+
+fn join_with<'a>(room: &P<'a>, body: Value) -> P<'a> {
     let v = P {
         addr: room.addr,
         link: room.link.clone(),
         secret: String::new(),
     }
-    .ok("join", json!({ "name": name }));
+    .ok("join", body);
     P {
         addr: room.addr,
         link: room.link.clone(),
@@ -485,4 +494,47 @@ fn a_room_survives_a_restart_in_the_middle_of_a_round() {
             {"place": 3, "name": "Bob", "card": "L"}
         ])
     );
+}
+
+/// A room that reveals by itself: the last card in reveals the round (watchers have no card and
+/// are not waited for); the facilitator's own reveal is not needed.
+#[test]
+fn a_room_reveals_by_itself_once_every_card_is_in() {
+    let dir = scratch();
+    let db = sample_store(dir.path(), "auto.duckdb");
+    let (server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    ready(&addr, std::time::Duration::from_secs(60));
+    let fay = open_room_with(
+        &addr,
+        json!({"team": "payments", "name": "Fay", "watch": true, "auto_reveal": true}),
+    );
+    let (ann, bob) = (join(&fay, "Ann"), join(&fay, "Bob"));
+    let guest = join_with(&fay, json!({"name": "Guest", "watch": true}));
+    fay.ok("stories", json!({"text": "NEW-9 Card refunds"}));
+    fay.ok("rounds", json!({"story": "NEW-9"}));
+    let (s, e) = guest.post("votes", json!({"card": "3"}));
+    assert_eq!(s, 403, "{e}");
+    let (s, e) = fay.post("votes", json!({"card": "3"}));
+    assert_eq!(s, 403, "{e}");
+    assert_eq!(
+        ann.ok("votes", json!({"card": "3"})),
+        json!({"voted": true, "revealed": null})
+    );
+    assert_eq!(fay.state().1["current"]["voted"], json!([2]));
+    assert_eq!(
+        bob.ok("votes", json!({"card": "5"})),
+        json!({"voted": true, "revealed": 1})
+    );
+    let (_, v) = guest.state();
+    assert_eq!(v["current"], Value::Null);
+    assert_eq!(v["revealed"], "NEW-9");
+    assert_eq!(
+        v["stories"][0]["rounds"][0]["cards"],
+        json!([
+            {"place": 2, "name": "Ann", "card": "3"},
+            {"place": 3, "name": "Bob", "card": "5"}
+        ])
+    );
+    assert_eq!(v["participants"][3]["watching"], true);
+    drop(server);
 }
