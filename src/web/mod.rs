@@ -114,7 +114,12 @@ pub fn serve(
         let refresher =
             refresh::start(&state).map_err(Error::io("<refresh>", "cannot start the refresher"))?;
         let app = handlers::router(state.clone(), access, &options);
-        server::run(listener, app, &options, server::stop_signal()).await;
+        let stopping = state.stopping.clone();
+        let stop = async move {
+            server::stop_signal().await;
+            stopping.send_replace(true);
+        };
+        server::run(listener, app, &options, stop).await;
         // A clean close: the refresher done with its report, then the log moved into the file,
         // so the database file is whole by itself (no `.wal` beside it).
         state.refresh.stop();

@@ -563,21 +563,27 @@ pub async fn events(
     };
     let secret = secret_of(&headers, &link);
     let rx = slot.subscribe();
-    let stream = futures_util::stream::unfold((rx, true), move |(mut rx, first)| {
-        let slot = slot.clone();
-        let secret = secret.clone();
-        async move {
-            if !first && rx.changed().await.is_err() {
-                return None;
+    let stop = state.stopping.subscribe();
+    // The state at once, then at every change, until the server stops.
+    let stream =
+        futures_util::stream::unfold((rx, stop, true), move |(mut rx, mut stop, first)| {
+            let slot = slot.clone();
+            let secret = secret.clone();
+            async move {
+                if !first {
+                    tokio::select! {
+                        changed = rx.changed() => changed.ok()?,
+                        _ = stop.wait_for(|s| *s) => return None,
+                    }
+                }
+                rx.borrow_and_update();
+                let who = slot.who(secret.as_deref());
+                let view = slot.room().view(who.as_ref());
+                let data = serde_json::to_string(&view).unwrap_or_default();
+                let event = SseEvent::default().event("state").data(data);
+                Some((Ok::<_, Infallible>(event), (rx, stop, false)))
             }
-            rx.borrow_and_update();
-            let who = slot.who(secret.as_deref());
-            let view = slot.room().view(who.as_ref());
-            let data = serde_json::to_string(&view).unwrap_or_default();
-            let event = SseEvent::default().event("state").data(data);
-            Some((Ok::<_, Infallible>(event), (rx, false)))
-        }
-    });
+        });
     let mut r = Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
         .into_response();

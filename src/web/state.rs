@@ -73,6 +73,9 @@ pub struct AppState {
     pub kept_read: std::sync::atomic::AtomicUsize,
     /// The estimation rooms (kept in the store; every change saved through the writer).
     pub rooms: crate::room::Rooms,
+    /// Set when the server is asked to stop: open event streams end, so that it stops at
+    /// once instead of waiting for every room page to close.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// Stories of a team an estimation room may pick: not estimated yet, estimated without the
@@ -213,6 +216,7 @@ impl AppState {
             fingerprint,
             kept_read: std::sync::atomic::AtomicUsize::new(0),
             rooms,
+            stopping: tokio::sync::watch::channel(false).0,
         }))
     }
 

@@ -6,6 +6,7 @@
 
 use crate::common::*;
 use serde_json::{Value, json};
+use std::io::{Read, Write};
 
 /// A room's participant: their secret (sent as the header scripts use).
 struct P<'a> {
@@ -468,9 +469,28 @@ fn a_room_survives_a_restart_in_the_middle_of_a_round() {
         ann.secret.clone(),
         bob.secret.clone(),
     );
+    // A room page is open (its event stream) while the server stops: the stream ends with the
+    // server, which stops at once instead of waiting for the page (it would give up after 60 s).
+    let mut page = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        page,
+        "GET /api/v1/rooms/{link}/events HTTP/1.1\r\nHost: t\r\nX-Sprintlens-Participant: {asec}\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = [0u8; 12];
+    page.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
     let mut server = server;
+    let asked = std::time::Instant::now();
     unsafe { libc::kill(server.0.id() as i32, libc::SIGTERM) };
     server.0.wait().unwrap();
+    let took = asked.elapsed();
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    // The stream was ended by the server: reading reaches its end.
+    page.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut rest = Vec::new();
+    page.read_to_end(&mut rest).unwrap();
 
     let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
     let p = |secret: &str| P {
