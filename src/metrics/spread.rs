@@ -615,8 +615,9 @@ pub fn spread_with_decks(
     // Every round in order (team, story, session, round), read on every core batch by batch
     // as DuckDB hands them over (the rounds are kept, the batches are not).
     let since = q.since.map(|d| d.to_string());
-    // Room for every stored round up front (pages not written to cost no memory).
-    let mut read = ReadRounds::with_capacity(store.round_count()?);
+    // Room for every round of the teams asked for, up front (the report keeps these vectors:
+    // room for every team's rounds in one team's report would be held as long as the report).
+    let mut read = ReadRounds::with_capacity(store.round_count(q.team, q.program)?);
     par::map_fed(
         |push| {
             store.each_arrow_batch(

@@ -487,9 +487,14 @@ impl Store {
         })
     }
 
-    /// How many rounds the store keeps.
-    pub fn round_count(&self) -> Result<usize> {
-        let n: Vec<i64> = self.query_rows("round_count", queries::ROUND_COUNT, [], |r| r.get(0))?;
+    /// How many rounds the store keeps of a team, of a program's teams, or of all (`None`).
+    pub fn round_count(&self, team: Option<&str>, program: Option<&str>) -> Result<usize> {
+        let n: Vec<i64> = self.query_rows(
+            "round_count",
+            queries::ROUND_COUNT,
+            duckdb::params![team, program],
+            |r| r.get(0),
+        )?;
         Ok(n.first().map_or(0, |&n| n.max(0) as usize))
     }
 
@@ -634,7 +639,7 @@ mod tests {
         // The server opens one connection per core from the first: each has the macros.
         let other = store.try_clone().unwrap();
         for s in [&store, &other] {
-            assert_eq!(s.round_count().unwrap(), 0);
+            assert_eq!(s.round_count(None, None).unwrap(), 0);
             assert_eq!(s.teams().unwrap(), Vec::new());
             let n: Vec<i64> = s
                 .query_rows(

@@ -29,13 +29,19 @@ pub const QUEUE: usize = 8 * BATCH;
 /// How long without jobs before the writer checkpoints.
 const IDLE: Duration = Duration::from_millis(50);
 
+/// Idle checkpoints at most this often: a steady trickle of small writes (an estimation room's
+/// votes) would otherwise checkpoint between every two of them, and a write arriving during
+/// one waits for it. Stopping checkpoints whatever the time.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
+
 /// How long the writer may wait for the senders of its last batch.
 const LINGER: Duration = Duration::from_millis(3);
 
 /// What a job or batch wrote: which teams' figures changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {
-    /// Nothing was committed.
+    /// No figures changed: nothing was committed, or only what no page is keyed by (a room's
+    /// state). The store's generation stays as it was.
     Nothing,
     /// These teams' rows.
     Teams(Vec<String>),
@@ -186,6 +192,7 @@ impl Writer {
                         // What the store holds at the start is its own business: the writer
                         // checkpoints what it commits.
                         checkpointed: Some(first),
+                        checkpointed_at: Instant::now(),
                     };
                     w.serve(jobs);
                     stopped.store(true, Ordering::Release);
@@ -285,8 +292,9 @@ struct Thread {
     pending: Option<Msg>,
     /// The size of the last batch (its senders may be about to send again).
     last: usize,
-    /// The generation last moved into the file.
+    /// The generation last moved into the file, and when.
     checkpointed: Option<u64>,
+    checkpointed_at: Instant,
 }
 
 impl Thread {
@@ -298,7 +306,9 @@ impl Thread {
                 None => match jobs.recv_timeout(IDLE) {
                     Ok(m) => m,
                     Err(RecvTimeoutError::Timeout) => {
-                        self.idle();
+                        if self.checkpointed_at.elapsed() >= CHECKPOINT_EVERY {
+                            self.idle();
+                        }
                         continue;
                     }
                     Err(RecvTimeoutError::Disconnected) => {
@@ -345,6 +355,9 @@ impl Thread {
 
     /// After a job or batch: the new generation, told to the listener when it moved.
     fn committed(&mut self, written: Written) {
+        if written == Written::Nothing {
+            return;
+        }
         let Some(Ok(g)) = self.store.as_ref().map(Store::generation) else {
             return;
         };
@@ -364,6 +377,7 @@ impl Thread {
             && self.store.as_ref().is_some_and(|s| s.checkpoint().is_ok())
         {
             self.checkpointed = Some(g);
+            self.checkpointed_at = Instant::now();
         }
     }
 }

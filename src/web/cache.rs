@@ -79,6 +79,32 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         );
     }
 
+    /// The value whose key ranks highest by `rank` (keys it ranks `None` are not looked at).
+    pub fn best<R: Ord>(&mut self, rank: impl Fn(&K) -> Option<R>) -> Option<Arc<V>> {
+        self.tick += 1;
+        let tick = self.tick;
+        let e = self
+            .map
+            .iter_mut()
+            .filter_map(|(k, e)| rank(k).map(|r| (r, e)))
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, e)| e)?;
+        e.used = tick;
+        Some(e.value.clone())
+    }
+
+    /// Drops every entry whose key `stale` says will never be read again.
+    pub fn forget(&mut self, stale: impl Fn(&K) -> bool) {
+        let bytes = &mut self.bytes;
+        self.map.retain(|k, e| {
+            let keep = !stale(k);
+            if !keep {
+                *bytes -= e.bytes;
+            }
+            keep
+        });
+    }
+
     /// Bytes held (estimated) and entries.
     pub fn usage(&self) -> (usize, usize) {
         (self.bytes, self.map.len())
@@ -129,6 +155,17 @@ mod tests {
         c.insert("e", Arc::new(5), 40);
         assert_eq!(c.usage(), (70, 2));
         assert!(c.get(&"c").is_none());
+        // The best by rank: e ranks 2, a 1; a rank no key has finds nothing.
+        assert_eq!(
+            c.best(|k| Some(k.len() + usize::from(*k == "e")))
+                .as_deref(),
+            Some(&5)
+        );
+        assert_eq!(c.best(|k| (*k == "zz").then_some(1)), None);
+        // Forgotten entries give their bytes back.
+        c.forget(|k| *k == "a");
+        assert_eq!(c.usage(), (40, 1));
+        assert_eq!(c.get(&"e").as_deref(), Some(&5));
     }
 
     #[test]

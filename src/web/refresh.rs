@@ -2,7 +2,10 @@
 //! for today when the server starts (the warm-up, after which `/readyz` says ready), then, after
 //! writes, the reports of the teams they wrote, once writes pause ([`QUIET`], at most
 //! [`MAX_WAIT`] after the first), so a page opened after a round is revealed finds its team's
-//! reports computed instead of waiting for them; and every team's again when the day changes
+//! reports computed instead of waiting for them. A team written again within [`TEAM_EVERY`] of
+//! its last recomputation waits for that time to pass: an estimation room stores a round every
+//! minute or so, and recomputing its team after each would take a core from the rooms (a
+//! visit meanwhile computes the page itself). Every team's again when the day changes
 //! (the reports are kept per day). The dashboards visited for today in the last hour are
 //! computed again after the teams once writes have paused for [`DASHBOARD_QUIET`] (a dashboard
 //! covers every team of its program, so any write changes it; each costs about a second at 200
@@ -22,6 +25,8 @@ use std::time::{Duration, Instant};
 pub const QUIET: Duration = Duration::from_millis(250);
 /// A steady stream of writes still has its teams recomputed this soon after the first.
 pub const MAX_WAIT: Duration = Duration::from_secs(2);
+/// A team is recomputed at most this often while it keeps being written.
+pub const TEAM_EVERY: Duration = Duration::from_secs(15);
 /// Dashboards are computed again once writes have paused this long (each costs about a second
 /// at 200 teams: not after every one of a stream of ingests).
 pub const DASHBOARD_QUIET: Duration = Duration::from_secs(2);
@@ -55,7 +60,7 @@ pub struct Refresh {
     /// Team reports the refresher brought up to date since the start (computed, or found
     /// computed by a visit meanwhile; the warm-up not counted).
     pub refreshed: AtomicUsize,
-    /// Teams taken and not yet computed in the pass under way.
+    /// Teams taken and not yet computed in the pass under way, or waiting for [`TEAM_EVERY`].
     queued: AtomicUsize,
     /// Dashboards visited for today, by program (`None`: every team's), and when last.
     dashboards: Mutex<std::collections::HashMap<Option<String>, Instant>>,
@@ -233,12 +238,15 @@ fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
     }
     // Teams to compute, the most recently written first.
     let mut queue: std::collections::VecDeque<String> = Default::default();
+    // Teams recomputed lately (today), and when; and teams waiting for TEAM_EVERY to pass.
+    let mut done: std::collections::HashMap<String, Instant> = Default::default();
+    let mut later = Later::default();
     // Writes were taken since the dashboards were last computed.
     let mut dashboards_stale = false;
     loop {
         // While a pass runs, teams written since come before the rest of it.
         let idle = if queue.is_empty() {
-            IDLE_CHECK
+            later.next_in().map_or(IDLE_CHECK, |d| d.min(IDLE_CHECK))
         } else {
             Duration::ZERO
         };
@@ -253,6 +261,8 @@ fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
         let due = if now != day {
             day = now;
             queue.clear();
+            done.clear();
+            later = Later::default();
             Some(Stale::All)
         } else {
             due
@@ -268,15 +278,30 @@ fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
                 }
             }
         }
-        if let Some(t) = queue.pop_front() {
-            // Counted as pending until its reports are in the cache.
-            refresh.queued.store(queue.len() + 1, Ordering::Relaxed);
-            // A team the write removed, or a failure: its page reports it when asked.
-            if s.compute(&t, day) {
-                refresh.refreshed.fetch_add(1, Ordering::Relaxed);
+        for t in later.due() {
+            if !queue.contains(&t) {
+                queue.push_back(t);
             }
         }
-        refresh.queued.store(queue.len(), Ordering::Relaxed);
+        if let Some(t) = queue.pop_front() {
+            match done.get(&t).map(|at| *at + TEAM_EVERY) {
+                Some(at) if at > Instant::now() => later.wait(t, at),
+                _ => {
+                    // Counted as pending until its reports are in the cache.
+                    refresh
+                        .queued
+                        .store(queue.len() + later.len() + 1, Ordering::Relaxed);
+                    // A team the write removed, or a failure: its page reports it when asked.
+                    if s.compute(&t, day) {
+                        refresh.refreshed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    done.insert(t, Instant::now());
+                }
+            }
+        }
+        refresh
+            .queued
+            .store(queue.len() + later.len(), Ordering::Relaxed);
         // The teams done and writes paused: the dashboards people look at.
         if queue.is_empty()
             && dashboards_stale
@@ -292,6 +317,47 @@ fn run<S: Reports>(state: Weak<S>, refresh: Arc<Refresh>) {
                 }
             }
         }
+    }
+}
+
+/// Teams waiting for their time to be recomputed again.
+#[derive(Default)]
+struct Later(std::collections::HashMap<String, Instant>);
+
+impl Later {
+    /// `team` is to be recomputed at `at` (or at its earlier time, when it waits already).
+    fn wait(&mut self, team: String, at: Instant) {
+        let e = self.0.entry(team).or_insert(at);
+        *e = (*e).min(at);
+    }
+
+    /// The teams whose time has come, in the order of their times.
+    fn due(&mut self) -> Vec<String> {
+        let now = Instant::now();
+        let mut due: Vec<(Instant, String)> = Vec::new();
+        self.0.retain(|t, at| {
+            if *at <= now {
+                due.push((*at, t.clone()));
+                false
+            } else {
+                true
+            }
+        });
+        due.sort();
+        due.into_iter().map(|(_, t)| t).collect()
+    }
+
+    /// How long until the next one's time.
+    fn next_in(&self) -> Option<Duration> {
+        let now = Instant::now();
+        self.0
+            .values()
+            .min()
+            .map(|at| at.saturating_duration_since(now))
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
     }
 }
 
@@ -357,6 +423,28 @@ mod tests {
         let t = Instant::now();
         assert_eq!(r.next_due(Duration::from_secs(60)), None);
         assert!(t.elapsed() < QUIET, "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn a_team_waits_for_its_time_once() {
+        let mut l = Later::default();
+        assert_eq!(l.next_in(), None);
+        let now = Instant::now();
+        l.wait("search".into(), now + Duration::from_secs(60));
+        l.wait("payments".into(), now + Duration::from_secs(3600));
+        // Asked again for an earlier time: the earlier one holds.
+        l.wait("payments".into(), now);
+        l.wait("payments".into(), now + Duration::from_secs(7200));
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.next_in(), Some(Duration::ZERO));
+        assert_eq!(l.due(), vec!["payments".to_string()]);
+        assert_eq!(l.len(), 1);
+        assert!(l.due().is_empty());
+        let left = l.next_in().unwrap();
+        assert!(
+            left > Duration::from_secs(50) && left <= Duration::from_secs(60),
+            "{left:?}"
+        );
     }
 
     #[test]

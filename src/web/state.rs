@@ -32,6 +32,17 @@ enum Key {
     Dashboard(Option<String>, NaiveDate, u64),
 }
 
+impl Key {
+    /// Whether this key is the same report as `older`, at a later generation.
+    fn replaces(&self, older: &Key) -> bool {
+        match (self, older) {
+            (Key::Team(t, d, g), Key::Team(t2, d2, g2)) => t == t2 && d == d2 && g2 < g,
+            (Key::Dashboard(p, d, g), Key::Dashboard(p2, d2, g2)) => p == p2 && d == d2 && g2 < g,
+            _ => false,
+        }
+    }
+}
+
 /// A cached report.
 enum Report {
     Team(Arc<TeamData>),
@@ -320,6 +331,9 @@ impl AppState {
 
     fn keep(&self, key: Key, report: Report, bytes: usize) {
         if let Ok(mut c) = self.reports.lock() {
+            // The same report of an older generation is never read again: its room goes now
+            // (a team's reports are a few MiB; a live room writes its team every round).
+            c.forget(|k| key.replaces(k));
             c.insert(key, Arc::new(report), bytes);
         }
     }
@@ -501,6 +515,24 @@ impl AppState {
             || self.with_store(|store, _| self.team_at(store, tg, team, as_of)),
         )?;
         found.ok_or_else(|| WebError::NotFound(format!("There is no team \"{team}\".")))
+    }
+
+    /// A team's reports for the help at a room's reveal, without waiting for them: the newest
+    /// the server holds (a round just stored hardly changes what the team's past work says,
+    /// and the refresher brings them up to date), else computed now.
+    pub fn team_recent(&self, team: &str, as_of: NaiveDate) -> Result<Arc<TeamData>, WebError> {
+        let held = self.reports.lock().ok().and_then(|mut c| {
+            c.best(|k| match k {
+                Key::Team(t, d, g) if t == team && *d == as_of => Some(*g),
+                _ => None,
+            })
+        });
+        if let Some(r) = held
+            && let Report::Team(d) = &*r
+        {
+            return Ok(d.clone());
+        }
+        self.team(team, as_of)
     }
 
     /// The teams index at the last commit.

@@ -34,7 +34,7 @@ fn params(name: &str) -> Vec<duckdb::types::Value> {
             duckdb::types::Value::Boolean(true),
         ],
         "done_items" => vec![Text("search".into()), Null, Text("3".into()), Null],
-        "team_voters" | "round1_votes" => vec![Text("search".into()), Null],
+        "team_voters" | "round1_votes" | "round_count" => vec![Text("search".into()), Null],
         "point_values" => vec![Null, Text("commerce".into()), Null, Null],
         "story_status" => vec![Text("payments".into()), Null, Text("4".into())],
         "carry_over_by_points" | "backlog_points" => vec![Null, Null],
