@@ -13,6 +13,7 @@ use crate::commands::metrics::{
 use crate::commands::{Command, Config, DEFAULT_DB, DEMO_DB};
 use crate::devtools::bench::BenchSpec;
 use crate::devtools::generate::GenParams;
+use crate::devtools::roombench::RoomBenchSpec;
 use crate::domain::{Kind, Scope};
 use crate::error::{Error, Result};
 use crate::ingest::export::{ImportOptions, Source};
@@ -466,6 +467,31 @@ pub enum BenchCmd {
     /// Serve an organisation-sized data set on loopback and drive the Sprint Review, team,
     /// split and dashboard pages with a bounded load generator; print throughput and latency
     Serve(BenchArgs),
+    /// Play estimation rooms at once against a served data set, every participant's page
+    /// (event stream) open; print the time from a reveal to every page having it, and memory
+    /// per room
+    Room {
+        #[arg(long, default_value_t = 100)]
+        rooms: usize,
+        /// Everyone in a room, the facilitator included; all vote
+        #[arg(long, default_value_t = 8)]
+        participants: usize,
+        /// Stories each room estimates (every other one in two rounds)
+        #[arg(long, default_value_t = 4)]
+        stories: usize,
+        /// Mean pause before each action of a room (each vote, the reveal, the estimate),
+        /// milliseconds: 2000 plays a round of 8 in about 18 s, faster than teams do
+        #[arg(long, default_value_t = 2000)]
+        think_ms: u64,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Work folder (default: a new temporary folder, removed afterwards)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Keep the work folder
+        #[arg(long)]
+        keep: bool,
+    },
     /// Check the split list against the generator's truth (stories carried over or longer
     /// than a sprint): precision, recall and the share of the backlog listed, per seed
     Splits {
@@ -750,6 +776,23 @@ impl BenchCmd {
             BenchCmd::Metrics(b) => BenchCommand::Metrics(b.into()),
             BenchCmd::Ingest(b) => BenchCommand::Ingest(b.into()),
             BenchCmd::Serve(b) => BenchCommand::Serve(b.into()),
+            BenchCmd::Room {
+                rooms,
+                participants,
+                stories,
+                think_ms,
+                seed,
+                dir,
+                keep,
+            } => BenchCommand::Room(RoomBenchSpec {
+                rooms,
+                participants,
+                stories,
+                think_ms,
+                seed,
+                dir,
+                keep,
+            }),
             BenchCmd::Splits {
                 teams,
                 sprints,

@@ -23,6 +23,7 @@ pub enum BenchArgs {
     Metrics(BenchSpec),
     Ingest(BenchSpec),
     Serve(BenchSpec),
+    Room(crate::devtools::roombench::RoomBenchSpec),
     Splits(crate::devtools::splitcheck::SplitCheckSpec),
     Import {
         rows: usize,
@@ -56,6 +57,7 @@ pub fn bench(c: &Config, a: &BenchArgs, out: &mut dyn Write) -> Result<()> {
         BenchArgs::Metrics(b) => bench::metrics(b)?.write_to(c.format, c.json, out),
         BenchArgs::Ingest(b) => bench::ingest(b)?.write_to(c.format, c.json, out),
         BenchArgs::Serve(b) => loadbench::serve(b)?.write_to(c.format, c.json, out),
+        BenchArgs::Room(b) => crate::devtools::roombench::room(b)?.write_to(c.format, c.json, out),
         BenchArgs::Splits(b) => {
             // The defaults unless a settings file is named: one beside a database is not read.
             let file = c.settings_path.as_deref();

@@ -116,19 +116,26 @@ fn votes_by_team(path: &std::path::Path) -> Result<Vec<(String, String)>> {
 }
 
 /// One keep-alive connection; `get` returns the status and body length.
-struct Client {
+pub(crate) struct Client {
     writer: TcpStream,
     reader: BufReader<TcpStream>,
+    addr: SocketAddr,
 }
 
 impl Client {
-    fn connect(addr: SocketAddr) -> std::io::Result<Client> {
+    /// Where it connects.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub(crate) fn connect(addr: SocketAddr) -> std::io::Result<Client> {
         let s = TcpStream::connect(addr)?;
         s.set_nodelay(true)?;
         s.set_read_timeout(Some(Duration::from_secs(60)))?;
         Ok(Client {
             reader: BufReader::new(s.try_clone()?),
             writer: s,
+            addr,
         })
     }
 
@@ -155,6 +162,24 @@ impl Client {
             body.len()
         )?;
         self.answer()
+    }
+
+    /// Any request, with its headers and body: the status and the body.
+    pub(crate) fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\n");
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        self.writer.write_all(head.as_bytes())?;
+        self.writer.write_all(body.as_bytes())?;
+        self.answer_body()
     }
 
     fn answer(&mut self) -> std::io::Result<(u16, usize)> {
@@ -301,15 +326,15 @@ fn round_event(
 }
 
 /// `sprintlens serve` of the bench's database as a user runs it: a process of its own.
-struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: std::process::Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     started: Instant,
 }
 
 impl ServerProcess {
     /// Starts it on a port the system picks and reads where it listens.
-    fn start(db: &Path) -> Result<ServerProcess> {
+    pub(crate) fn start(db: &Path) -> Result<ServerProcess> {
         let exe =
             std::env::current_exe().map_err(Error::io("<bench>", "cannot find sprintlens"))?;
         let started = Instant::now();
@@ -326,9 +351,17 @@ impl ServerProcess {
             .take()
             .ok_or_else(|| Error::Internal("no stdout".into()))?;
         let mut line = String::new();
-        BufReader::new(out)
-            .read_line(&mut line)
-            .map_err(Error::io("<bench>", "cannot read the server's address"))?;
+        let mut stdout = BufReader::new(out);
+        // Its first line says where it listens; the pipe stays open while it runs.
+        while !line.contains("serving on") {
+            line.clear();
+            let n = stdout
+                .read_line(&mut line)
+                .map_err(Error::io("<bench>", "cannot read the server's address"))?;
+            if n == 0 {
+                break;
+            }
+        }
         let addr = line
             .split("serving on http://")
             .nth(1)
@@ -343,7 +376,7 @@ impl ServerProcess {
     }
 
     /// Seconds from its start until `/readyz` says ready.
-    fn ready_after(&self, limit: Duration) -> Result<f64> {
+    pub(crate) fn ready_after(&self, limit: Duration) -> Result<f64> {
         let mut c = Client::connect(self.addr).map_err(Error::io("<bench>", "cannot connect"))?;
         loop {
             match c.get("/readyz") {
@@ -363,7 +396,7 @@ impl ServerProcess {
 
     /// Waits until it has brought every team's reports up to date after the writes it took
     /// (`/readyz` says none pending): the quiet moment a restart comes after.
-    fn settled(&self, limit: Duration) -> Result<()> {
+    pub(crate) fn settled(&self, limit: Duration) -> Result<()> {
         let t = Instant::now();
         let mut c = Client::connect(self.addr).map_err(Error::io("<bench>", "cannot connect"))?;
         loop {
@@ -383,15 +416,24 @@ impl ServerProcess {
     }
 
     /// Its peak resident memory so far, MiB (VmHWM).
-    fn peak_mib(&self) -> Option<f64> {
+    pub(crate) fn peak_mib(&self) -> Option<f64> {
+        self.status_mib("VmHWM:")
+    }
+
+    /// Its resident memory now, MiB (VmRSS).
+    pub(crate) fn rss_mib(&self) -> Option<f64> {
+        self.status_mib("VmRSS:")
+    }
+
+    fn status_mib(&self, field: &str) -> Option<f64> {
         let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let line = s.lines().find(|l| l.starts_with(field))?;
         let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kb / 1024.0)
     }
 
     /// Stops it as Ctrl-C would, and waits for it to close.
-    fn stop(mut self) -> Result<()> {
+    pub(crate) fn stop(mut self) -> Result<()> {
         #[cfg(unix)]
         unsafe {
             libc::kill(self.child.id() as i32, libc::SIGTERM);

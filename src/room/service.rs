@@ -1,8 +1,10 @@
 //! The rooms of a server: each room's state behind its own lock, every change saved through the
-//! store's one writer before it is told (a room survives a restart), and a version channel per
-//! room that every open page listens to. A reveal is stored as one round of canonical votes
-//! (a round event, like any poker tool's) before the room shows it; an accepted estimate is
-//! stored as the story's estimate.
+//! store's one writer (a room survives a restart), and a version channel per room that every
+//! open page listens to. A change is shown to the room's pages at once and answered once it is
+//! stored; one that cannot be stored is taken back (and the pages shown so). A reveal is stored
+//! as one round of canonical votes (a round event, like any poker tool's); while it is being
+//! stored, the room's other actions wait for it. An accepted estimate is stored as the story's
+//! estimate before the room shows it.
 //!
 //! Rooms are known by the SHA-256 of their link's secret; the secret itself is only in the
 //! link. Participants are known by the SHA-256 of theirs (a cookie, or a header for scripts).
@@ -50,6 +52,8 @@ pub type Done<T> = std::result::Result<T, Failed>;
 pub struct Slot {
     room: Mutex<Room>,
     changed: tokio::sync::watch::Sender<u64>,
+    /// Held while a reveal is being stored: the room's other actions wait for it.
+    storing: Mutex<()>,
 }
 
 impl Slot {
@@ -58,7 +62,19 @@ impl Slot {
         Slot {
             room: Mutex::new(room),
             changed,
+            storing: Mutex::new(()),
         }
+    }
+
+    /// Waits for a reveal being stored, and holds the room's actions back while held.
+    fn storing(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.storing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tells the room's pages of the room's version now.
+    fn tell(&self) {
+        let v = self.lock().version;
+        self.changed.send_replace(v);
     }
 
     /// The room as it is now.
@@ -68,6 +84,11 @@ impl Slot {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Room> {
         self.room.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The room's team.
+    pub fn team(&self) -> String {
+        self.lock().team.clone()
     }
 
     /// Hears of every change (its version).
@@ -205,8 +226,8 @@ impl Rooms {
         Ok(Opened { link, secret })
     }
 
-    /// Runs an action on a room as `secret`'s holder; a change is saved before it is told,
-    /// and undone when it cannot be saved.
+    /// Runs an action on a room as `secret`'s holder; a change is shown to the room's pages at
+    /// once, answered once it is saved, and taken back (and shown so) when it cannot be saved.
     pub fn act<T>(
         &self,
         writer: &Writer,
@@ -218,6 +239,7 @@ impl Rooms {
             Refusal::NotFound("there is no such room (or its link is mistyped)".into())
         })?;
         let (out, pending, before) = {
+            let _storing = slot.storing();
             let mut room = slot.lock();
             let before = room.clone();
             let who = secret.and_then(|s| room.participant(&hash(s)).cloned());
@@ -226,19 +248,22 @@ impl Rooms {
                 return Ok(out);
             }
             // Submitted under the lock: the writer takes a room's saves in their order.
-            (out, submit_save(writer, &room)?, before)
+            let pending = submit_save(writer, &room);
+            slot.changed.send_replace(room.version);
+            (out, pending, before)
         };
-        match wait(pending) {
-            Ok(()) => {
-                let v = slot.lock().version;
-                slot.changed.send_replace(v);
-                Ok(out)
-            }
+        match pending.and_then(wait) {
+            Ok(()) => Ok(out),
             Err(e) => {
-                let mut room = slot.lock();
-                if room.version == before.version + 1 {
-                    *room = before;
+                {
+                    let mut room = slot.lock();
+                    if room.version == before.version + 1 {
+                        let version = room.version;
+                        *room = before;
+                        room.version = version + 1;
+                    }
                 }
+                slot.tell();
                 Err(Failed::Store(e))
             }
         }
@@ -319,62 +344,31 @@ impl Rooms {
         let slot = self
             .slot(link)
             .ok_or_else(|| Refusal::NotFound("there is no such room".into()))?;
-        let (round, event) = {
+        // Held until the round and the room are stored: the room's other actions (a late
+        // vote, the next round, a decision) come after the reveal, as they would have.
+        let _storing = slot.storing();
+        let (round, event, before) = {
             let mut room = slot.lock();
             let Some(round) = pick(&room)? else {
                 return Ok(None);
             };
             let event = round_event(&room, &round, now);
-            if let Some(c) = room.current.as_mut() {
-                c.revealing = true;
-            }
-            (round, event)
+            let before = room.clone();
+            let h = reveal_help(&room, &round, data, settings);
+            room.revealed(&round, now, h);
+            (round, event, before)
         };
-        let stored = store_round(writer, event, settings);
-        let mut room = slot.lock();
-        if let Err(e) = stored {
-            if let Some(c) = room.current.as_mut() {
-                c.revealing = false;
-            }
+        // Shown at once; stored meanwhile: the round as a round event, then the room.
+        slot.tell();
+        if let Err(e) = store_round(writer, event, settings) {
+            slot.lock().taken_back(before);
+            slot.tell();
             return Err(Failed::Store(e));
         }
-        let votes: Vec<(String, String)> = round
-            .votes
-            .iter()
-            .map(|(place, (card, _))| {
-                (
-                    room.name_of(*place).unwrap_or_default().to_string(),
-                    card.clone(),
-                )
-            })
-            .collect();
-        let votes: Vec<(&str, &str)> = votes
-            .iter()
-            .map(|(n, c)| (n.as_str(), c.as_str()))
-            .collect();
-        let cards: crate::metrics::spread::DeckCards = room
-            .deck
-            .iter()
-            .map(|c| (c.card.as_str().into(), c.value))
-            .collect();
-        let h = help(
-            (
-                &room.team,
-                &room.session,
-                &round.story,
-                i64::from(round.round),
-            ),
-            &votes,
-            &cards,
-            data,
-            settings,
-        );
-        room.revealed(&round, now, h);
-        let pending = submit_save(writer, &room)?;
-        let v = room.version;
-        drop(room);
+        // The round is stored: the room shows it revealed whatever becomes of this save (the
+        // next one keeps it).
+        let pending = submit_save(writer, &slot.lock())?;
         wait(pending)?;
-        slot.changed.send_replace(v);
         Ok(Some(round.round))
     }
 
@@ -422,6 +416,38 @@ impl Rooms {
             room.add_stories(who, stories)
         })
     }
+}
+
+/// The help shown at the reveal of `round`: the cards played by whom, read against what the
+/// store knows of the team.
+fn reveal_help(
+    room: &Room,
+    round: &Current,
+    data: Option<&TeamData>,
+    settings: &Settings,
+) -> crate::room::help::Help {
+    let votes: Vec<(&str, &str)> = round
+        .votes
+        .iter()
+        .map(|(place, (card, _))| (room.name_of(*place).unwrap_or_default(), card.as_str()))
+        .collect();
+    let cards: crate::metrics::spread::DeckCards = room
+        .deck
+        .iter()
+        .map(|c| (c.card.as_str().into(), c.value))
+        .collect();
+    help(
+        (
+            &room.team,
+            &room.session,
+            &round.story,
+            i64::from(round.round),
+        ),
+        &votes,
+        &cards,
+        data,
+        settings,
+    )
 }
 
 /// Hands a room's save to the writer; the receiver hears when it is stored.

@@ -103,7 +103,8 @@ pub struct Current {
     pub started_at: DateTime<Utc>,
     /// place -> (card, voted_at).
     pub votes: BTreeMap<u32, (String, DateTime<Utc>)>,
-    /// The facilitator revealed it and it is being stored: no card is taken any more.
+    /// Kept for rooms saved by earlier versions, which marked a round being stored this way (a
+    /// reveal now changes the room at once); such a round takes no card.
     #[serde(default)]
     pub revealing: bool,
 }
@@ -466,8 +467,7 @@ impl Room {
     }
 
     /// The round the facilitator reveals, checked: its story, number, start and cards (with
-    /// the names they are stored under). The room changes only once it is stored
-    /// ([`Room::revealed`]).
+    /// the names they are stored under). The room changes with [`Room::revealed`].
     pub fn to_reveal(&self, who: Option<&Participant>) -> Acted<Current> {
         self.facilitator(who)?;
         self.round_to_reveal()
@@ -496,8 +496,19 @@ impl Room {
             .map(|p| p.name.as_str())
     }
 
-    /// The round stored: it is revealed, the next round may start. Votes cast after
-    /// [`Room::to_reveal`] read the round (late) are not part of it: they are dropped.
+    /// A reveal whose round could not be stored, taken back: the room as it was `before` it,
+    /// at a newer version (its pages show the round open again, with its cards).
+    pub fn taken_back(&mut self, mut before: Room) {
+        before.version = self.version;
+        if let Some(c) = before.current.as_mut() {
+            c.revealing = false;
+        }
+        *self = before;
+        self.changed();
+    }
+
+    /// The round revealed: kept with its cards and help, the next round may start. Votes cast
+    /// after [`Room::to_reveal`] read the round (late) are not part of it: they are dropped.
     pub fn revealed(&mut self, round: &Current, at: DateTime<Utc>, help: Help) {
         let votes = round
             .votes
@@ -827,6 +838,33 @@ mod tests {
             t(0),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_reveal_taken_back_opens_the_round_again_with_its_cards() {
+        let mut r = room();
+        let ann = r.participant("h-ann").cloned();
+        r.join("Bob", "h-bob".into(), false, t(1)).unwrap();
+        let bob = r.participant("h-bob").cloned();
+        r.add_stories(ann.as_ref(), pasted_stories("PAY-1 Refund"))
+            .unwrap();
+        r.start_round(ann.as_ref(), "PAY-1", t(2)).unwrap();
+        r.vote(bob.as_ref(), "8", t(3)).unwrap();
+        let before = r.clone();
+        let round = r.to_reveal(ann.as_ref()).unwrap();
+        r.revealed(&round, t(4), Help::default());
+        let shown = r.version;
+        assert_eq!(shown, before.version + 1);
+        // The round could not be stored: the room is as before, at a newer version.
+        r.taken_back(before);
+        assert_eq!(r.version, shown + 1);
+        assert!(r.stories[0].rounds.is_empty());
+        let c = r.current.as_ref().unwrap();
+        assert_eq!((c.story.as_str(), c.round), ("PAY-1", 1));
+        assert_eq!(c.votes.get(&2).map(|v| v.0.as_str()), Some("8"));
+        // Cards are taken again, and it can be revealed again.
+        r.vote(ann.as_ref(), "5", t(5)).unwrap();
+        assert_eq!(r.to_reveal(ann.as_ref()).unwrap().votes.len(), 2);
     }
 
     #[test]

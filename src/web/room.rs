@@ -345,11 +345,7 @@ pub async fn deck(
     };
     let secret = secret_of(&headers, &link);
     let done = run(&state, move |s| {
-        let team = s
-            .rooms
-            .slot(&link)
-            .map(|r| r.room().team)
-            .unwrap_or_default();
+        let team = s.rooms.slot(&link).map(|r| r.team()).unwrap_or_default();
         let stored = s
             .with_store(|store, _| Ok(store.decks()?.contains_key(&team)))
             .unwrap_or(false);
@@ -446,11 +442,11 @@ pub async fn vote(
     }
 }
 
-/// What the store knows of a room's team, for the help at the reveal (computed or kept: the
-/// pages' own reports).
+/// What the store knows of a room's team, for the help at the reveal (the pages' own reports,
+/// the newest the server holds).
 fn team_data(s: &AppState, link: &str) -> Option<Arc<TeamData>> {
-    let team = s.rooms.slot(link).map(|r| r.room().team)?;
-    s.team(&team, crate::web::refresh::today()).ok()
+    let team = s.rooms.slot(link).map(|r| r.team())?;
+    s.team_recent(&team, crate::web::refresh::today()).ok()
 }
 
 /// `POST /api/v1/rooms/ROOM/reveal` (the facilitator's): the round is stored as a round of
@@ -459,6 +455,8 @@ pub async fn reveal(
     State(state): State<Shared>,
     Path(link): Path<String>,
     headers: HeaderMap,
+    // Read (and dropped): a body left unread would cost the client its keep-alive connection.
+    _body: axum::body::Bytes,
 ) -> Response {
     let secret = secret_of(&headers, &link);
     match run(&state, move |s| {
@@ -535,6 +533,8 @@ pub async fn close(
     State(state): State<Shared>,
     Path(link): Path<String>,
     headers: HeaderMap,
+    // Read (and dropped): a body left unread would cost the client its keep-alive connection.
+    _body: axum::body::Bytes,
 ) -> Response {
     let secret = secret_of(&headers, &link);
     match run(&state, move |s| {

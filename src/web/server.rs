@@ -51,7 +51,7 @@ impl Default for ServeOptions {
             cache_bytes: crate::web::cache::DEFAULT_CACHE_BYTES,
             header_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(120),
-            max_connections: 1024,
+            max_connections: 4096,
             log_format: LogFormat::Text,
         }
     }
