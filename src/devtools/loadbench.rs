@@ -42,6 +42,16 @@ pub struct PageLoad {
     pub p99_ms: f64,
     pub max_ms: f64,
     pub mean_kib: f64,
+    /// The server's peak memory (VmHWM) once this phase was done: where it grows.
+    pub peak_mib_after: Option<f64>,
+}
+
+impl PageLoad {
+    /// With the server's peak memory after the phase.
+    fn with_peak(mut self, server: &ServerProcess) -> PageLoad {
+        self.peak_mib_after = server.peak_mib();
+        self
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -294,6 +304,7 @@ fn page_load(page: &str, answers: Vec<(f64, usize)>, connections: usize, wall: f
         p99_ms: q(0.99),
         max_ms: lat.last().copied().unwrap_or(0.0),
         mean_kib: bytes as f64 / lat.len().max(1) as f64 / 1024.0,
+        peak_mib_after: None,
     }
 }
 
@@ -568,41 +579,51 @@ impl Setup {
 }
 
 /// The pages of a served organisation: each kind driven for a fixed number of requests.
-fn read_pages(addr: SocketAddr, s: &Setup, rng: &mut Rng) -> Result<Vec<PageLoad>> {
+fn read_pages(server: &ServerProcess, s: &Setup, rng: &mut Rng) -> Result<Vec<PageLoad>> {
+    let addr = server.addr;
     let mut pages = Vec::new();
     let health: Vec<String> = vec!["/healthz".to_string(); 4000];
-    pages.push(drive(addr, "/healthz", &health, CONNECTIONS)?);
+    pages.push(drive(addr, "/healthz", &health, CONNECTIONS)?.with_peak(server));
     let first: Vec<String> = (0..s.team_sprints.len())
         .map(|i| s.review(rng, Some(i)))
         .collect();
-    pages.push(drive(
-        addr,
-        "Sprint Review, first visit of each team",
-        &first,
-        CONNECTIONS,
-    )?);
+    pages.push(
+        drive(
+            addr,
+            "Sprint Review, first visit of each team",
+            &first,
+            CONNECTIONS,
+        )?
+        .with_peak(server),
+    );
     let warm: Vec<String> = (0..4000).map(|_| s.review(rng, None)).collect();
-    pages.push(drive(addr, "Sprint Review", &warm, CONNECTIONS)?);
+    pages.push(drive(addr, "Sprint Review", &warm, CONNECTIONS)?.with_peak(server));
     let team: Vec<String> = (0..1000)
         .map(|_| format!("/teams/{}", enc(rng.pick::<String>(&s.teams))))
         .collect();
-    pages.push(drive(addr, "team page", &team, CONNECTIONS)?);
+    pages.push(drive(addr, "team page", &team, CONNECTIONS)?.with_peak(server));
     let splits: Vec<String> = (0..1000)
         .map(|_| format!("/teams/{}/splits", enc(rng.pick::<String>(&s.teams))))
         .collect();
-    pages.push(drive(addr, "split candidates", &splits, CONNECTIONS)?);
-    pages.push(drive(
-        addr,
-        "dashboard, all teams, first visit",
-        &["/dashboard".to_string()],
-        1,
-    )?);
-    pages.push(drive(
-        addr,
-        "dashboard, all teams",
-        &vec!["/dashboard".to_string(); 200],
-        CONNECTIONS,
-    )?);
+    pages.push(drive(addr, "split candidates", &splits, CONNECTIONS)?.with_peak(server));
+    pages.push(
+        drive(
+            addr,
+            "dashboard, all teams, first visit",
+            &["/dashboard".to_string()],
+            1,
+        )?
+        .with_peak(server),
+    );
+    pages.push(
+        drive(
+            addr,
+            "dashboard, all teams",
+            &vec!["/dashboard".to_string(); 200],
+            CONNECTIONS,
+        )?
+        .with_peak(server),
+    );
     Ok(pages)
 }
 
@@ -727,15 +748,15 @@ pub fn serve(b: &BenchSpec) -> Result<ServeBench> {
     let first_ready = first.ready_after(Duration::from_secs(3600))?;
     let addr = first.addr;
     let mut rng = Rng::new(b.params.seed);
-    let mut pages = read_pages(addr, &s, &mut rng)?;
+    let mut pages = read_pages(&first, &s, &mut rng)?;
     let (during, http_seconds) = ingest_while_reading(addr, &s, &mut rng)?;
-    pages.push(during);
+    pages.push(during.with_peak(&first));
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    pages.push(post_rounds(addr, &s, &now)?);
+    pages.push(post_rounds(addr, &s, &now)?.with_peak(&first));
     let mut shown = write_visible(addr, &s, &now)?;
     shown.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
     let health: Vec<String> = vec!["/healthz".to_string(); 4000];
-    pages.push(drive(addr, "/healthz (after)", &health, CONNECTIONS)?);
+    pages.push(drive(addr, "/healthz (after)", &health, CONNECTIONS)?.with_peak(&first));
     let peak_mib = first.peak_mib();
     let t = Instant::now();
     first.settled(Duration::from_secs(3600))?;
@@ -821,8 +842,9 @@ impl Render for ServeBench {
                 "p99 ms",
                 "max ms",
                 "KiB",
+                "peak MiB",
             ],
-            &[false, true, true, true, true, true, true, true],
+            &[false, true, true, true, true, true, true, true, true],
         );
         let rows = r
             .pages
@@ -838,6 +860,8 @@ impl Render for ServeBench {
                 format!("{:.2}", p.p99_ms),
                 format!("{:.2}", p.max_ms),
                 format!("{:.0}", p.mean_kib),
+                p.peak_mib_after
+                    .map_or("-".to_string(), |m| format!("{m:.0}")),
             ]);
         }
         let mib = |m: Option<f64>| m.map_or("unknown".to_string(), |m| format!("{m:.0} MiB"));
