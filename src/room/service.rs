@@ -258,9 +258,7 @@ impl Rooms {
                 {
                     let mut room = slot.lock();
                     if room.version == before.version + 1 {
-                        let version = room.version;
-                        *room = before;
-                        room.version = version + 1;
+                        room.taken_back(before);
                     }
                 }
                 slot.tell();

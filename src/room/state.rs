@@ -101,12 +101,9 @@ pub struct Current {
     pub story: String,
     pub round: u32,
     pub started_at: DateTime<Utc>,
-    /// place -> (card, voted_at).
+    /// place -> (card, voted_at). (Rooms saved by an earlier version may also hold
+    /// `revealing`, a round being stored when they were saved: it is read as open again.)
     pub votes: BTreeMap<u32, (String, DateTime<Utc>)>,
-    /// Kept for rooms saved by earlier versions, which marked a round being stored this way (a
-    /// reveal now changes the room at once); such a round takes no card.
-    #[serde(default)]
-    pub revealing: bool,
 }
 
 /// One room.
@@ -397,7 +394,6 @@ impl Room {
             round,
             started_at: now,
             votes: BTreeMap::new(),
-            revealing: false,
         });
         self.changed();
         Ok(round)
@@ -439,13 +435,9 @@ impl Room {
                     .join(" ")
             ))
         })?;
-        let current = self
-            .current
-            .as_mut()
-            .filter(|c| !c.revealing)
-            .ok_or_else(|| {
-                Refusal::Conflict("no round is being played (it has been revealed)".into())
-            })?;
+        let current = self.current.as_mut().ok_or_else(|| {
+            Refusal::Conflict("no round is being played (it has been revealed)".into())
+        })?;
         current.votes.insert(place, (card.card, now));
         self.changed();
         Ok(())
@@ -478,7 +470,6 @@ impl Room {
         let current = self
             .current
             .clone()
-            .filter(|c| !c.revealing)
             .ok_or_else(|| Refusal::Conflict("no round is being played".into()))?;
         if current.votes.is_empty() {
             return Err(Refusal::Conflict(
@@ -496,13 +487,10 @@ impl Room {
             .map(|p| p.name.as_str())
     }
 
-    /// A reveal whose round could not be stored, taken back: the room as it was `before` it,
-    /// at a newer version (its pages show the round open again, with its cards).
+    /// A change that could not be stored, taken back: the room as it was `before` it, at a
+    /// newer version (its pages show it as it was: a reveal's round open again, with its cards).
     pub fn taken_back(&mut self, mut before: Room) {
         before.version = self.version;
-        if let Some(c) = before.current.as_mut() {
-            c.revealing = false;
-        }
         *self = before;
         self.changed();
     }
@@ -865,6 +853,22 @@ mod tests {
         // Cards are taken again, and it can be revealed again.
         r.vote(ann.as_ref(), "5", t(5)).unwrap();
         assert_eq!(r.to_reveal(ann.as_ref()).unwrap().votes.len(), 2);
+    }
+
+    #[test]
+    fn a_round_saved_while_being_stored_by_an_earlier_version_is_open_again() {
+        let mut r = room();
+        let ann = r.participant("h-ann").cloned();
+        r.add_stories(ann.as_ref(), pasted_stories("PAY-1 Refund"))
+            .unwrap();
+        r.start_round(ann.as_ref(), "PAY-1", t(2)).unwrap();
+        let saved = serde_json::to_string(&r)
+            .unwrap()
+            .replace(r#""votes":{}"#, r#""votes":{},"revealing":true"#);
+        assert!(saved.contains(r#""revealing":true"#), "{saved}");
+        let mut back: Room = serde_json::from_str(&saved).unwrap();
+        back.vote(ann.as_ref(), "5", t(3)).unwrap();
+        assert_eq!(back.to_reveal(ann.as_ref()).unwrap().votes.len(), 1);
     }
 
     #[test]

@@ -130,6 +130,17 @@ async fn run<T: Send + 'static>(
     }
 }
 
+/// A room action's answer as JSON (`answer` of what it gave), or why it failed.
+fn reply<T, J: serde::Serialize>(
+    done: Result<T, Response>,
+    answer: impl FnOnce(T) -> J,
+) -> Response {
+    match done {
+        Ok(t) => Json(answer(t)).into_response(),
+        Err(r) => r,
+    }
+}
+
 /// A read of the store that failed, as a room action's failure.
 fn store_failed(e: WebError) -> Failed {
     match e {
@@ -315,14 +326,11 @@ pub async fn stories(
     if let Some(t) = &b.text {
         list.extend(pasted_stories(t));
     }
-    match run(&state, move |s| {
+    let done = run(&state, move |s| {
         s.rooms.add(s.writer(), &link, secret.as_deref(), list)
     })
-    .await
-    {
-        Ok(n) => Json(serde_json::json!({ "added": n })).into_response(),
-        Err(r) => r,
-    }
+    .await;
+    reply(done, |n| serde_json::json!({ "added": n }))
 }
 
 #[derive(Deserialize)]
@@ -365,10 +373,7 @@ pub async fn deck(
             })
     })
     .await;
-    match done {
-        Ok(()) => Json(serde_json::json!({ "deck": "set" })).into_response(),
-        Err(r) => r,
-    }
+    reply(done, |_| serde_json::json!({ "deck": "set" }))
 }
 
 #[derive(Deserialize)]
@@ -389,17 +394,17 @@ pub async fn round(
         Err(r) => return *r,
     };
     let secret = secret_of(&headers, &link);
-    match run(&state, move |s| {
+    let done = run(&state, move |s| {
         s.rooms
             .act(s.writer(), &link, secret.as_deref(), |room, who| {
                 room.start_round(who, &b.story, now())
             })
     })
-    .await
-    {
-        Ok(n) => Json(serde_json::json!({ "story": "started", "round": n })).into_response(),
-        Err(r) => r,
-    }
+    .await;
+    reply(
+        done,
+        |n| serde_json::json!({ "story": "started", "round": n }),
+    )
 }
 
 #[derive(Deserialize)]
@@ -420,7 +425,7 @@ pub async fn vote(
         Err(r) => return *r,
     };
     let secret = secret_of(&headers, &link);
-    match run(&state, move |s| {
+    let done = run(&state, move |s| {
         s.rooms
             .act(s.writer(), &link, secret.as_deref(), |room, who| {
                 room.vote(who, &b.card, now())
@@ -433,13 +438,11 @@ pub async fn vote(
         s.rooms
             .reveal_by_itself(s.writer(), &link, data.as_deref(), s.settings(), now())
     })
-    .await
-    {
-        Ok(revealed) => {
-            Json(serde_json::json!({ "voted": true, "revealed": revealed })).into_response()
-        }
-        Err(r) => r,
-    }
+    .await;
+    reply(
+        done,
+        |revealed| serde_json::json!({ "voted": true, "revealed": revealed }),
+    )
 }
 
 /// What the store knows of a room's team, for the help at the reveal (the pages' own reports,
@@ -459,7 +462,7 @@ pub async fn reveal(
     _body: axum::body::Bytes,
 ) -> Response {
     let secret = secret_of(&headers, &link);
-    match run(&state, move |s| {
+    let done = run(&state, move |s| {
         let data = team_data(s, &link);
         s.rooms.reveal(
             s.writer(),
@@ -470,11 +473,8 @@ pub async fn reveal(
             now(),
         )
     })
-    .await
-    {
-        Ok(n) => Json(serde_json::json!({ "revealed": n })).into_response(),
-        Err(r) => r,
-    }
+    .await;
+    reply(done, |n| serde_json::json!({ "revealed": n }))
 }
 
 #[derive(Deserialize)]
@@ -511,7 +511,7 @@ pub async fn estimate(
         }
     };
     let secret = secret_of(&headers, &link);
-    match run(&state, move |s| {
+    let done = run(&state, move |s| {
         s.rooms.decide(
             s.writer(),
             &link,
@@ -521,11 +521,8 @@ pub async fn estimate(
             now(),
         )
     })
-    .await
-    {
-        Ok(d) => Json(d).into_response(),
-        Err(r) => r,
-    }
+    .await;
+    reply(done, |d| d)
 }
 
 /// `POST /api/v1/rooms/ROOM/close` (the facilitator's): its link takes nobody more.
@@ -537,17 +534,14 @@ pub async fn close(
     _body: axum::body::Bytes,
 ) -> Response {
     let secret = secret_of(&headers, &link);
-    match run(&state, move |s| {
+    let done = run(&state, move |s| {
         s.rooms
             .act(s.writer(), &link, secret.as_deref(), |room, who| {
                 room.close(who, now())
             })
     })
-    .await
-    {
-        Ok(()) => Json(serde_json::json!({ "closed": true })).into_response(),
-        Err(r) => r,
-    }
+    .await;
+    reply(done, |_| serde_json::json!({ "closed": true }))
 }
 
 /// `GET /api/v1/rooms/ROOM/events`: the room as the asker sees it, at once and after every
