@@ -18,8 +18,10 @@ use crate::domain::{Kind, Scope};
 use crate::error::{Error, Result};
 use crate::ingest::export::{ImportOptions, Source};
 use crate::ingest::read::Encoding;
+use crate::metrics::backtest::BacktestParams;
 use crate::metrics::forecast::{
-    DEFAULT_HISTORY, DEFAULT_SEED, DEFAULT_TRIALS, MAX_SPRINTS, MAX_TARGET, MAX_TRIALS,
+    DEFAULT_HISTORY, DEFAULT_SEED, DEFAULT_TRIALS, MAX_HISTORY, MAX_SPRINTS, MAX_TARGET,
+    MAX_TRIALS, MIN_HISTORY,
 };
 use crate::metrics::points::GroupBy;
 use crate::metrics::team::{ForecastParams, StoryFilter};
@@ -73,7 +75,8 @@ pub enum Cmd {
     Velocity(VelocityCli),
     /// Estimate spread and consensus per story and round, convergence, voter calibration
     Spread(SpreadCli),
-    /// Monte Carlo forecast: points in the next N sprints, and when X points will be done
+    /// Forecast: points in the next N sprints, and when X points will be done (exact, from the
+    /// last closed sprints); --backtest shows how such forecasts fared
     Forecast(ForecastCli),
     /// Estimation accuracy: cycle time per point value, rank correlations, hours-based errors,
     /// re-estimation
@@ -171,13 +174,26 @@ pub struct ForecastCli {
     /// "When will this many points be done" [default: the team's remaining backlog]
     #[arg(long, allow_negative_numbers = true)]
     pub points: Option<f64>,
+    /// No effect since the levels are exact (accepted so that scripts keep running)
     #[arg(long, default_value_t = DEFAULT_TRIALS)]
     pub trials: usize,
+    /// No effect since the levels are exact (accepted so that scripts keep running)
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Draw from the last this many closed sprints
     #[arg(long, default_value_t = DEFAULT_HISTORY)]
     pub history: usize,
+    /// Draw from empty sprints too (nothing committed and nothing completed; left out by default)
+    #[arg(long)]
+    pub keep_empty: bool,
+    /// How the forecasts fared: for every closed sprint with enough history before it, the
+    /// forecast made at its start against what was then completed (next sprint and next
+    /// --sprints sprints, every level)
+    #[arg(long)]
+    pub backtest: bool,
+    /// With --backtest: the fewest closed sprints before a sprint for it to be forecast
+    #[arg(long, default_value_t = MIN_HISTORY)]
+    pub min_history: usize,
     /// The day that decides which sprints are closed (default: today)
     #[arg(long, value_parser = values::day)]
     pub as_of: Option<NaiveDate>,
@@ -649,6 +665,17 @@ impl ForecastCli {
                 "--sprints {sprints}: at most {MAX_SPRINTS}"
             )));
         }
+        if history > MAX_HISTORY {
+            return Err(Error::Usage(format!(
+                "--history {history}: at most {MAX_HISTORY}"
+            )));
+        }
+        if self.min_history == 0 || self.min_history > history {
+            return Err(Error::Usage(format!(
+                "--min-history {}: expected at least 1 and at most --history ({history})",
+                self.min_history
+            )));
+        }
         if trials > MAX_TRIALS {
             return Err(Error::Usage(format!(
                 "--trials {trials}: at most {MAX_TRIALS}"
@@ -676,7 +703,11 @@ impl ForecastCli {
                 trials,
                 seed: self.seed,
                 history,
+                keep_empty: self.keep_empty,
             },
+            backtest: self.backtest.then_some(BacktestParams {
+                min_history: self.min_history,
+            }),
             as_of: today_or(self.as_of),
         }))
     }

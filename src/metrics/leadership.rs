@@ -189,15 +189,14 @@ impl TeamPredictability {
 }
 
 /// The relative width of the "points in `sprints` sprints" range: (P50 - P85) / P50.
-pub fn forecast_width(history: &[f64], sprints: usize, trials: usize, seed: u64) -> Option<f64> {
+pub fn forecast_width(
+    history: forecast::History,
+    sprints: usize,
+    trials: usize,
+    seed: u64,
+) -> Option<f64> {
     width_of(&forecast::forecast_team(
-        "",
-        history.to_vec(),
-        sprints,
-        None,
-        trials,
-        seed,
-        None,
+        "", history, sprints, None, trials, seed, None,
     ))
 }
 
@@ -251,12 +250,12 @@ pub fn team_predictability(
         (Direction::Worse, _) | (_, Direction::Worse) => "getting worse",
         _ => "getting better",
     };
-    let completed: Vec<f64> = closed.iter().filter_map(|s| s.completed).collect();
-    let n = completed.len();
+    let n = closed.len();
     let before = (n > window_len)
         .then(|| {
-            let end = n - window_len;
-            let history = &completed[end.saturating_sub(forecast::DEFAULT_HISTORY)..end];
+            let earlier = &closed[..n - window_len];
+            let history =
+                forecast::history_of(earlier.iter().copied(), forecast::DEFAULT_HISTORY, false);
             forecast_width(history, now.sprints, now.trials, now.seed)
         })
         .flatten();
@@ -538,10 +537,9 @@ mod tests {
             window: 6,
             ..defaults()
         };
-        let completed: Vec<f64> = sprints.iter().filter_map(|s| s.completed).collect();
         let now = forecast::forecast_team(
             "t",
-            completed[completed.len() - forecast::DEFAULT_HISTORY..].to_vec(),
+            forecast::history_of(sprints.iter(), forecast::DEFAULT_HISTORY, false),
             6,
             None,
             forecast::DEFAULT_TRIALS,
@@ -560,12 +558,18 @@ mod tests {
         assert_eq!(t.cv_trend, Direction::Better);
         assert_eq!(t.reading, "getting better");
         // Constant velocity: the forecast range has no width; no history, no range.
-        assert_eq!(forecast_width(&[15.0; 5], 6, 1000, 1), Some(0.0));
-        assert_eq!(forecast_width(&[], 6, 1000, 1), None);
+        let h = |v: &[f64]| forecast::History {
+            values: v.to_vec(),
+            empty_left_out: 0,
+        };
+        assert_eq!(forecast_width(h(&[15.0; 5]), 6, 1000, 1), Some(0.0));
+        assert_eq!(forecast_width(h(&[]), 6, 1000, 1), None);
         // 10 and 20 equally likely, 2 sprints: totals 20, 30, 40 with 1/4, 1/2, 1/4; the
-        // median is 30, the total reached with 85% is 20: width (30 - 20) / 30.
-        let w = forecast_width(&[10.0, 20.0], 2, 10_000, 7).unwrap();
-        assert!((w - 1.0 / 3.0).abs() < 1e-12, "{w}");
+        // median is 30, the total reached with 85% is 20, widened for 2 sprints ahead of a
+        // history of 2 by sqrt((1 + 2/2) * 3/1) = 2.4495: 30 - 24.495 = 5.50 (hundredths, down);
+        // width (30 - 5.50) / 30.
+        let w = forecast_width(h(&[10.0, 20.0]), 2, 10_000, 7).unwrap();
+        assert!((w - (30.0 - 5.5) / 30.0).abs() < 1e-12, "{w}");
         assert_eq!(
             direction(Some(0.80), Some(0.84), true, 0.05),
             Direction::Steady

@@ -5,6 +5,7 @@
 //! computed once per call; [`leadership`] reads velocity across teams for the dashboard.
 
 pub mod accuracy;
+pub mod backtest;
 pub mod done;
 pub mod drift;
 pub mod forecast;

@@ -43,6 +43,9 @@ pub struct ForecastParams {
     pub trials: usize,
     pub seed: u64,
     pub history: usize,
+    /// Draw from empty sprints (nothing committed, nothing completed) too.
+    #[serde(default)]
+    pub keep_empty: bool,
 }
 
 impl ForecastParams {
@@ -54,6 +57,7 @@ impl ForecastParams {
             trials: forecast::DEFAULT_TRIALS,
             seed: forecast::DEFAULT_SEED,
             history: forecast::DEFAULT_HISTORY,
+            keep_empty: false,
         }
     }
 }
@@ -319,7 +323,7 @@ impl<'a> Metrics<'a> {
         })
     }
 
-    /// Monte Carlo forecasts from the velocity.
+    /// Forecasts from the velocity.
     pub fn forecast(&self, p: &ForecastParams) -> Result<ForecastReport> {
         forecast::forecast_from(
             self.store,
@@ -331,10 +335,26 @@ impl<'a> Metrics<'a> {
                 trials: p.trials,
                 seed: p.seed,
                 history: p.history,
+                keep_empty: p.keep_empty,
                 as_of: self.as_of,
             },
             self.velocity()?,
         )
+    }
+
+    /// How the forecasts made with `p` fared on the scope's closed sprints.
+    pub fn backtest(
+        &self,
+        p: &ForecastParams,
+        b: &crate::metrics::backtest::BacktestParams,
+    ) -> Result<crate::metrics::backtest::Backtest> {
+        Ok(crate::metrics::backtest::of_sprints(
+            &self.velocity()?.sprints,
+            p.keep_empty,
+            p.sprints,
+            p.history,
+            b.min_history,
+        ))
     }
 
     /// The reports computed so far, owned.

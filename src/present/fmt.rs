@@ -25,6 +25,12 @@ pub fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "n/a".into())
 }
 
+/// A share as a percentage with one decimal: 0.9835 -> "98.4%".
+pub fn pct1(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0))
+        .unwrap_or_else(|| "n/a".into())
+}
+
 /// Thousands separators for counts in tables: 2,048,311.
 pub fn count(n: i64) -> String {
     let s = n.abs().to_string();

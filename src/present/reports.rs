@@ -3,13 +3,14 @@
 use crate::error::Result;
 use crate::ingest::IngestOutcome;
 use crate::metrics::accuracy::AccuracyReport;
+use crate::metrics::backtest::Backtest;
 use crate::metrics::forecast::{ForecastReport, Level};
 use crate::metrics::points::{GroupBy, PointDistribution};
 use crate::metrics::splits::SplitReport;
 use crate::metrics::spread::SpreadReport;
 use crate::metrics::stats::Summary;
 use crate::metrics::velocity::{SprintVelocity, VelocityReport};
-use crate::present::fmt::{count, known, num, opt, pct, steps};
+use crate::present::fmt::{count, known, num, opt, pct, pct1, steps};
 use crate::present::table::{Format, Json, Render, Table, heading, json_array};
 use crate::store::info::Info;
 use serde::Serialize;
@@ -584,14 +585,25 @@ impl Render for ForecastReport {
         }
         let mut out = t.render(format);
         if format == Format::Table {
-            if let Some(f) = self.teams.first() {
-                out.push_str(&format!(
-                    "{} trials (seed {}), drawing the completed points of each team's last {} closed \
-                     sprints; 85% = reached in 85 of 100 simulated futures\n",
-                    f.trials, f.seed, self.history_limit
-                ));
-            }
+            out.push_str(&format!(
+                "the exact total of the sprints ahead, each drawn from the completed points of the \
+                 team's last {} closed sprints (empty ones left out); levels below the median \
+                 widened for a short history; 85% = at least this much in 85 of 100 futures\n",
+                self.history_limit
+            ));
             for f in &self.teams {
+                if let Some([lo, hi]) = f.range {
+                    out.push_str(&format!(
+                        "{}: points in {} sprints: {} to {}\n",
+                        f.team,
+                        f.sprints,
+                        num(Some(lo), 1),
+                        num(Some(hi), 1)
+                    ));
+                }
+                for n in &f.notes {
+                    out.push_str(&format!("{}: {n}\n", f.team));
+                }
                 for (k, why) in &f.undefined {
                     out.push_str(&format!(
                         "{}: {k} {}: {}\n",
@@ -601,6 +613,81 @@ impl Render for ForecastReport {
                     ));
                 }
             }
+        }
+        Ok(out)
+    }
+}
+
+/// The misses a table shows (all of them in JSON).
+const MISSES_SHOWN: usize = 20;
+
+impl Render for Backtest {
+    fn tables(&self, format: Format) -> Result<String> {
+        let mut t = Table::new(
+            &[
+                "sprints ahead",
+                "level",
+                "forecasts",
+                "met",
+                "share met",
+                "lines above 0",
+                "met above 0",
+                "share met above 0",
+            ],
+            &[true, true, true, true, true, true, true, true],
+        );
+        for c in &self.levels {
+            t.row(vec![
+                c.horizon.to_string(),
+                pct(Some(c.probability)),
+                c.forecasts.to_string(),
+                c.met.to_string(),
+                pct1(c.share),
+                c.above_zero.to_string(),
+                c.met_above_zero.to_string(),
+                pct1(c.share_above_zero),
+            ]);
+        }
+        let mut out = t.render(format);
+        if format == Format::Csv {
+            return Ok(out);
+        }
+        if format == Format::Table {
+            out.push_str(&format!(
+                "{} teams; each closed sprint with at least {} closed sprints before it, forecast \
+                 from the last {} of them (as `forecast` does) against the points then completed; \
+                 {} empty sprints left out\n",
+                self.teams, self.min_history, self.history_limit, self.empty_left_out
+            ));
+        }
+        if !self.misses.is_empty() {
+            let mut m = Table::new(
+                &[
+                    "team",
+                    "sprint",
+                    "sprints ahead",
+                    "level",
+                    "line",
+                    "completed",
+                ],
+                &[false, false, true, true, true, true],
+            );
+            for x in self.misses.iter().take(MISSES_SHOWN) {
+                m.row(vec![
+                    x.team.clone(),
+                    x.sprint_name.clone().unwrap_or_else(|| x.sprint_id.clone()),
+                    x.horizon.to_string(),
+                    pct(Some(x.probability)),
+                    num(Some(x.line), 2),
+                    num(Some(x.completed), 1),
+                ]);
+            }
+            out.push_str(&format!(
+                "\nMisses, newest first ({} of {}; all of them with --format json)\n",
+                self.misses.len().min(MISSES_SHOWN),
+                self.misses.len()
+            ));
+            out.push_str(&m.render(format));
         }
         Ok(out)
     }

@@ -52,6 +52,9 @@ pub struct SpreadArgs {
 pub struct ForecastArgs {
     pub scope: Scope,
     pub params: ForecastParams,
+    /// How past forecasts fared instead of the forecast.
+    #[serde(default)]
+    pub backtest: Option<crate::metrics::backtest::BacktestParams>,
     pub as_of: NaiveDate,
 }
 
@@ -248,7 +251,10 @@ pub fn answer(
         }
         Request::Forecast(a) => {
             let m = Metrics::new(store, settings, a.scope.clone(), a.as_of);
-            m.forecast(&a.params)?.write_to(format, json, out)?;
+            match &a.backtest {
+                None => m.forecast(&a.params)?.write_to(format, json, out)?,
+                Some(b) => m.backtest(&a.params, b)?.write_to(format, json, out)?,
+            }
         }
         Request::Accuracy(a) => {
             // Accuracy reads done items: the day decides nothing here.

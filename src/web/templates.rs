@@ -108,6 +108,10 @@ pub fn templates(links: Links) -> Environment<'static> {
             "forecast.html",
             include_str!("../../templates/forecast.html"),
         ),
+        (
+            "forecast_check.html",
+            include_str!("../../templates/forecast_check.html"),
+        ),
         ("error.html", include_str!("../../templates/error.html")),
         ("sign_in.html", include_str!("../../templates/sign_in.html")),
         ("room.html", include_str!("../../templates/room.html")),

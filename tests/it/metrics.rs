@@ -168,6 +168,92 @@ fn velocity_difference_reproduces_table_7_of_the_delivery_paper() {
 }
 
 #[test]
+fn forecast_backtest_on_the_delivery_paper_sprints() {
+    // Every closed sprint with 10 non-empty sprints before it, forecast from those 10, next
+    // sprint and next 3. Expected counts from an independent implementation of the method
+    // (README "Forecast") over the published files: (sprints ahead, level, forecasts, met,
+    // lines above 0, met of those).
+    let Some(data) = shared_data() else { return };
+    let dir = scratch();
+    let db = dir.path().join("bt.duckdb");
+    type Row = (u64, f64, u64, u64, u64, u64);
+    let expected: [(&str, [Row; 8]); 2] = [
+        (
+            "apache",
+            [
+                (1, 0.5, 182, 117, 145, 80),
+                (1, 0.7, 182, 145, 121, 84),
+                (1, 0.85, 182, 174, 79, 71),
+                (1, 0.95, 182, 179, 54, 51),
+                (3, 0.5, 160, 105, 134, 79),
+                (3, 0.7, 160, 137, 123, 100),
+                (3, 0.85, 160, 149, 113, 102),
+                (3, 0.95, 160, 157, 76, 73),
+            ],
+        ),
+        (
+            "jira",
+            [
+                (1, 0.5, 877, 559, 743, 425),
+                (1, 0.7, 877, 679, 570, 372),
+                (1, 0.85, 877, 811, 288, 222),
+                (1, 0.95, 877, 863, 127, 113),
+                (3, 0.5, 828, 423, 771, 366),
+                (3, 0.7, 828, 584, 730, 486),
+                (3, 0.85, 828, 688, 699, 559),
+                (3, 0.95, 828, 779, 496, 447),
+            ],
+        ),
+    ];
+    for (program, rows) in expected {
+        let f = data.join(format!("sprints-tse2017/{program}.csv"));
+        let r = sprintlens(
+            &db,
+            &["ingest", "-q", "--program", program, f.to_str().unwrap()],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = sprintlens(
+            &db,
+            &[
+                "--format",
+                "json",
+                "forecast",
+                "--program",
+                program,
+                "--backtest",
+                "--sprints",
+                "3",
+                "--min-history",
+                "10",
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let got: Vec<Row> = v["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["horizon"].as_u64().unwrap(),
+                    c["probability"].as_f64().unwrap(),
+                    c["forecasts"].as_u64().unwrap(),
+                    c["met"].as_u64().unwrap(),
+                    c["above_zero"].as_u64().unwrap(),
+                    c["met_above_zero"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, rows.to_vec(), "{program}");
+        let misses: u64 = rows.iter().map(|r| r.2 - r.3).sum();
+        assert_eq!(v["misses"].as_array().unwrap().len() as u64, misses);
+    }
+    let bad = sprintlens(&db, &["forecast", "--backtest", "--min-history", "11"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--min-history 11"), "{}", bad.stderr);
+}
+
+#[test]
 fn velocity_by_hand() {
     let dir = scratch();
     let db = dir.path().join("v.duckdb");

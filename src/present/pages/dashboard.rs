@@ -34,6 +34,8 @@ pub struct Dashboard {
     pub programs: Vec<String>,
     pub as_of: NaiveDate,
     pub forecast_sprints: usize,
+    /// How the teams' forecasts fared, all teams together.
+    pub forecast_check: crate::metrics::backtest::Backtest,
     /// Sprints in each team's small chart.
     pub chart_sprints: usize,
     pub teams: Vec<DashboardTeam>,
@@ -91,9 +93,8 @@ pub fn dashboard(
             .map(|r| r.iter().map(|s| (*s).clone()).collect())
             .unwrap_or_default();
         let closed: Vec<&velocity::SprintVelocity> = sprints.iter().filter(|s| s.closed).collect();
-        let completed: Vec<f64> = closed.iter().filter_map(|s| s.completed).collect();
         let history =
-            completed[completed.len().saturating_sub(forecast::DEFAULT_HISTORY)..].to_vec();
+            forecast::history_of(closed.iter().copied(), forecast::DEFAULT_HISTORY, false);
         let f = forecast::forecast_team(
             &t.team,
             history,
@@ -125,6 +126,13 @@ pub fn dashboard(
         programs,
         as_of,
         forecast_sprints: FORECAST_SPRINTS,
+        forecast_check: crate::metrics::backtest::of_sprints(
+            &v.sprints,
+            false,
+            FORECAST_SPRINTS,
+            forecast::DEFAULT_HISTORY,
+            forecast::MIN_HISTORY,
+        ),
         chart_sprints: DASHBOARD_SPRINTS,
         teams,
         predictability,

@@ -235,7 +235,7 @@ pub fn team_data(
         .unwrap_or_else(|| {
             forecast::forecast_team(
                 team,
-                Vec::new(),
+                forecast::History::default(),
                 FORECAST_SPRINTS,
                 None,
                 forecast::DEFAULT_TRIALS,

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::metrics::accuracy;
-use crate::metrics::forecast::TeamForecast;
+use crate::metrics::forecast::{self, TeamForecast};
 use crate::metrics::{spread, velocity};
 use crate::present::charts::{self, Line};
 use crate::present::pages::data::{Head, SpreadSummary, TeamData};
@@ -33,6 +33,8 @@ pub struct TeamPage {
     /// Pseudonymised ("voter N").
     pub voters: Vec<spread::VoterCalibration>,
     pub forecast: TeamForecast,
+    /// How the forecasts made as this one fared on the team's closed sprints.
+    pub forecast_check: crate::metrics::backtest::Backtest,
     pub split_candidates: usize,
     /// Stories flagged below the split cut.
     pub split_watch: usize,
@@ -83,6 +85,13 @@ pub fn team_page(d: &TeamData) -> TeamPage {
         spread_trend,
         voters: d.spread.voters.clone(),
         forecast: d.forecast.clone(),
+        forecast_check: crate::metrics::backtest::of_sprints(
+            &d.velocity.sprints,
+            false,
+            d.forecast.sprints,
+            forecast::DEFAULT_HISTORY,
+            forecast::MIN_HISTORY,
+        ),
         split_candidates: d.splits.candidates.len(),
         split_watch: d.splits.watch.len(),
         drift: d.drift.clone(),
