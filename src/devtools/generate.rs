@@ -24,7 +24,9 @@
 //! - steadier and noisier teams (the capacity's spread differs); one team in three logs hours.
 //!
 //! The truth the generator knows and the metrics cannot read ([`StoryTruth`]): a story is
-//! "really too big" when it was carried over or its work takes longer than the team's sprint.
+//! "really too big" when its work did not fit one sprint: it takes longer than the team's
+//! sprint, or it was carried over although its work had started by the sprint's middle (a
+//! story carried over only because it started late is not too big: no vote can show that).
 
 use crate::domain::{BuiltinDeck, Deck};
 use crate::error::{Error, Result};
@@ -79,9 +81,13 @@ pub struct StoryTruth {
     pub work_days: f64,
     /// It was carried over at the end of a sprint.
     pub carried_over: bool,
+    /// Carried over although its work had started by that sprint's middle.
+    pub overran: bool,
     /// It was done in some sprint (else it is in the backlog at the end).
     pub done: bool,
-    /// "Really too big": carried over, or its work takes longer than the team's sprint.
+    /// "Really too big": its work did not fit one sprint. It takes longer than the team's
+    /// sprint (done after longer than a sprint, or would be), or it was carried over although
+    /// its work had started by the sprint's middle (not carried over for starting late).
     pub too_big: bool,
 }
 
@@ -405,8 +411,8 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
     Ok(summary)
 }
 
-/// Writes what the generator knows of each story: team, story, work_days, carried_over, done,
-/// too_big.
+/// Writes what the generator knows of each story: team, story, work_days, carried_over,
+/// overran, done, too_big.
 pub fn write_truth(path: &Path, truth: &[StoryTruth]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -419,7 +425,7 @@ pub fn write_truth(path: &Path, truth: &[StoryTruth]) -> Result<()> {
             dir
         },
         &name.to_string_lossy(),
-        "team,story,work_days,carried_over,done,too_big",
+        "team,story,work_days,carried_over,overran,done,too_big",
     )?;
     let yes = |b: bool| if b { "true" } else { "false" };
     for t in truth {
@@ -428,6 +434,7 @@ pub fn write_truth(path: &Path, truth: &[StoryTruth]) -> Result<()> {
             &t.story,
             &format!("{:.2}", t.work_days),
             yes(t.carried_over),
+            yes(t.overran),
             yes(t.done),
             yes(t.too_big),
         ])?;
@@ -485,6 +492,8 @@ struct TeamGen<'a> {
     /// Carried over into the next sprint, with when work started and will finish.
     carry: Vec<(Story, NaiveDateTime, NaiveDateTime)>,
     carried: std::collections::HashSet<String>,
+    /// Carried over although its work had started by the sprint's middle: it did not fit.
+    overran: std::collections::HashSet<String>,
     finished: std::collections::HashSet<String>,
 }
 
@@ -566,6 +575,7 @@ impl TeamGen<'_> {
             story: key.clone(),
             work_days,
             carried_over: false,
+            overran: false,
             done: false,
             too_big: false,
         });
@@ -756,6 +766,11 @@ impl TeamGen<'_> {
             }
             if status == "not_done" {
                 self.carried.insert(story.key.clone());
+                let middle = sp.start.and_hms_opt(10, 0, 0).expect("valid")
+                    + Duration::minutes((team.sprint_days as f64 / 2.0 * 24.0 * 60.0) as i64);
+                if started <= middle {
+                    self.overran.insert(story.key.clone());
+                }
                 self.carry.push((story, started, done_at));
             }
         }
@@ -782,6 +797,7 @@ fn generate_team(
         backlog: Default::default(),
         carry: Vec::new(),
         carried: Default::default(),
+        overran: Default::default(),
         finished: Default::default(),
     };
     for s in 0..params.sprints {
@@ -792,11 +808,12 @@ fn generate_team(
         g.work(&sp, items)?;
     }
     let days = team.sprint_days as f64;
-    let (carried, finished) = (g.carried, g.finished);
+    let (carried, overran, finished) = (g.carried, g.overran, g.finished);
     for t in &mut truth[first_truth..] {
         t.carried_over = carried.contains(&t.story);
+        t.overran = overran.contains(&t.story);
         t.done = finished.contains(&t.story);
-        t.too_big = t.carried_over || t.work_days > days;
+        t.too_big = t.work_days > days || t.overran;
     }
     Ok(())
 }

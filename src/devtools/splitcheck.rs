@@ -55,7 +55,39 @@ pub struct SplitCheck {
     pub rows: Vec<SplitCheckRow>,
     /// Over every data set.
     pub total: SplitCheckRow,
+    /// Rules of thumb on the same backlogs, over every data set.
+    pub baselines: Vec<Baseline>,
 }
+
+/// A rule of thumb's list against the same truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct Baseline {
+    pub rule: String,
+    pub listed: usize,
+    pub listed_too_big: usize,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub listed_share: f64,
+}
+
+/// The rules of thumb: the Planning Poker "a ticket debated between 5 and 13 should be split"
+/// (votes of one round from 5 or less to 13 or more), and "every story of 13 points or more".
+pub const BASELINES: [&str; 2] = [
+    "votes of a round spanned 5 to 13 or wider",
+    "estimate of 13 points or more",
+];
+
+/// Per backlog story: whether each baseline lists it.
+const BASELINE_FLAGS: &str = "
+with r as (
+    select team, story, min(value) as lo, max(value) as hi
+    from votes where value is not null
+    group by team, story, session, round
+), d as (
+    select team, story, bool_or(lo <= 5 and hi >= 13) as debated from r group by team, story
+)
+select s.team, s.story, coalesce(d.debated, false), coalesce(s.estimate >= 13, false)
+from stories s left join d on d.team = s.team and d.story = s.story";
 
 fn ratio(a: usize, b: usize) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
@@ -71,6 +103,8 @@ pub fn check(
 ) -> Result<SplitCheck> {
     let dir = work_dir(&spec.dir, spec.keep)?;
     let mut rows = Vec::new();
+    // Per baseline: listed, listed and too big.
+    let mut base = [(0usize, 0usize); BASELINES.len()];
     for &seed in &spec.seeds {
         let params = GenParams {
             teams: spec.teams,
@@ -100,6 +134,24 @@ pub fn check(
             let e = per_team.entry(team).or_default();
             e.0 += 1;
             e.1 += usize::from(listed.contains(&(*team, *story)));
+        }
+        let flags = store.query_rows("baseline_flags", BASELINE_FLAGS, [], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                [r.get::<_, bool>(2)?, r.get::<_, bool>(3)?],
+            ))
+        })?;
+        for (team, story, fired) in &flags {
+            let Some(big) = truth.get(&(team.as_str(), story.as_str())) else {
+                continue;
+            };
+            for (b, f) in base.iter_mut().zip(fired) {
+                if *f {
+                    b.0 += 1;
+                    b.1 += usize::from(*big);
+                }
+            }
         }
         let too_big = truth.values().filter(|t| **t).count();
         let listed_too_big = listed
@@ -146,10 +198,23 @@ pub fn check(
             .map(|r| r.largest_team_share)
             .fold(0.0, f64::max),
     };
+    let baselines = BASELINES
+        .iter()
+        .zip(base)
+        .map(|(rule, (l, hits))| Baseline {
+            rule: rule.to_string(),
+            listed: l,
+            listed_too_big: hits,
+            precision: ratio(hits, l),
+            recall: ratio(hits, too_big),
+            listed_share: ratio(l, backlog).unwrap_or(0.0),
+        })
+        .collect();
     Ok(SplitCheck {
         settings: settings_file.map(|f| f.display().to_string()),
         rows,
         total,
+        baselines,
     })
 }
 
@@ -202,10 +267,41 @@ impl Render for SplitCheck {
             None => "the default settings".to_string(),
         };
         let mut s = format!(
-            "split list against the generator's truth (backlog at {at}; \
+            "split list against the generator's truth (its work did not fit one sprint; backlog at {at}; \
              target: precision >= 0.60 at recall >= 0.50, at most a quarter of a backlog listed)\n\n",
         );
         s.push_str(&t.render(format));
+        let mut b = Table::new(
+            &[
+                "list",
+                "listed",
+                "listed & too big",
+                "precision",
+                "recall",
+                "listed share",
+            ],
+            &[false, true, true, true, true, true],
+        );
+        b.row(vec![
+            "sprintlens split list".into(),
+            self.total.listed.to_string(),
+            self.total.listed_too_big.to_string(),
+            pct(self.total.precision),
+            pct(self.total.recall),
+            format!("{:.2}", self.total.listed_share),
+        ]);
+        for x in &self.baselines {
+            b.row(vec![
+                format!("baseline: {}", x.rule),
+                x.listed.to_string(),
+                x.listed_too_big.to_string(),
+                pct(x.precision),
+                pct(x.recall),
+                format!("{:.2}", x.listed_share),
+            ]);
+        }
+        s.push_str("\nagainst rules of thumb on the same backlogs (all seeds)\n\n");
+        s.push_str(&b.render(format));
         Ok(s)
     }
 }

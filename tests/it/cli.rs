@@ -241,16 +241,48 @@ fn bench_splits_measures_the_list_against_the_truth() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("team,story,work_days,carried_over,done,too_big")
+        Some("team,story,work_days,carried_over,overran,done,too_big")
     );
-    let (mut backlog, mut too_big) = (0, 0);
+    // Each team's sprint length from its first sprint (end - start + 1).
+    let sprints = std::fs::read_to_string(dir.path().join("data/sprints.csv")).unwrap();
+    let mut days: std::collections::HashMap<String, f64> = Default::default();
+    let head: Vec<&str> = sprints.lines().next().unwrap().split(',').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    for l in sprints.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let len = (d(f[col("end_date")]) - d(f[col("start_date")])).num_days() + 1;
+        days.entry(f[col("team")].to_string()).or_insert(len as f64);
+    }
+    let (mut backlog, mut too_big, mut late_only) = (0, 0, 0);
     for l in lines {
         let f: Vec<&str> = l.split(',').collect();
-        if f[4] == "false" {
+        let (work, carried, overran, big) = (
+            f[2].parse::<f64>().unwrap(),
+            f[3] == "true",
+            f[4] == "true",
+            f[6] == "true",
+        );
+        // Too big: its work takes longer than the team's sprint, or it overran (carried over
+        // although started by the sprint's middle); overran is a kind of carried over.
+        let longer = work > days[f[0]] + 0.005;
+        if work < days[f[0]] - 0.005 {
+            assert_eq!(big, overran, "{l}");
+        } else if longer {
+            assert!(big, "{l}");
+        }
+        assert!(!overran || carried, "{l}");
+        // Carried over only for starting late: not too big.
+        late_only += usize::from(carried && !overran && !longer && !big);
+        if f[5] == "false" {
             backlog += 1;
-            too_big += usize::from(f[5] == "true");
+            too_big += usize::from(big);
         }
     }
+    assert!(
+        late_only > 0,
+        "some stories are carried over only for starting late"
+    );
     assert_eq!(row["backlog"], backlog);
     assert_eq!(row["too_big"], too_big);
     let n = |k: &str| row[k].as_f64().unwrap();
@@ -260,6 +292,16 @@ fn bench_splits_measures_the_list_against_the_truth() {
     assert_eq!(n("listed_share"), n("listed") / n("backlog"));
     assert_eq!(v["total"]["listed"], row["listed"]);
     assert_eq!(v["settings"], serde_json::Value::Null);
+    // The two rules of thumb on the same backlog and truth.
+    let b = v["baselines"].as_array().unwrap();
+    assert_eq!(b.len(), 2);
+    assert_eq!(b[0]["rule"], "votes of a round spanned 5 to 13 or wider");
+    assert_eq!(b[1]["rule"], "estimate of 13 points or more");
+    for x in b {
+        let n = |k: &str| x[k].as_f64().unwrap();
+        assert_eq!(n("recall"), n("listed_too_big") / too_big as f64);
+        assert_eq!(n("listed_share"), n("listed") / backlog as f64);
+    }
     // With a settings file the list follows it: every flagged story listed (cut 1, the whole
     // backlog allowed), so nothing is watched and at least as many are listed.
     let toml = write(
