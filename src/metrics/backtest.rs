@@ -53,6 +53,84 @@ pub struct Miss {
     pub completed: f64,
 }
 
+/// How one cycle-time percentile fared: "P% of items finish within its days", read from the
+/// items done before each item started, against that item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CycleLevel {
+    pub probability: f64,
+    /// Items checked (with at least `min_items` done before they started).
+    pub items: usize,
+    /// Of those, done within the percentile's days.
+    pub within: usize,
+    pub share: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CycleCheck {
+    /// The fewest items done before an item started for it to be checked.
+    pub min_items: usize,
+    pub levels: Vec<CycleLevel>,
+}
+
+/// The fewest done items a cycle-time percentile is read from in the check.
+pub const CYCLE_MIN_ITEMS: usize = 10;
+
+/// The cycle-time check over teams' done items: per team, each item whose start (completion -
+/// cycle time) came after at least `min_items` of the team's items were done, against the
+/// percentiles of those items' cycle times (the value at rank ceil(P n / 100), as the accuracy
+/// report's percentiles): met when its cycle time is at most that many days.
+pub fn cycle_check(
+    items: &BTreeMap<String, Vec<(chrono::NaiveDateTime, f64)>>,
+    min_items: usize,
+) -> CycleCheck {
+    let mut levels: Vec<CycleLevel> = LEVELS
+        .iter()
+        .map(|&p| CycleLevel {
+            probability: probability(p),
+            items: 0,
+            within: 0,
+            share: None,
+        })
+        .collect();
+    for rows in items.values() {
+        let mut by_done: Vec<(chrono::NaiveDateTime, f64)> = rows.clone();
+        by_done.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut by_start: Vec<(chrono::NaiveDateTime, f64)> = rows
+            .iter()
+            .map(|&(done, days)| {
+                (
+                    done - chrono::Duration::seconds((days * 86_400.0) as i64),
+                    days,
+                )
+            })
+            .collect();
+        by_start.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        // The cycle times of the items done before the current start, kept sorted.
+        let mut before: Vec<f64> = Vec::new();
+        let mut next = 0;
+        for (started, days) in by_start {
+            while next < by_done.len() && by_done[next].0 < started {
+                let v = by_done[next].1;
+                let at = before.partition_point(|x| *x <= v);
+                before.insert(at, v);
+                next += 1;
+            }
+            if before.len() < min_items.max(1) {
+                continue;
+            }
+            for (c, &p) in levels.iter_mut().zip(&LEVELS) {
+                let within = before[crate::metrics::forecast::percent_rank(p, before.len()) - 1];
+                c.items += 1;
+                c.within += usize::from(days <= within);
+            }
+        }
+    }
+    for c in &mut levels {
+        c.share = share(c.within, c.items);
+    }
+    CycleCheck { min_items, levels }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backtest {
     /// The most closed sprints each forecast drew from.
@@ -67,6 +145,9 @@ pub struct Backtest {
     pub levels: Vec<LevelCheck>,
     /// Newest first.
     pub misses: Vec<Miss>,
+    /// The cycle-time percentiles against the items that followed (empty without cycle times).
+    #[serde(default)]
+    pub cycle_times: CycleCheck,
 }
 
 /// Each team's closed sprints with completed points, in order; empty sprints left out unless
@@ -157,6 +238,7 @@ pub fn backtest(
         empty_left_out,
         levels,
         misses,
+        cycle_times: CycleCheck::default(),
     }
 }
 
@@ -297,6 +379,40 @@ mod tests {
         );
         let line70 = Totals::of(&[10.0, 20.0, 30.0], 1).line(70, 3);
         assert_eq!(line70, 3.67);
+    }
+
+    #[test]
+    fn cycle_times_against_the_items_that_followed() {
+        // Four items started on day 1 and done 0 to 3 days later; then items started on
+        // days 10 (2 days), 11 (9 days) and 30 (3 days). The first four have nothing done
+        // before their start: not checked (min_items 2).
+        let day = |d: i64| {
+            chrono::NaiveDate::from_ymd_opt(2025, 1, 1)
+                .unwrap()
+                .and_hms_opt(12, 0, 0)
+                .unwrap()
+                + chrono::Duration::days(d - 1)
+        };
+        let mut items = BTreeMap::new();
+        items.insert(
+            "a".to_string(),
+            vec![
+                (day(1), 0.0),
+                (day(2), 1.0),
+                (day(3), 2.0),
+                (day(4), 3.0),
+                (day(12), 2.0),
+                (day(20), 9.0),
+                (day(33), 3.0),
+            ],
+        );
+        let c = cycle_check(&items, 2);
+        let got: Vec<(usize, usize)> = c.levels.iter().map(|l| (l.items, l.within)).collect();
+        // Item 5 (start day 10) sees [0,1,2,3]: 50% rank 2 = 1 (2 > 1: missed), 70% rank 3 =
+        // 2 (met), 85%/95% rank 4 = 3 (met). Item 6 (start day 11) sees the same: 9 days
+        // misses all. Item 7 (start day 30) sees [0,1,2,2,3,9]: 50% rank 3 = 2 (3: missed),
+        // 70% rank 5 = 3 (met), 85% rank 6 = 9 (met), 95% 9 (met).
+        assert_eq!(got, vec![(3, 0), (3, 2), (3, 2), (3, 2)]);
     }
 
     #[test]

@@ -493,16 +493,18 @@ pub fn forecast(store: &Store, q: &ForecastQuery) -> Result<ForecastReport> {
     forecast_from(store, q, &v)
 }
 
-/// Each team's remaining backlog in points (its stories not done), for a team, a program or all.
+/// Each team's remaining backlog in points as of a day (its estimated stories created by then
+/// and not done by then), for a team, a program or all.
 pub fn backlog_points(
     store: &Store,
     team: Option<&str>,
     program: Option<&str>,
+    as_of: NaiveDate,
 ) -> Result<BTreeMap<String, f64>> {
     let df = store.query_frame(
         "backlog_points",
         BACKLOG_POINTS,
-        duckdb::params![team, program],
+        duckdb::params![team, program, as_of],
     )?;
     let mut backlog: BTreeMap<String, f64> = BTreeMap::new();
     if df.height() > 0 {
@@ -524,7 +526,7 @@ pub fn forecast_from(
     q: &ForecastQuery,
     v: &velocity::VelocityReport,
 ) -> Result<ForecastReport> {
-    let backlog = backlog_points(store, q.team, q.program)?;
+    let backlog = backlog_points(store, q.team, q.program, q.as_of)?;
     // Each team's closed sprints, then the trials of every team on every core.
     let mut by_team: BTreeMap<&str, Vec<&velocity::SprintVelocity>> = BTreeMap::new();
     for s in &v.sprints {

@@ -15,6 +15,7 @@ pub mod outcome;
 pub mod par;
 pub mod points;
 pub mod reference;
+pub mod release;
 pub mod rng;
 pub mod splits;
 pub mod spread;

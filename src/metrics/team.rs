@@ -348,12 +348,28 @@ impl<'a> Metrics<'a> {
         p: &ForecastParams,
         b: &crate::metrics::backtest::BacktestParams,
     ) -> Result<crate::metrics::backtest::Backtest> {
-        Ok(crate::metrics::backtest::of_sprints(
+        let mut bt = crate::metrics::backtest::of_sprints(
             &self.velocity()?.sprints,
             p.keep_empty,
             p.sprints,
             p.history,
             b.min_history,
+        );
+        bt.cycle_times = self.cycle_check()?;
+        Ok(bt)
+    }
+
+    /// How the cycle-time percentiles fared against the items that followed.
+    pub fn cycle_check(&self) -> Result<crate::metrics::backtest::CycleCheck> {
+        let mut items: BTreeMap<String, Vec<(chrono::NaiveDateTime, f64)>> = BTreeMap::new();
+        for r in self.done()? {
+            if let (Some(at), Some(days)) = (r.completed_at, r.cycle_days) {
+                items.entry(r.team.clone()).or_default().push((at, days));
+            }
+        }
+        Ok(crate::metrics::backtest::cycle_check(
+            &items,
+            crate::metrics::backtest::CYCLE_MIN_ITEMS,
         ))
     }
 

@@ -24,6 +24,8 @@ pub const COMMITTED: RGBColor = RGBColor(0x9a, 0xb4, 0xd6);
 pub const COMPLETED: RGBColor = RGBColor(0x1f, 0x5f, 0xa8);
 pub const ACCENT: RGBColor = RGBColor(0xe0, 0x7b, 0x16);
 pub const MUTED: RGBColor = RGBColor(0x8a, 0x93, 0xa0);
+/// A second accent, for a third line beside COMPLETED and ACCENT.
+pub const ACCENT2: RGBColor = RGBColor(0x7b, 0x3f, 0x9e);
 
 /// A chart's size in pixels; `small` drops the legend and shrinks the text (small multiples).
 #[derive(Debug, Clone, Copy)]

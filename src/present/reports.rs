@@ -660,6 +660,26 @@ impl Render for Backtest {
                 self.teams, self.min_history, self.history_limit, self.empty_left_out
             ));
         }
+        if self.cycle_times.levels.first().is_some_and(|c| c.items > 0) {
+            let mut c = Table::new(
+                &["cycle-time level", "items", "within", "share within"],
+                &[true, true, true, true],
+            );
+            for l in &self.cycle_times.levels {
+                c.row(vec![
+                    pct(Some(l.probability)),
+                    l.items.to_string(),
+                    l.within.to_string(),
+                    pct1(l.share),
+                ]);
+            }
+            out.push_str(&format!(
+                "\nCycle times: each done item that started after at least {} items were done, \
+                 against the percentiles of those items' cycle times\n",
+                self.cycle_times.min_items
+            ));
+            out.push_str(&c.render(format));
+        }
         if !self.misses.is_empty() {
             let mut m = Table::new(
                 &[

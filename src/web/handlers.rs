@@ -21,6 +21,24 @@ use minijinja::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The release burnup's what-if, run in the team page.
+const RELEASE_SCRIPT: &str = include_str!("../../templates/release.js");
+
+/// `GET /static/release.js`.
+async fn release_script() -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        RELEASE_SCRIPT,
+    )
+        .into_response()
+}
+
 /// Query parameters: `as_of` (every page) and those named in `extra`; anything else is a 400.
 struct Params {
     as_of: NaiveDate,
@@ -357,6 +375,7 @@ pub fn router(state: Shared, access: Access, options: &ServeOptions) -> Router {
         )
         .route("/dashboard", get(dashboard))
         .route("/teams/{team}", get(team_page))
+        .route("/static/release.js", get(release_script))
         .route("/teams/{team}/splits", get(splits_page))
         .route("/teams/{team}/sprints/{sprint}", get(sprint_page))
         .route("/teams/{team}/sprints/{sprint}/retro", get(retro_page))

@@ -127,6 +127,8 @@ pub fn templates(links: Links) -> Environment<'static> {
     env.add_filter("num2", fmt_num2);
     env.add_filter("pct", pct);
     env.add_filter("figure", |key: &str| figure_name(key));
+    // Scripts only where a server answers them: a static report loads nothing.
+    env.add_global("interactive", matches!(links, Links::Server));
     let links = Arc::new(links);
     env.add_function(
         "url",

@@ -312,7 +312,7 @@ fn every_demo_page_loads_cleanly_in_chromium() {
         } else if page.contains("/sprints/") {
             2
         } else {
-            5
+            6
         };
         if charts.len() != want {
             bad.push(format!("{} charts, expected {want}", charts.len()));
@@ -357,6 +357,51 @@ fn every_demo_page_loads_cleanly_in_chromium() {
             failures.push(format!("{page}: {}", bad.join("; ")));
         }
     }
+    // The release burnup's what-if on a team page: shown once its script runs, the same
+    // finish levels as the server's at scope + 0 and velocity x 1, fewer sprints at twice the
+    // velocity, more with 500 points more scope.
+    cdp.send(
+        s,
+        "Page.navigate",
+        json!({ "url": format!("{base}/teams/payments") }),
+    );
+    cdp.wait_for("Page.loadEventFired");
+    let read = "JSON.stringify({hidden: document.getElementById('what-if').hidden, server: JSON.parse(document.getElementById('release-data').textContent).finish.map(f => [f.sprints, f.date]), page: [0,1,2].map(i => [document.querySelector('[data-sprints=\"' + i + '\"]').textContent, document.querySelector('[data-date=\"' + i + '\"]').textContent])})";
+    let what_if = |cdp: &mut Cdp, scope: &str, velocity: &str| -> Value {
+        let set = format!(
+            "(() => {{ const f = document.getElementById('what-if'); f.elements.scope.value = '{scope}'; f.elements.velocity.value = '{velocity}'; f.dispatchEvent(new Event('input')); return {read}; }})()"
+        );
+        let v = cdp.send(
+            s,
+            "Runtime.evaluate",
+            json!({ "expression": set, "returnByValue": true }),
+        );
+        serde_json::from_str(v["result"]["value"].as_str().unwrap()).unwrap()
+    };
+    let base_case = what_if(&mut cdp, "0", "1");
+    assert_eq!(base_case["hidden"], false, "{base_case}");
+    let sprints = |v: &Value, i: usize| v["page"][i][0].as_str().unwrap().parse::<u64>().unwrap();
+    for i in 0..3 {
+        assert_eq!(
+            base_case["page"][i][0].as_str().unwrap(),
+            base_case["server"][i][0].to_string(),
+            "{base_case}"
+        );
+        assert_eq!(
+            base_case["page"][i][1], base_case["server"][i][1],
+            "{base_case}"
+        );
+    }
+    let faster = what_if(&mut cdp, "0", "2");
+    let bigger = what_if(&mut cdp, "500", "1");
+    for i in 0..3 {
+        assert!(sprints(&faster, i) < sprints(&base_case, i), "{faster}");
+        assert!(sprints(&bigger, i) > sprints(&base_case, i), "{bigger}");
+    }
+    if !problems(&cdp.events).is_empty() {
+        failures.push(format!("what-if: {:?}", problems(&cdp.events)));
+    }
+
     // The leadership view at 1280x800 and on a phone (390x844): chart text 11 px or more,
     // and the page itself never wider than the screen (charts scroll within their frame).
     let sprint_review = "/teams/payments/sprints/12";

@@ -1430,3 +1430,94 @@ t,1,U-4,true,false,3,3,done,,2025-01-14T09:00:00\n",
         )
     );
 }
+
+#[test]
+fn release_burnup_and_the_backlog_as_of_a_day_by_hand() {
+    let dir = scratch();
+    let db = dir.path().join("r.duckdb");
+    let sprints = write(
+        dir.path(),
+        "sprints.csv",
+        b"team,sprint_id,start_date,end_date\nt,1,2025-01-06,2025-01-19\nt,2,2025-01-20,2025-02-02\nt,3,2025-02-03,2025-02-16\n",
+    );
+    let stories = write(
+        dir.path(),
+        "stories.csv",
+        b"team,story,estimate,created_at\nt,T-1,5,2025-01-01T09:00:00\nt,T-2,3,2025-01-01T09:00:00\nt,T-3,8,2025-01-10T09:00:00\nt,T-4,13,2025-01-25T09:00:00\nt,T-5,2,\n",
+    );
+    let items = write(
+        dir.path(),
+        "items.csv",
+        b"team,sprint_id,story,committed,points_start,points_end,status,completed_at\n\
+t,1,T-1,true,5,5,done,2025-01-15T10:00:00\nt,1,T-2,true,3,3,not_done,\n\
+t,2,T-2,true,3,3,done,2025-01-30T10:00:00\nt,2,T-3,true,8,8,done,\n\
+t,3,T-4,true,13,13,not_done,\n",
+    );
+    let r = sprintlens(
+        &db,
+        &[
+            "ingest",
+            "-q",
+            sprints.to_str().unwrap(),
+            stories.to_str().unwrap(),
+            items.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The remaining backlog as of a day: estimated stories created by then (or undated) and
+    // not done by then. 20 January: T-1 done on the 15th; T-2 (done 30 Jan), T-3 (done at
+    // sprint 2's end, 2 Feb) and T-5 (undated) open: 3 + 8 + 2 = 13. 20 February: T-4 and
+    // T-5: 15.
+    for (day, backlog) in [("2025-01-20", 13.0), ("2025-02-20", 15.0)] {
+        let f = sprintlens(
+            &db,
+            &[
+                "--format", "json", "forecast", "--team", "t", "--as-of", day,
+            ],
+        );
+        assert_eq!(f.code, 0, "{}", f.stderr);
+        let v: serde_json::Value = serde_json::from_str(&f.stdout).unwrap();
+        assert_eq!(v["teams"][0]["target_points"], backlog, "{day}");
+    }
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 2, 20).unwrap();
+    let store = sprintlens::store::Store::open_read_only(&db)
+        .unwrap()
+        .unwrap();
+    let settings = sprintlens::settings::Settings::default();
+    let d = sprintlens::present::pages::data::team_data(&store, &settings, "t", as_of)
+        .unwrap()
+        .unwrap();
+    // Sprint 1 (ends 19 Jan): done T-1 = 5; open and created by then T-2, T-3, T-5 = 13:
+    // scope 18. Sprint 2 (2 Feb): done 5 + 3 + 8 = 16; open T-4 (created 25 Jan), T-5: 31.
+    // Sprint 3: nothing more done: 16 and 31.
+    let past: Vec<(String, f64, f64)> = d
+        .release
+        .past
+        .iter()
+        .map(|p| (p.sprint_id.clone(), p.done, p.scope))
+        .collect();
+    assert_eq!(
+        past,
+        vec![
+            ("1".into(), 5.0, 18.0),
+            ("2".into(), 16.0, 31.0),
+            ("3".into(), 16.0, 31.0)
+        ]
+    );
+    assert_eq!((d.release.done, d.release.remaining), (16.0, 15.0));
+    // Completed 5, 11 and 0 (sprint 3 committed 13: not empty).
+    assert_eq!(d.release.history, vec![5.0, 11.0, 0.0]);
+    // The finish levels are the forecast's "when" for the same 15 points.
+    let when: Vec<Option<f64>> = d.forecast.when.iter().map(|l| l.value).collect();
+    let finish: Vec<Option<f64>> = d
+        .release
+        .finish
+        .iter()
+        .map(|f| f.sprints.map(|k| k as f64))
+        .collect();
+    assert_eq!(finish, vec![when[0], when[2], when[3]]);
+    assert_eq!(
+        d.release.finish[0].date, d.forecast.when[0].date,
+        "the same calendar"
+    );
+}

@@ -37,7 +37,9 @@ fn params(name: &str) -> Vec<duckdb::types::Value> {
         "team_voters" | "round1_votes" | "round_count" => vec![Text("search".into()), Null],
         "point_values" => vec![Null, Text("commerce".into()), Null, Null],
         "story_status" => vec![Text("payments".into()), Null, Text("4".into())],
-        "carry_over_by_points" | "backlog_points" => vec![Null, Null],
+        "carry_over_by_points" => vec![Null, Null],
+        "backlog_points" => vec![Null, Null, Text("2025-05-01".into())],
+        "release_burnup" => vec![Text("search".into()), Text("2025-06-10".into())],
         "team_items" | "story_cards" | "team_card" | "team_sprints" | "team_vote_sources"
         | "room_backlog" => {
             vec![Text("search".into())]

@@ -120,7 +120,7 @@ pub fn dashboard(
         });
     }
     let talk_to = leadership::teams_to_talk_to(&predictability, settings.dashboard.alert);
-    let rollups = rollups(store, program, &programs, &teams)?;
+    let rollups = rollups(store, program, &programs, &teams, as_of)?;
     Ok(Some(Dashboard {
         program: program.map(str::to_string),
         programs,
@@ -155,8 +155,9 @@ fn rollups(
     program: Option<&str>,
     programs: &[String],
     teams: &[DashboardTeam],
+    as_of: NaiveDate,
 ) -> Result<Vec<ProgramRollup>> {
-    let backlog = forecast::backlog_points(store, None, program)?;
+    let backlog = forecast::backlog_points(store, None, program, as_of)?;
     let shown: Vec<&String> = match program {
         Some(p) => programs.iter().filter(|x| *x == p).collect(),
         None => programs.iter().collect(),

@@ -67,6 +67,12 @@ pub struct TeamData {
     pub accuracy: accuracy::AccuracyReport,
     pub splits: splits::SplitReport,
     pub forecast: TeamForecast,
+    /// The backlog over the team's dated sprints and the forecast cone of the rest.
+    #[serde(default)]
+    pub release: crate::metrics::release::Release,
+    /// How the cycle-time percentiles fared against the items that followed.
+    #[serde(default)]
+    pub cycle_check: crate::metrics::backtest::CycleCheck,
     /// Reference stories per card.
     pub reference: crate::metrics::reference::TeamReference,
     /// What the cards mean quarter by quarter.
@@ -245,7 +251,20 @@ pub fn team_data(
         });
     let drift = m.drift()?.into_iter().next();
     let outcomes = m.outcomes()?;
+    let cycle_check = m.cycle_check()?;
     let c = m.into_computed();
+    let release = {
+        let past = crate::metrics::release::burnup(store, team, as_of)?;
+        // The forecast's target is the remaining backlog as of the day (none: nothing left).
+        let remaining = forecast.target_points.unwrap_or(0.0);
+        let done = past.last().map_or(0.0, |p| p.done);
+        let calendar = c
+            .velocity
+            .as_ref()
+            .and_then(|v| v.teams.first())
+            .and_then(|t| t.last_closed_end.zip(t.sprint_days));
+        crate::metrics::release::release(past, done, remaining, &forecast.history, calendar)
+    };
     let computed = "computed by backlog_splits";
     Ok(Some(TeamData {
         team: team.to_string(),
@@ -260,6 +279,8 @@ pub fn team_data(
         },
         splits: c.backlog_splits.expect(computed),
         forecast,
+        release,
+        cycle_check,
         reference: c
             .reference
             .expect(computed)

@@ -33,6 +33,8 @@ pub struct TeamPage {
     /// Pseudonymised ("voter N").
     pub voters: Vec<spread::VoterCalibration>,
     pub forecast: TeamForecast,
+    /// The backlog over time and the forecast cone of the rest.
+    pub release: crate::metrics::release::Release,
     /// How the forecasts made as this one fared on the team's closed sprints.
     pub forecast_check: crate::metrics::backtest::Backtest,
     pub split_candidates: usize,
@@ -85,19 +87,78 @@ pub fn team_page(d: &TeamData) -> TeamPage {
         spread_trend,
         voters: d.spread.voters.clone(),
         forecast: d.forecast.clone(),
-        forecast_check: crate::metrics::backtest::of_sprints(
-            &d.velocity.sprints,
-            false,
-            d.forecast.sprints,
-            forecast::DEFAULT_HISTORY,
-            forecast::MIN_HISTORY,
-        ),
+        release: d.release.clone(),
+        forecast_check: crate::metrics::backtest::Backtest {
+            cycle_times: d.cycle_check.clone(),
+            ..crate::metrics::backtest::of_sprints(
+                &d.velocity.sprints,
+                false,
+                d.forecast.sprints,
+                forecast::DEFAULT_HISTORY,
+                forecast::MIN_HISTORY,
+            )
+        },
         split_candidates: d.splits.candidates.len(),
         split_watch: d.splits.watch.len(),
         drift: d.drift.clone(),
         outcomes: d.accuracy.outcomes.first().cloned(),
         vote_sources: d.vote_sources.clone(),
     }
+}
+
+/// The release burnup: scope and done at each dated sprint's end, then the cone: done + the
+/// points reached at 50, 85 and 95% in each sprint ahead, up to the remaining backlog.
+fn release_svg(d: &TeamData) -> Result<Option<String>> {
+    let r = &d.release;
+    if r.past.is_empty() {
+        return Ok(None);
+    }
+    // Sprint ids, then sprints ahead (+1, +2, ...): short enough to read under the axis.
+    let mut labels: Vec<String> = r.past.iter().map(|p| p.sprint_id.clone()).collect();
+    let n = labels.len();
+    labels.extend(r.cone.iter().map(|c| format!("+{}", c.sprints)));
+    let scope_now = r.done + r.remaining;
+    let mut scope: Vec<Option<f64>> = r.past.iter().map(|p| Some(p.scope)).collect();
+    scope.extend(r.cone.iter().map(|_| Some(scope_now)));
+    let mut done: Vec<Option<f64>> = r.past.iter().map(|p| Some(p.done)).collect();
+    done.extend(r.cone.iter().map(|_| None));
+    let level = |i: usize| -> Vec<Option<f64>> {
+        let mut v = vec![None; n - 1];
+        v.push(Some(r.done));
+        v.extend(r.cone.iter().map(|c| Some(c.done[i])));
+        v
+    };
+    let colors = [charts::ACCENT, charts::ACCENT2, charts::MUTED];
+    let mut lines = vec![
+        Line {
+            name: "scope".into(),
+            values: scope,
+            color: charts::COMMITTED,
+        },
+        Line {
+            name: "done".into(),
+            values: done,
+            color: charts::COMPLETED,
+        },
+    ];
+    for (i, p) in crate::metrics::release::CONE_LEVELS.iter().enumerate() {
+        lines.push(Line {
+            name: format!("done at {p}%"),
+            values: level(i),
+            color: colors[i],
+        });
+    }
+    Ok(Some(charts::line_svg(
+        &format!(
+            "Release burnup of {}: scope, done and the forecast cone",
+            d.name
+        ),
+        "points",
+        &labels,
+        &lines,
+        false,
+        charts::WIDE,
+    )?))
 }
 
 pub fn team_page_charts(d: &TeamData, p: &TeamPage) -> Result<BTreeMap<&'static str, String>> {
@@ -108,6 +169,9 @@ pub fn team_page_charts(d: &TeamData, p: &TeamPage) -> Result<BTreeMap<&'static 
         .map(|s| s.sprint_id.clone())
         .collect();
     let mut out = BTreeMap::new();
+    if let Some(svg) = release_svg(d)? {
+        out.insert("release", svg);
+    }
     out.insert(
         "velocity",
         charts::velocity_svg(
