@@ -192,21 +192,7 @@ pub fn backtest(
     history: usize,
     min_history: usize,
 ) -> Backtest {
-    let mut levels: Vec<LevelCheck> = horizons
-        .iter()
-        .flat_map(|&h| {
-            LEVELS.iter().map(move |&p| LevelCheck {
-                horizon: h,
-                probability: probability(p),
-                forecasts: 0,
-                met: 0,
-                share: None,
-                above_zero: 0,
-                met_above_zero: 0,
-                share_above_zero: None,
-            })
-        })
-        .collect();
+    let mut levels = no_checks(horizons);
     let mut misses = Vec::new();
     let mut teams = 0;
     let per_team: Vec<(&String, &Vec<Point>)> = series.iter().collect();
@@ -242,6 +228,25 @@ pub fn backtest(
     }
 }
 
+/// One empty check per horizon and level, in the order of `horizons` x `LEVELS`.
+fn no_checks(horizons: &[usize]) -> Vec<LevelCheck> {
+    horizons
+        .iter()
+        .flat_map(|&h| {
+            LEVELS.iter().map(move |&p| LevelCheck {
+                horizon: h,
+                probability: probability(p),
+                forecasts: 0,
+                met: 0,
+                share: None,
+                above_zero: 0,
+                met_above_zero: 0,
+                share_above_zero: None,
+            })
+        })
+        .collect()
+}
+
 fn share(k: usize, n: usize) -> Option<f64> {
     (n > 0).then(|| k as f64 / n as f64)
 }
@@ -254,22 +259,8 @@ fn check_team(
     history: usize,
     min_history: usize,
 ) -> (Vec<LevelCheck>, Vec<Miss>) {
-    let mut levels: Vec<LevelCheck> = Vec::new();
+    let mut levels = no_checks(horizons);
     let mut misses = Vec::new();
-    for &h in horizons {
-        for &p in &LEVELS {
-            levels.push(LevelCheck {
-                horizon: h,
-                probability: probability(p),
-                forecasts: 0,
-                met: 0,
-                share: None,
-                above_zero: 0,
-                met_above_zero: 0,
-                share_above_zero: None,
-            });
-        }
-    }
     let values: Vec<f64> = points.iter().map(|p| p.completed).collect();
     for i in min_history.max(1)..values.len() {
         let drawn = &values[i.saturating_sub(history)..i];
