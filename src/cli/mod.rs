@@ -670,11 +670,8 @@ impl ForecastCli {
                 "--history {history}: at most {MAX_HISTORY}"
             )));
         }
-        if self.min_history == 0 || self.min_history > history {
-            return Err(Error::Usage(format!(
-                "--min-history {}: expected at least 1 and at most --history ({history})",
-                self.min_history
-            )));
+        if self.min_history == 0 {
+            return Err(Error::Usage("--min-history 0: expected at least 1".into()));
         }
         if trials > MAX_TRIALS {
             return Err(Error::Usage(format!(
