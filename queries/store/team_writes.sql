@@ -4,4 +4,4 @@
 with final as (
     select team, max(generation) as generation from team_writes group by team
 )
-select * from final
+select * from final order by team

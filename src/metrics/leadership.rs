@@ -14,7 +14,7 @@
 //! - **Trend**: the latest window against the one before; a move of `change` or more in say/do
 //!   (up is better) or CV (down is better) is a direction, less is steady.
 //! - **Forecast width**: how uncertain "points in the next sprints" is, (P50 - P85) / P50 of
-//!   the Monte Carlo totals, from the last closed sprints now and as they were one window ago.
+//!   the forecast's lines, from the last closed sprints now and as they were one window ago.
 //! - **Teams to talk to**: at most `TALK_TO` teams whose say/do fell, CV rose or forecast width
 //!   grew by `alert` or more, the largest change first, each with its evidence.
 //! - **Program roll-up**: every team of the program draws its own sprints (with replacement,
