@@ -382,6 +382,13 @@ pub fn forecast_team(
             if f.empty_left_out == 1 { "" } else { "s" }
         ));
     }
+    let zeros = f.history.iter().filter(|v| **v == 0.0).count();
+    if zeros > 0 {
+        f.notes.push(format!(
+            "{zeros} of the {} sprints drawn from completed nothing: the lower levels reach less, down to 0",
+            f.history.len()
+        ));
+    }
     if f.history.is_empty() {
         undefined.insert("how_much", na("the team has no closed sprint to draw from"));
         if target.is_some() {
@@ -774,6 +781,14 @@ mod tests {
         let f = forecast_team("t", h(&[1.0, 2.0, 3.0, 4.0, 5.0]), 1, None, 100, 1, None);
         assert_eq!(f.range, None);
         assert!(f.notes.is_empty());
+        let f = forecast_team("t", h(&[0.0, 2.0, 0.0, 4.0, 5.0]), 1, None, 100, 1, None);
+        assert_eq!(
+            f.notes,
+            vec![
+                "2 of the 5 sprints drawn from completed nothing: the lower levels reach less, down to 0"
+                    .to_string()
+            ]
+        );
     }
 
     #[test]
