@@ -87,22 +87,23 @@ impl Totals {
     pub fn plus(&self, draws: &Draws) -> Totals {
         let shape = match &self.shape {
             Shape::Normal { mean, var } => Shape::Normal {
-                mean: mean + draws.mean(),
-                var: var + draws.var(),
+                mean: mean + draws.mean,
+                var: var + draws.var,
             },
             Shape::Exact(mass) => {
-                let most = (WORK_PER_SPRINT / draws.0.len().max(1)).clamp(MIN_SUPPORT, MAX_SUPPORT);
+                let most =
+                    (WORK_PER_SPRINT / draws.values.len().max(1)).clamp(MIN_SUPPORT, MAX_SUPPORT);
                 let mut next: HashMap<i64, f64> = HashMap::with_capacity(mass.len() * 2);
                 for &(t, p) in mass {
-                    for &(d, q) in &draws.0 {
+                    for &(d, q) in &draws.values {
                         *next.entry(t + d).or_insert(0.0) += p * q;
                     }
                 }
                 if next.len() > most {
                     let (m, v) = moments(mass);
                     Shape::Normal {
-                        mean: m + draws.mean(),
-                        var: v + draws.var(),
+                        mean: m + draws.mean,
+                        var: v + draws.var,
                     }
                 } else {
                     let mut mass: Vec<(i64, f64)> = next.into_iter().collect();
@@ -168,7 +169,12 @@ fn moments(mass: &[(i64, f64)]) -> (f64, f64) {
 }
 
 /// A history's distinct values (in thousandths of a point) with their shares.
-pub struct Draws(Vec<(i64, f64)>);
+pub struct Draws {
+    values: Vec<(i64, f64)>,
+    /// Mean and variance of one draw, in points (the normal's steps).
+    mean: f64,
+    var: f64,
+}
 
 impl Draws {
     pub fn new(history: &[f64]) -> Draws {
@@ -177,15 +183,9 @@ impl Draws {
             *counts.entry((v * UNIT).round() as i64).or_insert(0) += 1;
         }
         let n = history.len() as f64;
-        Draws(counts.into_iter().map(|(v, c)| (v, c as f64 / n)).collect())
-    }
-
-    fn mean(&self) -> f64 {
-        moments(&self.0).0
-    }
-
-    fn var(&self) -> f64 {
-        moments(&self.0).1
+        let values: Vec<(i64, f64)> = counts.into_iter().map(|(v, c)| (v, c as f64 / n)).collect();
+        let (mean, var) = moments(&values);
+        Draws { values, mean, var }
     }
 }
 
@@ -325,22 +325,37 @@ pub fn how_much_lines(history: &[f64], sprints: usize) -> Vec<f64> {
 /// past [`MAX_SPRINTS`]). A sprint count k is reached at p when the k-sprint forecast's line at
 /// p is at least the target, so "when" and "how much" agree.
 pub fn when_lines(history: &[f64], target: f64) -> Vec<Option<usize>> {
-    let mut found: Vec<Option<usize>> = vec![None; LEVELS.len()];
     if target <= 0.0 {
         return vec![Some(0); LEVELS.len()];
     }
     if history.iter().all(|v| *v <= 0.0) {
-        return found;
+        return vec![None; LEVELS.len()];
     }
+    reaching(history, &LEVELS, target, MAX_SPRINTS, |_, _| {})
+}
+
+/// Walks the sprints ahead, k = 1, 2, ... up to `max`: `visit(k, lines)` sees the lines at
+/// `levels` of the total of k sprints drawn from `history` (not empty); gives, per level, the
+/// first k whose line reaches `target`, and stops once every level has.
+pub fn reaching(
+    history: &[f64],
+    levels: &[u32],
+    target: f64,
+    max: usize,
+    mut visit: impl FnMut(usize, &[f64]),
+) -> Vec<Option<usize>> {
+    let mut found: Vec<Option<usize>> = vec![None; levels.len()];
     let draws = Draws::new(history);
     let mut t = Totals::none();
-    for k in 1..=MAX_SPRINTS {
+    for k in 1..=max {
         t = t.plus(&draws);
-        for (i, &p) in LEVELS.iter().enumerate() {
-            if found[i].is_none() && t.line(p, history.len()) >= target {
-                found[i] = Some(k);
+        let lines: Vec<f64> = levels.iter().map(|&p| t.line(p, history.len())).collect();
+        for (f, l) in found.iter_mut().zip(&lines) {
+            if f.is_none() && *l >= target {
+                *f = Some(k);
             }
         }
+        visit(k, &lines);
         if found.iter().all(Option::is_some) {
             break;
         }

@@ -4,7 +4,7 @@
 //! remaining backlog.
 
 use crate::error::Result;
-use crate::metrics::forecast::{self, Draws, Totals};
+use crate::metrics::forecast;
 use crate::store::Store;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -113,28 +113,24 @@ pub fn release(
         }
         return r;
     }
-    let draws = Draws::new(history);
-    let mut t = Totals::none();
-    for k in 1..=CONE_SPRINTS {
-        t = t.plus(&draws);
-        let lines: Vec<f64> = CONE_LEVELS
-            .iter()
-            .map(|&p| t.line(p, history.len()))
-            .collect();
-        for (f, l) in r.finish.iter_mut().zip(&lines) {
-            if f.sprints.is_none() && *l >= remaining {
-                f.sprints = Some(k);
-                f.date = date(k);
-            }
-        }
-        r.cone.push(ConeStep {
-            sprints: k,
-            date: date(k),
-            done: lines.iter().map(|l| done + l.min(remaining)).collect(),
-        });
-        if r.finish.iter().all(|f| f.sprints.is_some()) {
-            break;
-        }
+    let mut cone = Vec::new();
+    let found = forecast::reaching(
+        history,
+        &CONE_LEVELS,
+        remaining,
+        CONE_SPRINTS,
+        |k, lines| {
+            cone.push(ConeStep {
+                sprints: k,
+                date: date(k),
+                done: lines.iter().map(|l| done + l.min(remaining)).collect(),
+            });
+        },
+    );
+    r.cone = cone;
+    for (f, k) in r.finish.iter_mut().zip(found) {
+        f.sprints = k;
+        f.date = k.and_then(date);
     }
     r
 }
