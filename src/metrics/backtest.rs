@@ -131,7 +131,7 @@ pub fn cycle_check(
     CycleCheck { min_items, levels }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Backtest {
     /// The most closed sprints each forecast drew from.
     pub history_limit: usize,

@@ -70,9 +70,9 @@ pub struct TeamData {
     /// The backlog over the team's dated sprints and the forecast cone of the rest.
     #[serde(default)]
     pub release: crate::metrics::release::Release,
-    /// How the cycle-time percentiles fared against the items that followed.
+    /// How the forecasts made as this one (and the cycle-time percentiles) fared.
     #[serde(default)]
-    pub cycle_check: crate::metrics::backtest::CycleCheck,
+    pub forecast_check: crate::metrics::backtest::Backtest,
     /// Reference stories per card.
     pub reference: crate::metrics::reference::TeamReference,
     /// What the cards mean quarter by quarter.
@@ -251,7 +251,12 @@ pub fn team_data(
         });
     let drift = m.drift()?.into_iter().next();
     let outcomes = m.outcomes()?;
-    let cycle_check = m.cycle_check()?;
+    let forecast_check = m.backtest(
+        &ForecastParams::ahead(FORECAST_SPRINTS),
+        &crate::metrics::backtest::BacktestParams {
+            min_history: forecast::MIN_HISTORY,
+        },
+    )?;
     let c = m.into_computed();
     let release = {
         let past = crate::metrics::release::burnup(store, team, as_of)?;
@@ -280,7 +285,7 @@ pub fn team_data(
         splits: c.backlog_splits.expect(computed),
         forecast,
         release,
-        cycle_check,
+        forecast_check,
         reference: c
             .reference
             .expect(computed)

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::metrics::accuracy;
-use crate::metrics::forecast::{self, TeamForecast};
+use crate::metrics::forecast::TeamForecast;
 use crate::metrics::{spread, velocity};
 use crate::present::charts::{self, Line};
 use crate::present::pages::data::{Head, SpreadSummary, TeamData};
@@ -88,16 +88,7 @@ pub fn team_page(d: &TeamData) -> TeamPage {
         voters: d.spread.voters.clone(),
         forecast: d.forecast.clone(),
         release: d.release.clone(),
-        forecast_check: crate::metrics::backtest::Backtest {
-            cycle_times: d.cycle_check.clone(),
-            ..crate::metrics::backtest::of_sprints(
-                &d.velocity.sprints,
-                false,
-                d.forecast.sprints,
-                forecast::DEFAULT_HISTORY,
-                forecast::MIN_HISTORY,
-            )
-        },
+        forecast_check: d.forecast_check.clone(),
         split_candidates: d.splits.candidates.len(),
         split_watch: d.splits.watch.len(),
         drift: d.drift.clone(),
