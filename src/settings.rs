@@ -351,6 +351,27 @@ impl StatusNames {
             None
         }
     }
+
+    /// The category of a workflow status (`todo`, `in_progress` or `done`) for a sprint event
+    /// that names none: the done and removed names are `done`; the usual names of work not yet
+    /// begun (open, to do, backlog, new, selected for development, reopened) are `todo`; any
+    /// other status is work in progress.
+    pub fn category(&self, name: &str) -> &'static str {
+        const NOT_BEGUN: [&str; 7] = [
+            "open",
+            "todo",
+            "to_do",
+            "backlog",
+            "new",
+            "selected_for_development",
+            "reopened",
+        ];
+        match self.parse(name) {
+            Some(ItemStatus::Done | ItemStatus::Removed) => "done",
+            _ if NOT_BEGUN.contains(&normalise_status(name).as_str()) => "todo",
+            _ => "in_progress",
+        }
+    }
 }
 
 fn normalise_status(s: &str) -> String {

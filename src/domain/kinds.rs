@@ -14,10 +14,11 @@ pub enum Kind {
     Votes,
     SprintItems,
     SprintSummaries,
+    SprintEvents,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Teams,
         Kind::Decks,
         Kind::Sprints,
@@ -25,6 +26,7 @@ impl Kind {
         Kind::Votes,
         Kind::SprintItems,
         Kind::SprintSummaries,
+        Kind::SprintEvents,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Kind {
             Kind::Votes => "votes",
             Kind::SprintItems => "sprint_items",
             Kind::SprintSummaries => "sprint_summaries",
+            Kind::SprintEvents => "sprint_events",
         }
     }
 
@@ -50,6 +53,7 @@ impl Kind {
                         | (Kind::SprintSummaries, "summaries" | "velocity")
                         | (Kind::Votes, "vote")
                         | (Kind::Stories, "story")
+                        | (Kind::SprintEvents, "events" | "history")
                 )
         })
     }

@@ -177,6 +177,20 @@ const SPRINT_FIELDS: &[FieldSpec] = &[
         "last day (not before start_date)",
     ),
     f("goal", Ty::Text, false, "the sprint goal"),
+    f(
+        "started_at",
+        Ty::Timestamp,
+        false,
+        "when the sprint was started: its scope then is the commitment (empty: start_date's first moment)",
+    ),
+    fa(
+        "closed_at",
+        &["completed_at", "complete_date"],
+        Ty::Timestamp,
+        false,
+        false,
+        "when the sprint was closed (empty: open, or closed at the end of end_date)",
+    ),
 ];
 const STORY_FIELDS: &[FieldSpec] = &[
     fa(
@@ -400,6 +414,81 @@ const SUMMARY_FIELDS: &[FieldSpec] = &[
     ),
 ];
 
+const EVENT_FIELDS: &[FieldSpec] = &[
+    fa(
+        "sprint_id",
+        &["sprint"],
+        Ty::Text,
+        false,
+        false,
+        "the sprint the event belongs to (added, removed; empty for a story's own status and estimate changes)",
+    ),
+    fa(
+        "story",
+        &["issuekey", "issue_key", "key", "story_key"],
+        Ty::Text,
+        true,
+        false,
+        "story key",
+    ),
+    fa(
+        "changed_at",
+        &["at", "time", "timestamp"],
+        Ty::Timestamp,
+        true,
+        false,
+        "when it happened",
+    ),
+    fa(
+        "event",
+        &["change"],
+        Ty::Text,
+        true,
+        false,
+        "added, removed, estimate, status, done or reopened",
+    ),
+    fa(
+        "points",
+        &["new_points", "estimate"],
+        Ty::Float,
+        false,
+        true,
+        "the story's points after the event (needed for estimate)",
+    ),
+    fa(
+        "old_points",
+        &["old_estimate"],
+        Ty::Float,
+        false,
+        true,
+        "estimate: the points before",
+    ),
+    fa(
+        "from_status",
+        &["from"],
+        Ty::Text,
+        false,
+        false,
+        "status: the status before",
+    ),
+    fa(
+        "to_status",
+        &["to", "status"],
+        Ty::Text,
+        false,
+        false,
+        "status: the status after (needed for status)",
+    ),
+    fa(
+        "category",
+        &["status_category"],
+        Ty::Text,
+        false,
+        false,
+        "status: to_status's category, todo, in_progress or done (empty: from the team's status names)",
+    ),
+];
+
 pub const SPECS: &[KindSpec] = &[
     KindSpec {
         kind: Kind::Teams,
@@ -433,6 +522,8 @@ pub const SPECS: &[KindSpec] = &[
             ("start_date", Ty::Date),
             ("end_date", Ty::Date),
             ("goal", Ty::Text),
+            ("started_at", Ty::Timestamp),
+            ("closed_at", Ty::Timestamp),
         ],
         keys: &["team", "sprint_id"],
     },
@@ -498,6 +589,23 @@ pub const SPECS: &[KindSpec] = &[
             ("removed_points", Ty::Float),
         ],
         keys: &["team", "sprint_id"],
+    },
+    KindSpec {
+        kind: Kind::SprintEvents,
+        fields: EVENT_FIELDS,
+        columns: &[
+            ("team", Ty::Text),
+            ("sprint_id", Ty::Text),
+            ("story", Ty::Text),
+            ("changed_at", Ty::Timestamp),
+            ("event", Ty::Text),
+            ("points", Ty::Float),
+            ("old_points", Ty::Float),
+            ("from_status", Ty::Text),
+            ("to_status", Ty::Text),
+            ("category", Ty::Text),
+        ],
+        keys: &["team", "sprint_id", "story", "changed_at", "event"],
     },
 ];
 

@@ -51,6 +51,7 @@ pub fn to_frame(
         Kind::Stories => stories_columns(spec, &mut t, team),
         Kind::SprintItems => items_columns(raw, spec, &mut t, team, defaults, problems),
         Kind::SprintSummaries => summaries_columns(spec, &mut t, team),
+        Kind::SprintEvents => events_columns(raw, spec, &mut t, team, defaults, problems),
     };
     if problems.total > before {
         return None;
@@ -204,6 +205,10 @@ fn sprints_columns(
 ) -> Columns {
     let n = raw.height();
     let (s, e) = (t.get("start_date").dates(), t.get("end_date").dates());
+    let (started, closed) = (
+        t.get("started_at").timestamps(),
+        t.get("closed_at").timestamps(),
+    );
     for row in 0..n {
         if let (Some(s), Some(e)) = (s[row], e[row])
             && e < s
@@ -219,6 +224,20 @@ fn sprints_columns(
                 ),
             ));
         }
+        if let (Some(s), Some(c)) = (started[row], closed[row])
+            && c < s
+        {
+            problems.push(Problem::at(
+                &raw.file,
+                raw.line(row),
+                Some("closed_at"),
+                format!(
+                    "the sprint was closed ({}) before it was started ({})",
+                    ts_text(c),
+                    ts_text(s)
+                ),
+            ));
+        }
     }
     let present = present_columns(spec, t);
     (
@@ -229,6 +248,122 @@ fn sprints_columns(
             t.take("start_date").into_array(),
             t.take("end_date").into_array(),
             t.take("goal").into_array(),
+            t.take("started_at").into_array(),
+            t.take("closed_at").into_array(),
+        ],
+        present,
+    )
+}
+
+/// The events a sprint history holds, by their names in files.
+pub const EVENT_NAMES: [&str; 6] = ["added", "removed", "estimate", "status", "done", "reopened"];
+
+/// Sprint events: known event names (any case), an estimate with its new points, a status
+/// change with its new status, the category of each status (the file's, else from the team's
+/// status names), and the sprint key `''` for a story's own events.
+fn events_columns(
+    raw: &RawTable,
+    spec: &KindSpec,
+    t: &mut Typed,
+    team: ArrayRef,
+    defaults: &Defaults,
+    problems: &mut Problems,
+) -> Columns {
+    let n = raw.height();
+    let mut event = StringBuilder::with_capacity(n, n * 6);
+    let mut category = StringBuilder::with_capacity(n, n * 6);
+    let mut sprint = StringBuilder::with_capacity(n, n * 4);
+    {
+        let (events, sprints) = (t.get("event").text(), t.get("sprint_id").text());
+        let (to, cats) = (t.get("to_status").text(), t.get("category").text());
+        let points = t.get("points").floats();
+        fn cell(a: &StringArray, row: usize) -> Option<&str> {
+            a.is_valid(row).then(|| a.value(row))
+        }
+        for row in 0..n {
+            sprint.append_value(cell(sprints, row).unwrap_or(""));
+            let name = cell(events, row).map(|e| e.trim().to_lowercase());
+            let problem = |column: &str, message: String| {
+                Problem::at(&raw.file, raw.line(row), Some(column), message)
+            };
+            let Some(name) = name.filter(|e| EVENT_NAMES.contains(&e.as_str())) else {
+                if let Some(e) = cell(events, row) {
+                    problems.push(problem(
+                        "event",
+                        format!(
+                            "unknown event \"{}\": expected {}",
+                            shown(e),
+                            EVENT_NAMES.join(", ")
+                        ),
+                    ));
+                }
+                event.append_null();
+                category.append_null();
+                continue;
+            };
+            if name == "estimate" && points[row].is_none() {
+                problems.push(problem(
+                    "points",
+                    "an estimate event needs the new points".into(),
+                ));
+            }
+            let to_status = cell(to, row);
+            if name == "status" && to_status.is_none() {
+                problems.push(problem(
+                    "to_status",
+                    "a status event needs the status it changed to".into(),
+                ));
+            }
+            match (cell(cats, row), to_status) {
+                (Some(c), _) => {
+                    let c = c.trim().to_lowercase().replace([' ', '-'], "_");
+                    match c.as_str() {
+                        "todo" | "to_do" | "new" => category.append_value("todo"),
+                        "in_progress" | "indeterminate" => category.append_value("in_progress"),
+                        "done" => category.append_value("done"),
+                        _ => {
+                            problems.push(problem(
+                                "category",
+                                format!(
+                                    "unknown status category \"{}\": expected todo, in_progress or done",
+                                    shown(&c)
+                                ),
+                            ));
+                            category.append_null();
+                        }
+                    }
+                }
+                (None, Some(to)) => {
+                    let tm = if t.team.is_valid(row) {
+                        t.team.value(row)
+                    } else {
+                        ""
+                    };
+                    category.append_value(defaults.settings.team(tm).statuses.category(to));
+                }
+                (None, None) => category.append_null(),
+            }
+            event.append_value(&name);
+        }
+    }
+    let mut present = present_columns(spec, t);
+    for c in ["sprint_id", "category"] {
+        if !present.contains(&c) {
+            present.push(c);
+        }
+    }
+    (
+        vec![
+            team,
+            text(sprint.finish()),
+            t.take("story").into_array(),
+            t.take("changed_at").into_array(),
+            text(event.finish()),
+            t.take("points").into_array(),
+            t.take("old_points").into_array(),
+            t.take("from_status").into_array(),
+            t.take("to_status").into_array(),
+            text(category.finish()),
         ],
         present,
     )

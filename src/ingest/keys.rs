@@ -5,7 +5,7 @@ use crate::domain::Kind;
 use crate::domain::schema::{Frame, KindSpec, spec};
 use crate::error::{Problem, Problems, shown, shown_list};
 use crate::ingest::read::RawTable;
-use duckdb::arrow::array::{Array, Int32Array, StringArray};
+use duckdb::arrow::array::{Array, Int32Array, StringArray, TimestampMicrosecondArray};
 use duckdb::arrow::record_batch::RecordBatch;
 
 /// A fast hash for natural keys (FxHash's multiply-rotate with a final avalanche); equal
@@ -46,6 +46,7 @@ struct KeyColumns<'a> {
 enum KeyCol<'a> {
     Text(&'a StringArray),
     Int(&'a Int32Array),
+    Time(&'a TimestampMicrosecondArray),
 }
 
 impl<'a> KeyColumns<'a> {
@@ -55,13 +56,16 @@ impl<'a> KeyColumns<'a> {
             .iter()
             .map(|k| {
                 let a = batch.column_by_name(k).expect("key column");
-                match a.as_any().downcast_ref::<StringArray>() {
-                    Some(s) => KeyCol::Text(s),
-                    None => KeyCol::Int(
+                if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
+                    KeyCol::Text(s)
+                } else if let Some(t) = a.as_any().downcast_ref::<TimestampMicrosecondArray>() {
+                    KeyCol::Time(t)
+                } else {
+                    KeyCol::Int(
                         a.as_any()
                             .downcast_ref::<Int32Array>()
-                            .expect("text or int key"),
-                    ),
+                            .expect("text, int or time key"),
+                    )
                 }
             })
             .collect();
@@ -78,6 +82,7 @@ impl<'a> KeyColumns<'a> {
                     h.write_u8(0xff);
                 }
                 KeyCol::Int(i) => h.write_i32(i.value(row)),
+                KeyCol::Time(t) => h.write_u64(t.value(row) as u64),
             }
         }
         h.finish()
@@ -89,6 +94,9 @@ impl<'a> KeyColumns<'a> {
             .map(|k| match k {
                 KeyCol::Text(s) => s.value(row).to_string(),
                 KeyCol::Int(i) => i.value(row).to_string(),
+                KeyCol::Time(t) => chrono::DateTime::from_timestamp_micros(t.value(row))
+                    .map(|d| d.naive_utc().to_string())
+                    .unwrap_or_default(),
             })
             .collect()
     }
@@ -100,6 +108,7 @@ impl<'a> KeyColumns<'a> {
             .all(|(x, y)| match (x, y) {
                 (KeyCol::Text(s), KeyCol::Text(t)) => s.value(a) == t.value(b),
                 (KeyCol::Int(i), KeyCol::Int(j)) => i.value(a) == j.value(b),
+                (KeyCol::Time(i), KeyCol::Time(j)) => i.value(a) == j.value(b),
                 _ => false,
             })
     }

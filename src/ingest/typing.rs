@@ -32,6 +32,8 @@ pub fn detect_kind(columns: &[String]) -> Option<Kind> {
         Some(Kind::Votes)
     } else if has("committed_points") && has("completed_points") {
         Some(Kind::SprintSummaries)
+    } else if has("event") && (has("changed_at") || has("at") || has("time") || has("timestamp")) {
+        Some(Kind::SprintEvents)
     } else if (has("sprint_id") || has("sprint")) && has("status") && has("story") {
         Some(Kind::SprintItems)
     } else if (has("start_date") || has("start")) && (has("end_date") || has("end")) {

@@ -21,6 +21,7 @@ const TEAMS_ADD: &str = include_str!("../../queries/writes/teams_add.sql");
 const TEAMS_PROGRAM: &str = include_str!("../../queries/writes/teams_program.sql");
 const DECK_CARDS_OF_TEAM: &str = include_str!("../../queries/writes/deck_cards_of_team.sql");
 const DECK_CARD_INSERT: &str = include_str!("../../queries/writes/deck_card_insert.sql");
+const ITEMS_FROM_EVENTS: &str = include_str!("../../queries/writes/items_from_events.sql");
 const VOTES_REVALUE: &str = include_str!("../../queries/writes/votes_revalue.sql");
 const VOTERS_ADD: &str = include_str!("../../queries/writes/voters_add.sql");
 const ROUND_STATS_REFRESH: &str = include_str!("../../queries/writes/round_stats_refresh.sql");
@@ -150,6 +151,7 @@ fn write_in_order(
     for k in others {
         merge(k)?;
     }
+    items_from_events(&tx, frames)?;
     store_default_decks(&tx, default_decks)?;
     if !is_direct {
         refresh_round_stats(&tx, frames, default_decks)?;
@@ -551,6 +553,25 @@ fn refresh_round_stats(
     run("new voters", &VOTERS_ADD.replace("$incoming", &incoming))?;
     drop(keep);
     Ok(())
+}
+
+/// Sprint items follow from the sprint events where events exist: re-derived for every team
+/// whose events or sprints (their start and close times) the frames wrote.
+fn items_from_events(tx: &duckdb::Transaction<'_>, frames: &[Frame]) -> Result<()> {
+    let mut teams: Vec<&str> = frames
+        .iter()
+        .filter(|f| matches!(f.kind, Kind::SprintEvents | Kind::Sprints))
+        .flat_map(|f| f.teams.keys().map(String::as_str))
+        .collect();
+    if teams.is_empty() {
+        return Ok(());
+    }
+    teams.sort_unstable();
+    teams.dedup();
+    let _timed = Timed::start("items from events");
+    let written = team_list(teams.into_iter())?;
+    tx.execute_batch(&ITEMS_FROM_EVENTS.replace("$teams", &written.source()))
+        .map_err(Error::db("deriving sprint items from the sprint events"))
 }
 
 /// The teams the frames (and the default decks) wrote are last written at `generation`.

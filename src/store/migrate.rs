@@ -39,11 +39,15 @@ fn migrations() -> Vec<(i64, Vec<String>)> {
             5,
             vec![include_str!("../../queries/schema/005_rooms.sql").into()],
         ),
+        (
+            6,
+            vec![include_str!("../../queries/schema/006_sprint_events.sql").into()],
+        ),
     ]
 }
 
 /// The newest schema this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA_TABLES: &str = include_str!("../../queries/store/schema_tables.sql");
 const SCHEMA_VERSION_SQL: &str = include_str!("../../queries/store/schema_version.sql");

@@ -769,7 +769,7 @@ fn info_reports_what_the_store_holds() {
             .count() as i64
             - 1
     };
-    assert_eq!(info["schema_version"], 5);
+    assert_eq!(info["schema_version"], 6);
     assert_eq!(info["totals"]["teams"], 3);
     assert_eq!(info["totals"]["votes"], lines("votes.csv"));
     assert_eq!(info["totals"]["sprints"], lines("sprints.csv"));
@@ -824,7 +824,7 @@ fn a_database_from_a_newer_version_is_refused() {
     ] {
         let r = sprintlens(&db, &args);
         assert_eq!(r.code, 1, "{}", r.stderr);
-        assert!(r.stderr.contains("written by a newer sprintlens (schema version 99); this build understands up to version 5"), "{}", r.stderr);
+        assert!(r.stderr.contains("written by a newer sprintlens (schema version 99); this build understands up to version 6"), "{}", r.stderr);
     }
     assert_eq!(before, fingerprint(&db));
 }

@@ -6,6 +6,7 @@ mod architecture;
 mod browser;
 mod cli;
 mod common;
+mod events;
 mod export;
 mod golden;
 mod import;

@@ -58,7 +58,7 @@ fn a_version_1_file_is_upgraded_in_place_to_what_a_fresh_ingest_gives() {
     // A read-only command upgrades the file in place: version 2, the same rows, the ingest log
     // of version 1 kept.
     let info = json(&old, &["info"]);
-    assert_eq!(info["schema_version"], 5);
+    assert_eq!(info["schema_version"], 6);
     assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
     assert_eq!(info["totals"]["votes"], 1024);
     let log = info["ingests"].as_array().unwrap();
@@ -106,7 +106,7 @@ fn a_version_1_file_is_upgraded_in_place_to_what_a_fresh_ingest_gives() {
 
     // Opening it again changes nothing more.
     let before = fingerprint(&old);
-    assert_eq!(json(&old, &["info"])["schema_version"], 5);
+    assert_eq!(json(&old, &["info"])["schema_version"], 6);
     assert_eq!(fingerprint(&old), before);
 }
 
@@ -218,7 +218,7 @@ fn a_version_2_file_is_upgraded_in_place_and_takes_last_round_only_votes() {
     let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let info = json(&old, &["info"]);
-    assert_eq!(info["schema_version"], 5);
+    assert_eq!(info["schema_version"], 6);
     assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
     for args in [
         vec!["spread", "--show-names"],
@@ -276,7 +276,7 @@ fn a_version_3_file_is_upgraded_in_place_and_keeps_reports_from_then_on() {
     let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let info = json(&old, &["info"]);
-    assert_eq!(info["schema_version"], 5);
+    assert_eq!(info["schema_version"], 6);
     assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
     for args in [
         vec!["spread", "--show-names"],
@@ -317,7 +317,7 @@ fn a_version_3_file_is_upgraded_in_place_and_keeps_reports_from_then_on() {
     drop(conn);
     // Opening it again changes nothing more.
     let before = fingerprint(&old);
-    assert_eq!(json(&old, &["info"])["schema_version"], 5);
+    assert_eq!(json(&old, &["info"])["schema_version"], 6);
     assert_eq!(fingerprint(&old), before);
 }
 
@@ -330,7 +330,7 @@ fn a_version_4_file_is_upgraded_in_place_and_keeps_rooms_from_then_on() {
     let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let info = json(&old, &["info"]);
-    assert_eq!(info["schema_version"], 5);
+    assert_eq!(info["schema_version"], 6);
     assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
     for args in [
         vec!["spread", "--show-names"],
@@ -371,6 +371,72 @@ fn a_version_4_file_is_upgraded_in_place_and_keeps_rooms_from_then_on() {
     );
     drop(conn);
     let before = fingerprint(&old);
-    assert_eq!(json(&old, &["info"])["schema_version"], 5);
+    assert_eq!(json(&old, &["info"])["schema_version"], 6);
     assert_eq!(fingerprint(&old), before);
+}
+
+#[test]
+fn a_version_5_file_is_upgraded_in_place_and_takes_sprint_events() {
+    let dir = scratch();
+    let old = fixture(dir.path(), "v5-search.duckdb.gz");
+    let fresh = dir.path().join("fresh.duckdb");
+    let rows = search_rows(dir.path());
+    let r = sprintlens(&fresh, &["ingest", "-q", rows.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let info = json(&old, &["info"]);
+    assert_eq!(info["schema_version"], 6);
+    assert_eq!(info["totals"], json(&fresh, &["info"])["totals"]);
+    for args in [
+        vec!["velocity"],
+        vec!["spread", "--show-names"],
+        vec!["splits", "--as-of", "2025-07-01"],
+    ] {
+        assert_eq!(json(&old, &args), json(&fresh, &args), "{args:?}");
+    }
+    let conn = duckdb::Connection::open(&old).unwrap();
+    // The sprints keep their rows, with no start or close time yet; no events.
+    assert_eq!(
+        rows_as_text(
+            &conn,
+            "select count(*), count(started_at), count(closed_at) from sprints"
+        ),
+        vec!["BigInt(12) | BigInt(0) | BigInt(0)"]
+    );
+    assert_eq!(
+        rows_as_text(&conn, "select count(*) from sprint_events"),
+        vec!["BigInt(0)"]
+    );
+    let sprint = rows_as_text(
+        &conn,
+        "select sprint_id, strftime(start_date, '%Y-%m-%d') from sprints order by start_date limit 1",
+    );
+    drop(conn);
+    // Events for the upgraded file's first sprint: a story added on its second day is added
+    // work, not committed.
+    let id = sprint[0].split('"').nth(1).unwrap().to_string();
+    let day = sprint[0].split('"').nth(3).unwrap().to_string();
+    let events = write(
+        dir.path(),
+        "events.csv",
+        format!(
+            "team,sprint_id,story,changed_at,event,points\nsearch,{id},NEW-1,{day} 00:00,added,3\n\
+             search,{id},NEW-2,{day} 23:00,added,5\n"
+        )
+        .as_bytes(),
+    );
+    ingest_ok(&old, &[&events]);
+    let conn = duckdb::Connection::open(&old).unwrap();
+    assert_eq!(
+        rows_as_text(
+            &conn,
+            &format!(
+                "select story, committed, points_start, status from sprint_items \
+                 where sprint_id = '{id}' and story like 'NEW-%' order by story"
+            )
+        ),
+        vec![
+            "Text(\"NEW-1\") | Boolean(true) | Double(3.0) | Text(\"not_done\")",
+            "Text(\"NEW-2\") | Boolean(false) | Null | Text(\"not_done\")",
+        ]
+    );
 }
