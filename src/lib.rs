@@ -28,4 +28,5 @@ pub mod present;
 pub mod room;
 pub mod settings;
 pub mod store;
+pub mod sync;
 pub mod web;

@@ -23,6 +23,122 @@ struct SettingsFile {
     dashboard: DashboardFile,
     #[serde(default)]
     retro: RetroFile,
+    #[serde(default)]
+    sync: SyncFile,
+}
+
+/// `[sync]` in `sprintlens.toml`: the trackers `sprintlens sync` reads.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SyncFile {
+    jira: Option<JiraFile>,
+}
+
+/// `[sync.jira]`: the site, its boards (team = board id), and how to read them.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JiraFile {
+    url: String,
+    flavour: Option<String>,
+    email: Option<String>,
+    token: Option<String>,
+    #[serde(default)]
+    teams: BTreeMap<String, u64>,
+    points_field: Option<String>,
+    every_minutes: Option<u64>,
+    concurrency: Option<usize>,
+}
+
+impl std::fmt::Debug for JiraFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JiraFile")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Jira's two kinds of site: they differ in authentication and in how issues are searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JiraFlavour {
+    /// Atlassian's cloud: e-mail and API token (Basic), `search/jql` paged by token.
+    Cloud,
+    /// A site of one's own (Data Center, Server): a personal access token (Bearer), `search`
+    /// paged by `startAt`.
+    DataCenter,
+}
+
+/// `[sync.jira]` resolved. The token, if the file gives one, is kept here only; it is never
+/// shown (the Debug form leaves it out).
+#[derive(Clone, PartialEq)]
+pub struct JiraSync {
+    /// The site's address, without a trailing slash.
+    pub url: String,
+    pub flavour: JiraFlavour,
+    /// Cloud: the account's e-mail (else `SPRINTLENS_JIRA_EMAIL`).
+    pub email: Option<String>,
+    /// The API token or personal access token (else `SPRINTLENS_JIRA_TOKEN`).
+    pub token: Option<String>,
+    /// Team key -> board id.
+    pub teams: BTreeMap<String, u64>,
+    /// The story-point field's name or id, where the board's estimation field and the usual
+    /// names are not it.
+    pub points_field: Option<String>,
+    /// `serve` runs the sync every this many minutes (0: not at all).
+    pub every_minutes: u64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl std::fmt::Debug for JiraSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JiraSync")
+            .field("url", &self.url)
+            .field("flavour", &self.flavour)
+            .field("teams", &self.teams)
+            .field("points_field", &self.points_field)
+            .field("every_minutes", &self.every_minutes)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JiraSync {
+    fn resolve(f: &JiraFile) -> std::result::Result<JiraSync, String> {
+        let url = f.url.trim().trim_end_matches('/').to_string();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!(
+                "sync.jira.url: \"{url}\" is not a site address (https://...)"
+            ));
+        }
+        let flavour = match f.flavour.as_deref().map(|s| s.to_ascii_lowercase()) {
+            Some(s) if s == "cloud" => JiraFlavour::Cloud,
+            Some(s) if s == "datacenter" || s == "data_center" || s == "server" => {
+                JiraFlavour::DataCenter
+            }
+            Some(s) => {
+                return Err(format!(
+                    "sync.jira.flavour: \"{s}\" is not cloud or datacenter"
+                ));
+            }
+            None if url.contains(".atlassian.net") => JiraFlavour::Cloud,
+            None => JiraFlavour::DataCenter,
+        };
+        let concurrency = f.concurrency.unwrap_or(4);
+        if !(1..=16).contains(&concurrency) {
+            return Err("sync.jira.concurrency: from 1 to 16".into());
+        }
+        Ok(JiraSync {
+            url,
+            flavour,
+            email: f.email.clone(),
+            token: f.token.clone(),
+            teams: f.teams.clone(),
+            points_field: f.points_field.clone(),
+            every_minutes: f.every_minutes.unwrap_or(0),
+            concurrency,
+        })
+    }
 }
 
 /// `[retro]` in `sprintlens.toml`: how the estimation retrospective reads drift and picks
@@ -402,6 +518,8 @@ pub struct Settings {
     pub dashboard: Leadership,
     /// `[retro]`: the estimation retrospective's thresholds.
     pub retro: Retro,
+    /// `[sync.jira]`, when the file has it.
+    pub jira: Option<JiraSync>,
 }
 
 impl Settings {
@@ -444,8 +562,16 @@ impl Settings {
 
     pub fn parse(text: &str, path: &Path) -> Result<Settings> {
         let bad = |msg: String| Error::Usage(format!("{}: {msg}", path.display()));
-        let file: SettingsFile =
-            toml::from_str(text).map_err(|e| bad(e.to_string().trim().replace('\n', " ")))?;
+        // The message and its line, not the line's text: it may hold a token.
+        let file: SettingsFile = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|r| text[..r.start.min(text.len())].matches('\n').count() + 1);
+            bad(match line {
+                Some(l) => format!("line {l}: {}", e.message().trim()),
+                None => e.message().trim().to_string(),
+            })
+        })?;
         let defaults =
             resolve(&TeamSettings::default(), &file.defaults, "defaults").map_err(&bad)?;
         let mut teams = BTreeMap::new();
@@ -455,7 +581,12 @@ impl Settings {
                 resolve(&defaults, t, &format!("teams.{name}")).map_err(&bad)?,
             );
         }
+        let jira = match &file.sync.jira {
+            Some(j) => Some(JiraSync::resolve(j).map_err(&bad)?),
+            None => None,
+        };
         Ok(Settings {
+            jira,
             file: Some(path.to_path_buf()),
             server: file.server.clone(),
             dashboard: leadership(&file.dashboard).map_err(&bad)?,

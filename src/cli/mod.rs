@@ -66,6 +66,11 @@ pub enum Cmd {
     Generate(GenerateArgs),
     /// Show what the database holds
     Info(InfoCli),
+    /// Fetch sprint history from a tracker's API into the database: sprints with their dates,
+    /// every add, removal, re-estimate and status change ([sync.jira] in sprintlens.toml;
+    /// credentials from SPRINTLENS_JIRA_EMAIL / SPRINTLENS_JIRA_TOKEN or that file)
+    #[command(subcommand)]
+    Sync(SyncCmd),
     /// Load the bundled sample data into a fresh demo database and serve the report pages
     Demo(DemoCli),
     /// Point distribution of the stories' final estimates, per team or program
@@ -280,6 +285,20 @@ pub struct InfoCli {
     /// How many of the last ingests to list
     #[arg(long, default_value_t = 10)]
     pub ingests: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCmd {
+    /// Jira Cloud or Data Center: the boards of [sync.jira.teams]; the first run reads them
+    /// whole, later runs what changed since; all of a run is written, or nothing
+    Jira {
+        /// Only these teams' boards (repeatable; default: every board of the settings)
+        #[arg(long = "team")]
+        teams: Vec<String>,
+        /// No progress line
+        #[arg(short, long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -875,6 +894,12 @@ impl Cli {
             Cmd::Ingest(a) => a.into_command()?,
             Cmd::Generate(g) => g.into_command(),
             Cmd::Info(i) => Command::Info { ingests: i.ingests },
+            Cmd::Sync(SyncCmd::Jira { teams, quiet }) => {
+                Command::Sync(crate::commands::data::SyncArgs {
+                    teams,
+                    progress: !quiet,
+                })
+            }
             Cmd::Demo(d) => d.into_command(),
             Cmd::Points(a) => a.into_command(),
             Cmd::Velocity(a) => a.into_command(),

@@ -66,6 +66,7 @@ pub fn ingest(c: &Config, a: &IngestArgs, out: &mut dyn Write) -> Result<()> {
         timing: timing(),
         labels: Default::default(),
         inline: Vec::new(),
+        marks: Vec::new(),
     };
     // A running server owns the database: the files go to it. Without one, the database is
     // opened here, waiting while another process holds it (a server may start meanwhile).
@@ -177,4 +178,28 @@ fn find_sample_data(given: &Path) -> Result<PathBuf> {
         "{}: no such folder; pass --data with the folder of sample data",
         given.display()
     )))
+}
+
+/// `sprintlens sync jira`.
+#[derive(Debug, Clone, Default)]
+pub struct SyncArgs {
+    pub teams: Vec<String>,
+    pub progress: bool,
+}
+
+/// Fetches the boards of `[sync.jira]` and writes what they hold in one transaction. A server
+/// that holds the database syncs on its own (`every_minutes`); this run then says so.
+pub fn sync(c: &Config, a: &SyncArgs, out: &mut dyn Write) -> Result<()> {
+    let settings = c.settings()?;
+    if handoff::server_for(&c.db, None, None)?.is_some() {
+        return Err(Error::Usage(format!(
+            "{}: a running sprintlens server holds this database; it syncs Jira itself when \
+             [sync.jira] sets every_minutes (stop it to sync from here)",
+            c.db.display()
+        )));
+    }
+    let outcome = handoff::when_free(&c.db, std::time::Duration::from_secs(30), || {
+        crate::sync::run_jira(&c.db, &settings, &a.teams, a.progress)
+    })?;
+    outcome.write_to(c.format, c.json, out)
 }

@@ -301,7 +301,7 @@ fn events_columns(
                 category.append_null();
                 continue;
             };
-            if name == "estimate" && points[row].is_none() {
+            if name == "estimate" && points.get(row).copied().flatten().is_none() {
                 problems.push(problem(
                     "points",
                     "an estimate event needs the new points".into(),

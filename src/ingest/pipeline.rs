@@ -44,6 +44,8 @@ pub struct IngestRequest {
     /// Names to show (in problems, the summary and the ingest log) for files read from
     /// elsewhere than the user gave them, e.g. uploads kept in a scratch folder.
     pub labels: HashMap<PathBuf, String>,
+    /// Where a synced source stands once this data is written: kept in the same transaction.
+    pub marks: Vec<crate::store::merge::SyncMark>,
 }
 
 /// Native data in memory: its name in messages, kind, format and bytes.
@@ -401,16 +403,17 @@ fn run(
     default_decks.sort_by(|a, b| a.0.cmp(&b.0));
     default_decks.dedup_by(|a, b| a.0 == b.0);
     let stats = match target {
-        Target::Open(store) => store.write(&frames, &log, &default_decks, known)?,
+        Target::Open(store) => store.write(&frames, &log, &default_decks, known, &req.marks)?,
         Target::Path(p) => {
             // Checked: now through a writer of its own on the store opened for writing.
             let store = Store::open(p)?;
             timing("opened");
             let decks = default_decks.clone();
+            let marks = req.marks.clone();
             // What the writer knows of the stored votes is for live rounds: a command's writer
             // ends with it.
             let (back, stats) = writer::once(store, move |w| {
-                let stats = w.store.write(&frames, &log, &decks, None)?;
+                let stats = w.store.write(&frames, &log, &decks, None, &marks)?;
                 Ok((frames, stats))
             })?;
             frames = back;

@@ -129,6 +129,66 @@ impl Render for Info {
     }
 }
 
+impl Render for crate::sync::SyncOutcome {
+    fn tables(&self, format: Format) -> Result<String> {
+        let mut t = Table::new(
+            &[
+                "team",
+                "board",
+                "sprints",
+                "stories",
+                "events",
+                "sprints read",
+                "run",
+            ],
+            &[false, true, true, true, true, true, false],
+        );
+        for b in &self.boards {
+            t.row(vec![
+                b.team.clone(),
+                b.board.to_string(),
+                count(b.sprints as i64),
+                count(b.stories as i64),
+                count(b.events as i64),
+                count(b.sprints_read as i64),
+                if b.incremental {
+                    "changes since the last"
+                } else {
+                    "whole"
+                }
+                .to_string(),
+            ]);
+        }
+        let mut s = t.render(format);
+        if format == Format::Csv {
+            return Ok(s);
+        }
+        s.push_str(&format!(
+            "{} requests to {}\n",
+            count(self.requests as i64),
+            self.site
+        ));
+        if let Some(w) = &self.written {
+            let (ins, upd, same) = w.files.iter().fold((0, 0, 0), |a, f| {
+                (a.0 + f.inserted, a.1 + f.updated, a.2 + f.unchanged)
+            });
+            s.push_str(&format!(
+                "written to {}: {} rows new, {} changed, {} unchanged\n",
+                w.database,
+                count(ins as i64),
+                count(upd as i64),
+                count(same as i64)
+            ));
+        } else {
+            s.push_str("nothing to write\n");
+        }
+        for n in &self.notes {
+            s.push_str(&format!("note: {n}\n"));
+        }
+        Ok(s)
+    }
+}
+
 impl Render for IngestOutcome {
     fn tables(&self, format: Format) -> Result<String> {
         let mut t = Table::new(

@@ -21,6 +21,8 @@ const TEAMS_ADD: &str = include_str!("../../queries/writes/teams_add.sql");
 const TEAMS_PROGRAM: &str = include_str!("../../queries/writes/teams_program.sql");
 const DECK_CARDS_OF_TEAM: &str = include_str!("../../queries/writes/deck_cards_of_team.sql");
 const DECK_CARD_INSERT: &str = include_str!("../../queries/writes/deck_card_insert.sql");
+const SYNC_STATE_DELETE: &str = include_str!("../../queries/writes/sync_state_delete.sql");
+const SYNC_STATE_INSERT: &str = include_str!("../../queries/writes/sync_state_insert.sql");
 const ITEMS_FROM_EVENTS: &str = include_str!("../../queries/writes/items_from_events.sql");
 const VOTES_REVALUE: &str = include_str!("../../queries/writes/votes_revalue.sql");
 const VOTERS_ADD: &str = include_str!("../../queries/writes/voters_add.sql");
@@ -41,6 +43,13 @@ pub struct WriteStats {
     pub removed: usize,
 }
 
+/// Where a synced source stands after the data written with it (`sync_state`).
+#[derive(Debug, Clone)]
+pub struct SyncMark {
+    pub source: String,
+    pub state: String,
+}
+
 /// One file's entry for the ingest log.
 pub struct LogEntry {
     pub file: String,
@@ -55,6 +64,7 @@ pub fn write(
     log: &[LogEntry],
     default_decks: &[(String, Deck)],
     known: Option<&mut KnownVotes>,
+    marks: &[SyncMark],
 ) -> Result<Vec<WriteStats>> {
     // Votes whose stories the live writer knows whole (and no deck that could change their
     // steps) are written without searching the stored votes: each votes frame's rows, read
@@ -79,13 +89,13 @@ pub fn write(
     let direct = direct.then_some(rows);
     if direct.is_some() {
         // A few rows: nothing to gain from inserting on every core.
-        return write_in_order(conn, frames, log, default_decks, known, direct);
+        return write_in_order(conn, frames, log, default_decks, known, direct, marks);
     }
     // Rows need not keep the order of the files: DuckDB may insert on every core. The
     // connection is given back as it was, whatever happened.
     conn.execute_batch("set preserve_insertion_order = false")
         .map_err(Error::db("preparing the ingest"))?;
-    let written = write_in_order(conn, frames, log, default_decks, known, direct);
+    let written = write_in_order(conn, frames, log, default_decks, known, direct, marks);
     let reset = conn
         .execute_batch("reset preserve_insertion_order")
         .map_err(Error::db("finishing the ingest"));
@@ -101,6 +111,7 @@ fn write_in_order(
     default_decks: &[(String, Deck)],
     known: Option<&mut KnownVotes>,
     direct: Option<Vec<Option<VoteRows>>>,
+    marks: &[SyncMark],
 ) -> Result<Vec<WriteStats>> {
     let tx = conn
         .transaction()
@@ -176,6 +187,11 @@ fn write_in_order(
             ],
         )
         .map_err(Error::db("writing the ingest log"))?;
+    }
+    for m in marks {
+        tx.execute(SYNC_STATE_DELETE, params![m.source])
+            .and_then(|_| tx.execute(SYNC_STATE_INSERT, params![m.source, m.state, now]))
+            .map_err(Error::db("keeping where the sync stands"))?;
     }
     // The generation is the last ingest-log id: the teams written are last written at it.
     let generation = (first_id + log.len() as i64 - 1).max(0) as u64;

@@ -65,6 +65,8 @@ pub mod queries {
     pub const STORY_KEYS: &str = include_str!("../../queries/store/story_keys.sql");
     pub const STORY_VOTES: &str = include_str!("../../queries/store/story_votes.sql");
     pub const VOTERS: &str = include_str!("../../queries/store/voters.sql");
+    pub const SYNC_STATE: &str = include_str!("../../queries/store/sync_state.sql");
+    pub const SYNCED_ITEMS: &str = include_str!("../../queries/store/synced_items.sql");
     pub const LAST_SPRINT_END: &str = include_str!("../../queries/store/last_sprint_end.sql");
     /// Temporary macros every connection gets (the sprint sort key, ...).
     pub const MACROS: &str = include_str!("../../queries/schema/macros.sql");
@@ -360,8 +362,9 @@ impl Store {
         log: &[LogEntry],
         default_decks: &[(String, Deck)],
         known: Option<&mut live::KnownVotes>,
+        marks: &[merge::SyncMark],
     ) -> Result<Vec<WriteStats>> {
-        merge::write(&mut self.conn, frames, log, default_decks, known)
+        merge::write(&mut self.conn, frames, log, default_decks, known, marks)
     }
 
     /// Runs a query of `queries/` and maps every row.

@@ -19,12 +19,13 @@ const LAYERS: &[(&str, usize)] = &[
     ("store", 3),
     ("ingest", 4),
     ("metrics", 4),
-    ("present", 5),
-    ("room", 6),
-    ("web", 7),
-    ("devtools", 8),
-    ("commands", 9),
-    ("cli", 10),
+    ("sync", 5),
+    ("present", 6),
+    ("room", 7),
+    ("web", 8),
+    ("devtools", 9),
+    ("commands", 10),
+    ("cli", 11),
 ];
 
 /// Module path of every source file: `src/a/b.rs` -> a::b, `src/a/mod.rs` -> a.

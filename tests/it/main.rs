@@ -13,6 +13,7 @@ mod import;
 mod ingest;
 mod ingest_errors;
 mod integrity;
+mod jira;
 mod metrics;
 mod migration;
 mod queries;
