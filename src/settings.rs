@@ -567,9 +567,16 @@ impl Settings {
             let line = e
                 .span()
                 .map(|r| text[..r.start.min(text.len())].matches('\n').count() + 1);
-            bad(match line {
-                Some(l) => format!("line {l}: {}", e.message().trim()),
-                None => e.message().trim().to_string(),
+            // The key of that line (what stands before `=`), never its value.
+            let key = line
+                .and_then(|l| text.lines().nth(l - 1))
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim())
+                .filter(|k| !k.is_empty());
+            bad(match (line, key) {
+                (Some(l), Some(k)) => format!("line {l}, {k}: {}", e.message().trim()),
+                (Some(l), None) => format!("line {l}: {}", e.message().trim()),
+                _ => e.message().trim().to_string(),
             })
         })?;
         let defaults =

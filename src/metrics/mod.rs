@@ -10,6 +10,7 @@ pub mod done;
 pub mod drift;
 pub mod forecast;
 pub mod frame;
+pub mod history;
 pub mod leadership;
 pub mod outcome;
 pub mod par;

@@ -315,6 +315,31 @@ pub fn line_svg(
     percent: bool,
     size: Size,
 ) -> Result<String> {
+    lines_with_notes(title, y_desc, labels, lines, percent, &[], size)
+}
+
+/// Lines over categories whose dots' tooltips also carry a note per category (what happened
+/// then); a line whose every value is on a noted category draws only its dots.
+pub fn line_svg_noted(
+    title: &str,
+    y_desc: &str,
+    labels: &[String],
+    lines: &[Line],
+    notes: &[String],
+    size: Size,
+) -> Result<String> {
+    lines_with_notes(title, y_desc, labels, lines, false, notes, size)
+}
+
+fn lines_with_notes(
+    title: &str,
+    y_desc: &str,
+    labels: &[String],
+    lines: &[Line],
+    percent: bool,
+    notes: &[String],
+    size: Size,
+) -> Result<String> {
     let top = lines
         .iter()
         .flat_map(|l| l.values.iter().flatten())
@@ -353,9 +378,16 @@ pub fn line_svg(
                     }
                 }
                 let mut first = true;
+                // Marks of noted categories only: dots, no line between them.
+                let marks_only =
+                    !notes.is_empty()
+                        && line.values.iter().enumerate().all(|(i, v)| {
+                            v.is_none() || notes.get(i).is_some_and(|n| !n.is_empty())
+                        });
                 for run in runs.into_iter().filter(|r| !r.is_empty()) {
+                    let stroke = if marks_only { 0 } else { 2 };
                     let series = chart
-                        .draw_series(LineSeries::new(run.clone(), color.stroke_width(2)))
+                        .draw_series(LineSeries::new(run.clone(), color.stroke_width(stroke)))
                         .map_err(chart_error)?;
                     if first {
                         series.label(line.name.clone()).legend(move |(x, y)| {
@@ -372,9 +404,13 @@ pub fn line_svg(
                 for (i, v) in line.values.iter().enumerate() {
                     if let Some(v) = v {
                         let (cx, cy) = chart.backend_coord(&(i as f64 + 0.5, *v));
+                        let mut tip = format!("{} — {}: {}", labels[i], line.name, fmt(*v));
+                        if let Some(n) = notes.get(i).filter(|n| !n.is_empty()) {
+                            tip.push_str(&format!("\n{n}"));
+                        }
                         targets.push(format!(
                             "<circle class=\"hover\" cx=\"{cx}\" cy=\"{cy}\" r=\"7\" fill=\"transparent\"><title>{}</title></circle>",
-                            xml_escape(&format!("{} — {}: {}", labels[i], line.name, fmt(*v)))
+                            xml_escape(&tip)
                         ));
                     }
                 }
@@ -384,6 +420,9 @@ pub fn line_svg(
     )?;
     let mut header = vec!["category"];
     header.extend(lines.iter().map(|l| l.name.as_str()));
+    if !notes.is_empty() {
+        header.push("what happened");
+    }
     let rows = labels
         .iter()
         .enumerate()
@@ -394,6 +433,7 @@ pub fn line_svg(
                         .iter()
                         .map(|line| opt(line.values.get(i).copied().flatten())),
                 )
+                .chain((!notes.is_empty()).then(|| notes.get(i).cloned().unwrap_or_default()))
                 .collect()
         })
         .collect();

@@ -147,3 +147,94 @@ fn a_bad_event_names_its_file_line_and_problem_and_writes_nothing() {
     }
     assert_eq!(fingerprint(&db), before);
 }
+
+#[test]
+fn the_sprint_review_shows_the_sprint_by_the_day_by_hand() {
+    let dir = scratch();
+    let db = dir.path().join("e.duckdb");
+    let folder = history(dir.path());
+    ingest_ok(&db, &[&folder]);
+    let r = sprintlens(
+        &db,
+        &[
+            "--format",
+            "json",
+            "report",
+            "--team",
+            "web",
+            "--sprint",
+            "S1",
+            "--as-of",
+            "2026-04-01",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let h = &v["history"];
+    // At the end of each day of S1 (03-02 .. 03-13): committed A 5 + B 3 + D 5 + F 2 = 15;
+    // 03-04 B re-estimated to 8 and C (2) added: 22; 03-05 E (1) added: 23; 03-06 E removed:
+    // 22; 03-09 D removed: 17. Done: F 03-04 (2), A 03-05 (7), C 03-06 (9), F reopened 03-10
+    // (7), done again 03-12 (9).
+    let days: Vec<(String, f64, f64)> = h["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["day"].as_str().unwrap()[5..].to_string(),
+                d["scope"].as_f64().unwrap(),
+                d["done"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, f64, f64)> = [
+        ("03-02", 15.0, 0.0),
+        ("03-03", 15.0, 0.0),
+        ("03-04", 22.0, 2.0),
+        ("03-05", 23.0, 7.0),
+        ("03-06", 22.0, 9.0),
+        ("03-07", 22.0, 9.0),
+        ("03-08", 22.0, 9.0),
+        ("03-09", 17.0, 9.0),
+        ("03-10", 17.0, 7.0),
+        ("03-11", 17.0, 7.0),
+        ("03-12", 17.0, 9.0),
+        ("03-13", 17.0, 9.0),
+    ]
+    .iter()
+    .map(|(d, s, n)| (d.to_string(), *s, *n))
+    .collect();
+    assert_eq!(days, want);
+    assert_eq!(h["days"][0]["done"].to_string(), "0.0");
+    let changes: Vec<String> = h["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {} {} {}",
+                c["at"], c["story"], c["change"], c["points"], c["old_points"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "\"2026-03-04T10:00:00\" \"B\" \"re-estimated\" 8.0 3.0",
+            "\"2026-03-04T11:00:00\" \"C\" \"added\" 2.0 null",
+            "\"2026-03-05T10:00:00\" \"E\" \"added\" 1.0 null",
+            "\"2026-03-06T10:00:00\" \"E\" \"removed\" 1.0 null",
+            "\"2026-03-09T10:00:00\" \"D\" \"removed\" 5.0 null",
+        ]
+    );
+    // The page: the burnup with its marks' stories in the tooltips, and the scope-change table.
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let page = fetch(&addr, "/teams/web/sprints/S1?as_of=2026-04-01");
+    assert!(page.contains("Sprint burnup of"), "{page}");
+    assert!(
+        page.contains("03-04 — scope changed: 22\nB re-estimated 3 → 8; C added (2 points)"),
+        "{page}"
+    );
+    assert!(page.contains("<td>2026-03-09 10:00:00</td><td>D</td><td>Delta</td><td>removed</td>"));
+    assert!(page.contains("03-13 closed"));
+}

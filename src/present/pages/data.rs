@@ -73,6 +73,9 @@ pub struct TeamData {
     /// How the forecasts made as this one (and the cycle-time percentiles) fared.
     #[serde(default)]
     pub forecast_check: crate::metrics::backtest::Backtest,
+    /// Each sprint's history by the day, where its stories have sprint events.
+    #[serde(default)]
+    pub history: Vec<crate::metrics::history::SprintHistory>,
     /// Reference stories per card.
     pub reference: crate::metrics::reference::TeamReference,
     /// What the cards mean quarter by quarter.
@@ -286,6 +289,7 @@ pub fn team_data(
         forecast,
         release,
         forecast_check,
+        history: crate::metrics::history::sprint_histories(store, team, as_of)?,
         reference: c
             .reference
             .expect(computed)

@@ -56,6 +56,9 @@ pub struct SprintReview {
     pub stories: Vec<ReviewStory>,
     pub split_next: Vec<splits::SplitCandidate>,
     pub forecast: TeamForecast,
+    /// The sprint by the day (scope, done, what came in and went out), where its stories have
+    /// sprint events.
+    pub history: Option<crate::metrics::history::SprintHistory>,
 }
 
 /// The Sprint Review of `sprint`, or `None` when the team has no such sprint.
@@ -154,6 +157,7 @@ pub fn sprint_review(d: &TeamData, sprint: &str) -> Option<SprintReview> {
             .cloned()
             .collect(),
         forecast: d.forecast.clone(),
+        history: d.history.iter().find(|h| h.sprint_id == sprint).cloned(),
     })
 }
 
@@ -177,6 +181,9 @@ pub fn sprint_review_charts(
             charts::WIDE,
         )?,
     );
+    if let Some(h) = &r.history {
+        out.insert("burnup", burnup_svg(h, &r.title)?);
+    }
     let marks: Vec<(f64, f64, String)> = r
         .stories
         .iter()
@@ -199,6 +206,76 @@ pub fn sprint_review_charts(
         )?,
     );
     Ok(out)
+}
+
+/// The sprint's burnup: scope and done at the end of each day; the days with a scope change
+/// marked, their stories in the mark's tooltip; the planned end and the close named on the axis.
+fn burnup_svg(h: &crate::metrics::history::SprintHistory, title: &str) -> Result<String> {
+    use crate::present::fmt::num;
+    let labels: Vec<String> = h
+        .days
+        .iter()
+        .map(|d| {
+            let mut l = d.day.format("%m-%d").to_string();
+            if h.closed_at.is_some_and(|c| c.date() == d.day) {
+                l.push_str(" closed");
+            } else if d.day == h.planned_end {
+                l.push_str(" planned end");
+            }
+            l
+        })
+        .collect();
+    let notes: Vec<String> = h
+        .days
+        .iter()
+        .map(|d| {
+            h.changes
+                .iter()
+                .filter(|c| c.at.date() == d.day)
+                .map(|c| match c.change.as_str() {
+                    "re-estimated" => format!(
+                        "{} re-estimated {} → {}",
+                        c.story,
+                        num(c.old_points, 2),
+                        num(c.points, 2)
+                    ),
+                    other => format!("{} {other} ({} points)", c.story, num(c.points, 2)),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .collect();
+    let marks: Vec<Option<f64>> = h
+        .days
+        .iter()
+        .zip(&notes)
+        .map(|(d, n)| if n.is_empty() { None } else { d.scope })
+        .collect();
+    let lines = [
+        charts::Line {
+            name: "scope".into(),
+            values: h.days.iter().map(|d| d.scope).collect(),
+            color: charts::COMMITTED,
+        },
+        charts::Line {
+            name: "done".into(),
+            values: h.days.iter().map(|d| d.done).collect(),
+            color: charts::COMPLETED,
+        },
+        charts::Line {
+            name: "scope changed".into(),
+            values: marks,
+            color: charts::ACCENT2,
+        },
+    ];
+    charts::line_svg_noted(
+        &format!("Sprint burnup of {title}: scope and done by day"),
+        "points",
+        &labels,
+        &lines,
+        &notes,
+        charts::WIDE,
+    )
 }
 
 /// The Sprint Review of `sprint`, or of the team's latest closed sprint (else its latest).
