@@ -66,6 +66,7 @@ pub struct GenSummary {
     pub stories: usize,
     pub votes: usize,
     pub sprint_items: usize,
+    pub sprint_events: usize,
     pub files: Vec<PathBuf>,
     /// Per story, what the generator knows of it (never written with the data).
     #[serde(skip)]
@@ -304,6 +305,15 @@ impl Out {
     }
 }
 
+/// The number in a story key (`PAY-142` -> 142), for choices that must not draw from the
+/// generator (the data drawn after them stays the same).
+fn key_number(key: &str) -> i64 {
+    key.rsplit('-')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 fn ts(t: NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
@@ -319,6 +329,11 @@ struct Story {
     true_step: usize,
     /// The work in days, drawn when the story is written.
     work_days: f64,
+    /// When it was estimated (an item added mid-sprint came in then).
+    created: NaiveDateTime,
+    /// Its points since a re-estimate in an earlier sprint (planning still counts `points`,
+    /// so that the data drawn after it stays as it was).
+    now: Option<f64>,
 }
 
 /// The largest data set made: teams x sprints (about 18 million votes, 1.3 GB; a typo's extra zeros
@@ -346,7 +361,7 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
     let mut sprints_f = Out::create(
         out,
         "sprints.csv",
-        "team,sprint_id,name,start_date,end_date,goal",
+        "team,sprint_id,name,start_date,end_date,goal,started_at,closed_at",
     )?;
     let mut stories_f = Out::create(
         out,
@@ -362,6 +377,12 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
         out,
         "sprint_items.csv",
         "team,sprint_id,story,committed,removed,points_start,points_end,status,started_at,completed_at,actual_hours",
+    )?;
+
+    let mut events_f = Out::create(
+        out,
+        "sprint_events.csv",
+        "team,sprint_id,story,changed_at,event,points,old_points,from_status,to_status,category",
     )?;
 
     let mut truth: Vec<StoryTruth> = Vec::new();
@@ -388,6 +409,7 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
             stories: &mut stories_f,
             votes: &mut votes_f,
             items: &mut items_f,
+            events: &mut events_f,
         };
         generate_team(&mut rng, params, &team, files, &mut truth)?;
     }
@@ -403,6 +425,7 @@ pub fn generate(params: &GenParams, out: &Path) -> Result<GenSummary> {
         (stories_f, &mut summary.stories),
         (votes_f, &mut summary.votes),
         (items_f, &mut summary.sprint_items),
+        (events_f, &mut summary.sprint_events),
     ] {
         let (path, rows) = f.finish()?;
         *slot = rows;
@@ -473,6 +496,7 @@ struct TeamFiles<'a> {
     stories: &'a mut Out,
     votes: &'a mut Out,
     items: &'a mut Out,
+    events: &'a mut Out,
 }
 
 /// One team's history being written, sprint by sprint: the stories written so far, the refined
@@ -495,6 +519,8 @@ struct TeamGen<'a> {
     /// Carried over although its work had started by the sprint's middle: it did not fit.
     overran: std::collections::HashSet<String>,
     finished: std::collections::HashSet<String>,
+    /// Stories whose start of work (In Progress) has been written as an event.
+    in_progress: std::collections::HashSet<String>,
 }
 
 /// A sprint being written: its number, days, planning session, and the team's capacity.
@@ -585,6 +611,8 @@ impl TeamGen<'_> {
             points,
             true_step,
             work_days,
+            created: at,
+            now: None,
         })
     }
 
@@ -603,6 +631,8 @@ impl TeamGen<'_> {
             &start.to_string(),
             &end.to_string(),
             &goal,
+            &ts(start.and_hms_opt(12, 0, 0).expect("valid")),
+            &ts(end.and_hms_opt(18, 0, 0).expect("valid")),
         ])?;
         // This sprint's capacity in points, noisier for noisier teams; an inflating team's
         // points grow with its cards (about 1.6 times a card step) for the same work.
@@ -710,19 +740,74 @@ impl TeamGen<'_> {
                 }
             };
             let end_of_sprint = sp.end.and_hms_opt(18, 0, 0).expect("valid");
+            let points_now = story.now.unwrap_or(story.points);
             let points_start = if committed {
-                crate::domain::format_number(story.points)
+                crate::domain::format_number(points_now)
             } else {
                 String::new()
             };
             // Now and then the estimate moves during the sprint.
-            let points_end = if rng.chance(0.05) && story.step + 1 < team.deck.cards.len() {
-                team.deck.cards[story.step + 1]
-                    .value
-                    .unwrap_or(story.points)
+            // (A story taken out keeps its points: the chance is drawn all the same, so that the
+            // data drawn after it stays as it was.)
+            let bumped = rng.chance(0.05);
+            let points_end = if bumped && !removed && story.step + 1 < team.deck.cards.len() {
+                team.deck.cards[story.step + 1].value.unwrap_or(points_now)
             } else {
-                story.points
+                points_now
             };
+            // The history: in the sprint since planning (carried work since before it), or since
+            // it arrived; removed a few days in; re-estimated in the middle.
+            let added_at = if committed {
+                sp.start.and_hms_opt(9, 0, 0).expect("valid")
+            } else {
+                story.created
+            };
+            let points_text = crate::domain::format_number(points_now);
+            self.files.events.row(&[
+                &team.key,
+                &sp.sprint_id,
+                &story.key,
+                &ts(added_at),
+                "added",
+                &points_text,
+                "",
+                "",
+                "",
+                "",
+            ])?;
+            if removed {
+                // Drawn from the key, not the generator: the rest of the data stays as it was.
+                let at = sp.start.and_hms_opt(11, 0, 0).expect("valid")
+                    + Duration::days(1 + key_number(&story.key) % (team.sprint_days - 3).max(1));
+                self.files.events.row(&[
+                    &team.key,
+                    &sp.sprint_id,
+                    &story.key,
+                    &ts(at),
+                    "removed",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ])?;
+            } else if points_end != points_now {
+                let at = (sp.start.and_hms_opt(11, 0, 0).expect("valid")
+                    + Duration::days(team.sprint_days / 2))
+                .max(added_at + Duration::hours(1));
+                self.files.events.row(&[
+                    &team.key,
+                    "",
+                    &story.key,
+                    &ts(at),
+                    "estimate",
+                    &crate::domain::format_number(points_end),
+                    &points_text,
+                    "",
+                    "",
+                    "",
+                ])?;
+            }
             let (status, completed) = if removed {
                 ("removed", None)
             } else if done_at <= end_of_sprint {
@@ -743,11 +828,8 @@ impl TeamGen<'_> {
                 }
                 _ => String::new(),
             };
-            let started_text = if removed && started > end_of_sprint {
-                String::new()
-            } else {
-                ts(started)
-            };
+            // Work on a story taken out had not begun.
+            let started_text = if removed { String::new() } else { ts(started) };
             self.files.items.row(&[
                 &team.key,
                 &sp.sprint_id,
@@ -761,6 +843,48 @@ impl TeamGen<'_> {
                 &completed.map(ts).unwrap_or_default(),
                 &hours,
             ])?;
+            // Status changes: In Progress when work starts (once), Done when it is done; now and
+            // then a story is done, reopened two hours later and done again at its end.
+            let status_row = |f: &mut Out, at: NaiveDateTime, from: &str, to: &str, cat: &str| {
+                f.row(&[
+                    &team.key,
+                    "",
+                    &story.key,
+                    &ts(at),
+                    "status",
+                    "",
+                    "",
+                    from,
+                    to,
+                    cat,
+                ])
+            };
+            if !removed
+                && (started <= end_of_sprint || status == "done")
+                && self.in_progress.insert(story.key.clone())
+            {
+                status_row(
+                    self.files.events,
+                    started,
+                    "To Do",
+                    "In Progress",
+                    "in_progress",
+                )?;
+            }
+            if let Some(done) = completed {
+                let first = done - Duration::days(1);
+                if first > started + Duration::hours(1) && key_number(&story.key) % 25 == 7 {
+                    status_row(self.files.events, first, "In Progress", "Done", "done")?;
+                    status_row(
+                        self.files.events,
+                        first + Duration::hours(2),
+                        "Done",
+                        "In Progress",
+                        "in_progress",
+                    )?;
+                }
+                status_row(self.files.events, done, "In Progress", "Done", "done")?;
+            }
             if status == "done" {
                 self.finished.insert(story.key.clone());
             }
@@ -771,6 +895,11 @@ impl TeamGen<'_> {
                 if started <= middle {
                     self.overran.insert(story.key.clone());
                 }
+                // Carried over with the points it has now.
+                let story = Story {
+                    now: (points_end != story.points).then_some(points_end),
+                    ..story
+                };
                 self.carry.push((story, started, done_at));
             }
         }
@@ -799,6 +928,7 @@ fn generate_team(
         carried: Default::default(),
         overran: Default::default(),
         finished: Default::default(),
+        in_progress: Default::default(),
     };
     for s in 0..params.sprints {
         let sp = g.open_sprint(params, s)?;

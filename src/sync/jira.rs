@@ -424,8 +424,9 @@ pub async fn fetch_board(
     }
     let mut seen = BTreeSet::new();
     issues.retain(|i| seen.insert(i["key"].as_str().unwrap_or_default().to_string()));
-    let histories: Vec<Vec<Value>> = stream::iter(issues.iter())
-        .map(|i| full_changelog(client, site, i))
+    // Owned items: the futures borrow nothing of the stream (they must be Send for a server).
+    let histories: Vec<Vec<Value>> = stream::iter(issues.clone())
+        .map(|i| async move { full_changelog(client, site, &i).await })
         .buffered(site.concurrency)
         .try_collect()
         .await?;
@@ -433,8 +434,9 @@ pub async fn fetch_board(
     // Each sprint's scope changes and report, a few at a time.
     let field_param = enc(&points.id);
     let field_param = field_param.as_str();
-    let charts: Vec<(Option<Value>, Option<Value>)> = stream::iter(to_read.iter())
-        .map(|(id, _, _)| async move {
+    let ids_to_read: Vec<u64> = to_read.iter().map(|(id, _, _)| *id).collect();
+    let charts: Vec<(Option<Value>, Option<Value>)> = stream::iter(ids_to_read)
+        .map(|id| async move {
             let chart = client
                 .get(
                     &format!(

@@ -71,13 +71,17 @@ pub fn boards(site: &JiraSync, only: &[String]) -> Result<Vec<(String, u64)>> {
         .collect())
 }
 
-/// Where each board's sync stood after its last good run (default: never run).
-pub fn states(db: &Path, site: &JiraSync, boards: &[(String, u64)]) -> Result<Vec<BoardState>> {
-    let store = Store::open_read_only(db)?;
+/// Where each board's sync stood after its last good run (default: never run), read from
+/// `store` (none yet: every board starts afresh).
+pub fn states(
+    store: Option<&Store>,
+    site: &JiraSync,
+    boards: &[(String, u64)],
+) -> Result<Vec<BoardState>> {
     boards
         .iter()
         .map(|(_, b)| {
-            let Some(store) = &store else {
+            let Some(store) = store else {
                 return Ok(BoardState::default());
             };
             let rows: Vec<String> = store.query_rows(
@@ -175,10 +179,7 @@ pub fn request(site: &JiraSync, runs: &[BoardRun], settings: &Settings) -> Inges
 
 /// The check after the write: the sprint items as they follow from the history against Jira's
 /// own sprint report of each sprint read (completed, punted, added during the sprint).
-pub fn check(db: &Path, runs: &[BoardRun]) -> Result<Vec<String>> {
-    let Some(store) = Store::open_read_only(db)? else {
-        return Ok(Vec::new());
-    };
+pub fn check(store: &Store, runs: &[BoardRun]) -> Result<Vec<String>> {
     let mut notes = Vec::new();
     for r in runs {
         if r.reports.is_empty() {
@@ -255,7 +256,7 @@ pub fn run_jira(
         )));
     };
     let boards = boards(site, only)?;
-    let states = states(db, site, &boards)?;
+    let states = states(Store::open_read_only(db)?.as_ref(), site, &boards)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -268,7 +269,9 @@ pub fn run_jira(
         Some(crate::ingest::pipeline::ingest(db, &req)?)
     };
     let mut notes: Vec<String> = runs.iter().flat_map(|r| r.notes.clone()).collect();
-    notes.extend(check(db, &runs)?);
+    if let Some(store) = Store::open_read_only(db)? {
+        notes.extend(check(&store, &runs)?);
+    }
     Ok(outcome(
         site, &boards, &states, runs, requests, notes, written,
     ))

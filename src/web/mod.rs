@@ -21,6 +21,7 @@ pub mod server;
 pub mod site;
 pub mod sources;
 pub mod state;
+pub mod sync;
 pub mod templates;
 pub mod tokens;
 pub mod upload;
@@ -113,6 +114,7 @@ pub fn serve(
         let _ = out.flush();
         let refresher =
             refresh::start(&state).map_err(Error::io("<refresh>", "cannot start the refresher"))?;
+        sync::start(&state);
         let app = handlers::router(state.clone(), access, &options);
         let stopping = state.stopping.clone();
         let stop = async move {

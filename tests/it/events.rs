@@ -238,3 +238,71 @@ fn the_sprint_review_shows_the_sprint_by_the_day_by_hand() {
     assert!(page.contains("<td>2026-03-09 10:00:00</td><td>D</td><td>Delta</td><td>removed</td>"));
     assert!(page.contains("03-13 closed"));
 }
+
+/// The generator's events tell the same sprints as its sprint items: every item of a generated
+/// data set follows from the events alone (committed, removed, points at start and end, status,
+/// started and completed), re-estimates, removals and reopenings included.
+#[test]
+fn generated_events_give_the_generated_sprint_items() {
+    let dir = scratch();
+    let data = dir.path().join("data");
+    let r = sprintlens(
+        &dir.path().join("unused.duckdb"),
+        &[
+            "generate",
+            "--teams",
+            "4",
+            "--sprints",
+            "10",
+            "--seed",
+            "7",
+            "--out",
+            data.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let events = std::fs::read_to_string(data.join("sprint_events.csv")).unwrap();
+    for kind in [",added,", ",removed,", ",estimate,", "Done,In Progress"] {
+        assert!(events.contains(kind), "the generator writes {kind}");
+    }
+    let file = |name: &str| data.join(format!("{name}.csv"));
+    let from_items = dir.path().join("items.duckdb");
+    ingest_ok(
+        &from_items,
+        &[
+            &file("teams"),
+            &file("decks"),
+            &file("sprints"),
+            &file("stories"),
+            &file("sprint_items"),
+        ],
+    );
+    let from_events = dir.path().join("events.duckdb");
+    ingest_ok(
+        &from_events,
+        &[
+            &file("teams"),
+            &file("decks"),
+            &file("sprints"),
+            &file("stories"),
+            &file("sprint_events"),
+        ],
+    );
+    let rows = |db: &Path| {
+        let conn = duckdb::Connection::open(db).unwrap();
+        rows_as_text(
+            &conn,
+            "select * exclude (actual_hours) from sprint_items order by all",
+        )
+    };
+    let want = rows(&from_items);
+    assert!(want.len() > 100);
+    let got = rows(&from_events);
+    let differ: Vec<(&String, &String)> = want
+        .iter()
+        .zip(&got)
+        .filter(|(a, b)| a != b)
+        .take(3)
+        .collect();
+    assert!(differ.is_empty() && got.len() == want.len(), "{differ:#?}");
+}

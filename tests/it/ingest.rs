@@ -60,7 +60,7 @@ fn sample_data_ingests_and_is_idempotent() {
         &["--format", "json", "ingest", "-q", sample.to_str().unwrap()],
     ));
     let files = first["files"].as_array().unwrap();
-    assert_eq!(files.len(), 6);
+    assert_eq!(files.len(), 7);
     for f in files {
         assert_eq!(f["inserted"], f["rows"], "{f}");
         assert_eq!(f["updated"], 0);
@@ -776,7 +776,7 @@ fn info_reports_what_the_store_holds() {
     assert_eq!(info["totals"]["stories"], lines("stories.csv"));
     assert_eq!(info["totals"]["sprint_items"], lines("sprint_items.csv"));
     assert_eq!(info["first_day"], "2025-01-06");
-    assert_eq!(info["ingests"].as_array().unwrap().len(), 6);
+    assert_eq!(info["ingests"].as_array().unwrap().len(), 7);
     let table = sprintlens(&db, &["info"]);
     assert_eq!(table.code, 0);
     assert!(

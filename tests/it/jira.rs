@@ -869,3 +869,50 @@ fn settings_and_credentials_missing_are_said_clearly() {
     assert!(!r.stderr.contains("in-the-file-123"), "{}", r.stderr);
     assert!(!db.exists());
 }
+
+#[test]
+fn a_server_with_every_minutes_syncs_on_its_own_and_its_pages_show_it() {
+    let dir = scratch();
+    let f = fake(Flavour::Cloud);
+    let db = dir.path().join("s.duckdb");
+    // Credentials in the settings file this time (a file only its owner reads).
+    std::fs::write(
+        dir.path().join("sprintlens.toml"),
+        format!(
+            "[sync.jira]\nurl = \"http://{}\"\nflavour = \"cloud\"\nemail = \"{EMAIL}\"\ntoken = \"{TOKEN}\"\nevery_minutes = 60\n[sync.jira.teams]\nweb = 7\n",
+            f.addr
+        ),
+    )
+    .unwrap();
+    let teams = write(dir.path(), "teams.csv", b"team,name\nweb,Web\n");
+    ingest_ok(&db, &[&teams]);
+    let (_server, addr) = serve_with(&db, &["--bind", "127.0.0.1:0"]);
+    let start = std::time::Instant::now();
+    let review = loop {
+        let (status, body) = call(
+            &addr,
+            "GET",
+            "/api/teams/web/sprints/101?as_of=2026-04-02",
+            &[],
+            b"",
+        );
+        if status == 200 {
+            break serde_json::from_str::<Value>(&body).unwrap();
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "{status}: {body}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(review["sprint"]["committed"], 8.0);
+    assert_eq!(review["sprint"]["completed"], 7.0);
+    assert_eq!(review["history"]["days"][0]["scope"], 8.0);
+    let changes: Vec<&str> = review["history"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["story"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["WEB-2", "WEB-3", "WEB-4", "WEB-4"]);
+}

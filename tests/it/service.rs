@@ -87,7 +87,7 @@ fn a_cli_ingest_while_serving_goes_through_the_server_and_shows_within_two_secon
         "{summary}"
     );
     let files = summary["files"].as_array().unwrap();
-    assert_eq!(files.len(), 2, "{summary}");
+    assert_eq!(files.len(), 3, "{summary}");
     let items = files.iter().find(|f| f["kind"] == "sprint_items").unwrap();
     // The sample has 8 items in payments' sprint 12 (wc of new/sprint_items.csv - header).
     let expected = std::fs::read_to_string(new.join("sprint_items.csv"))

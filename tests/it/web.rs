@@ -207,7 +207,8 @@ async fn pages_carry_their_charts_with_tooltips() {
         // The release burnup, velocity, predictability, cycle time, spread and what a card
         // means over time.
         ("/teams/payments", 6),
-        ("/teams/payments/sprints/3", 2),
+        // The sprint by the day, velocity and cycle time.
+        ("/teams/payments/sprints/3", 3),
         // The predictability map and one small velocity chart per team.
         ("/dashboard", 4),
     ] {
