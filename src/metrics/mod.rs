@@ -8,6 +8,7 @@ pub mod accuracy;
 pub mod backtest;
 pub mod done;
 pub mod drift;
+pub mod flow;
 pub mod forecast;
 pub mod frame;
 pub mod history;

@@ -725,6 +725,89 @@ pub fn box_svg(
     ))
 }
 
+/// A dot of a scatter over categories: its category, value and tooltip.
+pub struct Dot {
+    pub at: usize,
+    pub value: f64,
+    pub tip: String,
+}
+
+/// Dots over categories (days, or items) with horizontal reference lines (percentiles), each
+/// named in the legend and its tooltip.
+pub fn scatter_svg(
+    title: &str,
+    y_desc: &str,
+    labels: &[String],
+    dots: &[Dot],
+    levels: &[(String, f64)],
+    size: Size,
+) -> Result<String> {
+    let top = dots
+        .iter()
+        .map(|d| d.value)
+        .chain(levels.iter().map(|l| l.1))
+        .fold(1.0f64, f64::max)
+        * 1.15;
+    let n = labels.len().max(1) as f64;
+    let colors = [COMPLETED, ACCENT2, ACCENT, MUTED];
+    let svg = category_chart(
+        title,
+        size,
+        labels,
+        (y_desc, top),
+        &|y| format!("{y:.0}"),
+        &mut |chart| {
+            let mut targets = Vec::new();
+            for (k, (name, v)) in levels.iter().enumerate() {
+                let color = colors[k % colors.len()];
+                chart
+                    .draw_series(LineSeries::new(
+                        vec![(0.0, *v), (n, *v)],
+                        color.stroke_width(1),
+                    ))
+                    .map_err(chart_error)?
+                    .label(format!("{name}: {}", format_number(*v)))
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 12, y)], color.stroke_width(2))
+                    });
+                let (cx, cy) = chart.backend_coord(&(n - 0.5, *v));
+                targets.push(format!(
+                    "<circle class=\"hover\" cx=\"{cx}\" cy=\"{cy}\" r=\"7\" fill=\"transparent\"><title>{}</title></circle>",
+                    xml_escape(&format!("{name}: {}", format_number(*v)))
+                ));
+            }
+            chart
+                .draw_series(dots.iter().map(|d| {
+                    Circle::new(
+                        (d.at as f64 + 0.5, d.value),
+                        if size.small { 2 } else { 3 },
+                        COMMITTED.filled(),
+                    )
+                }))
+                .map_err(chart_error)?;
+            for d in dots {
+                let (cx, cy) = chart.backend_coord(&(d.at as f64 + 0.5, d.value));
+                targets.push(format!(
+                    "<circle class=\"hover\" cx=\"{cx}\" cy=\"{cy}\" r=\"7\" fill=\"transparent\"><title>{}</title></circle>",
+                    xml_escape(&d.tip)
+                ));
+            }
+            Ok(targets)
+        },
+    )?;
+    let rows = dots
+        .iter()
+        .map(|d| {
+            vec![
+                labels.get(d.at).cloned().unwrap_or_default(),
+                format_number(d.value),
+                d.tip.clone(),
+            ]
+        })
+        .collect();
+    Ok(with_data(svg, title, &["category", y_desc, "item"], rows))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,8 +86,8 @@ fn sample_data_ingests_and_is_idempotent() {
         &["--format", "json", "info", "--ingests", "20"],
     ));
     let ingests = info["ingests"].as_array().unwrap();
-    assert_eq!(ingests.len(), 12);
-    assert_eq!(ingests[0]["sha256"], ingests[6]["sha256"]);
+    assert_eq!(ingests.len(), 14);
+    assert_eq!(ingests[0]["sha256"], ingests[7]["sha256"]);
     assert_eq!(ingests[0]["sha256"].as_str().unwrap().len(), 64);
 }
 

@@ -46,7 +46,7 @@ fn params(name: &str) -> Vec<duckdb::types::Value> {
         }
         "table_columns" => vec![Text("votes".into())],
         "sync_state" => vec![Text("jira https://example.atlassian.net board 1".into())],
-        "synced_items" | "sprint_history" => vec![Text("search".into())],
+        "synced_items" | "sprint_history" | "story_flow" => vec![Text("search".into())],
         "kept_report" => vec![
             Text("team".into()),
             Text("search".into()),

@@ -204,9 +204,9 @@ async fn pages_carry_their_charts_with_tooltips() {
     let dir = scratch();
     let app = app_for(&sample_db(dir.path()));
     for (page, charts) in [
-        // The release burnup, velocity, predictability, cycle time, spread and what a card
-        // means over time.
-        ("/teams/payments", 6),
+        // The release burnup, velocity, predictability, cycle time, spread, what a card
+        // means over time, and flow: cycle-time scatter, aging work, throughput, cumulative flow.
+        ("/teams/payments", 10),
         // The sprint by the day, velocity and cycle time.
         ("/teams/payments/sprints/3", 3),
         // The predictability map and one small velocity chart per team.

@@ -76,6 +76,9 @@ pub struct TeamData {
     /// Each sprint's history by the day, where its stories have sprint events.
     #[serde(default)]
     pub history: Vec<crate::metrics::history::SprintHistory>,
+    /// Flow (cycle times, aging work, throughput, cumulative flow) from the sprint events.
+    #[serde(default)]
+    pub flow: crate::metrics::flow::Flow,
     /// Reference stories per card.
     pub reference: crate::metrics::reference::TeamReference,
     /// What the cards mean quarter by quarter.
@@ -290,6 +293,7 @@ pub fn team_data(
         release,
         forecast_check,
         history: crate::metrics::history::sprint_histories(store, team, as_of)?,
+        flow: crate::metrics::flow::flow(store, team, as_of)?,
         reference: c
             .reference
             .expect(computed)

@@ -47,6 +47,8 @@ pub struct TeamPage {
     /// Where the votes come from (live, last round only, native files) and when the last
     /// round of each was voted.
     pub vote_sources: Vec<crate::present::pages::data::VoteSource>,
+    /// Flow, where the stories have a workflow history (empty elsewhere).
+    pub flow: crate::metrics::flow::Flow,
 }
 
 pub fn team_page(d: &TeamData) -> TeamPage {
@@ -94,6 +96,7 @@ pub fn team_page(d: &TeamData) -> TeamPage {
         drift: d.drift.clone(),
         outcomes: d.accuracy.outcomes.first().cloned(),
         vote_sources: d.vote_sources.clone(),
+        flow: d.flow.clone(),
     }
 }
 
@@ -242,7 +245,147 @@ pub fn team_page_charts(d: &TeamData, p: &TeamPage) -> Result<BTreeMap<&'static 
     {
         out.insert("drift", drift_svg(drift)?);
     }
+    if !d.flow.is_empty() {
+        flow_charts(d, &mut out)?;
+    }
     Ok(out)
+}
+
+/// Flow: the cycle-time scatter with its percentile lines, aging work in progress against
+/// them, throughput per day, and the cumulative flow by status category.
+fn flow_charts(d: &TeamData, out: &mut BTreeMap<&'static str, String>) -> Result<()> {
+    let f = &d.flow;
+    let levels: Vec<(String, f64)> = f
+        .levels
+        .iter()
+        .map(|(p, v)| (format!("{p}%"), *v as f64))
+        .collect();
+    let day = |x: chrono::NaiveDate| x.format("%m-%d").to_string();
+    if !f.done.is_empty() {
+        let first = f.done[0].done;
+        let last = f.done.last().expect("not empty").done;
+        let days: Vec<chrono::NaiveDate> = first.iter_days().take_while(|x| *x <= last).collect();
+        let labels: Vec<String> = days.iter().map(|x| day(*x)).collect();
+        let dots: Vec<charts::Dot> = f
+            .done
+            .iter()
+            .map(|i| charts::Dot {
+                at: (i.done - first).num_days() as usize,
+                value: i.cycle_days as f64,
+                tip: format!(
+                    "{}{}: {} days ({} to {})",
+                    i.story,
+                    i.title
+                        .as_deref()
+                        .map(|t| format!(" {t}"))
+                        .unwrap_or_default(),
+                    i.cycle_days,
+                    i.started,
+                    i.done
+                ),
+            })
+            .collect();
+        out.insert(
+            "flow_cycle",
+            charts::scatter_svg(
+                &format!("Cycle time of done items: {}", d.name),
+                "days",
+                &labels,
+                &dots,
+                &levels,
+                charts::WIDE,
+            )?,
+        );
+    }
+    if !f.aging.is_empty() {
+        let labels: Vec<String> = f.aging.iter().map(|a| a.story.clone()).collect();
+        let dots: Vec<charts::Dot> = f
+            .aging
+            .iter()
+            .enumerate()
+            .map(|(k, a)| charts::Dot {
+                at: k,
+                value: a.age_days as f64,
+                tip: format!(
+                    "{}{}: {} days in progress (since {}){}",
+                    a.story,
+                    a.title
+                        .as_deref()
+                        .map(|t| format!(" {t}"))
+                        .unwrap_or_default(),
+                    a.age_days,
+                    a.started,
+                    a.status
+                        .as_deref()
+                        .map(|s| format!(", {s}"))
+                        .unwrap_or_default()
+                ),
+            })
+            .collect();
+        out.insert(
+            "flow_aging",
+            charts::scatter_svg(
+                &format!("Work in progress of {} and its age", d.name),
+                "days",
+                &labels,
+                &dots,
+                &levels,
+                charts::WIDE,
+            )?,
+        );
+    }
+    if !f.per_day.is_empty() {
+        let labels: Vec<String> = f.per_day.iter().map(|x| day(x.0)).collect();
+        out.insert(
+            "flow_throughput",
+            charts::line_svg(
+                &format!("Throughput of {}: items done per day", d.name),
+                "items",
+                &labels,
+                &[Line {
+                    name: "done that day".into(),
+                    values: f.per_day.iter().map(|x| Some(x.1 as f64)).collect(),
+                    color: charts::COMPLETED,
+                }],
+                false,
+                charts::WIDE,
+            )?,
+        );
+    }
+    if !f.cfd.is_empty() {
+        let labels: Vec<String> = f.cfd.iter().map(|x| day(x.day)).collect();
+        let stacked = |g: &dyn Fn(&crate::metrics::flow::CfdDay) -> usize| -> Vec<Option<f64>> {
+            f.cfd.iter().map(|c| Some(g(c) as f64)).collect()
+        };
+        out.insert(
+            "flow_cfd",
+            charts::line_svg(
+                &format!("Cumulative flow of {}: items by status category", d.name),
+                "items",
+                &labels,
+                &[
+                    Line {
+                        name: "done".into(),
+                        values: stacked(&|c| c.done),
+                        color: charts::COMPLETED,
+                    },
+                    Line {
+                        name: "+ in progress".into(),
+                        values: stacked(&|c| c.done + c.in_progress),
+                        color: charts::ACCENT,
+                    },
+                    Line {
+                        name: "+ to do".into(),
+                        values: stacked(&|c| c.done + c.in_progress + c.todo),
+                        color: charts::MUTED,
+                    },
+                ],
+                false,
+                charts::WIDE,
+            )?,
+        );
+    }
+    Ok(())
 }
 
 /// Median cycle time per card, quarter by quarter: lines that fall while velocity rises mean
