@@ -915,4 +915,39 @@ fn a_server_with_every_minutes_syncs_on_its_own_and_its_pages_show_it() {
         .map(|c| c["story"].as_str().unwrap())
         .collect();
     assert_eq!(changes, ["WEB-2", "WEB-3", "WEB-4", "WEB-4"]);
+    // Sprint 101 by the day: committed WEB-1 5 + WEB-2 3 = 8; 03-04 WEB-2 to 8 and WEB-3 (2)
+    // in: 15; 03-05 WEB-4 (1) in: 16, WEB-1 done: 5; 03-06 WEB-4 out: 15, WEB-3 done: 7.
+    let days: Vec<(f64, f64)> = review["history"]["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["scope"].as_f64().unwrap(), d["done"].as_f64().unwrap()))
+        .collect();
+    let mut want = vec![(8.0, 0.0), (8.0, 0.0), (15.0, 0.0), (16.0, 5.0)];
+    want.extend(std::iter::repeat_n((15.0, 7.0), 8));
+    assert_eq!(days, want);
+    // Cycle times (done day - first in-progress day + 1): WEB-1 03-03..03-05 = 3, WEB-3
+    // 03-05..03-06 = 2, WEB-5 03-17..03-20 (done, reopened, done) = 4, WEB-2 03-06..04-01 = 27.
+    let team = get_json(&addr, "/api/teams/web?as_of=2026-04-02");
+    let mut cycles: Vec<(String, i64)> = team["flow"]["done"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["story"].as_str().unwrap().to_string(),
+                d["cycle_days"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    cycles.sort();
+    assert_eq!(
+        cycles,
+        [
+            ("WEB-1".to_string(), 3),
+            ("WEB-2".to_string(), 27),
+            ("WEB-3".to_string(), 2),
+            ("WEB-5".to_string(), 4)
+        ]
+    );
 }

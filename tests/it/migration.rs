@@ -319,6 +319,12 @@ fn a_version_3_file_is_upgraded_in_place_and_keeps_reports_from_then_on() {
     let before = fingerprint(&old);
     assert_eq!(json(&old, &["info"])["schema_version"], 6);
     assert_eq!(fingerprint(&old), before);
+    // And takes sprint events (schema 6) like a new file.
+    let conn = duckdb::Connection::open(&old).unwrap();
+    assert_eq!(
+        rows_as_text(&conn, "select count(*) from sprint_events"),
+        vec!["BigInt(0)"]
+    );
 }
 
 #[test]
