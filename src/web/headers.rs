@@ -35,33 +35,11 @@ pub fn style_block() -> &'static str {
     }
 }
 
-/// Standard base64 (with padding), for the CSP hash.
-fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(ABC[((n >> (18 - 6 * k)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// The policy every answer carries.
 pub fn content_security_policy() -> &'static str {
     static CSP: OnceLock<String> = OnceLock::new();
     CSP.get_or_init(|| {
-        let hash = base64(&Sha256::digest(style_block().as_bytes()));
+        let hash = crate::domain::secret::base64(&Sha256::digest(style_block().as_bytes()));
         format!(
             "default-src 'none'; script-src 'self'; style-src 'self' 'sha256-{hash}'; \
              img-src 'self' data:; connect-src 'self'; form-action 'self'; \
@@ -97,21 +75,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_is_the_standard_alphabet_with_padding() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64(&[0xFB, 0xFF]), "+/8=");
-    }
-
-    #[test]
     fn the_policy_allows_the_style_block_by_its_hash() {
         let style = style_block();
         assert!(style.contains("body {"), "{style}");
         // sha256 of the block, as a browser computes it over the element's text.
-        let hash = base64(&Sha256::digest(style.as_bytes()));
+        let hash = crate::domain::secret::base64(&Sha256::digest(style.as_bytes()));
         assert_eq!(hash.len(), 44);
         let csp = content_security_policy();
         assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");

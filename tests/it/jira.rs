@@ -306,7 +306,10 @@ async fn handle(State(jira): State<Arc<Mutex<Jira>>>, uri: Uri, headers: HeaderM
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let want = match j.flavour {
-        Flavour::Cloud => format!("Basic {}", base64(&format!("{EMAIL}:{TOKEN}"))),
+        Flavour::Cloud => format!(
+            "Basic {}",
+            sprintlens::domain::secret::base64(format!("{EMAIL}:{TOKEN}").as_bytes())
+        ),
         Flavour::DataCenter => format!("Bearer {TOKEN}"),
     };
     if auth != want {
@@ -482,25 +485,6 @@ async fn handle(State(jira): State<Arc<Mutex<Jira>>>, uri: Uri, headers: HeaderM
         }
         _ => answer(404, json!({"errorMessages": [format!("no {path}")]})),
     }
-}
-
-fn base64(s: &str) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = s.as_bytes();
-    let mut out = String::new();
-    for c in b.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for k in 0..4 {
-            out.push(if k <= c.len() {
-                ABC[(n >> (18 - 6 * k) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 /// The fake site on a port of its own, served from a thread; its state to change and read.
