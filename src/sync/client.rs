@@ -17,6 +17,8 @@ pub struct Client {
     pub retry: Retry,
     /// Requests answered so far (for the progress line and the summary).
     pub requests: AtomicUsize,
+    /// What the run is reading now, and how far: (what, done, of how many; 0: not known).
+    stage: std::sync::Mutex<(String, usize, usize)>,
 }
 
 /// Retries: a 429 waits what `Retry-After` says (at most `max_wait`), a 5xx or a lost
@@ -53,7 +55,40 @@ impl Client {
             credentials: credentials.to_string(),
             retry: Retry::default(),
             requests: AtomicUsize::new(0),
+            stage: std::sync::Mutex::new((String::new(), 0, 0)),
         })
+    }
+
+    /// Says what the run reads now, of how many (0: not known yet).
+    pub fn stage(&self, what: &str, total: usize) {
+        if let Ok(mut s) = self.stage.lock() {
+            *s = (what.to_string(), 0, total);
+        }
+    }
+
+    /// One more of the stage's items read.
+    pub fn step(&self) {
+        if let Ok(mut s) = self.stage.lock() {
+            s.1 += 1;
+        }
+    }
+
+    /// The progress line: a bar where the stage's total is known, and the requests answered.
+    pub fn progress(&self) -> String {
+        let requests = self.requests.load(Ordering::Relaxed);
+        let Ok(s) = self.stage.lock() else {
+            return String::new();
+        };
+        let (what, done, total) = (&s.0, s.1, s.2);
+        if total == 0 {
+            return format!("jira: {what} ({requests} requests)");
+        }
+        let filled = (done.min(total) * 20) / total;
+        format!(
+            "jira: [{}{}] {what} {done}/{total} ({requests} requests)",
+            "#".repeat(filled),
+            ".".repeat(20 - filled)
+        )
     }
 
     /// GET `path` (with its query) and its JSON answer. `Ok(None)` for a 404 where
@@ -194,5 +229,20 @@ mod tests {
             "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
         );
         assert_eq!(enc("sprint in (1, 2)"), "sprint%20in%20%281%2C%202%29");
+    }
+
+    #[test]
+    fn the_progress_line_is_a_bar_where_the_total_is_known() {
+        let c = Client::new("http://127.0.0.1:9", "Bearer t".into(), "the token").unwrap();
+        c.stage("board 7: issues", 0);
+        assert_eq!(c.progress(), "jira: board 7: issues (0 requests)");
+        c.stage("board 7: changelogs", 4);
+        c.step();
+        c.step();
+        c.requests.fetch_add(3, Ordering::Relaxed);
+        assert_eq!(
+            c.progress(),
+            "jira: [##########..........] board 7: changelogs 2/4 (3 requests)"
+        );
     }
 }

@@ -307,6 +307,7 @@ pub async fn fetch_board(
     started: NaiveDateTime,
 ) -> Result<BoardRun> {
     let mut notes = Vec::new();
+    client.stage(&format!("board {board}: sprints"), 0);
     let sprints = agile_pages(client, &format!("/rest/agile/1.0/board/{board}/sprint")).await?;
     let fields = client
         .get(&format!("{}/field", api(site)), false)
@@ -352,6 +353,8 @@ pub async fn fetch_board(
     let mut sprint_rows = Vec::new();
     let mut ids: Vec<u64> = Vec::new();
     let mut to_read: Vec<(u64, String, bool)> = Vec::new();
+    // Each sprint's start and close (else planned end), for the check of the two histories.
+    let mut windows: HashMap<u64, (NaiveDateTime, NaiveDateTime)> = HashMap::new();
     for s in &sprints {
         let Some(id) = s["id"].as_u64() else { continue };
         if s["originBoardId"].as_u64().is_some_and(|b| b != board)
@@ -369,6 +372,7 @@ pub async fn fetch_board(
         let closed = s["completeDate"].as_str().and_then(jira_time);
         let name = s["name"].as_str().unwrap_or_default().to_string();
         if let (Some(start), Some(end)) = (start, end) {
+            windows.insert(id, (start, closed.unwrap_or(end)));
             let mut row = json!({
                 "team": team,
                 "sprint_id": id.to_string(),
@@ -413,6 +417,7 @@ pub async fn fetch_board(
             .to_string()
     });
     let mut issues: Vec<Value> = Vec::new();
+    client.stage(&format!("board {board}: issues"), 0);
     for chunk in ids.chunks(50) {
         let list: Vec<String> = chunk.iter().map(u64::to_string).collect();
         let mut jql = format!("sprint in ({})", list.join(", "));
@@ -425,8 +430,13 @@ pub async fn fetch_board(
     let mut seen = BTreeSet::new();
     issues.retain(|i| seen.insert(i["key"].as_str().unwrap_or_default().to_string()));
     // Owned items: the futures borrow nothing of the stream (they must be Send for a server).
+    client.stage(&format!("board {board}: changelogs"), issues.len());
     let histories: Vec<Vec<Value>> = stream::iter(issues.clone())
-        .map(|i| async move { full_changelog(client, site, &i).await })
+        .map(|i| async move {
+            let h = full_changelog(client, site, &i).await;
+            client.step();
+            h
+        })
         .buffered(site.concurrency)
         .try_collect()
         .await?;
@@ -435,6 +445,10 @@ pub async fn fetch_board(
     let field_param = enc(&points.id);
     let field_param = field_param.as_str();
     let ids_to_read: Vec<u64> = to_read.iter().map(|(id, _, _)| *id).collect();
+    client.stage(
+        &format!("board {board}: sprints' scope changes"),
+        ids_to_read.len(),
+    );
     let charts: Vec<(Option<Value>, Option<Value>)> = stream::iter(ids_to_read)
         .map(|id| async move {
             let chart = client
@@ -453,6 +467,7 @@ pub async fn fetch_board(
                     true,
                 )
                 .await?;
+            client.step();
             Ok::<_, Error>((chart, report))
         })
         .buffered(site.concurrency)
@@ -504,6 +519,8 @@ pub async fn fetch_board(
 
     // The issues: stories (with their points now) and their changelogs' events.
     let mut stories = Vec::new();
+    // Per issue, its sprints from the Sprint field's changes: (since, sprints).
+    let mut moves: Vec<(String, SprintMoves)> = Vec::new();
     for (issue, history) in issues.iter().zip(&histories) {
         let Some(key) = issue["key"].as_str() else {
             continue;
@@ -529,6 +546,7 @@ pub async fn fetch_board(
             ));
         }
         let mut sprints_of: Option<BTreeSet<u64>> = None;
+        let mut timeline: Vec<(NaiveDateTime, BTreeSet<u64>)> = Vec::new();
         let mut sorted: Vec<&Value> = history.iter().collect();
         sorted.sort_by_key(|h| h["created"].as_str().and_then(jira_time));
         for h in sorted {
@@ -567,10 +585,13 @@ pub async fn fetch_board(
                             json!({"points": new, "old_points": old}),
                         );
                     }
-                } else if field.eq_ignore_ascii_case("sprint") && !unread.is_empty() {
+                } else if field.eq_ignore_ascii_case("sprint") {
                     let from = sprint_ids(&item["from"]);
                     let to = sprint_ids(&item["to"]);
                     if sprints_of.is_none() {
+                        if let Some(c) = created {
+                            timeline.push((c, from.clone()));
+                        }
                         // In these sprints since it was made.
                         for id in from.intersection(&unread) {
                             if let Some(c) = created {
@@ -584,17 +605,66 @@ pub async fn fetch_board(
                     for id in from.difference(&to).filter(|i| unread.contains(i)) {
                         event(&id.to_string(), key, at, "removed", Value::Null);
                     }
+                    timeline.push((at, to.clone()));
                     sprints_of = Some(to);
                 }
             }
         }
         if sprints_of.is_none()
-            && !unread.is_empty()
             && let (Some(c), Some(sf)) = (created, &sprint_field)
         {
             // Never moved between sprints: in the ones it is in now since it was made.
-            for id in sprint_values(&f[sf.as_str()]).intersection(&unread) {
+            let now = sprint_values(&f[sf.as_str()]);
+            for id in now.intersection(&unread) {
                 event(&id.to_string(), key, c, "added", Value::Null);
+            }
+            timeline.push((c, now));
+        }
+        moves.push((key.to_string(), timeline));
+    }
+    // The two histories of a sprint's scope, checked against each other for the issues read
+    // this run: the scope changes (the board's chart) and the issues' Sprint field.
+    for (id, name, _) in &to_read {
+        let (Some(&(t0, t1)), false) = (windows.get(id), unread.contains(id)) else {
+            continue;
+        };
+        let sid = id.to_string();
+        for (when, t) in [("start", t0), ("close", t1)] {
+            let (mut chart_only, mut field_only) = (Vec::new(), Vec::new());
+            for (key, timeline) in &moves {
+                let by_chart = events
+                    .range((sid.clone(), key.clone(), String::new(), String::new())..)
+                    .take_while(|(k, _)| k.0 == sid && k.1 == *key)
+                    .filter(|(k, _)| {
+                        (k.3 == "added" || k.3 == "removed")
+                            && jira_time(&k.2).is_some_and(|x| x <= t)
+                    })
+                    .last()
+                    .is_some_and(|(k, _)| k.3 == "added");
+                let by_field = timeline
+                    .iter()
+                    .rev()
+                    .find(|(since, _)| *since <= t)
+                    .is_some_and(|(_, s)| s.contains(id));
+                match (by_chart, by_field) {
+                    (true, false) => chart_only.push(key.as_str()),
+                    (false, true) => field_only.push(key.as_str()),
+                    _ => {}
+                }
+            }
+            if !chart_only.is_empty() || !field_only.is_empty() {
+                let list = |v: &[&str]| {
+                    if v.is_empty() {
+                        "none".to_string()
+                    } else {
+                        v.join(", ")
+                    }
+                };
+                notes.push(format!(
+                    "sprint {id} \"{name}\": in it at its {when} by the scope changes only: {}; by the issues' Sprint field only: {}",
+                    list(&chart_only),
+                    list(&field_only)
+                ));
             }
         }
     }
@@ -614,6 +684,9 @@ pub async fn fetch_board(
         },
     })
 }
+
+/// An issue's sprints after each change of its Sprint field: (since, sprints).
+type SprintMoves = Vec<(NaiveDateTime, BTreeSet<u64>)>;
 
 /// Jira's status category keys as sprintlens names them.
 fn category(key: &str) -> &'static str {

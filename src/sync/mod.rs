@@ -119,10 +119,7 @@ pub async fn fetch(
         let ticker = async {
             loop {
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-                eprint!(
-                    "\r\x1b[2Kjira: {} requests answered",
-                    client.requests.load(Ordering::Relaxed)
-                );
+                eprint!("\r\x1b[2K{}", client.progress());
             }
         };
         tokio::select! {
