@@ -178,7 +178,8 @@ fn point_names(fields: &[Value]) -> String {
     }
 }
 
-/// Every page of a list the agile API pages by `startAt` (`values`, `isLast`).
+/// Every page of a list paged by `startAt` with `values` and `isLast` (the agile API's lists,
+/// Cloud's issue changelog).
 async fn agile_pages(client: &Client, path: &str) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     let sep = if path.contains('?') { '&' } else { '?' };
@@ -256,27 +257,9 @@ async fn full_changelog(client: &Client, site: &JiraSync, issue: &Value) -> Resu
     }
     let key = issue["key"].as_str().unwrap_or_default();
     match site.flavour {
+        // The same paging as the agile API's lists (`values`, `isLast`, `startAt`).
         JiraFlavour::Cloud => {
-            let mut out = Vec::new();
-            loop {
-                let page = client
-                    .get(
-                        &format!(
-                            "/rest/api/3/issue/{}/changelog?startAt={}&maxResults=100",
-                            enc(key),
-                            out.len()
-                        ),
-                        false,
-                    )
-                    .await?
-                    .unwrap_or(Value::Null);
-                let values = page["values"].as_array().cloned().unwrap_or_default();
-                let n = values.len();
-                out.extend(values);
-                if n == 0 || page["isLast"].as_bool().unwrap_or(true) {
-                    return Ok(out);
-                }
-            }
+            agile_pages(client, &format!("/rest/api/3/issue/{}/changelog", enc(key))).await
         }
         JiraFlavour::DataCenter => {
             let page = client

@@ -269,15 +269,12 @@ pub fn run_jira(
     if let Some(store) = Store::open_read_only(db)? {
         notes.extend(check(&store, &runs)?);
     }
-    Ok(outcome(
-        site, &boards, &states, runs, requests, notes, written,
-    ))
+    Ok(outcome(site, &states, runs, requests, notes, written))
 }
 
 /// The summary of a run.
-pub fn outcome(
+fn outcome(
     site: &JiraSync,
-    boards: &[(String, u64)],
     states: &[BoardState],
     runs: Vec<BoardRun>,
     requests: usize,
@@ -289,8 +286,7 @@ pub fn outcome(
         boards: runs
             .iter()
             .zip(states)
-            .zip(boards)
-            .map(|((r, s), _)| BoardSummary {
+            .map(|(r, s)| BoardSummary {
                 team: r.team.clone(),
                 board: r.board,
                 sprints: r.sprints.len(),
